@@ -1,0 +1,20 @@
+import * as schema from './schema.ts';
+
+export {
+  openDatabase,
+  type Database,
+  type DatabaseConfig,
+  type DatabaseHandle,
+} from './database.ts';
+export { DataDirLockedError } from './dir-lock.ts';
+export {
+  accounts,
+  apiTokens,
+  auditEvents,
+  invites,
+  sessions,
+  users,
+  verifications,
+} from './schema.ts';
+export { schema };
+export { createTestDatabase, type TestDatabase } from './testing.ts';

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Every error code the API or a WebSocket can return; clients match on these, never on message text. */
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthenticated',
+  'invalid_credentials',
+  'forbidden',
+  'origin_rejected',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'rate_limited',
+  'setup_completed',
+  'invalid_setup_token',
+  'invalid_invite',
+  'user_disabled',
+  'unavailable',
+  'internal',
+] as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The one error shape on the wire: `{ code, message, detail? }`. */
+export const apiErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  detail: z.unknown().optional(),
+});
+
+/** An error body as the server sends it. */
+export type ApiErrorBody = z.infer<typeof apiErrorSchema>;
+
+/** HTTP status for each error code; the server's one error handler uses this table. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  origin_rejected: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  setup_completed: 409,
+  invalid_setup_token: 403,
+  invalid_invite: 404,
+  user_disabled: 403,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** WebSocket close codes (4000–4999 is the application range) and the reason sent with each. */
+export const WS_CLOSE = {
+  sessionEnded: { code: 4401, reason: 'session_ended' },
+  forbidden: { code: 4403, reason: 'forbidden' },
+  badMessage: { code: 4400, reason: 'bad_message' },
+  serverShutdown: { code: 1001, reason: 'server_shutdown' },
+  internal: { code: 1011, reason: 'internal' },
+} as const;
