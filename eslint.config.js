@@ -55,9 +55,9 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    // Only config.ts reads the environment; everything else gets typed config passed in.
+    // Only config.ts (and main.ts, which hands it process.env) reads the environment.
     files: ['apps/server/src/**', 'packages/*/src/**'],
-    ignores: ['**/config.ts', '**/*.test.ts'],
+    ignores: ['**/config.ts', '**/main.ts', '**/*.test.ts'],
     rules: {
       'no-restricted-properties': [
         'error',

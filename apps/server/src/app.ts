@@ -1,0 +1,256 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { DatabaseHandle } from '@studio/db';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { AuditLog } from './audit-log.ts';
+import { createAuth, type Auth } from './auth/auth.ts';
+import { Authenticator, type Principal } from './auth/authenticator.ts';
+import { RateLimiter } from './auth/rate-limiter.ts';
+import { TokenService } from './auth/tokens.ts';
+import { UserService } from './auth/user-service.ts';
+import type { Config } from './config.ts';
+import { AppError } from './errors.ts';
+import { registerErrorHandler } from './http/error-handler.ts';
+import { createMetrics, type Metrics } from './http/metrics.ts';
+import { isCrossSiteRequest, isUpgradeOriginAllowed } from './http/origin.ts';
+import { SocketRegistry } from './http/sockets.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { authRoutes } from './routes/auth.ts';
+import { eventsRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
+
+/** Who may call a route. Routes under /api default to `user`. */
+export type Access = 'public' | 'user' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** The Fastify instance with zod schemas as its type provider. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Everything the routes share; built once per app. */
+export interface Services {
+  config: Config;
+  database: DatabaseHandle;
+  auth: Auth;
+  users: UserService;
+  tokens: TokenService;
+  authenticator: Authenticator;
+  sockets: SocketRegistry;
+  audit: AuditLog;
+  metrics: Metrics;
+  limits: { ip: RateLimiter; account: RateLimiter };
+  /** The one-time token in the first-run setup link. */
+  setupToken: string;
+}
+
+/** What `createApp` needs from the composition root. */
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  logger?: FastifyServerOptions['logger'];
+  now?: () => Date;
+  /** How often sockets re-check that their session still exists (sessions ended on another replica). */
+  socketRecheckMs?: number;
+}
+
+const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** Builds the HTTP + WebSocket server: hooks, error handling, OpenAPI, routes and the web app. */
+export async function createApp(deps: AppDeps): Promise<{ app: App; services: Services }> {
+  const { config, database } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret'],
+        censor: '[redacted]',
+      },
+      serializers: {
+        req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+      },
+    },
+    genReqId: () => randomUUID(),
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  const metrics = createMetrics();
+  const auth = createAuth(database.db, config);
+  const users = new UserService(database.db, auth, now);
+  const tokens = new TokenService(database.db, now);
+  const services: Services = {
+    config,
+    database,
+    auth,
+    users,
+    tokens,
+    authenticator: new Authenticator(auth, users, tokens),
+    sockets: new SocketRegistry((count) => metrics.openWebSockets.set(count)),
+    audit: new AuditLog(database.db, (error) =>
+      app.log.error({ err: error }, 'audit write failed'),
+    ),
+    metrics,
+    // Per IP: generous enough for a shared office NAT; per account: slows password guessing to a crawl.
+    limits: { ip: new RateLimiter(30, 5 * 60_000), account: new RateLimiter(10, 15 * 60_000) },
+    setupToken: randomBytes(24).toString('base64url'),
+  };
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const url = request.url;
+    if (!url.startsWith('/api/')) return;
+    const isUpgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+    if (isUpgrade && !isUpgradeOriginAllowed(request.headers, config.publicUrl)) {
+      throw new AppError('origin_rejected', 'WebSocket upgrade from a foreign or missing Origin');
+    }
+    if (
+      !['GET', 'HEAD', 'OPTIONS'].includes(request.method) &&
+      isCrossSiteRequest(request.headers, config.publicUrl)
+    ) {
+      throw new AppError('origin_rejected', 'cross-site request refused');
+    }
+    const access =
+      request.routeOptions.config.access ?? (url.startsWith('/api/docs') ? 'public' : 'user');
+    if (access === 'public' || request.routeOptions.url === undefined) return;
+    const { principal, setCookies } = await services.authenticator.authenticate(request.headers);
+    if (setCookies.length) reply.header('set-cookie', setCookies);
+    if (!principal) throw new AppError('unauthenticated', 'sign in or send a valid API token');
+    if (access === 'admin' && principal.user.role !== 'admin')
+      throw new AppError('forbidden', 'admins only');
+    request.principal = principal;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Prometheus Studio API', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'studio.session_token' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+
+  healthRoutes(app, services);
+  authRoutes(app, services);
+  meRoutes(app, services);
+  adminRoutes(app, services);
+  eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  await registerWebApp(app);
+  app.addHook('onClose', async () => services.sockets.closeAll());
+  return { app, services };
+}
+
+/** Serves the built web app with SPA fallback; unknown /api routes get a JSON 404. */
+async function registerWebApp(app: App): Promise<void> {
+  const built = existsSync(`${WEB_DIST}index.html`);
+  if (built) {
+    await app.register(fastifyStatic, {
+      root: WEB_DIST,
+      wildcard: false,
+      index: false,
+      setHeaders: (res, path) => {
+        // Vite fingerprints everything under assets/, so it never changes under the same name.
+        res.setHeader(
+          'cache-control',
+          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        );
+      },
+    });
+  }
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const wantsPage =
+      request.method === 'GET' &&
+      !path.startsWith('/api/') &&
+      (request.headers.accept ?? '').includes('text/html');
+    if (!wantsPage) throw new AppError('not_found', `no route ${request.method} ${path}`);
+    void reply
+      .header('content-security-policy', WEB_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'same-origin')
+      .header('cache-control', 'no-cache');
+    if (!built) {
+      return reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Prometheus Studio</title><p>The web app is not built. Run <code>npm run build</code>.</p>',
+        );
+    }
+    return reply.type('text/html').sendFile('index.html');
+  });
+}
+
+const WEB_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join('; ');
+
+/** Request URLs as logged: one-time secrets in invite paths and setup links never reach the log. */
+function redactUrl(url: string): string {
+  return url
+    .replace(/(\/api\/invites\/)[^/?#]+/, '$1[redacted]')
+    .replace(/([?&]token=)[^&#]+/, '$1[redacted]');
+}

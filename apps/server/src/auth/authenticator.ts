@@ -1,0 +1,58 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Auth } from './auth.ts';
+import type { TokenService } from './tokens.ts';
+import type { UserRow, UserService } from './user-service.ts';
+
+/** Who is making a request, and how they proved it. */
+export interface Principal {
+  user: UserRow;
+  via: 'session' | 'token';
+  sessionId?: string;
+  tokenId?: string;
+}
+
+/** Resolves a request's credentials: `Authorization: Bearer <API token>` first, else the session cookie. */
+export class Authenticator {
+  constructor(
+    private readonly auth: Auth,
+    private readonly users: UserService,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /** The principal, plus any Set-Cookie headers better-auth wants sent (a refreshed session expiry). */
+  async authenticate(
+    headers: IncomingHttpHeaders,
+  ): Promise<{ principal: Principal | null; setCookies: string[] }> {
+    const authorization = headers.authorization;
+    if (authorization !== undefined) {
+      // A request that presents a token is judged by the token alone, never by a cookie beside it.
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const resolved = match ? await this.tokens.resolve(match[1]!) : null;
+      const user = resolved ? await this.users.find(resolved.userId) : undefined;
+      return {
+        principal: user && resolved ? { user, via: 'token', tokenId: resolved.tokenId } : null,
+        setCookies: [],
+      };
+    }
+    if (!headers.cookie) return { principal: null, setCookies: [] };
+    const { headers: responseHeaders, response } = await this.auth.api.getSession({
+      headers: toFetchHeaders(headers),
+      returnHeaders: true,
+    });
+    const setCookies = responseHeaders.getSetCookie();
+    if (!response) return { principal: null, setCookies };
+    const user = await this.users.find(response.user.id);
+    if (!user || user.disabled) return { principal: null, setCookies };
+    return { principal: { user, via: 'session', sessionId: response.session.id }, setCookies };
+  }
+}
+
+/** Node's header object as a fetch `Headers`. */
+export function toFetchHeaders(headers: IncomingHttpHeaders): Headers {
+  const result = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    for (const item of Array.isArray(value) ? value : [value]) result.append(name, item);
+  }
+  return result;
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** A configuration value that is not allowed; `main` prints it as one line and exits with code 2. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The server's whole configuration, validated; nothing else reads the environment. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: URL;
+  secret: string;
+  /** True when the secret was generated and stored in the data dir on this start. */
+  secretGenerated: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+  admin: { email: string; password: string } | undefined;
+  github: { clientId: string; clientSecret: string } | undefined;
+  oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
+}
+
+const nonEmpty = z.string().trim().min(1);
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((value) => new URL(value));
+
+/** Each variable, its parser and what it allows (the message a person sees when it is wrong). */
+const variables = {
+  PORT: z.coerce
+    .number({ error: 'must be an integer from 1 to 65535' })
+    .int('must be an integer from 1 to 65535')
+    .min(1, 'must be an integer from 1 to 65535')
+    .max(65535, 'must be an integer from 1 to 65535')
+    .default(3000),
+  HOST: nonEmpty.default('127.0.0.1'),
+  STUDIO_DATA_DIR: nonEmpty.default('./.studio'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  STUDIO_PUBLIC_URL: httpUrl.optional(),
+  STUDIO_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  STUDIO_TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  STUDIO_ADMIN_EMAIL: z.email('must be an email address').optional(),
+  STUDIO_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(128).optional(),
+  STUDIO_GITHUB_CLIENT_ID: nonEmpty.optional(),
+  STUDIO_GITHUB_CLIENT_SECRET: nonEmpty.optional(),
+  STUDIO_OIDC_ISSUER: httpUrl.optional(),
+  STUDIO_OIDC_CLIENT_ID: nonEmpty.optional(),
+  STUDIO_OIDC_CLIENT_SECRET: nonEmpty.optional(),
+  STUDIO_OIDC_NAME: nonEmpty.default('Single sign-on'),
+};
+
+type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
+
+/** Reads and validates the environment; generates and keeps `STUDIO_SECRET` in the data dir when not given. */
+export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Config> {
+  const values = {} as Record<string, unknown>;
+  for (const [name, schema] of Object.entries(variables)) {
+    const raw = env[name] === '' ? undefined : env[name];
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      const shown = name.includes('SECRET') || name.includes('PASSWORD') ? '' : ` (got "${raw}")`;
+      throw new ConfigError(name, `${result.error.issues[0]?.message ?? 'is not valid'}${shown}`);
+    }
+    values[name] = result.data;
+  }
+  const parsed = values as Parsed;
+  requireTogether(parsed, ['STUDIO_ADMIN_EMAIL', 'STUDIO_ADMIN_PASSWORD']);
+  requireTogether(parsed, ['STUDIO_GITHUB_CLIENT_ID', 'STUDIO_GITHUB_CLIENT_SECRET']);
+  requireTogether(parsed, [
+    'STUDIO_OIDC_ISSUER',
+    'STUDIO_OIDC_CLIENT_ID',
+    'STUDIO_OIDC_CLIENT_SECRET',
+  ]);
+
+  const dataDir = resolve(cwd, parsed.STUDIO_DATA_DIR);
+  const { secret, generated } = await resolveSecret(dataDir, parsed.STUDIO_SECRET);
+  // Wildcard and loopback binds are reached in a browser as localhost.
+  const browserHost = ['0.0.0.0', '::', '127.0.0.1', '::1'].includes(parsed.HOST)
+    ? 'localhost'
+    : parsed.HOST;
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    dataDir,
+    databaseUrl: parsed.DATABASE_URL,
+    publicUrl: parsed.STUDIO_PUBLIC_URL ?? new URL(`http://${browserHost}:${parsed.PORT}`),
+    secret,
+    secretGenerated: generated,
+    logLevel: parsed.LOG_LEVEL,
+    trustProxy: parsed.STUDIO_TRUST_PROXY,
+    admin:
+      parsed.STUDIO_ADMIN_EMAIL && parsed.STUDIO_ADMIN_PASSWORD
+        ? { email: parsed.STUDIO_ADMIN_EMAIL.toLowerCase(), password: parsed.STUDIO_ADMIN_PASSWORD }
+        : undefined,
+    github:
+      parsed.STUDIO_GITHUB_CLIENT_ID && parsed.STUDIO_GITHUB_CLIENT_SECRET
+        ? {
+            clientId: parsed.STUDIO_GITHUB_CLIENT_ID,
+            clientSecret: parsed.STUDIO_GITHUB_CLIENT_SECRET,
+          }
+        : undefined,
+    oidc:
+      parsed.STUDIO_OIDC_ISSUER && parsed.STUDIO_OIDC_CLIENT_ID && parsed.STUDIO_OIDC_CLIENT_SECRET
+        ? {
+            issuer: parsed.STUDIO_OIDC_ISSUER.toString().replace(/\/$/, ''),
+            clientId: parsed.STUDIO_OIDC_CLIENT_ID,
+            clientSecret: parsed.STUDIO_OIDC_CLIENT_SECRET,
+            name: parsed.STUDIO_OIDC_NAME,
+          }
+        : undefined,
+  };
+}
+
+function requireTogether(parsed: Parsed, names: Array<keyof Parsed>): void {
+  const given = names.filter((name) => parsed[name] !== undefined);
+  if (given.length > 0 && given.length < names.length) {
+    const missing = names.find((name) => parsed[name] === undefined)!;
+    throw new ConfigError(missing, `must be set together with ${given.join(' and ')}`);
+  }
+}
+
+async function resolveSecret(
+  dataDir: string,
+  given: string | undefined,
+): Promise<{ secret: string; generated: boolean }> {
+  if (given) return { secret: given, generated: false };
+  const file = join(dataDir, 'secret');
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored.length >= 32) return { secret: stored, generated: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString('hex');
+  // 'wx' so two servers starting at once cannot overwrite each other's secret.
+  try {
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return { secret, generated: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { secret: (await readFile(file, 'utf8')).trim(), generated: false };
+  }
+}

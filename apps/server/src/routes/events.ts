@@ -1,0 +1,30 @@
+import { WS_CLOSE, type ServerEvent } from '@studio/protocol';
+import type { App, Services } from '../app.ts';
+
+/** How often the server pings, so proxies keep the socket open and dead peers are noticed. */
+const PING_MS = 25_000;
+
+/** `/api/events`: the signed-in browser's live channel; closed with 4401 the moment its session ends. */
+export function eventsRoutes(app: App, { sockets, users }: Services, recheckMs: number): void {
+  app.get('/api/events', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    const principal = request.principal!;
+    sockets.track(socket, principal);
+    const send = (event: ServerEvent) => socket.send(JSON.stringify(event));
+    send({ type: 'hello', userId: principal.user.id });
+    const ping = setInterval(() => send({ type: 'ping', at: Date.now() }), PING_MS);
+    socket.on('message', () => socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason));
+    socket.once('close', () => clearInterval(ping));
+  });
+
+  // Sessions ended elsewhere (another replica, a direct database change, expiry) close their sockets here.
+  const recheck = setInterval(() => {
+    for (const { sessionId, close } of sockets.sessions()) {
+      users.isSessionLive(sessionId).then(
+        (live) => live || close(),
+        (error: unknown) => app.log.warn({ err: error }, 'socket session re-check failed'),
+      );
+    }
+  }, recheckMs);
+  recheck.unref();
+  app.addHook('onClose', async () => clearInterval(recheck));
+}
