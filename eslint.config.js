@@ -18,9 +18,17 @@ function mayImport(files, allowed) {
         {
           patterns: [
             ...(forbidden.length
-              ? [{ group: forbidden, message: 'Not allowed by the "may import" table in docs/DESIGN.md.' }]
+              ? [
+                  {
+                    group: forbidden,
+                    message: 'Not allowed by the "may import" table in docs/DESIGN.md.',
+                  },
+                ]
               : []),
-            { group: ['@studio/*/*'], message: 'Import a package through its front door (src/index.ts).' },
+            {
+              group: ['@studio/*/*'],
+              message: 'Import a package through its front door (src/index.ts).',
+            },
             {
               group: ['**/packages/**', '**/apps/**', '../../*/src/**'],
               message: 'Import another package by its name, never by a relative path.',
@@ -33,13 +41,24 @@ function mayImport(files, allowed) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.studio/**', 'test-results/**', 'packages/db/migrations/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '.studio/**',
+      'test-results/**',
+      'packages/db/migrations/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },

@@ -73,15 +73,13 @@ export class UserService {
     const existing = await ctx.internalAdapter.findCredentialAccount(userId);
     if (existing) await ctx.internalAdapter.updatePassword(userId, hash);
     else
-      await this.db
-        .insert(accounts)
-        .values({
-          id: randomUUID(),
-          userId,
-          accountId: userId,
-          providerId: 'credential',
-          password: hash,
-        });
+      await this.db.insert(accounts).values({
+        id: randomUUID(),
+        userId,
+        accountId: userId,
+        providerId: 'credential',
+        password: hash,
+      });
   }
 
   async verifyPassword(userId: string, password: string): Promise<boolean> {

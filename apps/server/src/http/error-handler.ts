@@ -79,6 +79,12 @@ export function toApiError(error: unknown): { status: number; body: ApiErrorBody
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toApiError(error);
+    // A refused WebSocket upgrade's socket is no longer the HTTP server's to close: end it ourselves,
+    // or it stays half-open (and stalls shutdown).
+    if (request.headers.upgrade) {
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => request.raw.socket.destroy());
+    }
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code }, body.message);
     void reply.status(status).send(body);

@@ -1,0 +1,86 @@
+// Test harness: a real app on a real database (PGlite in a temp dir, or PostgreSQL), listening on a free port.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '@studio/db';
+import { createApp, type App, type Services } from './app.ts';
+import { RateLimiter } from './auth/rate-limiter.ts';
+import { loadConfig } from './config.ts';
+
+/** A running test server. */
+export interface TestServer {
+  app: App;
+  services: Services;
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Starts the whole server in-process; `env` adds configuration variables. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'studio-server-'));
+  const config = await loadConfig({
+    STUDIO_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    PORT: '3000',
+    ...env,
+  });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const { app, services } = await createApp({ config, database, socketRecheckMs: 200 });
+  // Every test signs in from 127.0.0.1; the per-IP limit would otherwise trip across tests.
+  services.limits.ip = new RateLimiter(100_000, 60_000);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    services,
+    origin,
+    close: async () => {
+      await app.close();
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates a user directly (not through the API) and signs them in; returns their session cookie. */
+export async function signedInUser(
+  server: TestServer,
+  input: { email: string; role?: 'admin' | 'member'; password?: string },
+): Promise<{ id: string; cookie: string; password: string }> {
+  const password = input.password ?? 'a long enough password';
+  const user = await server.services.users.create({
+    email: input.email,
+    name: input.email.split('@')[0]!,
+    role: input.role ?? 'member',
+    password,
+  });
+  return { id: user.id, cookie: await signIn(server, input.email, password), password };
+}
+
+/** Signs in through the API and returns the `name=value` cookie pair. */
+export async function signIn(server: TestServer, email: string, password: string): Promise<string> {
+  const response = await server.app.inject({
+    method: 'POST',
+    url: '/api/session',
+    headers: sameOrigin(server),
+    payload: { email, password },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
+  return cookiePair(response.headers['set-cookie']);
+}
+
+/** The `name=value` part of the session cookie from Set-Cookie headers. */
+export function cookiePair(setCookie: string | string[] | undefined): string {
+  const all = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  const session = all.find((cookie) => cookie.includes('session_token='));
+  if (!session) throw new Error(`no session cookie in ${JSON.stringify(all)}`);
+  return session.split(';')[0]!;
+}
+
+/** Headers of a same-origin browser request (inject would otherwise send Host: localhost:80). */
+export function sameOrigin(server: TestServer): Record<string, string> {
+  return { origin: server.origin, host: new URL(server.origin).host };
+}

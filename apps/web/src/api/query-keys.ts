@@ -1,0 +1,11 @@
+/** Query keys, built in one place so invalidation and cache updates agree with the queries. */
+export const queryKeys = {
+  me: () => ['me'] as const,
+  setupStatus: () => ['setup-status'] as const,
+  tokens: () => ['tokens'] as const,
+  adminUsers: () => ['admin', 'users'] as const,
+  invite: (token: string) => ['invite', token] as const,
+};
+
+/** Keys that hold no user data and survive a sign-out. */
+export const PUBLIC_QUERY_ROOTS: readonly string[] = ['setup-status', 'invite'];
