@@ -28,9 +28,10 @@ export class Authenticator {
       // A request that presents a token is judged by the token alone, never by a cookie beside it.
       const match = /^Bearer\s+(\S+)$/i.exec(authorization);
       const resolved = match ? await this.tokens.resolve(match[1]!) : null;
-      const user = resolved ? await this.users.find(resolved.userId) : undefined;
       return {
-        principal: user && resolved ? { user, via: 'token', tokenId: resolved.tokenId } : null,
+        principal: resolved
+          ? { user: resolved.user, via: 'token', tokenId: resolved.tokenId }
+          : null,
         setCookies: [],
       };
     }

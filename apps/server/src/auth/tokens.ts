@@ -67,25 +67,27 @@ export class TokenService {
   }
 
   /** The user a Bearer secret belongs to, or null when it is unknown, expired or its user is disabled. */
-  async resolve(secret: string): Promise<{ userId: string; tokenId: string } | null> {
+  async resolve(
+    secret: string,
+  ): Promise<{ user: typeof users.$inferSelect; tokenId: string } | null> {
     if (!secret.startsWith(PREFIX)) return null;
+    // One query on the hot path: the token and its user together.
     const [row] = await this.db
       .select({
         id: apiTokens.id,
-        userId: apiTokens.userId,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
-        disabled: users.disabled,
+        user: users,
       })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
       .where(eq(apiTokens.secretHash, hashSecret(secret)));
     const now = this.now();
-    if (!row || row.disabled || (row.expiresAt && row.expiresAt <= now)) return null;
+    if (!row || row.user.disabled || (row.expiresAt && row.expiresAt <= now)) return null;
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
     }
-    return { userId: row.userId, tokenId: row.id };
+    return { user: row.user, tokenId: row.id };
   }
 }
 

@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import { createdTokenSchema, meSchema, type Me } from '@studio/protocol';
+import { ApiClient } from './api-client.ts';
+import type { CliContext } from './context.ts';
+import { writeCredentials } from './credentials.ts';
+import { CliError } from './errors.ts';
+import { normalizeServerUrl, resolveConfigDir } from './options.ts';
+
+/** Flags of `studio login`. */
+export interface LoginFlags {
+  email?: string;
+  passwordStdin?: boolean;
+  token?: string;
+}
+
+/** `studio login URL`: obtain an API token (from a password, or a given token) and save it. */
+export async function login(rawUrl: string, flags: LoginFlags, ctx: CliContext): Promise<void> {
+  const url = normalizeServerUrl(rawUrl);
+  const api = new ApiClient(url);
+  let token: string;
+  if (flags.token !== undefined) {
+    if (flags.email !== undefined || flags.passwordStdin) {
+      throw new CliError(
+        'bad_option',
+        'use either --token or --email with --password-stdin, not both',
+      );
+    }
+    token = flags.token;
+  } else if (flags.email !== undefined && flags.passwordStdin) {
+    const password = await readPassword(ctx.stdin);
+    token = await createToken(api, flags.email, password);
+  } else {
+    throw new CliError(
+      'bad_option',
+      'give --token TOKEN, or --email EMAIL --password-stdin with the password on standard input',
+    );
+  }
+  // Verify before saving, so a typo never replaces working credentials.
+  const me: Me = await api.call('/api/me', meSchema, { auth: { bearer: token } });
+  const path = await writeCredentials(resolveConfigDir(ctx.env), { url, token });
+  ctx.stdout.write(
+    `Logged in to ${url} as ${me.user.email} (${me.user.role}); credentials saved to ${path}\n`,
+  );
+}
+
+/** Signs in with a password and mints a long-lived API token; the short-lived session is signed out again. */
+async function createToken(api: ApiClient, email: string, password: string): Promise<string> {
+  const session = await api.send('/api/session', { method: 'POST', body: { email, password } });
+  // Keep every cookie the server set (session plus any companion such as a CSRF cookie), without attributes.
+  const cookie = session.headers
+    .getSetCookie()
+    .map((header) => header.split(';', 1)[0]?.trim() ?? '')
+    .filter((pair) => pair.includes('='))
+    .join('; ');
+  if (!cookie) {
+    throw new CliError('bad_response', `${api.baseUrl} signed in without setting a session cookie`);
+  }
+  const auth = { cookie, origin: new URL(api.baseUrl).origin };
+  const created = await api.call('/api/tokens', createdTokenSchema, {
+    method: 'POST',
+    auth,
+    body: { name: `studio CLI on ${hostname()}` },
+  });
+  // Best effort: the token is what we keep, so the session is not needed any more.
+  await api.send('/api/session', { method: 'DELETE', auth }).catch(() => undefined);
+  return created.secret;
+}
+
+/** Reads the whole of stdin and drops one trailing newline, as `docker login --password-stdin` does. */
+async function readPassword(stdin: CliContext['stdin']): Promise<string> {
+  if (stdin.isTTY) {
+    throw new CliError(
+      'bad_option',
+      '--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | studio login ...`',
+    );
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (!password) throw new CliError('bad_option', '--password-stdin got an empty password');
+  return password;
+}

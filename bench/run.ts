@@ -1,0 +1,277 @@
+// `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
+// same run on the same machine, writes bench/results/latest.json and prints a table.
+// See bench/README.md for what each metric means.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { load, type LoadResult } from './load.ts';
+import {
+  killAllNow,
+  rssMb,
+  spawnServer,
+  stopAll,
+  stopServer,
+  waitForReady,
+  type ServerProcess,
+} from './processes.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER_MAIN = join(ROOT, 'apps/server/dist/main.js');
+const RESULTS_DIR = join(ROOT, 'bench/results');
+const ADMIN = { email: 'admin@example.com', password: 'bench-password-0123' };
+
+const START_RUNS = 3;
+const IDLE_MS = 5_000;
+// A short unmeasured run first, so both servers are measured with warm JIT and caches.
+const WARMUP_S = 2;
+const LOAD_S = 10;
+const COOKIE_LOAD_S = 5;
+const CONNECTIONS = 20;
+
+/** One row of results/latest.json. */
+interface Metric {
+  value: number;
+  unit: string;
+  baseline?: number;
+  ratio?: number;
+}
+
+interface Measured {
+  coldStartMs: number;
+  warmStartMs: number;
+  idleRssMb: number;
+  me: LoadResult;
+  meCookie?: LoadResult;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function ensureServerBuilt(): void {
+  if (existsSync(SERVER_MAIN)) return;
+  log('apps/server/dist/main.js is missing; running npm run build -w @studio/server');
+  const result = spawnSync('npm', ['run', 'build', '-w', '@studio/server'], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
+  if (result.status !== 0 || !existsSync(SERVER_MAIN)) throw new Error('server build failed');
+}
+
+/** Compiles the baseline to plain JS so it starts without a TypeScript loader, like the built product. */
+async function buildBaseline(): Promise<string> {
+  const outfile = join(RESULTS_DIR, 'baseline-server.mjs');
+  // Not bundled: fastify is resolved from the repo's node_modules, one directory up.
+  await build({
+    entryPoints: [join(ROOT, 'bench/baseline-server.ts')],
+    outfile,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** Starts the server `runs` times (each with `envFor(run)`); returns the median time to ready and the last, still running, process. */
+async function measureStarts(
+  script: string,
+  envFor: (run: number) => Record<string, string>,
+): Promise<{ medianMs: number; last: ServerProcess }> {
+  const times: number[] = [];
+  let last: ServerProcess | undefined;
+  for (let run = 0; run < START_RUNS; run++) {
+    if (last) await stopServer(last.child);
+    last = await spawnServer(script, envFor(run));
+    times.push(await waitForReady(last));
+  }
+  if (!last) throw new Error('no start runs');
+  return { medianMs: median(times), last };
+}
+
+async function idleRss(server: ServerProcess): Promise<number> {
+  await sleep(IDLE_MS);
+  return rssMb(server.pid);
+}
+
+async function measuredLoad(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<LoadResult> {
+  await load({ url, headers, seconds: WARMUP_S, connections: CONNECTIONS });
+  const result = await load({ url, headers, seconds, connections: CONNECTIONS });
+  if (result.ok === 0) throw new Error(`no 2xx answers from ${url}`);
+  if (result.non2xx > 0 || result.errors > 0) {
+    log(`warning: ${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors/timeouts`);
+  }
+  return result;
+}
+
+/** Signs in as the admin; returns every cookie pair the server set. */
+async function signIn(url: string): Promise<string> {
+  const response = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  if (!response.ok)
+    throw new Error(`POST /api/session: ${response.status} ${await response.text()}`);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((header) => header.split(';', 1)[0] ?? '')
+    .join('; ');
+  if (!cookie) throw new Error('POST /api/session set no cookie');
+  return cookie;
+}
+
+async function createToken(url: string, cookie: string): Promise<string> {
+  const response = await fetch(`${url}/api/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, origin: new URL(url).origin },
+    body: JSON.stringify({ name: 'bench' }),
+  });
+  if (response.status !== 201) {
+    throw new Error(`POST /api/tokens: ${response.status} ${await response.text()}`);
+  }
+  return ((await response.json()) as { secret: string }).secret;
+}
+
+async function measureProduct(tmp: string): Promise<Measured> {
+  const env = (dataDir: string) => ({
+    NODE_ENV: 'production',
+    STUDIO_DATA_DIR: dataDir,
+    STUDIO_ADMIN_EMAIL: ADMIN.email,
+    STUDIO_ADMIN_PASSWORD: ADMIN.password,
+  });
+  log(`product: ${START_RUNS} cold starts (new data dir each)`);
+  const cold = await measureStarts(SERVER_MAIN, (run) => env(join(tmp, `data-${run}`)));
+  await stopServer(cold.last.child);
+  const warmDir = join(tmp, `data-${START_RUNS - 1}`);
+  log(`product: ${START_RUNS} warm starts (existing data dir)`);
+  const warm = await measureStarts(SERVER_MAIN, () => env(warmDir));
+  const server = warm.last;
+  log(`product: ${IDLE_MS / 1000} s idle, then RSS`);
+  const idleRssMb = await idleRss(server);
+  const cookie = await signIn(server.url);
+  const token = await createToken(server.url, cookie);
+  log(`product: GET /api/me with a bearer token, ${LOAD_S} s x ${CONNECTIONS} connections`);
+  const me = await measuredLoad(
+    `${server.url}/api/me`,
+    { authorization: `Bearer ${token}` },
+    LOAD_S,
+  );
+  log(`product: GET /api/me with the session cookie, ${COOKIE_LOAD_S} s`);
+  const meCookie = await measuredLoad(`${server.url}/api/me`, { cookie }, COOKIE_LOAD_S);
+  await stopServer(server.child);
+  return { coldStartMs: cold.medianMs, warmStartMs: warm.medianMs, idleRssMb, me, meCookie };
+}
+
+async function measureBaseline(script: string): Promise<Measured> {
+  log(`baseline: ${START_RUNS} starts`);
+  const starts = await measureStarts(script, () => ({ NODE_ENV: 'production' }));
+  const server = starts.last;
+  log(`baseline: ${IDLE_MS / 1000} s idle, then RSS`);
+  const idleRssMb = await idleRss(server);
+  log(`baseline: GET /api/me, ${LOAD_S} s x ${CONNECTIONS} connections`);
+  const me = await measuredLoad(`${server.url}/api/me`, {}, LOAD_S);
+  await stopServer(server.child);
+  // The baseline has no data directory, so its first and later starts are the same thing.
+  return { coldStartMs: starts.medianMs, warmStartMs: starts.medianMs, idleRssMb, me };
+}
+
+function metric(value: number, unit: string, baseline: number): Metric {
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const row: Metric = { value: round(value), unit, baseline: round(baseline) };
+  // Three significant digits: a throughput ratio like 0.0122 must not round to 0.01.
+  if (baseline > 0 && Number.isFinite(value)) row.ratio = Number((value / baseline).toPrecision(3));
+  return row;
+}
+
+function toMetrics(product: Measured, baseline: Measured): Record<string, Metric> {
+  const metrics: Record<string, Metric> = {
+    cold_start_ms: metric(product.coldStartMs, 'ms', baseline.coldStartMs),
+    warm_start_ms: metric(product.warmStartMs, 'ms', baseline.warmStartMs),
+    idle_rss_mb: metric(product.idleRssMb, 'MiB', baseline.idleRssMb),
+    me_p50_ms: metric(product.me.p50Ms, 'ms', baseline.me.p50Ms),
+    me_p99_ms: metric(product.me.p99Ms, 'ms', baseline.me.p99Ms),
+    me_rps: metric(product.me.rps, 'req/s', baseline.me.rps),
+  };
+  if (product.meCookie) {
+    metrics.me_cookie_p50_ms = metric(product.meCookie.p50Ms, 'ms', baseline.me.p50Ms);
+    metrics.me_cookie_p99_ms = metric(product.meCookie.p99Ms, 'ms', baseline.me.p99Ms);
+    metrics.me_cookie_rps = metric(product.meCookie.rps, 'req/s', baseline.me.rps);
+  }
+  return metrics;
+}
+
+function formatTable(metrics: Record<string, Metric>): string {
+  const rows = [
+    ['metric', 'value', 'unit', 'baseline', 'ratio'],
+    ...Object.entries(metrics).map(([name, m]) => [
+      name,
+      String(m.value),
+      m.unit,
+      m.baseline === undefined ? '-' : String(m.baseline),
+      m.ratio === undefined ? '-' : `${m.ratio}x`,
+    ]),
+  ];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          column === 0 || column === 2
+            ? cell.padEnd(widths[column] ?? 0)
+            : cell.padStart(widths[column] ?? 0),
+        )
+        .join('  '),
+    )
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  await mkdir(RESULTS_DIR, { recursive: true });
+  ensureServerBuilt();
+  const baselineScript = await buildBaseline();
+  const tmp = await mkdtemp(join(tmpdir(), 'studio-bench-'));
+  try {
+    const product = await measureProduct(tmp);
+    const baseline = await measureBaseline(baselineScript);
+    const metrics = toMetrics(product, baseline);
+    const path = join(RESULTS_DIR, 'latest.json');
+    await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
+    process.stdout.write(`${formatTable(metrics)}\n`);
+    log(`wrote ${path} in ${Math.round((performance.now() - began) / 1000)} s`);
+  } finally {
+    await stopAll();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().finally(() => process.exit(128 + constants.signals[signal]));
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,90 @@
+// Runs the built server (apps/server/dist/main.js) as a real process, the way `npm start` does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built server's entry point. */
+export const SERVER_MAIN = fileURLToPath(
+  new URL('../../apps/server/dist/main.js', import.meta.url),
+);
+
+/** A running server process. */
+export interface ServerProcess {
+  child: ChildProcess;
+  origin: string;
+  dataDir: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code once the process ends. */
+  exited: Promise<number | null>;
+  stop(): Promise<number | null>;
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts the server on a free port with a fresh data dir and waits for /readyz. */
+export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  const dataDir = env.STUDIO_DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'studio-e2e-')));
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      STUDIO_DATA_DIR: dataDir,
+      STUDIO_PUBLIC_URL: origin,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const server: ServerProcess = {
+    child,
+    origin,
+    dataDir,
+    output: () => output,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    const ready = await fetch(`${origin}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return server;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await server.stop();
+  throw new Error(`server did not become ready:\n${output}`);
+}
+
+/** The one-time setup link the server printed. */
+export function setupLink(server: ServerProcess): string {
+  const match = /(http\S+\/setup\?token=[\w-]+)/.exec(server.output());
+  if (!match) throw new Error(`no setup link in the output:\n${server.output()}`);
+  return match[1]!;
+}
