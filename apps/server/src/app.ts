@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { DatabaseHandle } from '@studio/db';
+import { WS_CLOSE } from '@studio/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -179,7 +180,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 1024 * 1024 },
+    // The one final error handler for WebSockets: log it, close with a code from WS_CLOSE.
+    errorHandler: (error, socket, request) => {
+      request.log.error({ err: error }, 'websocket handler failed');
+      socket.close(WS_CLOSE.internal.code, WS_CLOSE.internal.reason);
+    },
+  });
 
   healthRoutes(app, services);
   authRoutes(app, services);
