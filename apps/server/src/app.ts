@@ -122,7 +122,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     auth,
     users,
     tokens,
-    authenticator: new Authenticator(auth, users, tokens),
+    authenticator: new Authenticator(auth, tokens),
     sockets: new SocketRegistry((count) => metrics.openWebSockets.set(count)),
     audit: new AuditLog(database.db, (error) =>
       app.log.error({ err: error }, 'audit write failed'),

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Auth } from './auth.ts';
 import type { TokenService } from './tokens.ts';
-import type { UserRow, UserService } from './user-service.ts';
+import type { UserRow } from './user-service.ts';
 
 /** Who is making a request, and how they proved it. */
 export interface Principal {
@@ -15,7 +15,6 @@ export interface Principal {
 export class Authenticator {
   constructor(
     private readonly auth: Auth,
-    private readonly users: UserService,
     private readonly tokens: TokenService,
   ) {}
 
@@ -41,10 +40,21 @@ export class Authenticator {
       returnHeaders: true,
     });
     const setCookies = responseHeaders.getSetCookie();
-    if (!response) return { principal: null, setCookies };
-    const user = await this.users.find(response.user.id);
-    if (!user || user.disabled) return { principal: null, setCookies };
-    return { principal: { user, via: 'session', sessionId: response.session.id }, setCookies };
+    // getSession read the user from the database just now (no cookie cache), so it is current.
+    if (!response || response.user.disabled) return { principal: null, setCookies };
+    const { user } = response;
+    const row: UserRow = {
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      emailVerified: user.emailVerified,
+      image: user.image ?? null,
+      role: user.role === 'admin' ? 'admin' : 'member',
+      disabled: false,
+      createdAt: user.createdAt,
+      updatedAt: user.updatedAt,
+    };
+    return { principal: { user: row, via: 'session', sessionId: response.session.id }, setCookies };
   }
 }
 
