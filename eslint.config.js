@@ -5,7 +5,15 @@ import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
-const OURS = ['@studio/protocol', '@studio/db', '@studio/server', '@studio/web', '@studio/cli'];
+const OURS = [
+  '@studio/protocol',
+  '@studio/db',
+  '@studio/daemon',
+  '@studio/runtime',
+  '@studio/server',
+  '@studio/web',
+  '@studio/cli',
+];
 
 /** Restrict a package to importing only the listed packages of ours, and nothing deep or relative across packages. */
 function mayImport(files, allowed) {
@@ -64,7 +72,9 @@ export default tseslint.config(
   },
   mayImport(['packages/protocol/**'], []),
   mayImport(['packages/db/**'], ['@studio/protocol']),
-  mayImport(['apps/server/**'], ['@studio/protocol', '@studio/db']),
+  mayImport(['packages/daemon/**'], ['@studio/protocol']),
+  mayImport(['packages/runtime/**'], ['@studio/protocol']),
+  mayImport(['apps/server/**'], ['@studio/protocol', '@studio/db', '@studio/runtime']),
   mayImport(['apps/cli/**'], ['@studio/protocol']),
   mayImport(['apps/web/**'], ['@studio/protocol']),
   {

@@ -1,0 +1,344 @@
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
+
+/**
+ * The workspace daemon protocol: requests, responses and streams multiplexed over one WebSocket.
+ *
+ * - Text frames carry JSON messages (`DaemonClientMessage` / `DaemonServerMessage`).
+ * - Binary frames carry stream bytes: a 4-byte big-endian stream id, a 1-byte channel, then the
+ *   payload (see `encodeFrame`). Channel 0 is data (PTY output, stdout, tunnel bytes, tar bytes),
+ *   channel 1 is stderr.
+ * - A request that opens a stream (PTY attach, exec, tunnel, watch, upload, download) answers with
+ *   `{ stream }`; the stream then carries frames and `event` messages until an `end` message.
+ * - Flow control: the daemon sends at most `STREAM_WINDOW_BYTES` unacknowledged bytes per stream;
+ *   the client acknowledges what it has consumed with `ack`. A slow client therefore pauses the
+ *   source (the PTY, the process, the socket) instead of growing memory on either side.
+ */
+
+/**
+ * Protocol version. Bump on any incompatible change; the daemon and its client refuse to talk
+ * across versions and say which side to update, instead of misbehaving.
+ */
+export const DAEMON_PROTOCOL_VERSION = 1;
+/** Header the client sends with its protocol version on the WebSocket upgrade. */
+export const DAEMON_PROTOCOL_HEADER = 'x-studio-daemon-protocol';
+/** Unacknowledged bytes a stream may have in flight before its source is paused. */
+export const STREAM_WINDOW_BYTES = 256 * 1024;
+/** Binary frame channels. */
+export const CHANNEL = { data: 0, stderr: 1 } as const;
+
+/** A daemon error: the same `{ code, message, detail }` shape as the HTTP API. */
+export const daemonErrorSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  detail: z.unknown().optional(),
+});
+
+// --- shared shapes ---
+
+/** A workspace-relative path (absolute paths are taken relative to the workspace root). */
+const path = z
+  .string()
+  .max(4096)
+  .refine((value) => !value.includes('\0'), 'must not contain NUL bytes');
+const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(32_768));
+
+/** One directory entry. */
+export const fileEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(['file', 'directory', 'symlink', 'other']),
+  size: z.number(),
+  mtimeMs: z.number(),
+});
+/** One directory entry. */
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+/** A running or exited PTY. */
+export const ptyInfoSchema = z.object({
+  id: z.string(),
+  pid: z.number(),
+  title: z.string(),
+  command: z.string(),
+  cwd: z.string(),
+  cols: z.number(),
+  rows: z.number(),
+  createdAt: z.number(),
+  exited: z.object({ code: z.number(), signal: z.number().nullable() }).nullable(),
+  attached: z.number(),
+});
+/** A running or exited PTY. */
+export type PtyInfo = z.infer<typeof ptyInfoSchema>;
+
+/** A TCP port listening inside the workspace. */
+export const listeningPortSchema = z.object({
+  port: z.number(),
+  address: z.string(),
+  pid: z.number().nullable(),
+  process: z.string().nullable(),
+});
+/** A TCP port listening inside the workspace. */
+export type ListeningPort = z.infer<typeof listeningPortSchema>;
+
+/** One search hit. */
+export const searchMatchSchema = z.object({
+  path: z.string(),
+  line: z.number(),
+  column: z.number(),
+  text: z.string(),
+});
+/** One search hit. */
+export type SearchMatch = z.infer<typeof searchMatchSchema>;
+
+/** What the daemon says about itself. */
+export const daemonInfoSchema = z.object({
+  version: z.string(),
+  protocol: z.number(),
+  pid: z.number(),
+  uptimeMs: z.number(),
+  root: z.string(),
+  user: z.object({ uid: z.number(), gid: z.number(), name: z.string() }),
+  cpu: z.object({ cores: z.number(), loadavg: z.array(z.number()), usageMicros: z.number() }),
+  memory: z.object({ daemonRss: z.number(), limit: z.number().nullable(), used: z.number() }),
+});
+/** What the daemon says about itself. */
+export type DaemonInfo = z.infer<typeof daemonInfoSchema>;
+
+/** A change seen by `files.watch`. */
+export const fileChangeSchema = z.object({
+  path: z.string(),
+  kind: z.enum(['created', 'changed', 'deleted']),
+});
+/** A change seen by `files.watch`. */
+export type FileChange = z.infer<typeof fileChangeSchema>;
+
+const streamResult = z.object({ stream: z.number() });
+
+/**
+ * Every daemon method: its params and its result. Methods whose result is `{ stream }` open a
+ * stream; their events are listed in `daemonStreamEventSchema`.
+ */
+export const daemonMethods = {
+  info: { params: z.strictObject({}), result: daemonInfoSchema },
+
+  'files.list': {
+    params: z.strictObject({ path }),
+    result: z.object({ entries: z.array(fileEntrySchema) }),
+  },
+  'files.stat': {
+    params: z.strictObject({ path }),
+    result: fileEntrySchema.extend({ version: z.string().nullable() }),
+  },
+  'files.read': {
+    params: z.strictObject({
+      path,
+      /** Refuse files larger than this (default 5 MiB) with `payload_too_large`. */
+      maxBytes: z
+        .number()
+        .int()
+        .positive()
+        .max(64 * 1024 * 1024)
+        .optional(),
+    }),
+    result: z.object({
+      /** UTF-8 text, or base64 when `binary` is true. */
+      content: z.string(),
+      encoding: z.enum(['utf8', 'base64']),
+      binary: z.boolean(),
+      size: z.number(),
+      /** Opaque content version; pass it back as `expectedVersion` to detect a newer change. */
+      version: z.string(),
+    }),
+  },
+  'files.write': {
+    params: z.strictObject({
+      path,
+      content: z.string(),
+      encoding: z.enum(['utf8', 'base64']).default('utf8'),
+      /** `null` means "the file must not exist yet"; a string means "must still be this version". */
+      expectedVersion: z.string().nullable().optional(),
+      createParents: z.boolean().default(false),
+    }),
+    result: z.object({ version: z.string(), size: z.number() }),
+  },
+  'files.mkdir': {
+    params: z.strictObject({ path, recursive: z.boolean().default(false) }),
+    result: z.object({}),
+  },
+  'files.move': {
+    params: z.strictObject({ from: path, to: path, overwrite: z.boolean().default(false) }),
+    result: z.object({}),
+  },
+  'files.delete': {
+    params: z.strictObject({ path, recursive: z.boolean().default(false) }),
+    result: z.object({}),
+  },
+  /** Stream: `changes` events, debounced. */
+  'files.watch': { params: z.strictObject({ path }), result: streamResult },
+  /** Stream: tar bytes on channel 0, then `end`. */
+  'files.download': { params: z.strictObject({ path }), result: streamResult },
+  /** Stream: the client sends tar bytes then `end`; the daemon answers `uploaded` then `end`. */
+  'files.upload': {
+    params: z.strictObject({
+      path,
+      /** Refuse archives that unpack to more than this (default 1 GiB): zip bombs. */
+      maxBytes: z.number().int().positive().optional(),
+    }),
+    result: streamResult,
+  },
+
+  'pty.open': {
+    params: z.strictObject({
+      command: z.string().max(4096).optional(),
+      args: z.array(z.string().max(32_768)).max(256).default([]),
+      cwd: path.optional(),
+      env: envMap.default({}),
+      cols: z.number().int().min(1).max(1000).default(80),
+      rows: z.number().int().min(1).max(1000).default(24),
+      title: z.string().max(200).optional(),
+    }),
+    result: ptyInfoSchema,
+  },
+  /** Stream: scrollback replay then live output on channel 0; input as binary frames; `exit`. */
+  'pty.attach': { params: z.strictObject({ id: z.string() }), result: streamResult },
+  'pty.resize': {
+    params: z.strictObject({
+      id: z.string(),
+      cols: z.number().int().min(1).max(1000),
+      rows: z.number().int().min(1).max(1000),
+    }),
+    result: z.object({}),
+  },
+  'pty.close': { params: z.strictObject({ id: z.string() }), result: z.object({}) },
+  'pty.list': { params: z.strictObject({}), result: z.object({ ptys: z.array(ptyInfoSchema) }) },
+
+  /** Stream: stdout on channel 0, stderr on channel 1, stdin as binary frames; `exit`. */
+  'exec.start': {
+    params: z.strictObject({
+      command: z.string().min(1).max(4096),
+      args: z.array(z.string().max(131_072)).max(4096).default([]),
+      cwd: path.optional(),
+      env: envMap.default({}),
+      /** Kill the process (SIGKILL to its group) after this long; default 10 minutes. */
+      timeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .max(24 * 3600_000)
+        .optional(),
+      /** Stop forwarding output past this many bytes (the process keeps running); default 16 MiB. */
+      maxOutputBytes: z.number().int().positive().optional(),
+    }),
+    result: streamResult,
+  },
+
+  'ports.list': {
+    params: z.strictObject({}),
+    result: z.object({ ports: z.array(listeningPortSchema) }),
+  },
+  /** Stream: raw TCP bytes both ways on channel 0; `end` from either side closes it. */
+  'tunnel.open': {
+    params: z.strictObject({ port: z.number().int().min(1).max(65_535) }),
+    result: streamResult,
+  },
+
+  'search.text': {
+    params: z.strictObject({
+      query: z.string().min(1).max(1000),
+      path: path.default('.'),
+      regex: z.boolean().default(false),
+      caseSensitive: z.boolean().default(false),
+      maxResults: z.number().int().positive().max(10_000).default(500),
+    }),
+    result: z.object({
+      matches: z.array(searchMatchSchema),
+      truncated: z.boolean(),
+      engine: z.enum(['ripgrep', 'builtin']),
+    }),
+  },
+} as const;
+
+/** A daemon method name. */
+export type DaemonMethod = keyof typeof daemonMethods;
+/** Params a caller passes for a method (defaults may be omitted). */
+export type DaemonParams<M extends DaemonMethod> = z.input<(typeof daemonMethods)[M]['params']>;
+/** Params as the daemon sees them after validation (defaults filled in). */
+export type DaemonParsedParams<M extends DaemonMethod> = z.output<
+  (typeof daemonMethods)[M]['params']
+>;
+/** The result of a method. */
+export type DaemonResult<M extends DaemonMethod> = z.output<(typeof daemonMethods)[M]['result']>;
+
+/** Events on a stream besides its binary frames. */
+export const daemonStreamEventSchema = z.discriminatedUnion('kind', [
+  /** A process (PTY or exec) ended. */
+  z.object({
+    kind: z.literal('exit'),
+    code: z.number().nullable(),
+    signal: z.string().nullable(),
+    timedOut: z.boolean().default(false),
+    truncated: z.boolean().default(false),
+  }),
+  z.object({ kind: z.literal('changes'), changes: z.array(fileChangeSchema) }),
+  z.object({ kind: z.literal('uploaded'), files: z.number(), bytes: z.number() }),
+]);
+/** An event on a stream. */
+export type DaemonStreamEvent = z.infer<typeof daemonStreamEventSchema>;
+
+/** Messages from the client (the server) to the daemon. */
+export const daemonClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('request'),
+    id: z.number().int().nonnegative(),
+    method: z.string(),
+    params: z.unknown(),
+  }),
+  /** The client consumed `bytes` of a stream: the daemon may send that much more. */
+  z.object({ type: z.literal('ack'), stream: z.number(), bytes: z.number().int().positive() }),
+  /** The client has no more input for a stream (upload done, tunnel half-close, stdin EOF). */
+  z.object({ type: z.literal('end'), stream: z.number() }),
+  /** Tear a stream down: kill an exec, detach from a PTY, close a tunnel or a watch. */
+  z.object({ type: z.literal('cancel'), stream: z.number() }),
+]);
+/** A message from the client to the daemon. */
+export type DaemonClientMessage = z.infer<typeof daemonClientMessageSchema>;
+
+/** Messages from the daemon to the client. */
+export const daemonServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.number(),
+    version: z.string(),
+    pid: z.number(),
+  }),
+  z.object({ type: z.literal('result'), id: z.number(), result: z.unknown() }),
+  z.object({ type: z.literal('error'), id: z.number(), error: daemonErrorSchema }),
+  z.object({ type: z.literal('event'), stream: z.number(), event: daemonStreamEventSchema }),
+  /** The stream is over; `error` says why when it ended abnormally. */
+  z.object({ type: z.literal('end'), stream: z.number(), error: daemonErrorSchema.optional() }),
+]);
+/** A message from the daemon to the client. */
+export type DaemonServerMessage = z.infer<typeof daemonServerMessageSchema>;
+
+/** Build a binary stream frame: `[u32 stream][u8 channel][payload]`. */
+export function encodeFrame(stream: number, channel: number, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(5 + payload.byteLength);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, stream);
+  view.setUint8(4, channel);
+  frame.set(payload, 5);
+  return frame;
+}
+
+/** Split a binary stream frame; `null` when it is too short to be one. */
+export function decodeFrame(
+  frame: Uint8Array,
+): { stream: number; channel: number; payload: Uint8Array } | null {
+  if (frame.byteLength < 5) return null;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return {
+    stream: view.getUint32(0),
+    channel: view.getUint8(4),
+    payload: frame.subarray(5),
+  };
+}

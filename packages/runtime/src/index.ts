@@ -1,0 +1,17 @@
+export {
+  DaemonError,
+  RuntimeError,
+  type DaemonConnection,
+  type DaemonStream,
+  type ExecResult,
+  type Isolation,
+  type ProgressListener,
+  type RuntimeEvent,
+  type StreamOptions,
+  type WorkspaceResources,
+  type WorkspaceRuntime,
+  type WorkspaceSpec,
+  type WorkspaceState,
+  type WorkspaceStats,
+  type WorkspaceStatus,
+} from './runtime.ts';

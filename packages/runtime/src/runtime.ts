@@ -1,0 +1,174 @@
+import type {
+  DaemonMethod,
+  DaemonParams,
+  DaemonResult,
+  DaemonStreamEvent,
+  ErrorCode,
+} from '@studio/protocol';
+
+/** How strongly a driver separates a workspace from the host and from other workspaces. */
+export type Isolation = 'container' | 'bwrap' | 'none';
+
+/** Resources a template asks for; drivers enforce them as hard limits where they can. */
+export interface WorkspaceResources {
+  /** CPU cores (fractions allowed). */
+  cpus: number;
+  memoryMiB: number;
+  /** Maximum number of processes and threads (fork bombs stop here). */
+  pids: number;
+  diskMiB?: number;
+}
+
+/** Everything a driver needs to create a workspace. */
+export interface WorkspaceSpec {
+  /** Stable id (the database row id); drivers derive container, volume and folder names from it. */
+  id: string;
+  name: string;
+  ownerId: string;
+  /** Image reference (Docker) — ignored by the local driver. */
+  image: string;
+  resources: WorkspaceResources;
+  env: Record<string, string>;
+  /** Shell commands run (in order, in the background) each time the workspace starts. */
+  startCommands: string[];
+}
+
+/** Where a workspace is in its life. */
+export type WorkspaceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error' | 'missing';
+
+/** What a driver knows about one workspace. */
+export interface WorkspaceStatus {
+  id: string;
+  state: WorkspaceState;
+  isolation: Isolation;
+  startedAt: Date | null;
+  /** Why the workspace stopped or failed (e.g. "killed: out of memory"), when known. */
+  reason: string | null;
+  labels: Record<string, string>;
+}
+
+/** Point-in-time resource use. */
+export interface WorkspaceStats {
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number | null;
+  pids: number;
+}
+
+/** A change a driver noticed on its own (a container died, the engine restarted). */
+export interface RuntimeEvent {
+  id: string;
+  state: WorkspaceState;
+  reason: string | null;
+}
+
+/** One stream on a daemon connection (PTY attach, exec, tunnel, watch, upload, download). */
+export interface DaemonStream {
+  readonly id: number;
+  /** Bytes from the daemon: channel 0 data/stdout, 1 stderr. */
+  onData(listener: (payload: Uint8Array, channel: number) => void): void;
+  onEvent(listener: (event: DaemonStreamEvent) => void): void;
+  /** Called once when the stream is over; `error` is set when it ended abnormally. */
+  onEnd(listener: (error?: DaemonError) => void): void;
+  /** Send bytes to the daemon (PTY input, stdin, tunnel bytes, upload tar bytes). */
+  write(payload: Uint8Array | string): void;
+  /** No more input from this side. */
+  end(): void;
+  /** Tear the stream down. */
+  cancel(): void;
+  /**
+   * Tell the daemon `bytes` were consumed. Only needed with `manualAck`; otherwise data is
+   * acknowledged as it arrives.
+   */
+  ack(bytes: number): void;
+}
+
+/** Options for opening a stream. */
+export interface StreamOptions {
+  /** Acknowledge data yourself (e.g. once a browser socket drained), so a slow reader pauses the source. */
+  manualAck?: boolean;
+}
+
+/** Output of a finished command. */
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  truncated: boolean;
+}
+
+/** A live connection to one workspace's daemon. */
+export interface DaemonConnection {
+  readonly daemonVersion: string;
+  call<M extends DaemonMethod>(method: M, params: DaemonParams<M>): Promise<DaemonResult<M>>;
+  open<M extends DaemonMethod>(
+    method: M,
+    params: DaemonParams<M>,
+    options?: StreamOptions,
+  ): Promise<DaemonStream>;
+  /** Run a command to completion and collect its output. */
+  exec(
+    command: string,
+    args?: string[],
+    options?: Omit<DaemonParams<'exec.start'>, 'command' | 'args'> & { stdin?: string },
+  ): Promise<ExecResult>;
+  /** Called once when the connection closes for any reason. */
+  onClose(listener: (error?: DaemonError) => void): void;
+  readonly closed: boolean;
+  close(): void;
+}
+
+/**
+ * An expected failure with a stable code: a workspace that is not running, a missing image, an
+ * unreachable engine. The server maps `code` to an HTTP status; `message` says what to do.
+ */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** An error the daemon returned, or a broken daemon connection. */
+export class DaemonError extends RuntimeError {
+  override name = 'DaemonError';
+}
+
+/** Progress while creating or starting a workspace ("pulling image", "starting", …). */
+export type ProgressListener = (step: string, detail?: string) => void;
+
+/**
+ * A workspace driver. Every driver passes `runtime.case.test.ts`; the server only ever talks to
+ * this interface, and to a workspace only through `connect`.
+ */
+export interface WorkspaceRuntime {
+  readonly kind: 'local' | 'docker' | 'kubernetes';
+  readonly isolation: Isolation;
+  /** Provision storage and the workspace itself, stopped. `already_exists` if the id is taken. */
+  create(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
+  /** Start (idempotent) and resolve once the daemon answers. */
+  start(id: string, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
+  /** Stop (idempotent); files are kept. */
+  stop(id: string): Promise<WorkspaceStatus>;
+  /** Remove the workspace and its storage (idempotent). */
+  remove(id: string): Promise<void>;
+  /** `null` when the driver has no such workspace. */
+  inspect(id: string): Promise<WorkspaceStatus | null>;
+  /** Every workspace this driver manages (for reconciling with the database). */
+  list(): Promise<WorkspaceStatus[]>;
+  /** A connection to the daemon of a running workspace; `workspace_not_running` otherwise. */
+  connect(id: string): Promise<DaemonConnection>;
+  /** The last lines of the workspace's own log (daemon and start commands). */
+  logs(id: string, tail?: number): Promise<string>;
+  stats(id: string): Promise<WorkspaceStats>;
+  /** Changes the driver noticed by itself; returns an unsubscribe function. */
+  onEvent(listener: (event: RuntimeEvent) => void): () => void;
+  /** Release the driver's own resources (event streams, sockets); workspaces keep running. */
+  close(): Promise<void>;
+}
