@@ -13,8 +13,10 @@ export {
   auditEvents,
   invites,
   sessions,
+  templates,
   users,
   verifications,
+  workspaces,
 } from './schema.ts';
 export { schema };
 export { createTestDatabase, type TestDatabase } from './testing.ts';

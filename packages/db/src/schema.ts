@@ -143,3 +143,46 @@ export const auditEvents = pgTable(
     index('audit_events_action_idx').on(table.action, table.at),
   ],
 );
+
+/**
+ * Workspace templates: an image plus resources, env, start commands and ports. Templates from
+ * `images/templates/*.json` are synced at start (`source = 'file'`); admins add more via the API.
+ */
+export const templates = pgTable('templates', {
+  name: text('name').primaryKey(),
+  definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+  source: text('source', { enum: ['file', 'api'] }).notNull(),
+  ...timestamps,
+});
+
+/**
+ * Workspaces. `desiredState` is what the owner asked for; `status` is what the driver last
+ * reported. The template is copied at creation so a later template edit never changes a
+ * running workspace under its owner.
+ */
+export const workspaces = pgTable(
+  'workspaces',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    templateName: text('template_name').notNull(),
+    template: jsonb('template').$type<Record<string, unknown>>().notNull(),
+    driver: text('driver').notNull(),
+    repoUrl: text('repo_url'),
+    desiredState: text('desired_state', { enum: ['running', 'stopped', 'deleted'] })
+      .notNull()
+      .default('running'),
+    status: text('status').notNull().default('creating'),
+    statusReason: text('status_reason'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    lastActiveAt: timestamp('last_active_at', { withTimezone: true }).notNull().defaultNow(),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('workspaces_owner_name_idx').on(table.ownerId, table.name),
+    index('workspaces_status_idx').on(table.status),
+  ],
+);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workspaceSchema } from './workspaces.ts';
 
 /** Roles a user can hold. */
 export const ROLES = ['admin', 'member'] as const;
@@ -137,6 +138,17 @@ export type AcceptInviteBody = z.infer<typeof acceptInviteBodySchema>;
 export const serverEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), userId: z.string() }),
   z.object({ type: z.literal('ping'), at: z.number() }),
+  /** A workspace of this user changed (status, name, activity). */
+  z.object({ type: z.literal('workspace'), workspace: workspaceSchema }),
+  /** A step while creating or starting a workspace: building the image, starting, cloning. */
+  z.object({
+    type: z.literal('workspace.progress'),
+    id: z.string(),
+    name: z.string(),
+    step: z.string(),
+    detail: z.string().optional(),
+  }),
+  z.object({ type: z.literal('workspace.deleted'), id: z.string(), name: z.string() }),
 ]);
 /** A message on the `/api/events` WebSocket. */
 export type ServerEvent = z.infer<typeof serverEventSchema>;

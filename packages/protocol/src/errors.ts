@@ -78,6 +78,12 @@ export const WS_CLOSE = {
   sessionEnded: { code: 4401, reason: 'session_ended' },
   forbidden: { code: 4403, reason: 'forbidden' },
   badMessage: { code: 4400, reason: 'bad_message' },
+  /** The terminal or stream behind the socket ended (the shell exited, the workspace stopped). */
+  streamEnded: { code: 4000, reason: 'stream_ended' },
+  /** No such workspace or terminal for this user (the socket's 404). */
+  notFound: { code: 4404, reason: 'not_found' },
+  /** The workspace cannot be reached (stopped, starting, or its daemon is gone). */
+  unavailable: { code: 4503, reason: 'unavailable' },
   serverShutdown: { code: 1001, reason: 'server_shutdown' },
   internal: { code: 1011, reason: 'internal' },
 } as const;

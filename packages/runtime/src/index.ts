@@ -1,3 +1,4 @@
+export { connectDaemon, type ConnectDaemonOptions } from './daemon-client.ts';
 export {
   DaemonError,
   RuntimeError,
@@ -15,3 +16,18 @@ export {
   type WorkspaceStats,
   type WorkspaceStatus,
 } from './runtime.ts';
+export { LocalRuntime, type LocalRuntimeOptions } from './local/local-runtime.ts';
+export {
+  DockerRuntime,
+  type DockerRuntimeLogger,
+  type DockerRuntimeOptions,
+} from './docker/docker-runtime.ts';
+export {
+  buildTemplateImage,
+  defaultCacheDir,
+  listTemplateNames,
+  loadTemplate,
+  type BuildTemplateImageOptions,
+  type BuildTemplateImageResult,
+} from './docker/images.ts';
+export { engineAnswers, openEngine } from './docker/engine.ts';

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { startDaemon } from './index.ts';
+
+// The daemon's whole configuration is its environment (set by the driver); nothing else reads it.
+function readConfig() {
+  const env = process.env;
+  const listen = env.STUDIO_DAEMON_LISTEN;
+  const secretFile = env.STUDIO_DAEMON_SECRET_FILE;
+  const root = env.STUDIO_WORKSPACE_ROOT;
+  if (!listen || !secretFile || !root) {
+    throw new Error(
+      'STUDIO_DAEMON_LISTEN, STUDIO_DAEMON_SECRET_FILE and STUDIO_WORKSPACE_ROOT must be set',
+    );
+  }
+  const secret = readFileSync(secretFile, 'utf8').trim();
+  if (secret.length < 16)
+    throw new Error(`The secret in ${secretFile} is shorter than 16 characters`);
+  let startCommands: string[] = [];
+  if (env.STUDIO_START_COMMANDS) {
+    const parsed: unknown = JSON.parse(env.STUDIO_START_COMMANDS);
+    if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
+      throw new Error('STUDIO_START_COMMANDS must be a JSON array of strings');
+    }
+    startCommands = parsed;
+  }
+  // Children (terminals, commands) must not see the daemon's settings, least of all the secret file.
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('STUDIO_')) delete env[key];
+  }
+  return { listen, secret, root, startCommands, shell: env.SHELL ?? null, env: { ...env } };
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const daemon = await startDaemon(config);
+  console.log(`[daemon] listening on ${daemon.address}, root ${config.root}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[daemon] ${signal}: shutting down`);
+    // Exit even if something hangs: the driver is waiting for the workspace to stop.
+    setTimeout(() => process.exit(0), 3000).unref();
+    void daemon.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // A PTY that died mid-write raises EIO on its socket; that is not a reason to take every other
+  // terminal down with the daemon.
+  process.on('uncaughtException', (error) => console.error('[daemon] uncaught:', error));
+}
+
+main().catch((error: unknown) => {
+  console.error(`[daemon] ${(error as Error).message}`);
+  process.exit(1);
+});

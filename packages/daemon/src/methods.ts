@@ -1,0 +1,104 @@
+import type { ChildProcess } from 'node:child_process';
+import type { DaemonMethod, DaemonParsedParams } from '@studio/protocol';
+import { startDownload, startUpload } from './archive.ts';
+import { startExec } from './exec.ts';
+import { FileService } from './files.ts';
+import { daemonInfo } from './info.ts';
+import { listPorts, startTunnel } from './ports.ts';
+import { PtyManager } from './pty.ts';
+import { findRipgrep, searchText } from './search.ts';
+import type { OutStream } from './streams.ts';
+import { startWatch } from './watch.ts';
+
+/** What every method handler shares: the workspace root and the daemon-wide state. */
+export interface DaemonState {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  startedAt: number;
+  files: FileService;
+  ptys: PtyManager;
+  /** Commands started with `exec.start`, killed on shutdown. */
+  running: Set<ChildProcess>;
+  ripgrep: Promise<string | null>;
+}
+
+/** Build the daemon-wide state for a root (a realpath) and the environment children inherit. */
+export function createDaemonState(root: string, env: NodeJS.ProcessEnv, shell: string | null) {
+  return {
+    root,
+    env,
+    startedAt: Date.now(),
+    files: new FileService(root),
+    ptys: new PtyManager({ root, env, shell }),
+    running: new Set<ChildProcess>(),
+    ripgrep: findRipgrep(env.PATH),
+  } satisfies DaemonState;
+}
+
+/** What a handler may do on its connection. */
+export interface HandlerContext {
+  /** Allocate a stream; it starts sending once the `{ stream }` result is out. */
+  openStream(): OutStream;
+}
+
+type Handler<M extends DaemonMethod> = (
+  params: DaemonParsedParams<M>,
+  context: HandlerContext,
+  state: DaemonState,
+) => Promise<unknown>;
+
+// Stream handlers allocate the stream first so a failure before it starts can cancel it cleanly.
+async function withStream(
+  context: HandlerContext,
+  start: (stream: OutStream) => Promise<unknown> | void,
+): Promise<{ stream: number }> {
+  const stream = context.openStream();
+  try {
+    await start(stream);
+  } catch (error) {
+    stream.cancel();
+    throw error;
+  }
+  return { stream: stream.id };
+}
+
+/** Every daemon method's implementation; params arrive already validated. */
+export const handlers: { [M in DaemonMethod]: Handler<M> } = {
+  info: async (_params, _context, state) => daemonInfo(state.root, state.startedAt),
+  'files.list': (params, _context, state) => state.files.list(params),
+  'files.stat': (params, _context, state) => state.files.stat(params),
+  'files.read': (params, _context, state) => state.files.read(params),
+  'files.write': (params, _context, state) => state.files.write(params),
+  'files.mkdir': (params, _context, state) => state.files.mkdir(params),
+  'files.move': (params, _context, state) => state.files.move(params),
+  'files.delete': (params, _context, state) => state.files.delete(params),
+  'files.watch': (params, context, state) =>
+    withStream(context, (stream) => startWatch(state.root, params.path, stream)),
+  'files.download': (params, context, state) =>
+    withStream(context, (stream) => startDownload(state.root, params.path, stream)),
+  'files.upload': (params, context, state) =>
+    withStream(context, (stream) =>
+      startUpload(state.root, params.path, { maxBytes: params.maxBytes }, stream),
+    ),
+  'pty.open': (params, _context, state) => state.ptys.open(params),
+  'pty.attach': (params, context, state) =>
+    withStream(context, (stream) => state.ptys.attach(params.id, stream)),
+  'pty.resize': async (params, _context, state) => {
+    state.ptys.resize(params.id, params.cols, params.rows);
+    return {};
+  },
+  'pty.close': async (params, _context, state) => {
+    state.ptys.close(params.id);
+    return {};
+  },
+  'pty.list': async (_params, _context, state) => ({ ptys: state.ptys.list() }),
+  'exec.start': (params, context, state) =>
+    withStream(context, (stream) =>
+      startExec(params, stream, { root: state.root, env: state.env, running: state.running }),
+    ),
+  'ports.list': async () => ({ ports: await listPorts() }),
+  'tunnel.open': (params, context) =>
+    withStream(context, (stream) => startTunnel(params.port, stream)),
+  'search.text': async (params, _context, state) =>
+    searchText(state.root, params, await state.ripgrep),
+};

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** A template or port name: lower-case letters, digits and dashes, starting with a letter. */
+const slug = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z][a-z0-9-]*$/, 'use lower-case letters, digits and dashes, starting with a letter');
+
+/** Environment variable names as POSIX shells accept them. */
+const envName = z
+  .string()
+  .max(256)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name');
+
+/**
+ * An image reference such as `studio/base:1` or `registry.example.com:5000/team/img:tag`. Kept
+ * loose on purpose: the engine is the authority; this only rejects what can never be a reference.
+ */
+const imageRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, 'not a valid image reference');
+
+/** Where a template's image comes from. */
+export const templateImageSchema = z.strictObject({
+  /** Folder under `images/` holding a Dockerfile; absent for images that only come from a registry. */
+  build: slug.optional(),
+  /** The image tag the workspace runs, e.g. `studio/base:1`. */
+  ref: imageRef,
+});
+
+/** Hard limits a workspace of this template runs under. */
+export const templateResourcesSchema = z.strictObject({
+  /** CPU cores; fractions allowed. */
+  cpus: z.number().min(0.1).max(64).default(2),
+  /** Memory (and memory + swap) limit. 256 MiB is about the least a shell plus the daemon needs. */
+  memoryMiB: z.number().int().min(256).max(262_144).default(2048),
+  /** Processes and threads; fork bombs stop here. The daemon alone needs a few dozen. */
+  pids: z.number().int().min(32).max(65_536).default(512),
+  /** Disk quota for the home volume, where the driver can enforce one. */
+  diskMiB: z.number().int().min(256).max(4_194_304).optional(),
+});
+
+/** A port the template's start commands listen on, shown as a named preview. */
+export const templatePortSchema = z.strictObject({
+  port: z.number().int().min(1).max(65_535),
+  name: slug,
+});
+
+/** A workspace template: which image, which limits, what runs at start. */
+export const templateSchema = z.strictObject({
+  name: slug,
+  title: z.string().trim().min(1).max(100),
+  description: z.string().max(2000).default(''),
+  image: templateImageSchema,
+  resources: templateResourcesSchema.default({ cpus: 2, memoryMiB: 2048, pids: 512 }),
+  env: z
+    .record(envName, z.string().max(32_768))
+    .refine((env) => Object.keys(env).length <= 256, 'at most 256 environment variables')
+    .default({}),
+  /** Shell commands run in order, in the background, each time a workspace starts. */
+  startCommands: z.array(z.string().min(1).max(4096)).max(32).default([]),
+  ports: z
+    .array(templatePortSchema)
+    .max(32)
+    .refine(
+      (ports) => new Set(ports.map((entry) => entry.port)).size === ports.length,
+      'each port may be listed once',
+    )
+    .default([]),
+  /** Stop a workspace nobody used for this long; 0 never stops it. */
+  idleTimeoutMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(60),
+  /** Stop a workspace this long after it started, used or not; 0 means no limit. */
+  maxLifetimeHours: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24)
+    .default(24),
+});
+
+/** A workspace template after defaults were applied. */
+export type Template = z.infer<typeof templateSchema>;
+/** A template as written in a file, before defaults. */
+export type TemplateInput = z.input<typeof templateSchema>;

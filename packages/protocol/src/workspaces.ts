@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { ptyInfoSchema } from './daemon.ts';
+
+/** Workspace names: what a person types in a URL and a shell (`/w/my-app`, `studio ws shell my-app`). */
+export const workspaceNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/,
+    'must be 1–40 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+  );
+
+/**
+ * Git URLs a workspace may clone: https, http, ssh, or scp-like `git@host:path`. Local paths,
+ * `file://` and `ext::` transports run commands or read the server's disk, so they are refused.
+ */
+export const gitUrlSchema = z
+  .string()
+  .max(2048)
+  .refine(
+    (value) =>
+      /^(https?|ssh):\/\/[^\s/]+\/\S+$/.test(value) ||
+      /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(value),
+    'must be an https://, http://, ssh:// or git@host:path repository URL',
+  );
+
+/** Where a workspace is in its life, as the API shows it. */
+export const WORKSPACE_STATUSES = [
+  'creating',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'error',
+  'deleting',
+] as const;
+/** Where a workspace is in its life. */
+export type WorkspaceStatusName = (typeof WORKSPACE_STATUSES)[number];
+
+/** A workspace as the API shows it. */
+export const workspaceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  ownerId: z.string(),
+  template: z.string(),
+  status: z.enum(WORKSPACE_STATUSES),
+  /** Why it stopped or failed, in words a person can act on. */
+  statusReason: z.string().nullable(),
+  driver: z.string(),
+  /** `none` means processes run unsandboxed on the server's machine (local driver without bubblewrap). */
+  isolation: z.enum(['container', 'bwrap', 'none']),
+  repoUrl: z.string().nullable(),
+  resources: z.object({ cpus: z.number(), memoryMiB: z.number(), pids: z.number() }),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  lastActiveAt: z.string(),
+});
+/** A workspace as the API shows it. */
+export type Workspace = z.infer<typeof workspaceSchema>;
+
+/** `POST /api/workspaces`. */
+export const createWorkspaceBodySchema = z.strictObject({
+  name: workspaceNameSchema,
+  template: z.string().min(1).max(64).default('base'),
+  repoUrl: gitUrlSchema.optional(),
+});
+/** Body of `POST /api/workspaces`. */
+export type CreateWorkspaceBody = z.input<typeof createWorkspaceBodySchema>;
+
+/** `GET /api/workspaces/:name/stats`. */
+export const workspaceStatsSchema = z.object({
+  cpuPercent: z.number(),
+  memoryBytes: z.number(),
+  memoryLimitBytes: z.number().nullable(),
+  pids: z.number(),
+});
+/** Resource use of a running workspace. */
+export type WorkspaceStatsBody = z.infer<typeof workspaceStatsSchema>;
+
+/** `POST /api/workspaces/:name/terminals`: open a shell in a PTY. */
+export const createTerminalBodySchema = z.strictObject({
+  cols: z.number().int().min(1).max(1000).default(80),
+  rows: z.number().int().min(1).max(1000).default(24),
+  cwd: z.string().max(4096).optional(),
+  title: z.string().max(200).optional(),
+});
+/** Body of `POST /api/workspaces/:name/terminals`. */
+export type CreateTerminalBody = z.input<typeof createTerminalBodySchema>;
+
+/** A terminal (a daemon PTY) as the API shows it. */
+export const terminalSchema = ptyInfoSchema;
+/** A terminal. */
+export type Terminal = z.infer<typeof terminalSchema>;
+
+/**
+ * Control messages on a terminal WebSocket (`/api/workspaces/:name/terminals/:id/attach`).
+ * Binary frames are raw terminal bytes in both directions; text frames are these.
+ */
+export const terminalClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('resize'),
+    cols: z.number().int().min(1).max(1000),
+    rows: z.number().int().min(1).max(1000),
+  }),
+]);
+/** A control message from a terminal client. */
+export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
+
+/** Text frames the server sends on a terminal WebSocket. */
+export const terminalServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('exit'), code: z.number().nullable(), signal: z.string().nullable() }),
+]);
+/** A control message from the server on a terminal WebSocket. */
+export type TerminalServerMessage = z.infer<typeof terminalServerMessageSchema>;
+
+/** `POST /api/workspaces/:name/exec`: run a command; the response streams NDJSON `ExecEvent`s. */
+export const execBodySchema = z.strictObject({
+  command: z.string().min(1).max(4096),
+  args: z.array(z.string().max(131_072)).max(4096).default([]),
+  cwd: z.string().max(4096).optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600_000)
+    .optional(),
+  stdin: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+});
+/** Body of `POST /api/workspaces/:name/exec`. */
+export type ExecBody = z.input<typeof execBodySchema>;
+
+/** One line of an exec response stream. */
+export const execEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stdout'), data: z.string() }),
+  z.object({ type: z.literal('stderr'), data: z.string() }),
+  z.object({
+    type: z.literal('exit'),
+    code: z.number().nullable(),
+    signal: z.string().nullable(),
+    timedOut: z.boolean(),
+    truncated: z.boolean(),
+  }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+/** One line of an exec response stream. */
+export type ExecEvent = z.infer<typeof execEventSchema>;

@@ -1,0 +1,502 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRuntimeConformance } from '../runtime.case.test.ts';
+import type { DaemonConnection, RuntimeEvent, WorkspaceSpec } from '../runtime.ts';
+import { DockerRuntime, containerName, demuxLogs, exitReason } from './docker-runtime.ts';
+import { buildTemplateImage, defaultCacheDir, loadTemplate } from './images.ts';
+
+const imagesDir = fileURLToPath(new URL('../../../../images', import.meta.url));
+// Tests configure themselves from the environment the way CI sets it up (.ci/docker.sh).
+const runtimeDir =
+  process.env.STUDIO_DAEMON_RUNTIME_DIR ??
+  fileURLToPath(new URL('../../../daemon/dist/runtime', import.meta.url));
+const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+const requireDocker = process.env.STUDIO_REQUIRE_DOCKER === '1';
+const cacheDir = defaultCacheDir(process.env, homedir());
+
+const docker = new Docker();
+const engineAnswers = await docker.ping().then(
+  () => true,
+  () => false,
+);
+if (!engineAnswers && !requireDocker) {
+  console.warn(
+    `\n⚠ Docker driver tests SKIPPED: no container engine answers at ${dockerHost}. ` +
+      'Run `source .ci/docker.sh` (or set DOCKER_HOST), or set STUDIO_REQUIRE_DOCKER=1 to make this a failure.\n',
+  );
+}
+
+describe.runIf(requireDocker && !engineAnswers)('docker driver prerequisites', () => {
+  it('has a container engine at DOCKER_HOST', () => {
+    throw new Error(
+      `STUDIO_REQUIRE_DOCKER=1 but no engine answers at ${dockerHost}; run \`source .ci/docker.sh\`.`,
+    );
+  });
+});
+
+/** The base image, built once (a cache hit after the first run; cold it takes a few minutes). */
+let imageReady: Promise<void> | null = null;
+function ensureBaseImage(): Promise<void> {
+  imageReady ??= (async () => {
+    const template = await loadTemplate(imagesDir, 'base');
+    const result = await buildTemplateImage({
+      docker,
+      template,
+      imagesDir,
+      cacheDir,
+      onProgress: (step, detail) => {
+        if (step !== 'build' && step !== 'rootfs') console.info(`[image] ${step} ${detail ?? ''}`);
+      },
+    });
+    console.info(`[image] ${result.ref}: ${result.source} in ${result.durationMs} ms`);
+  })();
+  return imageReady;
+}
+
+const IMAGE = 'studio/base:1';
+
+/** A throwaway self-signed CA ("Prometheus Studio Test CA"); only its presence is checked. */
+const TEST_CA = `-----BEGIN CERTIFICATE-----
+MIIBnzCCAUWgAwIBAgIUcuCXPu+TpSPp8kIVNiKLPijLmT8wCgYIKoZIzj0EAwIw
+JDEiMCAGA1UEAwwZUHJvbWV0aGV1cyBTdHVkaW8gVGVzdCBDQTAgFw0yNjExMjEy
+MzAxMjlaGA8yMTI2MTAyODIzMDEyOVowJDEiMCAGA1UEAwwZUHJvbWV0aGV1cyBT
+dHVkaW8gVGVzdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABFZCKuY44Eeq
+Aw3M8isvXSzPEIlz8S8M2zpgnqxnGs+vezDk7f0a1DBA1PRrkdMNFSUZntlb3luz
+wsLDn83qWcWjUzBRMB0GA1UdDgQWBBT5EEAUsn24DVSIx6dpdk4bSf0IdTAfBgNV
+HSMEGDAWgBT5EEAUsn24DVSIx6dpdk4bSf0IdTAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0gAMEUCIDXJiHZMwlA1gPs3bGf+mMr13tCn7xwf/hS7NFhOLK19
+AiEAsoai/mHukW5ODtKiWhxrxxJqIYihgECe+ns7xvFcsuo=
+-----END CERTIFICATE-----`;
+
+describe.runIf(engineAnswers)('docker images', () => {
+  it(
+    'builds (or finds) the base template image',
+    async () => {
+      await ensureBaseImage();
+      const info = await docker.getImage(IMAGE).inspect();
+      expect(info.Config.User).toBe('1000:1000');
+      expect(info.Config.Env).toContain('SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt');
+    },
+    30 * 60_000,
+  );
+
+  it('names the missing folder when a template builds from nowhere', async () => {
+    const template = await loadTemplate(imagesDir, 'base');
+    await expect(
+      buildTemplateImage({
+        docker,
+        imagesDir,
+        cacheDir,
+        template: { ...template, image: { build: 'no-such-folder', ref: 'studio/test-nothing:1' } },
+      }),
+    ).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('images/no-such-folder'),
+    });
+  });
+
+  it('says what to do when an image has no recipe and is not in the engine', async () => {
+    const template = await loadTemplate(imagesDir, 'base');
+    await expect(
+      buildTemplateImage({
+        docker,
+        imagesDir,
+        cacheDir,
+        template: { ...template, image: { ref: 'studio/test-nothing:1' } },
+      }),
+    ).rejects.toMatchObject({ code: 'image_missing' });
+  });
+
+  it('rejects an extra CA file without certificates', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'studio-ca-'));
+    const file = join(dir, 'ca.pem');
+    await writeFile(file, 'not a certificate\n');
+    const template = await loadTemplate(imagesDir, 'base');
+    await expect(
+      buildTemplateImage({
+        docker,
+        imagesDir,
+        cacheDir,
+        force: true,
+        extraCaCertsFile: file,
+        template: { ...template, image: { build: 'base', ref: 'studio/test-ca:1' } },
+      }),
+    ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining(file) });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports an unknown template and an invalid one with the key at fault', async () => {
+    await expect(loadTemplate(imagesDir, 'no-such-template')).rejects.toMatchObject({
+      code: 'template_not_found',
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'studio-templates-'));
+    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'templates')));
+    await writeFile(
+      join(dir, 'templates', 'odd.json'),
+      JSON.stringify({ name: 'odd', title: 'Odd', image: { ref: 'x:1' }, colour: 'blue' }),
+    );
+    await expect(loadTemplate(dir, 'odd')).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('colour'),
+    });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'injects extra CA certificates into the image',
+    async () => {
+      await ensureBaseImage();
+      const dir = await mkdtemp(join(tmpdir(), 'studio-ca-'));
+      const file = join(dir, 'corporate.pem');
+      await writeFile(file, `Corporate proxy CA\n${TEST_CA}\n`);
+      const template = await loadTemplate(imagesDir, 'base');
+      const ref = 'studio/test-ca:1';
+      const result = await buildTemplateImage({
+        docker,
+        imagesDir,
+        cacheDir,
+        force: true,
+        extraCaCertsFile: file,
+        template: { ...template, image: { build: 'base', ref } },
+      });
+      expect(result.source).toBe('built');
+      const container = await docker.createContainer({
+        Image: ref,
+        Cmd: [
+          'bash',
+          '-c',
+          `ls /usr/local/share/ca-certificates/studio; grep -c "${TEST_CA.split('\n')[1]}" "$SSL_CERT_FILE"; git config --system http.sslCAInfo`,
+        ],
+        HostConfig: { NetworkMode: 'none' },
+      });
+      try {
+        await container.start();
+        await container.wait();
+        const output = demuxLogs(
+          (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer,
+        );
+        expect(output).toBe('studio-extra-1.crt\n1\n/etc/ssl/certs/ca-certificates.crt\n');
+      } finally {
+        await container.remove({ force: true });
+        await docker.getImage(ref).remove();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    10 * 60_000,
+  );
+
+  it('says the engine is unavailable when nothing answers', async () => {
+    const nowhere = new Docker({ socketPath: '/nonexistent/docker.sock' });
+    const template = await loadTemplate(imagesDir, 'base');
+    await expect(
+      buildTemplateImage({ docker: nowhere, imagesDir, cacheDir, template }),
+    ).rejects.toMatchObject({ code: 'engine_unavailable' });
+  });
+});
+
+const daemonBuilt = existsSync(join(runtimeDir, 'daemon.mjs'));
+if (engineAnswers && !daemonBuilt) {
+  console.warn(
+    `\n⚠ Docker driver workspace tests need the daemon runtime at ${runtimeDir}; ` +
+      'run `npm run build -w @studio/daemon`.\n',
+  );
+}
+
+/** State folders made by this file, removed once it is done. */
+const stateDirs: string[] = [];
+afterAll(() => Promise.all(stateDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+async function tempStateDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'studio-docker-state-'));
+  stateDirs.push(dir);
+  return dir;
+}
+
+async function openRuntime(): Promise<DockerRuntime> {
+  await ensureBaseImage();
+  const stateDir = await tempStateDir();
+  return new DockerRuntime({
+    docker,
+    runtimeDir,
+    stateDir,
+    logger: { info: (line) => console.info(line), warn: (line) => console.warn(line) },
+  });
+}
+
+describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
+  // Cold, this debootstraps Debian and runs apt: minutes. Warm, it is a cache hit.
+  beforeAll(ensureBaseImage, 30 * 60_000);
+
+  runRuntimeConformance({
+    name: 'docker',
+    image: IMAGE,
+    limits: true,
+    networkIsolation: true,
+    open: openRuntime,
+  });
+
+  describe('isolation and faults', () => {
+    let runtime: DockerRuntime;
+    let id: string;
+    let daemon: DaemonConnection;
+    const events: RuntimeEvent[] = [];
+    const ids: string[] = [];
+    const prefix = `d${Date.now().toString(36)}`;
+
+    function spec(overrides: Partial<WorkspaceSpec> = {}): WorkspaceSpec {
+      const workspaceId = `${prefix}-${ids.length + 1}`;
+      ids.push(workspaceId);
+      return {
+        id: workspaceId,
+        name: `Docker Test ${ids.length}`,
+        ownerId: 'owner-d',
+        image: IMAGE,
+        resources: { cpus: 1, memoryMiB: 256, pids: 64 },
+        env: {},
+        startCommands: [],
+        ...overrides,
+      };
+    }
+
+    async function sh(script: string, timeoutMs = 30_000) {
+      return daemon.exec('bash', ['-c', script], { timeoutMs });
+    }
+
+    beforeAll(async () => {
+      runtime = await openRuntime();
+      runtime.onEvent((event) => events.push(event));
+      const workspace = spec();
+      id = workspace.id;
+      const started = Date.now();
+      await runtime.create(workspace);
+      const created = Date.now();
+      await runtime.start(id);
+      console.info(
+        `[timing] create ${created - started} ms, start→daemon ready ${Date.now() - created} ms`,
+      );
+      daemon = await runtime.connect(id);
+    }, 30 * 60_000);
+
+    afterAll(async () => {
+      daemon?.close();
+      await Promise.all(ids.map((item) => runtime?.remove(item).catch(() => {})));
+      await runtime?.close();
+    }, 120_000);
+
+    it('answers info as uid 1000 in /home/user', async () => {
+      const info = await daemon.call('info', {});
+      expect(info.user).toMatchObject({ uid: 1000, gid: 1000 });
+      expect(info.root).toBe('/home/user');
+      expect((await sh('id -u; pwd')).stdout).toBe('1000\n/home/user\n');
+    });
+
+    it('runs with no capabilities and no way to gain any', async () => {
+      const status = (await sh('grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status')).stdout;
+      expect(status).toMatch(/CapEff:\s+0{16}/);
+      expect(status).toMatch(/CapBnd:\s+0{16}/);
+      expect(status).toMatch(/NoNewPrivs:\s+1/);
+    });
+
+    it('gets EPERM from mount, unshare and module loading', async () => {
+      const mount = await daemon.exec('python3', [
+        '-c',
+        [
+          'import ctypes, os',
+          'libc = ctypes.CDLL(None, use_errno=True)',
+          'os.makedirs("/tmp/m", exist_ok=True)',
+          'r = libc.mount(b"none", b"/tmp/m", b"tmpfs", 0, None)',
+          'print(r, os.strerror(ctypes.get_errno()))',
+          'r = libc.syscall(175, None, 0, b"")', // init_module: what modprobe does
+          'print(r, os.strerror(ctypes.get_errno()))',
+        ].join('\n'),
+      ]);
+      expect(mount.stdout).toBe('-1 Operation not permitted\n-1 Operation not permitted\n');
+      const unshare = await sh('unshare --user --map-root-user --mount true');
+      expect(unshare.code).not.toBe(0);
+      expect(unshare.stderr).toMatch(/Operation not permitted/);
+      const sysrq = await sh('echo h > /proc/sysrq-trigger');
+      expect(sysrq.code).not.toBe(0);
+    });
+
+    it('has no container engine socket and only its own state inside', async () => {
+      const found = await sh(
+        'ls -d /var/run/docker.sock /run/docker.sock /run/podman /run/containerd /run/studio-docker 2>/dev/null; ls -A /run/studio',
+      );
+      expect(found.stdout.split('\n').filter(Boolean).sort()).toEqual(['daemon.sock', 'secret']);
+      const info = await docker.getContainer(containerName(id)).inspect();
+      expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+      expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
+      expect(info.HostConfig.Privileged).toBe(false);
+      expect(info.Mounts.map((mount) => mount.Destination).sort()).toEqual([
+        '/home/user',
+        '/opt/studio',
+        '/run/studio',
+      ]);
+      expect(info.Mounts.find((mount) => mount.Destination === '/opt/studio')?.RW).toBe(false);
+    });
+
+    it('stops a fork bomb at the pids limit', async () => {
+      const bomb = await sh('for i in $(seq 200); do sleep 5 & done; wait', 60_000);
+      expect(bomb.stderr).toMatch(/Resource temporarily unavailable/);
+      expect((await sh('echo alive')).stdout).toBe('alive\n');
+    }, 90_000);
+
+    it('keeps a memory bomb inside the workspace and says why', async () => {
+      const bomb = await daemon.exec(
+        'python3',
+        ['-c', 'a = bytearray(1024 * 1024 * 1024); print("survived")'],
+        { timeoutMs: 60_000 },
+      );
+      expect(bomb.stdout).not.toContain('survived');
+      expect(bomb.signal ?? String(bomb.code)).toMatch(/SIGKILL|137/);
+      // The daemon lives on: the kernel killed the biggest process, python.
+      const fresh = await runtime.connect(id);
+      expect((await fresh.exec('echo', ['alive'])).stdout).toBe('alive\n');
+      fresh.close();
+      await waitFor(() =>
+        events.some((event) => event.id === id && event.reason?.includes('memory')),
+      );
+    }, 90_000);
+
+    it('cannot open connections to the host itself', async () => {
+      if (!runtime.firewall?.rules.length) {
+        console.warn(
+          '[firewall] no rules installed (not root?); skipping the host reachability check',
+        );
+        return;
+      }
+      const server: Server = createServer((socket) => socket.end('host says hi\n'));
+      await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const gateway = (await sh("ip route | awk '/default/ {print $3}'")).stdout.trim();
+        expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        const probe = await daemon.exec('python3', [
+          '-c',
+          `import socket; socket.create_connection(("${gateway}", ${port}), timeout=2)`,
+        ]);
+        expect(probe.code).not.toBe(0);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('reports a killed container as stopped within seconds, and starts again with its files', async () => {
+      await daemon.call('files.write', { path: 'survivor.txt', content: 'still here' });
+      daemon.close();
+      const before = events.length;
+      await docker.getContainer(containerName(id)).kill();
+      await waitFor(
+        () => events.slice(before).some((event) => event.id === id && event.state === 'stopped'),
+        10_000,
+      );
+      expect(events.slice(before).find((event) => event.state === 'stopped')).toMatchObject({
+        id,
+        reason: 'killed (SIGKILL)',
+      });
+      expect(await runtime.inspect(id)).toMatchObject({ state: 'stopped' });
+      await expect(runtime.connect(id)).rejects.toMatchObject({ code: 'workspace_not_running' });
+      await runtime.start(id);
+      daemon = await runtime.connect(id);
+      expect((await daemon.call('files.read', { path: 'survivor.txt' })).content).toBe(
+        'still here',
+      );
+    }, 90_000);
+
+    it('follows engine events again after the event stream drops', async () => {
+      // What an engine restart looks like to the driver: the stream ends. It reconnects, resyncs
+      // every workspace's state, and keeps reporting changes.
+      const internals = runtime as unknown as {
+        events: { stream: { destroy(): void } | null } | null;
+      };
+      const before = events.length;
+      internals.events?.stream?.destroy();
+      await waitFor(() =>
+        events.slice(before).some((event) => event.id === id && event.state === 'running'),
+      );
+      const afterResync = events.length;
+      await runtime.stop(id);
+      await waitFor(() =>
+        events.slice(afterResync).some((event) => event.id === id && event.state === 'stopped'),
+      );
+      await runtime.start(id);
+      daemon = await runtime.connect(id);
+    }, 60_000);
+
+    it('reports stats and logs', async () => {
+      const stats = await runtime.stats(id);
+      expect(stats.memoryLimitBytes).toBe(256 * 1024 * 1024);
+      expect(stats.pids).toBeGreaterThan(0);
+      expect(typeof (await runtime.logs(id, 50))).toBe('string');
+    });
+
+    it('refuses a missing image with the command that builds it', async () => {
+      await expect(runtime.create(spec({ image: 'studio/nothing-here:1' }))).rejects.toMatchObject({
+        code: 'image_missing',
+        message:
+          'Image studio/nothing-here:1 is not built; run `studio images build nothing-here`.',
+      });
+    });
+
+    it('says the engine is unavailable when nothing answers', async () => {
+      const nowhere = new DockerRuntime({
+        docker: new Docker({ socketPath: '/nonexistent/docker.sock' }),
+        runtimeDir,
+        stateDir: await tempStateDir(),
+      });
+      await expect(nowhere.create(spec())).rejects.toMatchObject({ code: 'engine_unavailable' });
+      await expect(nowhere.list()).rejects.toMatchObject({ code: 'engine_unavailable' });
+    });
+
+    it('removes the container, the volume and the state folder', async () => {
+      const workspace = spec();
+      await runtime.create(workspace);
+      const stateDir = (runtime as unknown as { options: { stateDir: string } }).options.stateDir;
+      expect(await readdir(stateDir)).toContain(workspace.id);
+      await runtime.remove(workspace.id);
+      await expect(docker.getVolume(containerName(workspace.id)).inspect()).rejects.toMatchObject({
+        statusCode: 404,
+      });
+      expect(await readdir(stateDir)).not.toContain(workspace.id);
+      expect(await runtime.inspect(workspace.id)).toBeNull();
+      await runtime.remove(workspace.id);
+    });
+  });
+});
+
+describe('docker driver helpers', () => {
+  it('demultiplexes engine log frames', () => {
+    const frame = (type: number, text: string) => {
+      const body = Buffer.from(text);
+      const header = Buffer.alloc(8);
+      header[0] = type;
+      header.writeUInt32BE(body.length, 4);
+      return Buffer.concat([header, body]);
+    };
+    expect(demuxLogs(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]))).toBe('out\nerr\n');
+    expect(demuxLogs(Buffer.from('plain text\n'))).toBe('plain text\n');
+  });
+
+  it('names exit reasons in the user words', () => {
+    expect(exitReason(137, true)).toBe('killed: out of memory');
+    expect(exitReason(137, false)).toBe('killed (SIGKILL)');
+    expect(exitReason(143, false)).toBeNull();
+    expect(exitReason(2, false)).toBe('exited with code 2');
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`Condition not met within ${timeoutMs} ms`);
+}

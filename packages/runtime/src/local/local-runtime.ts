@@ -1,0 +1,521 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectDaemon } from '../daemon-client.ts';
+import {
+  RuntimeError,
+  type DaemonConnection,
+  type Isolation,
+  type ProgressListener,
+  type RuntimeEvent,
+  type WorkspaceRuntime,
+  type WorkspaceSpec,
+  type WorkspaceStats,
+  type WorkspaceStatus,
+} from '../runtime.ts';
+import { cgroupOf, detectCgroups } from './cgroups.ts';
+import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
+
+/** How the local driver runs workspaces. */
+export interface LocalRuntimeOptions {
+  /** Folder holding one subfolder per workspace. */
+  dir: string;
+  /** The daemon runtime folder: `bin/node`, `daemon.mjs`, `node_modules/`. */
+  runtimeDir: string;
+  /** `auto` uses bubblewrap when installed; `bwrap` requires it; `none` never sandboxes. */
+  sandbox?: 'auto' | 'bwrap' | 'none';
+  /** Give each workspace its own network namespace (loopback only). */
+  isolateNetwork?: boolean;
+  /** The uid/gid workspaces run as when the server runs as root. */
+  uid?: number;
+  gid?: number;
+  /** How long `start` waits for the daemon to answer. */
+  startTimeoutMs?: number;
+}
+
+interface Stored {
+  spec: WorkspaceSpec;
+  createdAt: string;
+  /** What the user last asked for: a daemon found dead while `running` was wanted crashed. */
+  desired: 'running' | 'stopped';
+  startedAt: string | null;
+}
+
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const POLL_MS = 1000;
+
+/**
+ * The zero-dependency driver: a workspace is a folder, its daemon a detached child process
+ * (so it outlives a server restart), sandboxed by bubblewrap when installed and held to the
+ * template's limits by cgroups when the server may write them.
+ */
+export class LocalRuntime implements WorkspaceRuntime {
+  readonly kind = 'local' as const;
+  readonly isolation: Isolation;
+  /** Whether cgroup limits (pids, memory, CPU) are enforced. */
+  readonly limitsEnforced: boolean;
+  private readonly options: Required<LocalRuntimeOptions>;
+  private readonly cgroups: Awaited<ReturnType<typeof detectCgroups>>;
+  private readonly listeners = new Set<(event: RuntimeEvent) => void>();
+  private poller: NodeJS.Timeout | null = null;
+  private readonly lastSeen = new Map<string, boolean>();
+  private readonly root = process.getuid?.() === 0;
+
+  private constructor(
+    options: Required<LocalRuntimeOptions>,
+    isolation: Isolation,
+    cgroups: Awaited<ReturnType<typeof detectCgroups>>,
+  ) {
+    this.options = options;
+    this.isolation = isolation;
+    this.cgroups = cgroups;
+    this.limitsEnforced = cgroups !== null;
+  }
+
+  /** Detect bubblewrap and cgroups, and prepare the workspaces folder. */
+  static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const sandbox = options.sandbox ?? 'auto';
+    const hasBwrap = sandbox !== 'none' && bwrapWorks();
+    if (sandbox === 'bwrap' && !hasBwrap) {
+      throw new RuntimeError(
+        'isolation_unavailable',
+        'The local driver was asked to sandbox with bubblewrap, but `bwrap` is not installed or cannot create namespaces here. Install it (apt-get install bubblewrap) or set STUDIO_LOCAL_SANDBOX=none.',
+      );
+    }
+    if (!existsSync(join(options.runtimeDir, 'daemon.mjs'))) {
+      throw new RuntimeError(
+        'internal',
+        `The workspace daemon is not built (${options.runtimeDir} has no daemon.mjs); run npm run build.`,
+      );
+    }
+    await mkdir(options.dir, { recursive: true });
+    // Workspace users must be able to pass through (not list) the folder to reach their own.
+    await chmod(options.dir, 0o711);
+    if (process.getuid?.() === 0) await assertTraversable(options.dir);
+    const cgroups = await detectCgroups();
+    return new LocalRuntime(
+      {
+        sandbox,
+        isolateNetwork: false,
+        uid: 1000,
+        gid: 1000,
+        startTimeoutMs: 15_000,
+        ...options,
+      },
+      hasBwrap ? 'bwrap' : 'none',
+      cgroups,
+    );
+  }
+
+  async create(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
+    const dir = this.dirOf(spec.id);
+    if (existsSync(join(dir, 'workspace.json'))) {
+      throw new RuntimeError('already_exists', `Workspace ${spec.id} already exists.`);
+    }
+    onProgress?.('creating', 'preparing the workspace folder');
+    await mkdir(join(dir, 'home'), { recursive: true });
+    await mkdir(join(dir, 'run'), { recursive: true });
+    await writeFile(join(dir, 'passwd'), passwdFor(this.options.uid, this.options.gid));
+    await writeFile(join(dir, 'run', 'secret'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    if (this.root) {
+      for (const path of [join(dir, 'home'), join(dir, 'run'), join(dir, 'run', 'secret')]) {
+        await chown(path, this.options.uid, this.options.gid);
+      }
+    }
+    await this.save(spec.id, {
+      spec,
+      createdAt: new Date().toISOString(),
+      desired: 'stopped',
+      startedAt: null,
+    });
+    return this.statusOf(spec.id);
+  }
+
+  async start(id: string, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
+    const stored = await this.load(id);
+    if (!(await this.isAlive(id))) {
+      onProgress?.('starting', 'starting the workspace daemon');
+      await this.launch(stored);
+    }
+    onProgress?.('starting', 'waiting for the workspace daemon');
+    const connection = await this.waitForDaemon(id);
+    connection.close();
+    return this.statusOf(id);
+  }
+
+  async stop(id: string): Promise<WorkspaceStatus> {
+    const stored = await this.load(id);
+    await this.save(id, { ...stored, desired: 'stopped', startedAt: null });
+    await this.kill(id);
+    return this.statusOf(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!existsSync(this.dirOf(id))) return;
+    await this.kill(id);
+    await rm(this.dirOf(id), { recursive: true, force: true });
+    if (this.cgroups) await (await cgroupOf(this.cgroups, id)).remove();
+  }
+
+  async inspect(id: string): Promise<WorkspaceStatus | null> {
+    if (!existsSync(join(this.dirOf(id), 'workspace.json'))) return null;
+    return this.statusOf(id);
+  }
+
+  async list(): Promise<WorkspaceStatus[]> {
+    const names = await readdir(this.options.dir).catch(() => []);
+    const statuses = await Promise.all(names.map((name) => this.inspect(name)));
+    return statuses.filter((status): status is WorkspaceStatus => status !== null);
+  }
+
+  async connect(id: string): Promise<DaemonConnection> {
+    await this.load(id);
+    if (!(await this.isAlive(id))) {
+      throw new RuntimeError(
+        'workspace_not_running',
+        `Workspace ${id} is not running; start it first.`,
+      );
+    }
+    return connectDaemon({
+      socketPath: join(this.dirOf(id), 'run', 'daemon.sock'),
+      secret: await this.secretOf(id),
+      timeoutMs: 2000,
+    });
+  }
+
+  async logs(id: string, tail = 200): Promise<string> {
+    await this.load(id);
+    const text = await readFile(join(this.dirOf(id), 'daemon.log'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .slice(-tail - 1)
+      .join('\n');
+  }
+
+  async stats(id: string): Promise<WorkspaceStats> {
+    const stored = await this.load(id);
+    const cgroup = this.cgroups ? await cgroupOf(this.cgroups, id) : null;
+    const pids = cgroup ? await cgroup.pids() : await this.processTree(id);
+    const before = await cpuTicks(pids);
+    await sleep(200);
+    const after = await cpuTicks(pids);
+    // Clock ticks are 1/100 s on Linux: ticks per 200 ms × 100 / 20 = percent of one core.
+    const cpuPercent = Math.max(0, ((after - before) / 20) * 100);
+    return {
+      cpuPercent,
+      memoryBytes: cgroup ? await cgroup.memoryBytes() : await rssOf(pids),
+      memoryLimitBytes: cgroup ? stored.spec.resources.memoryMiB * 1024 * 1024 : null,
+      pids: pids.length,
+    };
+  }
+
+  onEvent(listener: (event: RuntimeEvent) => void): () => void {
+    this.listeners.add(listener);
+    // There is no engine to tell us a daemon died, so poll the (few) local workspaces.
+    this.poller ??= setInterval(() => void this.poll(), POLL_MS).unref();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.poller) {
+        clearInterval(this.poller);
+        this.poller = null;
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+    this.listeners.clear();
+  }
+
+  // --- internals ---
+
+  private dirOf(id: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      throw new RuntimeError('bad_request', `Invalid workspace id: ${JSON.stringify(id)}`);
+    }
+    return join(this.options.dir, id);
+  }
+
+  private async load(id: string): Promise<Stored> {
+    const text = await readFile(join(this.dirOf(id), 'workspace.json'), 'utf8').catch(() => null);
+    if (text === null) throw new RuntimeError('not_found', `Workspace ${id} does not exist.`);
+    return JSON.parse(text) as Stored;
+  }
+
+  private async save(id: string, stored: Stored): Promise<void> {
+    const path = join(this.dirOf(id), 'workspace.json');
+    await writeFile(`${path}.tmp`, JSON.stringify(stored, null, 2));
+    await rename(`${path}.tmp`, path);
+  }
+
+  private async secretOf(id: string): Promise<string> {
+    return (await readFile(join(this.dirOf(id), 'run', 'secret'), 'utf8')).trim();
+  }
+
+  private async pidOf(id: string): Promise<number | null> {
+    const text = await readFile(join(this.dirOf(id), 'daemon.pid'), 'utf8').catch(() => null);
+    const pid = Number(text);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  }
+
+  /** The recorded pid is alive and still ours (pids get reused after a reboot or a crash). */
+  private async isAlive(id: string): Promise<boolean> {
+    const pid = await this.pidOf(id);
+    if (pid === null) return false;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    // An empty cmdline is a process in the middle of exec (sh → setpriv → bwrap): still ours.
+    return cmdline === '' || (cmdline.includes('daemon.mjs') && cmdline.includes(id));
+  }
+
+  private async statusOf(id: string): Promise<WorkspaceStatus> {
+    const stored = await this.load(id);
+    const alive = await this.isAlive(id);
+    let reason: string | null = null;
+    if (!alive && stored.desired === 'running') {
+      const cgroup = this.cgroups ? await cgroupOf(this.cgroups, id) : null;
+      reason = (await cgroup?.oomKilled())
+        ? 'killed: out of memory'
+        : 'the workspace daemon exited; see the workspace logs';
+    }
+    return {
+      id,
+      state: alive ? 'running' : 'stopped',
+      isolation: this.isolation,
+      startedAt: alive && stored.startedAt ? new Date(stored.startedAt) : null,
+      reason,
+      labels: {
+        'studio.workspace': id,
+        'studio.owner': stored.spec.ownerId,
+        'studio.name': stored.spec.name,
+      },
+    };
+  }
+
+  private async launch(stored: Stored): Promise<void> {
+    const { spec } = stored;
+    const dir = this.dirOf(spec.id);
+    const sandboxed = this.isolation === 'bwrap';
+    const runtime = sandboxed ? INSIDE.runtime : this.options.runtimeDir;
+    const home = sandboxed ? INSIDE.home : join(dir, 'home');
+    const run = sandboxed ? INSIDE.run : join(dir, 'run');
+    // A clean environment: nothing of the server's (database URL, secrets, API keys) leaks in.
+    const env: Record<string, string> = {
+      ...spec.env,
+      PATH,
+      HOME: home,
+      USER: 'user',
+      SHELL: '/bin/bash',
+      LANG: 'C.UTF-8',
+      STUDIO_WORKSPACE_ID: spec.id,
+      STUDIO_DAEMON_LISTEN: `unix:${run}/daemon.sock`,
+      STUDIO_DAEMON_SECRET_FILE: `${run}/secret`,
+      STUDIO_WORKSPACE_ROOT: home,
+      STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
+    };
+    let argv = [`${runtime}/bin/node`, `${runtime}/daemon.mjs`, `--workspace=${spec.id}`];
+    if (sandboxed) {
+      argv = [
+        'bwrap',
+        ...bwrapArgs({
+          hostname: spec.name.slice(0, 63),
+          homeDir: join(dir, 'home'),
+          runDir: join(dir, 'run'),
+          runtimeDir: this.options.runtimeDir,
+          passwdFile: join(dir, 'passwd'),
+          uid: this.options.uid,
+          gid: this.options.gid,
+          isolateNetwork: this.options.isolateNetwork,
+        }),
+        '--',
+        ...argv,
+      ];
+    }
+    if (this.root) {
+      // Never run a workspace as root: drop to the workspace user before anything else runs.
+      argv = [
+        'setpriv',
+        `--reuid=${this.options.uid}`,
+        `--regid=${this.options.gid}`,
+        '--clear-groups',
+        '--',
+        ...argv,
+      ];
+    }
+    const procsFiles: string[] = [];
+    if (this.cgroups) {
+      const cgroup = await cgroupOf(this.cgroups, spec.id);
+      await cgroup.setLimits(spec.resources);
+      procsFiles.push(...cgroup.procsFiles);
+    }
+    await rm(join(dir, 'run', 'daemon.sock'), { force: true });
+    const log = openSync(join(dir, 'daemon.log'), 'a');
+    // The shell joins the cgroups itself before exec-ing the sandbox, so no child is ever outside.
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        'for f in $STUDIO_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; unset STUDIO_CGROUP_PROCS; exec "$@"',
+        'studio-workspace',
+        ...argv,
+      ],
+      {
+        env: { ...env, STUDIO_CGROUP_PROCS: procsFiles.join(' ') },
+        stdio: ['ignore', log, log],
+        // Its own session: the workspace outlives a server restart and can be stopped as a group.
+        detached: true,
+        cwd: join(dir, 'home'),
+      },
+    );
+    closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined)
+      throw new RuntimeError('internal', 'Could not start the workspace daemon.');
+    await writeFile(join(dir, 'daemon.pid'), String(pid));
+    await this.save(spec.id, {
+      ...stored,
+      desired: 'running',
+      startedAt: new Date().toISOString(),
+    });
+  }
+
+  private async waitForDaemon(id: string): Promise<DaemonConnection> {
+    const deadline = Date.now() + this.options.startTimeoutMs;
+    const socketPath = join(this.dirOf(id), 'run', 'daemon.sock');
+    const secret = await this.secretOf(id);
+    while (Date.now() < deadline) {
+      if (!(await this.isAlive(id))) break;
+      if (existsSync(socketPath)) {
+        try {
+          return await connectDaemon({ socketPath, secret, timeoutMs: 1000 });
+        } catch (error) {
+          if (error instanceof RuntimeError && error.code === 'protocol_mismatch') throw error;
+        }
+      }
+      await sleep(10);
+    }
+    const log = await this.logs(id, 20);
+    throw new RuntimeError(
+      'unavailable',
+      `The workspace daemon did not come up. Its log ends with:\n${log.trim() || '(nothing)'}`,
+    );
+  }
+
+  private async kill(id: string): Promise<void> {
+    const pid = await this.pidOf(id);
+    if (pid !== null && (await this.isAlive(id))) {
+      signalGroup(pid, 'SIGTERM');
+      for (let i = 0; i < 50 && (await this.isAlive(id)); i++) await sleep(20);
+      signalGroup(pid, 'SIGKILL');
+    }
+    if (this.cgroups) {
+      // Anything that escaped the process group (a double fork, a new session) is still in the cgroup.
+      const cgroup = await cgroupOf(this.cgroups, id);
+      for (let i = 0; i < 50; i++) {
+        const pids = await cgroup.pids();
+        if (pids.length === 0) break;
+        for (const member of pids) signal(member, 'SIGKILL');
+        await sleep(20);
+      }
+    }
+    await rm(join(this.dirOf(id), 'daemon.pid'), { force: true });
+  }
+
+  private async processTree(id: string): Promise<number[]> {
+    const pid = await this.pidOf(id);
+    if (pid === null) return [];
+    const result = spawnSync('pgrep', ['-g', String(pid)], { encoding: 'utf8' });
+    return result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Number(line));
+  }
+
+  private async poll(): Promise<void> {
+    const names = await readdir(this.options.dir).catch(() => []);
+    for (const id of names) {
+      const alive = await this.isAlive(id).catch(() => false);
+      const before = this.lastSeen.get(id);
+      this.lastSeen.set(id, alive);
+      if (before === undefined || before === alive) continue;
+      const status = await this.statusOf(id).catch(() => null);
+      if (!status) continue;
+      for (const listener of this.listeners) {
+        listener({ id, state: status.state, reason: status.reason });
+      }
+    }
+  }
+}
+
+/** Every folder above `dir` must let the (unprivileged) workspace user pass through. */
+async function assertTraversable(dir: string): Promise<void> {
+  for (let current = dirname(dir); ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new RuntimeError(
+        'isolation_unavailable',
+        `Workspaces run as an unprivileged user, who cannot pass through ${current} (mode ${(mode & 0o777).toString(8)}). Run chmod o+x ${current}, or keep the data dir elsewhere.`,
+      );
+    }
+    if (current === dirname(current)) return;
+  }
+}
+
+function bwrapWorks(): boolean {
+  const result = spawnSync('bwrap', ['--unshare-user', '--ro-bind', '/', '/', 'true'], {
+    stdio: 'ignore',
+    timeout: 5000,
+  });
+  return result.status === 0;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+function signalGroup(pid: number, name: NodeJS.Signals): void {
+  signal(-pid, name);
+  signal(pid, name);
+}
+
+async function cpuTicks(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return total;
+}
+
+async function rssOf(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) {
+    const text = await readFile(`/proc/${pid}/statm`, 'utf8').catch(() => '');
+    total += Number(text.split(' ')[1] ?? 0) * 4096;
+  }
+  return total;
+}

@@ -1,0 +1,361 @@
+// The conformance suite every driver runs against its real engine (see docs/STYLE.md, "one
+// interface, many implementations, one shared test suite"). Not a test file by itself: each
+// driver's test calls `runRuntimeConformance`.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonConnection, WorkspaceRuntime, WorkspaceSpec } from './runtime.ts';
+
+/** What a driver brings to the suite. */
+export interface ConformanceOptions {
+  name: string;
+  open(): Promise<WorkspaceRuntime>;
+  /** Image for the workspaces (ignored by drivers without images). */
+  image: string;
+  /** The driver enforces pids and memory limits here. */
+  limits: boolean;
+  /** Workspaces cannot reach each other over the network. */
+  networkIsolation: boolean;
+}
+
+const RESOURCES = { cpus: 1, memoryMiB: 256, pids: 128 };
+
+/** Register the conformance suite for one driver. */
+export function runRuntimeConformance(options: ConformanceOptions): void {
+  describe(`${options.name} runtime conformance`, () => {
+    let runtime: WorkspaceRuntime;
+    const created: string[] = [];
+    const prefix = `c${randomBytes(3).toString('hex')}`;
+    let counter = 0;
+
+    function spec(overrides: Partial<WorkspaceSpec> = {}): WorkspaceSpec {
+      const id = `${prefix}-${++counter}`;
+      created.push(id);
+      return {
+        id,
+        name: `conformance-${counter}`,
+        ownerId: 'owner-1',
+        image: options.image,
+        resources: RESOURCES,
+        env: { GREETING: 'hello' },
+        startCommands: [],
+        ...overrides,
+      };
+    }
+
+    async function running(overrides: Partial<WorkspaceSpec> = {}) {
+      const workspace = spec(overrides);
+      await runtime.create(workspace);
+      const status = await runtime.start(workspace.id);
+      expect(status.state).toBe('running');
+      const daemon = await runtime.connect(workspace.id);
+      return { id: workspace.id, daemon };
+    }
+
+    beforeAll(async () => {
+      runtime = await options.open();
+    });
+
+    afterAll(async () => {
+      await Promise.all(created.map((id) => runtime.remove(id).catch(() => {})));
+      await runtime.close();
+    }, 120_000);
+
+    describe('one workspace', () => {
+      let id: string;
+      let daemon: DaemonConnection;
+
+      beforeAll(async () => {
+        ({ id, daemon } = await running());
+      }, 60_000);
+
+      afterAll(() => daemon?.close());
+
+      it('is listed, inspected and labelled with its owner', async () => {
+        const status = await runtime.inspect(id);
+        expect(status).toMatchObject({ id, state: 'running', isolation: runtime.isolation });
+        expect(status?.labels['studio.owner']).toBe('owner-1');
+        expect((await runtime.list()).map((item) => item.id)).toContain(id);
+        expect(await runtime.inspect('no-such-workspace')).toBeNull();
+      });
+
+      it('answers info with the protocol version', async () => {
+        const info = await daemon.call('info', {});
+        expect(info.protocol).toBe(1);
+        expect(info.user.uid).not.toBe(0);
+        expect(info.memory.daemonRss).toBeGreaterThan(0);
+      });
+
+      it('writes, reads, lists, moves and deletes files', async () => {
+        const written = await daemon.call('files.write', {
+          path: 'src/hello.txt',
+          content: 'hello world\n',
+          createParents: true,
+        });
+        const read = await daemon.call('files.read', { path: 'src/hello.txt' });
+        expect(read).toMatchObject({ content: 'hello world\n', version: written.version });
+        await expect(
+          daemon.call('files.write', {
+            path: 'src/hello.txt',
+            content: 'stale',
+            expectedVersion: 'not-the-version',
+          }),
+        ).rejects.toMatchObject({ code: 'conflict' });
+        const listed = await daemon.call('files.list', { path: 'src' });
+        expect(listed.entries.map((entry) => entry.name)).toEqual(['hello.txt']);
+        await daemon.call('files.move', { from: 'src/hello.txt', to: 'src/moved.txt' });
+        await daemon.call('files.delete', { path: 'src', recursive: true });
+        await expect(daemon.call('files.stat', { path: 'src' })).rejects.toMatchObject({
+          code: 'not_found',
+        });
+      });
+
+      it('refuses paths outside the workspace', async () => {
+        await expect(daemon.call('files.read', { path: '../../etc/passwd' })).rejects.toMatchObject(
+          { code: 'path_outside_workspace' },
+        );
+        await daemon.exec('ln', ['-sf', '/etc', 'escape']);
+        await expect(daemon.call('files.read', { path: 'escape/hostname' })).rejects.toMatchObject({
+          code: 'path_outside_workspace',
+        });
+        await daemon.exec('rm', ['escape']);
+      });
+
+      it('runs commands as a non-root user with the template env', async () => {
+        const result = await daemon.exec('sh', [
+          '-c',
+          'id -u; echo $GREETING; echo oops >&2; exit 3',
+        ]);
+        expect(result.code).toBe(3);
+        const [uid, greeting] = result.stdout.trim().split('\n');
+        expect(Number(uid)).not.toBe(0);
+        expect(greeting).toBe('hello');
+        expect(result.stderr).toBe('oops\n');
+      });
+
+      it('has no capabilities and no way to gain them', async () => {
+        const status = await daemon.exec('grep', [
+          '-E',
+          '^(CapEff|NoNewPrivs)',
+          '/proc/self/status',
+        ]);
+        expect(status.stdout).toMatch(/CapEff:\s+0{16}/);
+        if (runtime.isolation !== 'none') {
+          const mount = await daemon.exec('sh', [
+            '-c',
+            'mkdir -p /tmp/m && mount -t tmpfs x /tmp/m',
+          ]);
+          expect(mount.code).not.toBe(0);
+        }
+      });
+
+      it('sees no secrets of the server in its environment', async () => {
+        const env = await daemon.exec('env');
+        expect(env.stdout).not.toMatch(/STUDIO_SECRET|DATABASE_URL|STUDIO_DAEMON_SECRET/);
+      });
+
+      it('runs a shell in a PTY that survives a reconnect', async () => {
+        const pty = await daemon.call('pty.open', { cols: 100, rows: 30 });
+        const first = await daemon.open('pty.attach', { id: pty.id });
+        const seen = collect(first);
+        first.write('echo first-$((40+2))\r');
+        await waitFor(() => seen.text().includes('first-42'));
+        first.cancel();
+
+        // A new connection (a browser reload, a server restart) replays the scrollback.
+        const again = await runtime.connect(id);
+        const second = await again.open('pty.attach', { id: pty.id });
+        const replay = collect(second);
+        await waitFor(() => replay.text().includes('first-42'));
+        second.write('echo second-$((1+1))\r');
+        await waitFor(() => replay.text().includes('second-2'));
+        await again.call('pty.resize', { id: pty.id, cols: 120, rows: 40 });
+        expect(
+          (await again.call('pty.list', {})).ptys.find((item) => item.id === pty.id),
+        ).toMatchObject({ cols: 120, rows: 40 });
+        await again.call('pty.close', { id: pty.id });
+        again.close();
+      });
+
+      it('lists listening ports and tunnels to them', async () => {
+        const server = await daemon.open('exec.start', {
+          command: 'python3',
+          args: ['-m', 'http.server', '--bind', '127.0.0.1', '8765'],
+        });
+        try {
+          let port;
+          await waitFor(async () => {
+            const { ports } = await daemon.call('ports.list', {});
+            port = ports.find((item) => item.port === 8765);
+            return port !== undefined;
+          });
+          expect(port).toMatchObject({ port: 8765 });
+          const tunnel = await daemon.open('tunnel.open', { port: 8765 });
+          const response = collect(tunnel);
+          tunnel.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+          await waitFor(() => response.text().includes('HTTP/1.0 200'));
+          tunnel.cancel();
+        } finally {
+          server.cancel();
+        }
+      });
+
+      it('searches text and watches for changes', async () => {
+        await daemon.call('files.write', {
+          path: 'notes/a.md',
+          content: 'needle in a haystack\n',
+          createParents: true,
+        });
+        const found = await daemon.call('search.text', { query: 'needle' });
+        expect(found.matches).toContainEqual(
+          expect.objectContaining({ path: 'notes/a.md', line: 1 }),
+        );
+
+        const watch = await daemon.open('files.watch', { path: 'notes' });
+        const changes: string[] = [];
+        watch.onEvent((event) => {
+          if (event.kind === 'changes') changes.push(...event.changes.map((change) => change.path));
+        });
+        await sleep(200);
+        await daemon.exec('sh', ['-c', 'echo more > notes/b.md']);
+        await waitFor(() => changes.includes('notes/b.md'));
+        watch.cancel();
+      });
+
+      it('reports logs and stats', async () => {
+        expect(typeof (await runtime.logs(id))).toBe('string');
+        const stats = await runtime.stats(id);
+        expect(stats.memoryBytes).toBeGreaterThan(0);
+        expect(stats.pids).toBeGreaterThan(0);
+      });
+
+      it.runIf(options.limits)(
+        'stops a fork bomb at the pids limit and stays responsive',
+        async () => {
+          const bomb = await daemon.exec(
+            'bash',
+            ['-c', 'for i in $(seq 300); do sleep 3 & done 2>&1 | grep -c "fork" ; wait'],
+            { timeoutMs: 30_000 },
+          );
+          expect(bomb.stdout + bomb.stderr).toMatch(/[1-9]|Resource temporarily unavailable|fork/);
+          const after = await daemon.exec('echo', ['alive']);
+          expect(after.stdout).toBe('alive\n');
+        },
+      );
+
+      it.runIf(options.limits)('keeps a memory bomb inside the workspace', async () => {
+        const bomb = await daemon.exec('python3', ['-c', 'a = bytearray(1024 * 1024 * 1024)'], {
+          timeoutMs: 60_000,
+        });
+        expect(bomb.code === 0).toBe(false);
+        const after = await runtime.connect(id).then(async (fresh) => {
+          const result = await fresh.exec('echo', ['alive']);
+          fresh.close();
+          return result;
+        });
+        expect(after.stdout).toBe('alive\n');
+      });
+    });
+
+    it('keeps files across stop and start', async () => {
+      const { id, daemon } = await running();
+      await daemon.call('files.write', { path: 'keep.txt', content: 'still here' });
+      daemon.close();
+      expect((await runtime.stop(id)).state).toBe('stopped');
+      await expect(runtime.connect(id)).rejects.toMatchObject({ code: 'workspace_not_running' });
+      await runtime.start(id);
+      const again = await runtime.connect(id);
+      expect((await again.call('files.read', { path: 'keep.txt' })).content).toBe('still here');
+      again.close();
+    }, 60_000);
+
+    it('keeps host files and other workspaces out of reach', async () => {
+      const hostDir = await mkdtemp(join(tmpdir(), 'studio-host-'));
+      const marker = `marker-${randomBytes(6).toString('hex')}`;
+      await writeFile(join(hostDir, marker), 'host secret');
+      const a = await running();
+      const b = await running();
+      try {
+        await a.daemon.call('files.write', { path: `${marker}-a`, content: 'workspace a' });
+        const search = await b.daemon.exec(
+          'sh',
+          [
+            '-c',
+            `find / -path /proc -prune -o -path /sys -prune -o -name '${marker}*' -print 2>/dev/null`,
+          ],
+          { timeoutMs: 60_000 },
+        );
+        expect(search.stdout.trim()).toBe('');
+        if (options.networkIsolation) {
+          const address = (await a.daemon.exec('hostname', ['-I'])).stdout.trim().split(' ')[0];
+          const server = await a.daemon.open('exec.start', {
+            command: 'python3',
+            args: ['-m', 'http.server', '8766'],
+          });
+          await sleep(500);
+          const probe = await b.daemon.exec('python3', [
+            '-c',
+            `import socket; socket.create_connection(("${address}", 8766), timeout=2)`,
+          ]);
+          expect(probe.code).not.toBe(0);
+          const metadata = await b.daemon.exec('python3', [
+            '-c',
+            'import socket; socket.create_connection(("169.254.169.254", 80), timeout=2)',
+          ]);
+          expect(metadata.code).not.toBe(0);
+          server.cancel();
+        }
+      } finally {
+        a.daemon.close();
+        b.daemon.close();
+        await rm(hostDir, { recursive: true, force: true });
+      }
+    }, 120_000);
+
+    it('brings up ten workspaces created at once', async () => {
+      const specs = Array.from({ length: 10 }, () => spec());
+      await Promise.all(
+        specs.map((item) => runtime.create(item).then(() => runtime.start(item.id))),
+      );
+      const infos = await Promise.all(
+        specs.map(async (item) => {
+          const daemon = await runtime.connect(item.id);
+          const info = await daemon.call('info', {});
+          daemon.close();
+          return info;
+        }),
+      );
+      expect(infos).toHaveLength(10);
+      await Promise.all(specs.map((item) => runtime.remove(item.id)));
+      for (const item of specs) expect(await runtime.inspect(item.id)).toBeNull();
+    }, 180_000);
+
+    it('refuses a duplicate id and unknown workspaces with typed errors', async () => {
+      const workspace = spec();
+      await runtime.create(workspace);
+      await expect(runtime.create(workspace)).rejects.toMatchObject({ code: 'already_exists' });
+      await expect(runtime.start('missing-workspace')).rejects.toMatchObject({ code: 'not_found' });
+      await runtime.remove(workspace.id);
+      await runtime.remove(workspace.id);
+    });
+  });
+}
+
+/** Collect a stream's data as text. */
+function collect(stream: { onData(listener: (payload: Uint8Array) => void): void }) {
+  const chunks: Buffer[] = [];
+  stream.onData((payload) => chunks.push(Buffer.from(payload)));
+  return { text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(25);
+  }
+  throw new Error(`Condition not met within ${timeoutMs} ms`);
+}
