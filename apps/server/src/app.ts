@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { DatabaseHandle } from '@studio/db';
+import type { WorkspaceRuntime } from '@studio/runtime';
 import { WS_CLOSE } from '@studio/protocol';
 import Fastify, {
   type FastifyBaseLogger,
@@ -38,6 +39,9 @@ import { authRoutes } from './routes/auth.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
+import { TemplateStore } from './workspaces/templates.ts';
+import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
 
 /** Who may call a route. Routes under /api default to `user`. */
 export type Access = 'public' | 'user' | 'admin';
@@ -72,6 +76,9 @@ export interface Services {
   audit: AuditLog;
   metrics: Metrics;
   limits: { ip: RateLimiter; account: RateLimiter };
+  templates: TemplateStore;
+  workspaces: WorkspaceService;
+  images: ImageBuilder | undefined;
   /** The one-time token in the first-run setup link. */
   setupToken: string;
 }
@@ -82,6 +89,12 @@ export interface AppDeps {
   database: DatabaseHandle;
   logger?: FastifyServerOptions['logger'];
   now?: () => Date;
+  /** The workspace driver, picked by the composition root. */
+  runtime: WorkspaceRuntime;
+  /** Builds template images on demand (Docker). */
+  images?: ImageBuilder;
+  /** Folder of template files to sync at start (`images/templates`). */
+  templatesDir?: string;
   /** How often sockets re-check that their session still exists (sessions ended on another replica). */
   socketRecheckMs?: number;
 }
@@ -116,6 +129,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   const auth = createAuth(database.db, config);
   const users = new UserService(database.db, auth, now);
   const tokens = new TokenService(database.db, now);
+  const templates = new TemplateStore(database.db);
+  if (deps.templatesDir) await templates.syncFiles(deps.templatesDir);
   const services: Services = {
     config,
     database,
@@ -131,6 +146,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     // Per IP: generous enough for a shared office NAT; per account: slows password guessing to a crawl.
     limits: { ip: new RateLimiter(30, 5 * 60_000), account: new RateLimiter(10, 15 * 60_000) },
     setupToken: randomBytes(24).toString('base64url'),
+    templates,
+    images: deps.images,
+    workspaces: new WorkspaceService({
+      db: database.db,
+      runtime: deps.runtime,
+      templates,
+      images: deps.images,
+      logger: app.log,
+      now,
+    }),
   };
 
   app.decorateRequest('principal', null);
@@ -193,13 +218,17 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   authRoutes(app, services);
   meRoutes(app, services);
   adminRoutes(app, services);
+  workspaceRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
 
   await registerWebApp(app);
-  app.addHook('onClose', async () => services.sockets.closeAll());
+  app.addHook('onClose', async () => {
+    services.sockets.closeAll();
+    await services.workspaces.close();
+  });
   return { app, services };
 }
 

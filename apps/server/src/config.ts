@@ -29,6 +29,18 @@ export interface Config {
   admin: { email: string; password: string } | undefined;
   github: { clientId: string; clientSecret: string } | undefined;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
+  workspaces: {
+    /** The driver asked for; `undefined` means Docker when reachable, else local. */
+    driver: 'local' | 'docker' | undefined;
+    dockerHost: string | undefined;
+    localSandbox: 'auto' | 'bwrap' | 'none';
+    /** The daemon runtime folder (`bin/node`, `daemon.mjs`); `undefined` means the built one. */
+    daemonRuntimeDir: string | undefined;
+    /** Image recipes and template files; `undefined` means the repository's `images/`. */
+    imagesDir: string | undefined;
+    /** PEM file of extra CA certificates baked into every image and workspace. */
+    extraCaCerts: string | undefined;
+  };
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -71,6 +83,14 @@ const variables = {
   STUDIO_OIDC_CLIENT_ID: nonEmpty.optional(),
   STUDIO_OIDC_CLIENT_SECRET: nonEmpty.optional(),
   STUDIO_OIDC_NAME: nonEmpty.default('Single sign-on'),
+  STUDIO_RUNTIME: z.enum(['local', 'docker'], { error: 'must be local or docker' }).optional(),
+  DOCKER_HOST: nonEmpty.optional(),
+  STUDIO_LOCAL_SANDBOX: z
+    .enum(['auto', 'bwrap', 'none'], { error: 'must be auto, bwrap or none' })
+    .default('auto'),
+  STUDIO_DAEMON_RUNTIME_DIR: nonEmpty.optional(),
+  STUDIO_IMAGES_DIR: nonEmpty.optional(),
+  STUDIO_EXTRA_CA_CERTS: nonEmpty.optional(),
 };
 
 type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
@@ -123,6 +143,15 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
             clientSecret: parsed.STUDIO_GITHUB_CLIENT_SECRET,
           }
         : undefined,
+    workspaces: {
+      driver: parsed.STUDIO_RUNTIME,
+      dockerHost: parsed.DOCKER_HOST,
+      localSandbox: parsed.STUDIO_LOCAL_SANDBOX,
+      daemonRuntimeDir:
+        parsed.STUDIO_DAEMON_RUNTIME_DIR && resolve(cwd, parsed.STUDIO_DAEMON_RUNTIME_DIR),
+      imagesDir: parsed.STUDIO_IMAGES_DIR && resolve(cwd, parsed.STUDIO_IMAGES_DIR),
+      extraCaCerts: parsed.STUDIO_EXTRA_CA_CERTS && resolve(cwd, parsed.STUDIO_EXTRA_CA_CERTS),
+    },
     oidc:
       parsed.STUDIO_OIDC_ISSUER && parsed.STUDIO_OIDC_CLIENT_ID && parsed.STUDIO_OIDC_CLIENT_SECRET
         ? {

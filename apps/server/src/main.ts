@@ -1,7 +1,22 @@
 // The composition root: the one place that reads the environment and wires concrete services.
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DataDirLockedError, openDatabase } from '@studio/db';
+import { homedir } from 'node:os';
+import {
+  DockerRuntime,
+  LocalRuntime,
+  RuntimeError,
+  buildTemplateImage,
+  defaultCacheDir,
+  engineAnswers,
+  openEngine,
+  type WorkspaceRuntime,
+} from '@studio/runtime';
+import type { ImageBuilder } from './workspaces/workspace-service.ts';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { prepareFirstRun } from './setup.ts';
 
 /** How long in-flight requests get to finish on SIGTERM/SIGINT before the process exits anyway. */
@@ -30,7 +45,37 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const { app, services } = await createApp({ config, database });
+  const imagesDir =
+    config.workspaces.imagesDir ?? fileURLToPath(new URL('../../../images', import.meta.url));
+  let picked;
+  try {
+    picked = await pickRuntime(config, imagesDir);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RuntimeError) {
+      process.stderr.write(
+        `${error instanceof ConfigError ? 'config ' : ''}error: ${error.message}\n`,
+      );
+      process.exit(error instanceof ConfigError ? 2 : 1);
+    }
+    throw error;
+  }
+  const { app, services } = await createApp({
+    config,
+    database,
+    runtime: picked.runtime,
+    images: picked.images,
+    templatesDir: join(imagesDir, 'templates'),
+  });
+  app.log.info(
+    { driver: picked.runtime.kind, isolation: picked.runtime.isolation, why: picked.why },
+    `workspaces run on the ${picked.runtime.kind} driver`,
+  );
+  if (picked.runtime.isolation === 'none') {
+    app.log.warn(
+      'workspaces run UNSANDBOXED on this machine (no bubblewrap, no container engine); only you should use this server',
+    );
+  }
+  await services.workspaces.startBackground();
   app.addHook('onClose', async () => database.close());
   if (config.secretGenerated)
     app.log.info(
@@ -81,6 +126,58 @@ async function main(): Promise<void> {
       'first run: created the admin from STUDIO_ADMIN_EMAIL',
     );
   }
+}
+
+/** The driver: `STUDIO_RUNTIME` when set, else Docker when an engine answers, else local. */
+async function pickRuntime(
+  config: Config,
+  imagesDir: string,
+): Promise<{ runtime: WorkspaceRuntime; images?: ImageBuilder; why: string }> {
+  const daemonRuntimeDir =
+    config.workspaces.daemonRuntimeDir ??
+    fileURLToPath(new URL('../../../packages/daemon/dist/runtime', import.meta.url));
+  const { driver, dockerHost } = config.workspaces;
+  if (driver !== 'local') {
+    const docker = await openEngine(dockerHost);
+    if (await engineAnswers(docker)) {
+      const runtime = new DockerRuntime({
+        docker,
+        runtimeDir: daemonRuntimeDir,
+        stateDir: join(config.dataDir, 'docker'),
+      });
+      const images: ImageBuilder = {
+        ensure: async (template, onProgress) => {
+          await buildTemplateImage({
+            docker,
+            template,
+            imagesDir,
+            cacheDir: defaultCacheDir(process.env, homedir()),
+            extraCaCertsFile: config.workspaces.extraCaCerts,
+            onProgress,
+          });
+        },
+      };
+      const why = driver === 'docker' ? 'STUDIO_RUNTIME=docker' : 'a container engine answers';
+      return { runtime, images, why };
+    }
+    if (driver === 'docker') {
+      throw new ConfigError(
+        'STUDIO_RUNTIME',
+        `is docker, but no container engine answers at ${dockerHost ?? 'the default socket'}; start Docker or set DOCKER_HOST`,
+      );
+    }
+  }
+  // Local workspaces run as an unprivileged user who must pass through (never list) the data
+  // dir to reach its own folder; the database and the secret inside stay owner-only.
+  await chmod(config.dataDir, 0o711);
+  await chmod(join(config.dataDir, 'db'), 0o700).catch(() => {});
+  const runtime = await LocalRuntime.open({
+    dir: join(config.dataDir, 'workspaces'),
+    runtimeDir: daemonRuntimeDir,
+    sandbox: config.workspaces.localSandbox,
+  });
+  const why = driver === 'local' ? 'STUDIO_RUNTIME=local' : 'no container engine answers';
+  return { runtime, why };
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,10 @@
 // Test harness: a real app on a real database (PGlite in a temp dir, or PostgreSQL), listening on a free port.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@studio/db';
+import { LocalRuntime } from '@studio/runtime';
 import { createApp, type App, type Services } from './app.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import { loadConfig } from './config.ts';
@@ -25,7 +27,20 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  const { app, services } = await createApp({ config, database, socketRecheckMs: 200 });
+  // Local workspaces run as an unprivileged user, who must pass through the data dir to its own.
+  await chmod(dataDir, 0o711);
+  const runtime = await LocalRuntime.open({
+    dir: join(dataDir, 'workspaces'),
+    runtimeDir: fileURLToPath(new URL('../../../packages/daemon/dist/runtime', import.meta.url)),
+  });
+  const { app, services } = await createApp({
+    config,
+    database,
+    runtime,
+    templatesDir: fileURLToPath(new URL('../../../images/templates', import.meta.url)),
+    socketRecheckMs: 200,
+  });
+  await services.workspaces.startBackground();
   // Every test signs in from 127.0.0.1; the per-IP limit would otherwise trip across tests.
   services.limits.ip = new RateLimiter(100_000, 60_000);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -38,6 +53,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     origin,
     close: async () => {
       await app.close();
+      // Local workspaces outlive the server on purpose; a test's must not outlive the test.
+      for (const workspace of await runtime.list()) await runtime.remove(workspace.id);
+      await runtime.close();
       await database.close();
       await rm(dataDir, { recursive: true, force: true });
     },

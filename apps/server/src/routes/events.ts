@@ -5,7 +5,11 @@ import type { App, Services } from '../app.ts';
 const PING_MS = 25_000;
 
 /** `/api/events`: the signed-in browser's live channel; closed with 4401 the moment its session ends. */
-export function eventsRoutes(app: App, { sockets, users }: Services, recheckMs: number): void {
+export function eventsRoutes(
+  app: App,
+  { sockets, users, workspaces }: Services,
+  recheckMs: number,
+): void {
   app.get('/api/events', { websocket: true, schema: { hide: true } }, (socket, request) => {
     const principal = request.principal!;
     sockets.track(socket, principal);
@@ -13,7 +17,11 @@ export function eventsRoutes(app: App, { sockets, users }: Services, recheckMs: 
     send({ type: 'hello', userId: principal.user.id });
     const ping = setInterval(() => send({ type: 'ping', at: Date.now() }), PING_MS);
     socket.on('message', () => socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason));
-    socket.once('close', () => clearInterval(ping));
+    const unsubscribe = workspaces.subscribe(principal.user.id, send);
+    socket.once('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
   });
 
   // Sessions ended elsewhere (another replica, a direct database change, expiry) close their sockets here.

@@ -1,0 +1,378 @@
+import {
+  createTerminalBodySchema,
+  createWorkspaceBodySchema,
+  execBodySchema,
+  templateSchema,
+  terminalClientMessageSchema,
+  terminalSchema,
+  workspaceSchema,
+  workspaceStatsSchema,
+  WS_CLOSE,
+  type ExecEvent,
+  type TerminalServerMessage,
+} from '@studio/protocol';
+import type { DaemonStream } from '@studio/runtime';
+import { z } from 'zod';
+import type { App, Services } from '../app.ts';
+import { AppError } from '../errors.ts';
+import { toApiError } from '../http/error-handler.ts';
+
+const nameParams = z.object({ name: z.string().max(64) });
+const terminalParams = nameParams.extend({ id: z.string().max(64) });
+
+/** Workspaces, their terminals and command runs; every route checks ownership through the name. */
+export function workspaceRoutes(app: App, services: Services): void {
+  const { workspaces, templates, audit, sockets } = services;
+  const tags = ['workspaces'];
+
+  app.get(
+    '/api/runtime',
+    {
+      schema: {
+        tags,
+        response: {
+          200: z.object({ driver: z.string(), isolation: z.enum(['container', 'bwrap', 'none']) }),
+        },
+      },
+    },
+    async () => ({ driver: workspaces.driver, isolation: workspaces.isolation }),
+  );
+
+  app.get(
+    '/api/templates',
+    { schema: { tags, response: { 200: z.array(templateSchema) } } },
+    async () => templates.list(),
+  );
+
+  app.put(
+    '/api/admin/templates/:name',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        params: nameParams,
+        body: templateSchema,
+        response: { 200: templateSchema },
+      },
+    },
+    async (request) => {
+      if (request.body.name !== request.params.name) {
+        throw new AppError('bad_request', 'body.name: must match the name in the URL');
+      }
+      await templates.put(request.body, 'api');
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'template.saved',
+        targetType: 'template',
+        targetId: request.body.name,
+      });
+      return request.body;
+    },
+  );
+
+  app.delete(
+    '/api/admin/templates/:name',
+    { config: { access: 'admin' }, schema: { tags: ['admin'], params: nameParams } },
+    async (request, reply) => {
+      await templates.remove(request.params.name);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'template.deleted',
+        targetType: 'template',
+        targetId: request.params.name,
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/workspaces',
+    { schema: { tags, response: { 200: z.array(workspaceSchema) } } },
+    async (request) => workspaces.list(request.principal!.user.id),
+  );
+
+  app.post(
+    '/api/workspaces',
+    { schema: { tags, body: createWorkspaceBodySchema, response: { 201: workspaceSchema } } },
+    async (request, reply) => {
+      const user = request.principal!.user;
+      const workspace = await workspaces.create(user.id, request.body);
+      await audit.record({
+        actorId: user.id,
+        action: 'workspace.created',
+        targetType: 'workspace',
+        targetId: workspace.id,
+        workspaceId: workspace.id,
+        data: { name: workspace.name, template: workspace.template },
+      });
+      return reply.status(201).send(workspace);
+    },
+  );
+
+  app.get(
+    '/api/workspaces/:name',
+    { schema: { tags, params: nameParams, response: { 200: workspaceSchema } } },
+    async (request) =>
+      workspaces.toApi(await workspaces.get(request.principal!.user.id, request.params.name)),
+  );
+
+  for (const action of ['start', 'stop', 'restart'] as const) {
+    app.post(
+      `/api/workspaces/:name/${action}`,
+      { schema: { tags, params: nameParams, response: { 202: workspaceSchema } } },
+      async (request, reply) => {
+        const workspace = await workspaces[action](request.principal!.user.id, request.params.name);
+        return reply.status(202).send(workspace);
+      },
+    );
+  }
+
+  app.delete(
+    '/api/workspaces/:name',
+    { schema: { tags, params: nameParams } },
+    async (request, reply) => {
+      const user = request.principal!.user;
+      const row = await workspaces.get(user.id, request.params.name);
+      await workspaces.remove(user.id, request.params.name);
+      await audit.record({
+        actorId: user.id,
+        action: 'workspace.deleted',
+        targetType: 'workspace',
+        targetId: row.id,
+        workspaceId: row.id,
+        data: { name: row.name },
+      });
+      return reply.status(202).send();
+    },
+  );
+
+  app.get(
+    '/api/workspaces/:name/logs',
+    {
+      schema: {
+        tags,
+        params: nameParams,
+        querystring: z.object({ tail: z.coerce.number().int().min(1).max(10_000).default(200) }),
+        response: { 200: z.object({ logs: z.string() }) },
+      },
+    },
+    async (request) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      return { logs: await workspaces.logs(row, request.query.tail) };
+    },
+  );
+
+  app.get(
+    '/api/workspaces/:name/stats',
+    { schema: { tags, params: nameParams, response: { 200: workspaceStatsSchema } } },
+    async (request) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      return workspaces.stats(row);
+    },
+  );
+
+  // --- terminals ---
+
+  app.get(
+    '/api/workspaces/:name/terminals',
+    { schema: { tags, params: nameParams, response: { 200: z.array(terminalSchema) } } },
+    async (request) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const daemon = await workspaces.connect(row);
+      return (await daemon.call('pty.list', {})).ptys;
+    },
+  );
+
+  app.post(
+    '/api/workspaces/:name/terminals',
+    {
+      schema: {
+        tags,
+        params: nameParams,
+        body: createTerminalBodySchema,
+        response: { 201: terminalSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const daemon = await workspaces.connect(row);
+      const terminal = await daemon.call('pty.open', request.body);
+      workspaces.touch(row.id);
+      return reply.status(201).send(terminal);
+    },
+  );
+
+  app.delete(
+    '/api/workspaces/:name/terminals/:id',
+    { schema: { tags, params: terminalParams } },
+    async (request, reply) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const daemon = await workspaces.connect(row);
+      await daemon.call('pty.close', { id: request.params.id });
+      return reply.status(204).send();
+    },
+  );
+
+  // The browser's terminal: binary frames are terminal bytes both ways, text frames are control.
+  app.get(
+    '/api/workspaces/:name/terminals/:id/attach',
+    { websocket: true, schema: { hide: true, params: terminalParams } },
+    async (socket, request) => {
+      const principal = request.principal!;
+      sockets.track(socket, principal);
+      const { name, id } = request.params as z.infer<typeof terminalParams>;
+      // Input that arrives while we reach the daemon is kept, in order, not dropped.
+      const early: Array<{ data: Buffer; binary: boolean }> = [];
+      const onEarly = (data: Buffer, binary: boolean) => early.push({ data, binary });
+      socket.on('message', onEarly);
+      let stream: DaemonStream;
+      let release = () => {};
+      try {
+        const row = await workspaces.get(principal.user.id, name);
+        const daemon = await workspaces.connect(row);
+        stream = await daemon.open('pty.attach', { id }, { manualAck: true });
+        release = workspaces.hold(row.id);
+        const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
+        // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
+        stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));
+        stream.onEvent((event) => {
+          if (event.kind === 'exit') send({ type: 'exit', code: event.code, signal: event.signal });
+        });
+        stream.onEnd((error) => {
+          const close = error?.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.streamEnded;
+          socket.close(close.code, error?.message.slice(0, 120) ?? close.reason);
+        });
+        const onMessage = (data: Buffer, binary: boolean) => {
+          if (binary) {
+            stream.write(data);
+            workspaces.touch(row.id);
+            return;
+          }
+          const parsed = terminalClientMessageSchema.safeParse(safeJson(data.toString()));
+          if (!parsed.success) {
+            socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason);
+            return;
+          }
+          void daemon
+            .call('pty.resize', { id, cols: parsed.data.cols, rows: parsed.data.rows })
+            .catch(() => {});
+        };
+        socket.off('message', onEarly);
+        for (const item of early) onMessage(item.data, item.binary);
+        socket.on('message', onMessage);
+      } catch (error) {
+        const { body } = toApiError(error);
+        const close = body.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.unavailable;
+        // Close reasons are limited to 123 bytes.
+        socket.close(close.code, body.message.slice(0, 120));
+        return;
+      }
+      socket.once('close', () => {
+        release();
+        stream.cancel();
+      });
+    },
+  );
+
+  // --- images ---
+
+  app.post(
+    '/api/admin/images/build',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        body: z.strictObject({ template: z.string().max(64).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const images = services.images;
+      if (!images) {
+        throw new AppError(
+          'bad_request',
+          `This server runs workspaces on the ${workspaces.driver} driver, which uses no images.`,
+        );
+      }
+      const chosen = request.body.template
+        ? [await templates.get(request.body.template)]
+        : (await templates.list()).filter((template) => template.image.build);
+      reply.raw.writeHead(200, {
+        'content-type': 'application/x-ndjson',
+        'cache-control': 'no-store',
+      });
+      const write = (line: object) => reply.raw.write(`${JSON.stringify(line)}\n`);
+      for (const template of chosen) {
+        try {
+          await images.ensure(template, (step, detail) =>
+            write({
+              type: 'progress',
+              template: template.name,
+              step,
+              ...(detail ? { detail } : {}),
+            }),
+          );
+          write({ type: 'done', template: template.name, image: template.image.ref });
+        } catch (error) {
+          const { body } = toApiError(error);
+          write({ type: 'error', code: body.code, message: body.message });
+          break;
+        }
+      }
+      reply.raw.end();
+      return reply;
+    },
+  );
+
+  // --- commands ---
+
+  app.post(
+    '/api/workspaces/:name/exec',
+    { schema: { tags, params: nameParams, body: execBodySchema } },
+    async (request, reply) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const daemon = await workspaces.connect(row);
+      const { stdin, ...params } = request.body;
+      const stream = await daemon.open('exec.start', params);
+      workspaces.touch(row.id);
+      void reply.header('content-type', 'application/x-ndjson').header('cache-control', 'no-store');
+      reply.raw.writeHead(200, reply.getHeaders() as Record<string, string>);
+      const write = (event: ExecEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      // The client hanging up kills the command, like a closed terminal would.
+      request.raw.once('close', () => stream.cancel());
+      const decoders = [new TextDecoder(), new TextDecoder()];
+      stream.onData((payload, channel) => {
+        const data = decoders[channel === 1 ? 1 : 0]!.decode(payload, { stream: true });
+        if (data) write({ type: channel === 1 ? 'stderr' : 'stdout', data });
+      });
+      if (stdin !== undefined) stream.write(stdin);
+      stream.end();
+      await new Promise<void>((resolve) => {
+        stream.onEvent((event) => {
+          if (event.kind === 'exit') {
+            write({
+              type: 'exit',
+              code: event.code,
+              signal: event.signal,
+              timedOut: event.timedOut,
+              truncated: event.truncated,
+            });
+          }
+        });
+        stream.onEnd((error) => {
+          if (error) write({ type: 'error', code: error.code, message: error.message });
+          resolve();
+        });
+      });
+      reply.raw.end();
+      return reply;
+    },
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

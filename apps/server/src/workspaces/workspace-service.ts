@@ -1,0 +1,545 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { users, workspaces, type Database } from '@studio/db';
+import type {
+  CreateWorkspaceBody,
+  ServerEvent,
+  Template,
+  Workspace,
+  WorkspaceStatusName,
+} from '@studio/protocol';
+import {
+  RuntimeError,
+  type DaemonConnection,
+  type ProgressListener,
+  type WorkspaceRuntime,
+  type WorkspaceState,
+} from '@studio/runtime';
+import { and, asc, count, eq, ne } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { TemplateStore } from './templates.ts';
+
+type Row = typeof workspaces.$inferSelect;
+
+/** Builds a template's image when the driver needs one (Docker); absent for the local driver. */
+export interface ImageBuilder {
+  ensure(template: Template, onProgress: ProgressListener): Promise<void>;
+}
+
+/** What the service needs from the composition root. */
+export interface WorkspaceServiceDeps {
+  db: Database;
+  runtime: WorkspaceRuntime;
+  templates: TemplateStore;
+  images?: ImageBuilder;
+  logger: FastifyBaseLogger;
+  now?: () => Date;
+}
+
+const ACTIVITY_WRITE_MS = 30_000;
+
+/**
+ * Workspaces: the database rows people own, kept in step with what the driver runs. Every
+ * lifecycle change goes through here, one at a time per workspace, and is announced to the
+ * owner's live event stream.
+ */
+export class WorkspaceService {
+  private readonly db: Database;
+  private readonly runtime: WorkspaceRuntime;
+  private readonly templates: TemplateStore;
+  private readonly images: ImageBuilder | undefined;
+  private readonly log: FastifyBaseLogger;
+  private readonly now: () => Date;
+  private readonly events = new EventEmitter();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly connections = new Map<string, Promise<DaemonConnection>>();
+  private readonly lastActivityWrite = new Map<string, number>();
+  /** Terminals and other live users per workspace: a workspace in use is never idle. */
+  private readonly inUse = new Map<string, number>();
+  private unsubscribe: (() => void) | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(deps: WorkspaceServiceDeps) {
+    this.db = deps.db;
+    this.runtime = deps.runtime;
+    this.templates = deps.templates;
+    this.images = deps.images;
+    this.log = deps.logger;
+    this.now = deps.now ?? (() => new Date());
+    this.events.setMaxListeners(0);
+  }
+
+  /** Follow the driver's own events, reconcile rows with what runs, and start the idle sweeper. */
+  async startBackground(sweepMs = 60_000): Promise<void> {
+    this.unsubscribe = this.runtime.onEvent((event) => void this.onRuntimeEvent(event));
+    await this.reconcile();
+    this.sweeper = setInterval(() => void this.sweep(), sweepMs);
+    this.sweeper.unref();
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.allSettled([...this.queues.values()]);
+    for (const pending of this.connections.values())
+      pending.then(
+        (c) => c.close(),
+        () => {},
+      );
+    this.connections.clear();
+  }
+
+  /** Listen to one user's workspace events. */
+  subscribe(ownerId: string, listener: (event: ServerEvent) => void): () => void {
+    this.events.on(ownerId, listener);
+    return () => this.events.off(ownerId, listener);
+  }
+
+  get isolation(): WorkspaceRuntime['isolation'] {
+    return this.runtime.isolation;
+  }
+
+  get driver(): string {
+    return this.runtime.kind;
+  }
+
+  async list(ownerId: string): Promise<Workspace[]> {
+    const rows = await this.db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.ownerId, ownerId), ne(workspaces.status, 'deleting')))
+      .orderBy(asc(workspaces.name));
+    return rows.map((row) => this.toApi(row));
+  }
+
+  /** The owner's workspace by name; anyone else's is `not_found`, never `forbidden` (no probing). */
+  async get(ownerId: string, name: string): Promise<Row> {
+    const [row] = await this.db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.ownerId, ownerId), eq(workspaces.name, name)));
+    if (!row || row.status === 'deleting') {
+      throw new AppError('not_found', `You have no workspace named "${name}".`);
+    }
+    return row;
+  }
+
+  async create(ownerId: string, body: CreateWorkspaceBody): Promise<Workspace> {
+    if (this.runtime.isolation === 'none') {
+      const [{ value }] = (await this.db.select({ value: count() }).from(users)) as [
+        { value: number },
+      ];
+      if (value > 1) {
+        throw new AppError(
+          'isolation_unavailable',
+          'This server has several users but runs workspaces unsandboxed. Install bubblewrap or a container engine; until then workspaces cannot be created.',
+        );
+      }
+    }
+    const template = await this.templates.get(body.template ?? 'base');
+    const id = randomBytes(8).toString('hex');
+    let row: Row;
+    try {
+      [row] = (await this.db
+        .insert(workspaces)
+        .values({
+          id,
+          ownerId,
+          name: body.name,
+          templateName: template.name,
+          template,
+          driver: this.runtime.kind,
+          repoUrl: body.repoUrl ?? null,
+          desiredState: 'running',
+          status: 'creating',
+        })
+        .returning()) as [Row];
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new AppError('already_exists', `You already have a workspace named "${body.name}".`);
+      }
+      throw error;
+    }
+    this.announce(row);
+    void this.enqueue(id, () => this.provision(row, template));
+    return this.toApi(row);
+  }
+
+  async start(ownerId: string, name: string): Promise<Workspace> {
+    const row = await this.get(ownerId, name);
+    const updated = await this.update(row.id, { desiredState: 'running' });
+    void this.enqueue(row.id, () => this.bringUp(updated));
+    return this.toApi(updated);
+  }
+
+  async stop(ownerId: string, name: string, reason: string | null = null): Promise<Workspace> {
+    const row = await this.get(ownerId, name);
+    const updated = await this.update(row.id, { desiredState: 'stopped' });
+    void this.enqueue(row.id, () => this.bringDown(updated, reason));
+    return this.toApi(updated);
+  }
+
+  async restart(ownerId: string, name: string): Promise<Workspace> {
+    const row = await this.get(ownerId, name);
+    const updated = await this.update(row.id, { desiredState: 'running' });
+    void this.enqueue(row.id, async () => {
+      await this.bringDown(updated, null);
+      await this.bringUp(updated);
+    });
+    return this.toApi(updated);
+  }
+
+  async remove(ownerId: string, name: string): Promise<void> {
+    const row = await this.get(ownerId, name);
+    const updated = await this.setStatus(row.id, 'deleting', null, { desiredState: 'deleted' });
+    void this.enqueue(row.id, () => this.destroy(updated));
+  }
+
+  /** Wait until queued lifecycle work of a workspace is done (tests, CLI `--wait`). */
+  async settled(id: string): Promise<void> {
+    await this.queues.get(id)?.catch(() => {});
+  }
+
+  /** A shared daemon connection of a running workspace. */
+  async connect(row: Row): Promise<DaemonConnection> {
+    if (row.status !== 'running') {
+      throw new AppError(
+        'workspace_not_running',
+        `Workspace "${row.name}" is ${row.status}; start it first.`,
+      );
+    }
+    const existing = this.connections.get(row.id);
+    if (existing) {
+      const connection = await existing.catch(() => null);
+      if (connection && !connection.closed) return connection;
+    }
+    const pending = this.runtime.connect(row.id);
+    this.connections.set(row.id, pending);
+    pending.then(
+      (connection) => connection.onClose(() => this.forget(row.id, pending)),
+      () => this.forget(row.id, pending),
+    );
+    return pending;
+  }
+
+  async logs(row: Row, tail: number): Promise<string> {
+    return this.runtime.logs(row.id, tail);
+  }
+
+  async stats(row: Row) {
+    if (row.status !== 'running') {
+      throw new AppError('workspace_not_running', `Workspace "${row.name}" is ${row.status}.`);
+    }
+    return this.runtime.stats(row.id);
+  }
+
+  /** Someone used the workspace (typed in a terminal, saved a file): push back the idle stop. */
+  touch(id: string): void {
+    const at = this.now().getTime();
+    if (at - (this.lastActivityWrite.get(id) ?? 0) < ACTIVITY_WRITE_MS) return;
+    this.lastActivityWrite.set(id, at);
+    void this.db
+      .update(workspaces)
+      .set({ lastActiveAt: this.now() })
+      .where(eq(workspaces.id, id))
+      .catch((error: unknown) => this.log.warn({ err: error }, 'could not record activity'));
+  }
+
+  /** Mark the workspace in use (an open terminal) until the returned function is called. */
+  hold(id: string): () => void {
+    this.inUse.set(id, (this.inUse.get(id) ?? 0) + 1);
+    this.touch(id);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inUse.set(id, (this.inUse.get(id) ?? 1) - 1);
+      this.touch(id);
+    };
+  }
+
+  toApi(row: Row): Workspace {
+    const template = row.template as unknown as Template;
+    return {
+      id: row.id,
+      name: row.name,
+      ownerId: row.ownerId,
+      template: row.templateName,
+      status: row.status as WorkspaceStatusName,
+      statusReason: row.statusReason,
+      driver: row.driver,
+      isolation: this.runtime.isolation,
+      repoUrl: row.repoUrl,
+      resources: {
+        cpus: template.resources.cpus,
+        memoryMiB: template.resources.memoryMiB,
+        pids: template.resources.pids,
+      },
+      createdAt: row.createdAt.toISOString(),
+      startedAt: row.startedAt?.toISOString() ?? null,
+      lastActiveAt: row.lastActiveAt.toISOString(),
+    };
+  }
+
+  // --- lifecycle steps (always run through `enqueue`) ---
+
+  private async provision(row: Row, template: Template): Promise<void> {
+    const progress = this.progress(row);
+    try {
+      if (this.images) await this.images.ensure(template, progress);
+      progress('creating', 'creating the workspace');
+      await this.runtime.create(
+        {
+          id: row.id,
+          name: row.name,
+          ownerId: row.ownerId,
+          image: template.image.ref,
+          resources: template.resources,
+          env: template.env,
+          startCommands: template.startCommands,
+        },
+        progress,
+      );
+    } catch (error) {
+      await this.fail(row.id, error, 'could not create the workspace');
+      return;
+    }
+    const started = await this.bringUp(row);
+    if (started && row.repoUrl) await this.clone(started, row.repoUrl);
+  }
+
+  private async bringUp(row: Row): Promise<Row | null> {
+    await this.setStatus(row.id, 'starting', null);
+    try {
+      const status = await this.runtime.start(row.id, this.progress(row));
+      return await this.setStatus(row.id, 'running', null, {
+        startedAt: status.startedAt ?? this.now(),
+        lastActiveAt: this.now(),
+      });
+    } catch (error) {
+      await this.fail(row.id, error, 'could not start the workspace');
+      return null;
+    }
+  }
+
+  private async bringDown(row: Row, reason: string | null): Promise<void> {
+    await this.setStatus(row.id, 'stopping', reason);
+    this.dropConnection(row.id);
+    try {
+      await this.runtime.stop(row.id);
+      await this.setStatus(row.id, 'stopped', reason, { startedAt: null });
+    } catch (error) {
+      await this.fail(row.id, error, 'could not stop the workspace');
+    }
+  }
+
+  private async destroy(row: Row): Promise<void> {
+    this.dropConnection(row.id);
+    try {
+      await this.runtime.remove(row.id);
+    } catch (error) {
+      await this.fail(row.id, error, 'could not delete the workspace');
+      return;
+    }
+    await this.db.delete(workspaces).where(eq(workspaces.id, row.id));
+    this.emit(row.ownerId, { type: 'workspace.deleted', id: row.id, name: row.name });
+  }
+
+  private async clone(row: Row, repoUrl: string): Promise<void> {
+    this.progress(row)('cloning', repoUrl);
+    try {
+      const daemon = await this.connect(row);
+      const result = await daemon.exec('git', ['clone', '--', repoUrl], {
+        timeoutMs: 15 * 60_000,
+        env: { GIT_TERMINAL_PROMPT: '0' },
+      });
+      if (result.code !== 0) {
+        await this.setStatus(
+          row.id,
+          'running',
+          `git clone failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        );
+      }
+    } catch (error) {
+      this.log.warn({ err: error, workspace: row.id }, 'clone failed');
+    }
+  }
+
+  // --- keeping rows and the driver in step ---
+
+  /** On start: finish interrupted work, adopt what runs, and clean up what has no row. */
+  async reconcile(): Promise<void> {
+    const running = new Map((await this.runtime.list()).map((status) => [status.id, status]));
+    const rows = await this.db.select().from(workspaces);
+    for (const row of rows) {
+      const actual = running.get(row.id);
+      running.delete(row.id);
+      if (row.status === 'deleting' || row.desiredState === 'deleted') {
+        void this.enqueue(row.id, () => this.destroy(row));
+      } else if (!actual) {
+        if (row.status !== 'creating') {
+          await this.setStatus(
+            row.id,
+            'error',
+            `The ${this.runtime.kind} driver has no such workspace any more; delete it and create it again.`,
+          );
+        } else {
+          void this.enqueue(row.id, () =>
+            this.templates.get(row.templateName).then((t) => this.provision(row, t)),
+          );
+        }
+      } else if (row.status === 'starting' || row.status === 'creating') {
+        void this.enqueue(row.id, () => this.bringUp(row));
+      } else if (row.status === 'stopping') {
+        void this.enqueue(row.id, () => this.bringDown(row, row.statusReason));
+      } else {
+        const status = toStatusName(actual.state);
+        if (status !== row.status) await this.setStatus(row.id, status, actual.reason);
+      }
+    }
+    // Workspaces with no row are leftovers of a crash between create and insert: remove them.
+    for (const orphan of running.keys()) {
+      this.log.warn({ workspace: orphan }, 'removing a workspace that has no database row');
+      await this.runtime
+        .remove(orphan)
+        .catch((error: unknown) =>
+          this.log.error({ err: error, workspace: orphan }, 'could not remove orphan'),
+        );
+    }
+  }
+
+  private async onRuntimeEvent(event: {
+    id: string;
+    state: WorkspaceState;
+    reason: string | null;
+  }) {
+    const [row] = await this.db.select().from(workspaces).where(eq(workspaces.id, event.id));
+    // Transitions we drive ourselves report through their own steps.
+    if (!row || this.queues.has(row.id)) return;
+    const status = toStatusName(event.state);
+    if (status === row.status) return;
+    if (status === 'stopped') this.dropConnection(row.id);
+    await this.setStatus(row.id, status, event.reason);
+  }
+
+  /** Stop workspaces idle past their template's timeout or running past its maximum lifetime. */
+  async sweep(): Promise<void> {
+    const rows = await this.db.select().from(workspaces).where(eq(workspaces.status, 'running'));
+    const now = this.now().getTime();
+    for (const row of rows) {
+      const template = row.template as unknown as Template;
+      const idleMs = template.idleTimeoutMinutes * 60_000;
+      const lifetimeMs = template.maxLifetimeHours * 3_600_000;
+      let reason: string | null = null;
+      if (
+        (this.inUse.get(row.id) ?? 0) === 0 &&
+        idleMs > 0 &&
+        now - row.lastActiveAt.getTime() > idleMs
+      ) {
+        reason = `stopped after ${template.idleTimeoutMinutes} minutes without activity`;
+      } else if (lifetimeMs > 0 && row.startedAt && now - row.startedAt.getTime() > lifetimeMs) {
+        reason = `stopped after its maximum lifetime of ${template.maxLifetimeHours} hours`;
+      }
+      if (reason) {
+        this.log.info({ workspace: row.id, reason }, 'stopping workspace');
+        await this.stop(row.ownerId, row.name, reason).catch(() => {});
+      }
+    }
+  }
+
+  // --- helpers ---
+
+  private enqueue<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(work);
+    this.queues.set(id, next);
+    const cleanup = () => {
+      if (this.queues.get(id) === next) this.queues.delete(id);
+    };
+    next.then(cleanup, (error: unknown) => {
+      cleanup();
+      this.log.error({ err: error, workspace: id }, 'workspace lifecycle step failed');
+    });
+    return next;
+  }
+
+  private progress(row: Row): ProgressListener {
+    return (step, detail) =>
+      this.emit(row.ownerId, {
+        type: 'workspace.progress',
+        id: row.id,
+        name: row.name,
+        step,
+        ...(detail === undefined ? {} : { detail }),
+      });
+  }
+
+  private async fail(id: string, error: unknown, what: string): Promise<void> {
+    const message =
+      error instanceof RuntimeError || error instanceof AppError
+        ? error.message
+        : `${what}; see the server log`;
+    if (!(error instanceof RuntimeError || error instanceof AppError)) {
+      this.log.error({ err: error, workspace: id }, what);
+    }
+    await this.setStatus(id, 'error', message);
+  }
+
+  private async setStatus(
+    id: string,
+    status: WorkspaceStatusName,
+    reason: string | null,
+    extra: Partial<typeof workspaces.$inferInsert> = {},
+  ): Promise<Row> {
+    return this.update(id, { status, statusReason: reason, ...extra });
+  }
+
+  private async update(id: string, values: Partial<typeof workspaces.$inferInsert>): Promise<Row> {
+    const [row] = await this.db
+      .update(workspaces)
+      .set(values)
+      .where(eq(workspaces.id, id))
+      .returning();
+    if (!row) throw new AppError('not_found', 'The workspace was deleted.');
+    this.announce(row);
+    return row;
+  }
+
+  private announce(row: Row): void {
+    this.emit(row.ownerId, { type: 'workspace', workspace: this.toApi(row) });
+  }
+
+  private emit(ownerId: string, event: ServerEvent): void {
+    this.events.emit(ownerId, event);
+  }
+
+  private dropConnection(id: string): void {
+    const pending = this.connections.get(id);
+    this.connections.delete(id);
+    pending?.then(
+      (connection) => connection.close(),
+      () => {},
+    );
+  }
+
+  private forget(id: string, pending: Promise<DaemonConnection>): void {
+    if (this.connections.get(id) === pending) this.connections.delete(id);
+  }
+}
+
+function toStatusName(state: WorkspaceState): WorkspaceStatusName {
+  switch (state) {
+    case 'missing':
+      return 'error';
+    default:
+      return state;
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
+    if ((current as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}
