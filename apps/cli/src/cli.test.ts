@@ -1,7 +1,7 @@
 // Runs the real `studio` binary as a subprocess against a real server built from apps/server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,8 @@ function serverEnv(dataDir: string): Record<string, string> {
     STUDIO_DATA_DIR: dataDir,
     STUDIO_ADMIN_EMAIL: ADMIN.email,
     STUDIO_ADMIN_PASSWORD: ADMIN.password,
+    // The local driver (bubblewrap and cgroups when run as root) needs no container engine.
+    STUDIO_RUNTIME: 'local',
   };
 }
 
@@ -112,6 +114,11 @@ function stopProcess(child: ChildProcess | undefined): Promise<void> {
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'studio-cli-e2e-'));
+  // Run as root, the local driver runs workspaces as an unprivileged user, who must be able to
+  // pass through every folder above its workspaces: mkdtemp makes `tmp` 0700, and the server
+  // would create the data dir 0700 (it keeps secrets there, but lists nothing to "other").
+  await chmod(tmp, 0o711);
+  await mkdir(join(tmp, 'data'), { mode: 0o711 });
   if (!existsSync(SERVER_MAIN)) {
     const build = spawnSync('npm', ['run', 'build', '-w', '@studio/server'], {
       cwd: REPO_ROOT,
@@ -254,4 +261,83 @@ describe('studio CLI against a real server', () => {
       await stopProcess(child);
     }
   }, 120_000);
+});
+
+describe('studio ws against a real server with the local driver', () => {
+  it('creates a workspace, runs commands and a shell in it, stops, starts and deletes it', async () => {
+    const configDir = join(tmp, 'workspaces');
+    const run = (args: string[], input?: string) =>
+      studio(args, { configDir, ...(input === undefined ? {} : { input }) });
+    const login = await run(
+      ['login', url, '--email', ADMIN.email, '--password-stdin'],
+      ADMIN.password,
+    );
+    expect(login.code).toBe(0);
+
+    const created = await run(['ws', 'create', 'demo', '--json']);
+    // Progress steps (`demo: STEP (DETAIL)`) come only over the live events WebSocket.
+    expect(created.stderr).toMatch(/^demo: \S+ \(.+\)$/m);
+    expect(created.stderr).toContain('demo: running');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'demo', status: 'running' });
+
+    const listed = await run(['ws', 'ls', '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((w) => w.name)).toEqual(['demo']);
+    const table = await run(['ws', 'ls']);
+    expect(table.stdout).toMatch(
+      /^NAME\s+STATUS\s+TEMPLATE\s+ISOLATION\s+CREATED\ndemo\s+running\s+base\s/,
+    );
+
+    const failed = await run([
+      'ws',
+      'exec',
+      'demo',
+      '--',
+      'sh',
+      '-c',
+      'echo hi; echo err >&2; exit 3',
+    ]);
+    expect(failed).toEqual({ code: 3, stdout: 'hi\n', stderr: 'err\n' });
+
+    const piped = await run(['ws', 'exec', 'demo', '--', 'cat'], 'from stdin\n');
+    expect(piped).toEqual({ code: 0, stdout: 'from stdin\n', stderr: '' });
+
+    const wrote = await run(['ws', 'exec', 'demo', '--', 'sh', '-c', 'echo kept > file.txt']);
+    expect(wrote).toMatchObject({ code: 0 });
+
+    const shell = await run(['ws', 'shell', 'demo'], 'echo from-shell-$((6*7))\nexit 5\n');
+    expect(shell.stdout).toContain('from-shell-42');
+    expect(shell.code).toBe(5);
+
+    const stopped = await run(['ws', 'stop', 'demo']);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toBe('Workspace demo is stopped.\n');
+    const notRunning = await run(['ws', 'exec', 'demo', '--', 'true']);
+    expect(notRunning.code).toBe(1);
+    expect(notRunning.stderr).toMatch(/^error: .+ \(workspace_not_running\)\n$/);
+
+    const started = await run(['ws', 'start', 'demo']);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toBe('Workspace demo is running.\n');
+
+    const kept = await run(['ws', 'exec', 'demo', '--', 'cat', 'file.txt']);
+    expect(kept).toEqual({ code: 0, stdout: 'kept\n', stderr: '' });
+
+    const refused = await run(['ws', 'rm', 'demo']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('without --yes');
+    expect((await run(['ws', 'ls', '--json'])).stdout).toContain('"demo"');
+
+    const removed = await run(['ws', 'rm', 'demo', '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toBe('Workspace demo deleted.\n');
+
+    const empty = await run(['ws', 'ls', '--json']);
+    expect(JSON.parse(empty.stdout)).toEqual([]);
+
+    const unknown = await run(['ws', 'exec', 'demo', '--', 'true']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: .*"demo".* \(not_found\)\n$/);
+  }, 300_000);
 });

@@ -7,7 +7,12 @@ export type CliErrorCode =
   | 'unreachable'
   | 'bad_response'
   | 'bad_credentials_file'
-  | 'build_failed';
+  | 'build_failed'
+  | 'workspace_failed'
+  | 'wait_timeout'
+  | 'not_confirmed'
+  | 'command_failed'
+  | 'image_build_failed';
 
 /** An expected CLI failure: printed as `error: <message>` with exit code 1, never with a stack. */
 export class CliError extends Error {

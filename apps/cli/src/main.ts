@@ -5,18 +5,35 @@ import packageJson from '../package.json' with { type: 'json' };
 import type { OutputFlags } from './connection.ts';
 import type { CliContext } from './context.ts';
 import { formatError } from './errors.ts';
+import { execInWorkspace } from './exec.ts';
+import { buildImages } from './images.ts';
 import { login, type LoginFlags } from './login.ts';
 import type { StartFlags } from './options.ts';
+import { shellInWorkspace } from './shell.ts';
 import { start } from './start.ts';
 import { listTokens } from './tokens.ts';
 import { whoami } from './whoami.ts';
+import {
+  changeWorkspace,
+  createWorkspace,
+  listWorkspaces,
+  removeWorkspace,
+  workspaceLogs,
+  type CreateFlags,
+  type LogsFlags,
+  type RemoveFlags,
+  type WaitFlags,
+} from './workspaces.ts';
 
 const ctx: CliContext = {
   env: process.env,
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
+  processEvents: process,
 };
+
+const URL_HELP = 'server URL (env STUDIO_URL; default: the one you logged in to)';
 
 const program = new Command('studio')
   .description('Prometheus Studio: run a server and talk to one')
@@ -47,7 +64,7 @@ program
 program
   .command('whoami')
   .description('show who you are logged in as')
-  .option('--url <url>', 'server URL (env STUDIO_URL; default: the one you logged in to)')
+  .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
     await whoami(flags, ctx);
@@ -58,10 +75,101 @@ program
   .description('manage your API tokens')
   .command('list')
   .description('list your API tokens')
-  .option('--url <url>', 'server URL (env STUDIO_URL; default: the one you logged in to)')
+  .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
     await listTokens(flags, ctx);
+  });
+
+const ws = program.command('ws').description('create, use and delete workspaces');
+
+ws.command('create')
+  .description('create a workspace and wait until it runs')
+  .argument('<name>', 'workspace name: lowercase letters, digits and hyphens')
+  .option('--template <template>', 'template to create it from', 'base')
+  .option('--repo <url>', 'git repository to clone into it')
+  .option('--no-wait', 'return as soon as the server accepted it')
+  .option('--url <url>', URL_HELP)
+  .option('--json', 'print the workspace as JSON')
+  .action(async (name: string, flags: CreateFlags) => {
+    await createWorkspace(name, flags, ctx);
+  });
+
+ws.command('ls')
+  .alias('list')
+  .description('list your workspaces')
+  .option('--url <url>', URL_HELP)
+  .option('--json', 'print JSON')
+  .action(async (flags: OutputFlags) => {
+    await listWorkspaces(flags, ctx);
+  });
+
+ws.command('exec')
+  .description('run a command in a workspace; exits with its exit code')
+  .argument('<name>', 'workspace name')
+  .argument('<command...>', 'the command and its arguments, after --')
+  .usage('[options] <name> -- <command> [args...]')
+  .option('--url <url>', URL_HELP)
+  .action(async (name: string, command: string[], flags: OutputFlags) => {
+    process.exitCode = await execInWorkspace(name, command, flags, ctx);
+  });
+
+ws.command('shell')
+  .description("open an interactive shell in a workspace; exits with the shell's exit code")
+  .argument('<name>', 'workspace name')
+  .option('--url <url>', URL_HELP)
+  .action(async (name: string, flags: OutputFlags) => {
+    process.exitCode = await shellInWorkspace(name, flags, ctx);
+  });
+
+const lifecycle = [
+  ['start', 'start a stopped workspace and wait until it runs'],
+  ['stop', 'stop a workspace (its files stay) and wait until it stopped'],
+  ['restart', 'stop and start a workspace and wait until it runs again'],
+] as const;
+for (const [action, description] of lifecycle) {
+  ws.command(action)
+    .description(description)
+    .argument('<name>', 'workspace name')
+    .option('--no-wait', 'return as soon as the server accepted it')
+    .option('--url <url>', URL_HELP)
+    .option('--json', 'print the workspace as JSON')
+    .action(async (name: string, flags: WaitFlags) => {
+      await changeWorkspace(action, name, flags, ctx);
+    });
+}
+
+ws.command('rm')
+  .alias('delete')
+  .description('delete a workspace and all its files')
+  .argument('<name>', 'workspace name')
+  .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+  .option('--no-wait', 'return as soon as the server accepted it')
+  .option('--url <url>', URL_HELP)
+  .action(async (name: string, flags: RemoveFlags) => {
+    process.exitCode = await removeWorkspace(name, flags, ctx);
+  });
+
+ws.command('logs')
+  .description("show a workspace's log")
+  .argument('<name>', 'workspace name')
+  .option('--tail <lines>', 'how many lines from the end (server default: 200)')
+  .option('--url <url>', URL_HELP)
+  .option('--json', 'print JSON')
+  .action(async (name: string, flags: LogsFlags) => {
+    await workspaceLogs(name, flags, ctx);
+  });
+
+program
+  .command('images')
+  .description('manage workspace images (admins)')
+  .command('build')
+  .description("build a template's image, or every template's that has a recipe")
+  .argument('[template]', 'template name (default: all)')
+  .option('--url <url>', URL_HELP)
+  .option('--json', 'print what was built as JSON')
+  .action(async (template: string | undefined, flags: OutputFlags) => {
+    await buildImages(template, flags, ctx);
   });
 
 try {

@@ -147,3 +147,21 @@ export function resolveServerEnv(flags: StartFlags, env: Env): Record<string, st
   if (dataDir) out[ENV_VARS.dataDir] = dataDir.value;
   return out;
 }
+
+/** Flags of `studio ws logs`. */
+export interface TailFlags {
+  tail?: string;
+}
+
+/** `--tail N`: how many log lines to show (1–10000); undefined leaves it to the server. */
+export function resolveTail(flags: TailFlags): number | undefined {
+  if (flags.tail === undefined) return undefined;
+  const n = Number(flags.tail);
+  if (!/^\d+$/.test(flags.tail) || n < 1 || n > 10_000) {
+    throw new CliError(
+      'bad_option',
+      `--tail must be a number of lines (1-10000), got ${flags.tail}`,
+    );
+  }
+  return n;
+}
