@@ -282,7 +282,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       return false;
     }
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    // An empty cmdline is a process in the middle of exec (sh → setpriv → bwrap): still ours.
+    // An empty cmdline is a process in the middle of exec: still ours.
     return cmdline === '' || (cmdline.includes('daemon.mjs') && cmdline.includes(id));
   }
 
@@ -368,12 +368,15 @@ export class LocalRuntime implements WorkspaceRuntime {
     }
     await rm(join(dir, 'run', 'daemon.sock'), { force: true });
     const log = openSync(join(dir, 'daemon.log'), 'a');
-    // The shell joins the cgroups itself before exec-ing the sandbox, so no child is ever outside.
+    // The shell joins the cgroups itself before starting the sandbox, so no child is ever
+    // outside them. It stays as the sandbox's parent (no exec): the workspace outlives the
+    // server (the shell is in its own session), and stopping the shell stops the workspace
+    // (bwrap --die-with-parent).
     const child = spawn(
       '/bin/sh',
       [
         '-c',
-        'for f in $STUDIO_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; unset STUDIO_CGROUP_PROCS; exec "$@"',
+        'for f in $STUDIO_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; unset STUDIO_CGROUP_PROCS; "$@"',
         'studio-workspace',
         ...argv,
       ],

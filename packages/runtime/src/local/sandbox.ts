@@ -39,7 +39,8 @@ export function bwrapArgs(options: SandboxOptions): string[] {
     ...(options.isolateNetwork ? ['--unshare-net'] : []),
     '--hostname',
     options.hostname,
-    // The sandbox dies with its bwrap parent, so stopping a workspace is one signal.
+    // The sandbox dies with bwrap's parent (the driver's launcher shell, not the server), so
+    // stopping a workspace is one signal to that shell.
     '--die-with-parent',
     // A new session: a process inside cannot push keystrokes into a terminal outside (TIOCSTI).
     '--new-session',
