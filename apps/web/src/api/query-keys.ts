@@ -5,6 +5,11 @@ export const queryKeys = {
   tokens: () => ['tokens'] as const,
   adminUsers: () => ['admin', 'users'] as const,
   invite: (token: string) => ['invite', token] as const,
+  runtime: () => ['runtime'] as const,
+  templates: () => ['templates'] as const,
+  workspaces: () => ['workspaces'] as const,
+  // Its own root, so refetching the workspace list never touches a progress log.
+  workspaceProgress: (name: string) => ['workspace-progress', name] as const,
 };
 
 /** Keys that hold no user data and survive a sign-out. */

@@ -171,3 +171,12 @@ export function ArrowRightIcon(props: IconProps) {
     </Icon>
   );
 }
+
+/** Plus (create). */
+export function PlusIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 5v14M5 12h14" />
+    </Icon>
+  );
+}

@@ -17,6 +17,7 @@ import { hasCode } from '../../api/http.ts';
 import { PUBLIC_QUERY_ROOTS, queryKeys } from '../../api/query-keys.ts';
 import { useToast } from '../../components/Toaster.tsx';
 import { clearAllDrafts } from '../drafts/use-draft.ts';
+import { applyWorkspaceEvent } from '../workspaces/workspace-events.ts';
 
 /** Why nobody is signed in any more: they chose to leave, or the session ended under them. */
 export type SessionEnd = 'signed-out' | 'expired' | null;
@@ -94,6 +95,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!userId) return;
     const stop = connectEvents({
+      onEvent: (event) => applyWorkspaceEvent(queryClient, event),
       onSessionEnded: expire,
       // A dropped socket may mean the session is gone: ask the server.
       onDisconnect: () => void queryClient.invalidateQueries({ queryKey: queryKeys.me() }),

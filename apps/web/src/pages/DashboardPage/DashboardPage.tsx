@@ -1,10 +1,24 @@
-import type { ReactNode } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
+import { workspacesQueryOptions } from '../../api/workspaces.ts';
+import { Alert } from '../../components/Alert.tsx';
+import { Button } from '../../components/Button.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
-import { ArrowRightIcon, BoxesIcon, KeyIcon, UsersIcon } from '../../components/icons.tsx';
+import {
+  ArrowRightIcon,
+  BoxesIcon,
+  KeyIcon,
+  PlusIcon,
+  UsersIcon,
+} from '../../components/icons.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
+import { Loading } from '../../components/Spinner.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
+import { NewWorkspaceDialog } from '../../modules/workspaces/NewWorkspaceDialog.tsx';
+import { UnsandboxedBanner } from '../../modules/workspaces/UnsandboxedBanner.tsx';
+import { WorkspaceTable } from '../../modules/workspaces/WorkspaceTable.tsx';
 
 function NextStep({
   to,
@@ -36,29 +50,50 @@ function NextStep({
   );
 }
 
-/** `/`: the workspace list. The API has no workspaces yet, so this is an honest empty state. */
+/** `/`: the signed-in user's workspaces, kept current by `/api/events`. */
 export function DashboardPage() {
   useDocumentTitle('Workspaces');
   const user = useCurrentUser();
   const firstName = user.name.split(/\s+/)[0] ?? user.name;
+  const workspaces = useQuery(workspacesQueryOptions());
+  const [creating, setCreating] = useState(false);
+
+  // One "New workspace" button on screen at a time: in the header, or in the empty state.
+  const newWorkspace = (
+    <Button variant="primary" onClick={() => setCreating(true)}>
+      <PlusIcon className="size-4" />
+      New workspace
+    </Button>
+  );
+  const empty = workspaces.data?.length === 0;
 
   return (
     <>
       <PageHeader
         title="Workspaces"
-        description={`Welcome back, ${firstName}. Your development environments will be listed here.`}
+        description={`Welcome back, ${firstName}. Each workspace is an isolated Linux environment made from a template.`}
+        actions={workspaces.data && !empty ? newWorkspace : null}
       />
-      <EmptyState icon={<BoxesIcon />} title="No workspaces yet">
-        <p>
-          Workspaces — isolated Linux environments with an editor, terminals and AI agents — are
-          created from templates. Templates are not available on this server yet, so there is
-          nothing to create or list here for now.
-        </p>
-      </EmptyState>
+      <UnsandboxedBanner className="mb-6" />
+      {workspaces.isPending ? (
+        <Loading label="Loading workspaces…" />
+      ) : workspaces.isError ? (
+        <Alert tone="error">{workspaces.error.message}</Alert>
+      ) : empty ? (
+        <EmptyState icon={<BoxesIcon />} title="No workspaces yet" action={newWorkspace}>
+          <p>
+            A workspace is a Linux environment with an editor, terminals and AI agents, made from a
+            template and optionally a Git repository. Create one to get started.
+          </p>
+        </EmptyState>
+      ) : (
+        <WorkspaceTable workspaces={workspaces.data} />
+      )}
+      {creating ? <NewWorkspaceDialog onClose={() => setCreating(false)} /> : null}
 
       <section aria-labelledby="next-steps" className="mt-10">
         <h2 id="next-steps" className="mb-3 text-sm font-semibold text-fg">
-          While you wait
+          Next steps
         </h2>
         <div className="grid grid-cols-1 gap-3 md:grid-cols-2 lg:grid-cols-3">
           <NextStep to="/settings#api-tokens" icon={<KeyIcon />} title="Create an API token">

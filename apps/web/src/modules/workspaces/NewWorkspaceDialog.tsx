@@ -1,0 +1,239 @@
+import type { CreateWorkspaceBody, Template, Workspace } from '@studio/protocol';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useState } from 'react';
+import { fieldErrors, hasCode } from '../../api/http.ts';
+import {
+  createWorkspace,
+  templatesQueryOptions,
+  workspacesQueryOptions,
+} from '../../api/workspaces.ts';
+import { Alert } from '../../components/Alert.tsx';
+import { Button } from '../../components/Button.tsx';
+import { Dialog } from '../../components/Dialog.tsx';
+import { SelectField, TextField } from '../../components/Field.tsx';
+import { useToast } from '../../components/Toaster.tsx';
+import { useDraft } from '../drafts/use-draft.ts';
+import { useCurrentUser } from '../session/SessionProvider.tsx';
+import { addWorkspaceIfMissing, clearWorkspaceProgress } from './workspace-events.ts';
+import { WorkspaceProgressLog } from './WorkspaceProgressLog.tsx';
+import { isTransitioning, WorkspaceStatusBadge } from './WorkspaceStatusBadge.tsx';
+
+interface NewWorkspaceDraft {
+  name: string;
+  /** Empty until the person picks one: then the server's `base` (or the first template) applies. */
+  template: string;
+  repoUrl: string;
+}
+
+const EMPTY: NewWorkspaceDraft = { name: '', template: '', repoUrl: '' };
+const DEFAULT_TEMPLATE = 'base';
+
+/** Server messages are lower-case fragments ("must be 1–40 …"); shown as sentences. */
+function sentence(text: string | undefined): string | undefined {
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : undefined;
+}
+
+function describeTemplate(template: Template | undefined): string | undefined {
+  if (!template) return undefined;
+  const { cpus, memoryMiB } = template.resources;
+  const memory = memoryMiB % 1024 === 0 ? `${memoryMiB / 1024} GiB` : `${memoryMiB} MiB`;
+  const limits = `${cpus} ${cpus === 1 ? 'CPU' : 'CPUs'}, ${memory} memory`;
+  return template.description ? `${template.description} (${limits})` : limits;
+}
+
+function CreateForm({
+  formId,
+  draft,
+  setDraft,
+  error,
+  onSubmit,
+}: {
+  formId: string;
+  draft: NewWorkspaceDraft;
+  setDraft: (draft: NewWorkspaceDraft) => void;
+  error: Error | null;
+  onSubmit: (body: CreateWorkspaceBody) => void;
+}) {
+  const templates = useQuery(templatesQueryOptions());
+  const list = templates.data ?? [];
+  const templateName =
+    draft.template ||
+    (list.some((template) => template.name === DEFAULT_TEMPLATE)
+      ? DEFAULT_TEMPLATE
+      : (list[0]?.name ?? DEFAULT_TEMPLATE));
+  const selected = list.find((template) => template.name === templateName);
+
+  const fields = fieldErrors(error);
+  const nameError = hasCode(error, 'already_exists') ? error.message : sentence(fields.name);
+  const templateError = hasCode(error, 'template_not_found')
+    ? error.message
+    : (sentence(fields.template) ?? templates.error?.message);
+  const repoError = sentence(fields.repoUrl);
+  const formError = error && !nameError && !templateError && !repoError ? error.message : undefined;
+
+  return (
+    <form
+      id={formId}
+      className="space-y-4"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const repoUrl = draft.repoUrl.trim();
+        onSubmit({
+          name: draft.name.trim(),
+          template: templateName,
+          ...(repoUrl ? { repoUrl } : {}),
+        });
+      }}
+    >
+      {formError ? <Alert tone="error">{formError}</Alert> : null}
+      <TextField
+        label="Name"
+        name="workspace-name"
+        required
+        maxLength={64}
+        autoComplete="off"
+        spellCheck={false}
+        data-autofocus
+        placeholder="e.g. my-app"
+        value={draft.name}
+        onChange={(event) => setDraft({ ...draft, name: event.target.value })}
+        hint="Lowercase letters, digits and hyphens; used in links and on the command line."
+        error={nameError}
+      />
+      <SelectField
+        label="Template"
+        value={templateName}
+        disabled={templates.isPending}
+        onChange={(event) => setDraft({ ...draft, template: event.target.value })}
+        hint={templates.isPending ? 'Loading templates…' : describeTemplate(selected)}
+        error={templateError}
+      >
+        {templates.isPending ? <option value={templateName}>Loading templates…</option> : null}
+        {list.map((template) => (
+          <option key={template.name} value={template.name}>
+            {template.title}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        label="Git repository URL"
+        name="workspace-repo-url"
+        inputMode="url"
+        autoComplete="off"
+        spellCheck={false}
+        placeholder="https://github.com/you/project.git"
+        value={draft.repoUrl}
+        onChange={(event) => setDraft({ ...draft, repoUrl: event.target.value })}
+        hint="Optional. Cloned into the workspace once it is running."
+        error={repoError}
+      />
+    </form>
+  );
+}
+
+function CreationProgress({ created }: { created: Workspace }) {
+  const { data: current } = useQuery({
+    ...workspacesQueryOptions(),
+    select: (list) => list.find((workspace) => workspace.id === created.id),
+  });
+  const workspace = current ?? created;
+  const active = isTransitioning(workspace.status);
+
+  return (
+    <div className="space-y-3">
+      <p className="flex items-center gap-2 text-sm text-fg">
+        <span className="font-medium">{workspace.name}</span>
+        <WorkspaceStatusBadge status={workspace.status} />
+      </p>
+      <WorkspaceProgressLog name={workspace.name} active={active} />
+      {workspace.status === 'error' ? (
+        <Alert tone="error" title={`Could not create ${workspace.name}`}>
+          {workspace.statusReason ?? 'The server gave no reason; its log has the details.'}
+        </Alert>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * Create a workspace: name, template and an optional repository. After the server accepts it the
+ * dialog follows the creation step by step and closes once the workspace runs. Render it only
+ * while it is open, so each opening starts from the form.
+ */
+export function NewWorkspaceDialog({ onClose }: { onClose: () => void }) {
+  const user = useCurrentUser();
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const formId = useId();
+  const [draft, setDraft, clearDraft] = useDraft<NewWorkspaceDraft>(
+    `${user.id}.new-workspace`,
+    EMPTY,
+  );
+  const [created, setCreated] = useState<Workspace | null>(null);
+
+  const create = useMutation({
+    mutationFn: createWorkspace,
+    // Progress for this name may arrive before the answer does; start from an empty log.
+    onMutate: (body) => clearWorkspaceProgress(queryClient, body.name),
+    onSuccess: (workspace) => {
+      clearDraft(EMPTY);
+      addWorkspaceIfMissing(queryClient, workspace);
+      setCreated(workspace);
+    },
+  });
+
+  const close = () => {
+    if (!create.isPending) onClose();
+  };
+
+  const { data: status } = useQuery({
+    ...workspacesQueryOptions(),
+    enabled: created !== null,
+    select: (list) => list.find((workspace) => workspace.id === created?.id)?.status,
+  });
+
+  useEffect(() => {
+    if (!created || status !== 'running') return;
+    toast(`Workspace ${created.name} is running.`);
+    onClose();
+  }, [created, status, toast, onClose]);
+
+  return (
+    <Dialog
+      open
+      onClose={close}
+      title={created ? `Creating ${created.name}` : 'New workspace'}
+      description={
+        created
+          ? 'Following each step as the server reports it. Closing this does not stop it.'
+          : 'An isolated Linux environment with an editor, terminals and AI agents, made from a template.'
+      }
+      footer={
+        created ? (
+          <Button onClick={close}>Close</Button>
+        ) : (
+          <>
+            <Button onClick={close} disabled={create.isPending}>
+              Cancel
+            </Button>
+            <Button type="submit" form={formId} variant="primary" pending={create.isPending}>
+              Create workspace
+            </Button>
+          </>
+        )
+      }
+    >
+      {created ? (
+        <CreationProgress created={created} />
+      ) : (
+        <CreateForm
+          formId={formId}
+          draft={draft}
+          setDraft={setDraft}
+          error={create.error}
+          onSubmit={(body) => create.mutate(body)}
+        />
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,186 @@
+import type { Workspace } from '@studio/protocol';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { deleteWorkspace, startWorkspace, stopWorkspace } from '../../api/workspaces.ts';
+import { Button } from '../../components/Button.tsx';
+import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
+import { useToast } from '../../components/Toaster.tsx';
+import { useNow } from '../../components/use-now.ts';
+import { clearWorkspaceProgress, removeWorkspace } from './workspace-events.ts';
+import { stepLabel, useLatestProgress } from './WorkspaceProgressLog.tsx';
+import { WorkspaceStatusBadge } from './WorkspaceStatusBadge.tsx';
+
+/** Under the badge: why it failed or stopped, or what it is doing right now. */
+function StatusNote({ workspace }: { workspace: Workspace }) {
+  const latest = useLatestProgress(workspace.name);
+  if (workspace.status === 'error') {
+    return (
+      <p className="mt-1 max-w-xs text-[13px] break-words text-danger">
+        {workspace.statusReason ?? 'Something went wrong; the server log has the details.'}
+      </p>
+    );
+  }
+  if (workspace.status === 'stopped' && workspace.statusReason) {
+    return <p className="mt-1 max-w-xs text-[13px] text-muted">{workspace.statusReason}</p>;
+  }
+  if ((workspace.status === 'creating' || workspace.status === 'starting') && latest) {
+    return (
+      <p className="mt-1 max-w-xs truncate text-[13px] text-muted">
+        {stepLabel(latest.step)}
+        {latest.detail ? ` — ${latest.detail}` : ''}
+      </p>
+    );
+  }
+  return null;
+}
+
+/** The signed-in user's workspaces with status and start, stop and delete. */
+export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const now = useNow();
+  const [deleting, setDeleting] = useState<Workspace | null>(null);
+
+  const start = useMutation({
+    mutationFn: (workspace: Workspace) => startWorkspace(workspace.name),
+    // The log under the badge should show this start, not an earlier one.
+    onMutate: (workspace) => clearWorkspaceProgress(queryClient, workspace.name),
+    onError: (error, workspace) =>
+      toast(`Could not start ${workspace.name}: ${error.message}`, 'error'),
+  });
+
+  const stop = useMutation({
+    mutationFn: (workspace: Workspace) => stopWorkspace(workspace.name),
+    onError: (error, workspace) =>
+      toast(`Could not stop ${workspace.name}: ${error.message}`, 'error'),
+  });
+
+  const remove = useMutation({
+    mutationFn: (workspace: Workspace) => deleteWorkspace(workspace.name),
+    onSuccess: (_, workspace) => {
+      setDeleting(null);
+      removeWorkspace(queryClient, workspace.id);
+      toast(`Deleting workspace ${workspace.name}.`);
+    },
+  });
+
+  const busy = (
+    mutation: { isPending: boolean; variables: Workspace | undefined },
+    workspace: Workspace,
+  ) => mutation.isPending && mutation.variables?.id === workspace.id;
+
+  return (
+    <>
+      <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
+        <table className="w-full text-left text-sm">
+          <caption className="sr-only">Your workspaces</caption>
+          <thead className="border-b border-line bg-subtle text-[12px] tracking-wide text-muted uppercase">
+            <tr>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                Name
+              </th>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                Template
+              </th>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                Status
+              </th>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                Created
+              </th>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                Last active
+              </th>
+              <th scope="col" className="px-5 py-2.5 font-medium">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-line">
+            {workspaces.map((workspace) => {
+              const { name, status } = workspace;
+              return (
+                <tr key={workspace.id} className="align-top">
+                  <td className="px-5 py-3">
+                    <p className="font-medium text-fg">{name}</p>
+                    {workspace.repoUrl ? (
+                      <p
+                        className="mt-0.5 max-w-56 truncate font-mono text-[12px] text-muted"
+                        title={workspace.repoUrl}
+                      >
+                        {workspace.repoUrl}
+                      </p>
+                    ) : null}
+                  </td>
+                  <td className="px-5 py-3 text-muted">{workspace.template}</td>
+                  <td className="px-5 py-3">
+                    <WorkspaceStatusBadge status={status} />
+                    <StatusNote workspace={workspace} />
+                  </td>
+                  <td className="px-5 py-3 text-muted" title={formatDateTime(workspace.createdAt)}>
+                    {formatDate(workspace.createdAt)}
+                  </td>
+                  <td
+                    className="px-5 py-3 text-muted"
+                    title={formatDateTime(workspace.lastActiveAt)}
+                  >
+                    {formatRelative(workspace.lastActiveAt, now)}
+                  </td>
+                  <td className="px-5 py-2.5">
+                    <div className="flex justify-end gap-2">
+                      {status === 'stopped' || status === 'error' ? (
+                        <Button
+                          size="sm"
+                          aria-label={`Start ${name}`}
+                          pending={busy(start, workspace)}
+                          onClick={() => start.mutate(workspace)}
+                        >
+                          Start
+                        </Button>
+                      ) : null}
+                      {status === 'running' ? (
+                        <Button
+                          size="sm"
+                          aria-label={`Stop ${name}`}
+                          pending={busy(stop, workspace)}
+                          onClick={() => stop.mutate(workspace)}
+                        >
+                          Stop
+                        </Button>
+                      ) : null}
+                      <Button
+                        size="sm"
+                        variant="danger"
+                        aria-label={`Delete ${name}`}
+                        onClick={() => setDeleting(workspace)}
+                      >
+                        Delete
+                      </Button>
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+
+      <ConfirmDialog
+        open={deleting !== null}
+        title={`Delete workspace ${deleting?.name ?? ''} and all its files?`}
+        description="Its files, running processes and terminals are removed for good. This cannot be undone."
+        confirmLabel="Delete"
+        pending={remove.isPending}
+        error={remove.error?.message}
+        onConfirm={() => {
+          if (deleting) remove.mutate(deleting);
+        }}
+        onClose={() => {
+          setDeleting(null);
+          remove.reset();
+        }}
+      />
+    </>
+  );
+}
