@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { load, type LoadResult } from './load.ts';
+import { measureWorkspaces } from './workspaces.ts';
 import {
   killAllNow,
   rssMb,
@@ -252,6 +253,22 @@ async function main(): Promise<void> {
     const product = await measureProduct(tmp);
     const baseline = await measureBaseline(baselineScript);
     const metrics = toMetrics(product, baseline);
+    log('building the workspace daemon');
+    spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
+      cwd: ROOT,
+      stdio: ['ignore', 2, 2],
+    });
+    const workspaces = await measureWorkspaces(
+      tmp,
+      SERVER_MAIN,
+      join(ROOT, 'packages/daemon/dist/runtime'),
+    );
+    for (const [name, figure] of Object.entries(workspaces)) {
+      metrics[name] =
+        figure.baseline === undefined
+          ? { value: Math.round(figure.value * 100) / 100, unit: figure.unit }
+          : metric(figure.value, figure.unit, figure.baseline);
+    }
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
     process.stdout.write(`${formatTable(metrics)}\n`);
