@@ -1,6 +1,7 @@
 // The composition root: the one place that reads the environment and wires concrete services.
-import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataDirLockedError, openDatabase } from '@studio/db';
 import { homedir } from 'node:os';
@@ -11,6 +12,7 @@ import {
   buildTemplateImage,
   defaultCacheDir,
   engineAnswers,
+  isReachableByWorkspaces,
   openEngine,
   type WorkspaceRuntime,
 } from '@studio/runtime';
@@ -171,8 +173,15 @@ async function pickRuntime(
   // dir to reach its own folder; the database and the secret inside stay owner-only.
   await chmod(config.dataDir, 0o711);
   await chmod(join(config.dataDir, 'db'), 0o700).catch(() => {});
+  let dir = join(config.dataDir, 'workspaces');
+  if (process.getuid?.() === 0 && !(await isReachableByWorkspaces(dir))) {
+    // Root's home (0700) is the usual case: keep workspaces where the workspace user can reach.
+    const key = createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
+    dir = join('/var/lib/prometheus-studio', `workspaces-${key}`);
+    await mkdir(dirname(dir), { recursive: true, mode: 0o711 });
+  }
   const runtime = await LocalRuntime.open({
-    dir: join(config.dataDir, 'workspaces'),
+    dir,
     runtimeDir: daemonRuntimeDir,
     sandbox: config.workspaces.localSandbox,
   });

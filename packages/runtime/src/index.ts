@@ -16,7 +16,11 @@ export {
   type WorkspaceStats,
   type WorkspaceStatus,
 } from './runtime.ts';
-export { LocalRuntime, type LocalRuntimeOptions } from './local/local-runtime.ts';
+export {
+  LocalRuntime,
+  isReachableByWorkspaces,
+  type LocalRuntimeOptions,
+} from './local/local-runtime.ts';
 export {
   DockerRuntime,
   type DockerRuntimeLogger,

@@ -469,10 +469,21 @@ export class LocalRuntime implements WorkspaceRuntime {
   }
 }
 
+/** Whether an unprivileged user can pass through every folder above `dir`. */
+export async function isReachableByWorkspaces(dir: string): Promise<boolean> {
+  return assertTraversable(dir).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Every folder above `dir` must let the (unprivileged) workspace user pass through. */
 async function assertTraversable(dir: string): Promise<void> {
   for (let current = dirname(dir); ; current = dirname(current)) {
-    const { mode } = await stat(current);
+    const mode = await stat(current).then(
+      (stats) => stats.mode,
+      () => 0o755, // not created yet: mkdir makes it traversable
+    );
     if ((mode & 0o001) === 0) {
       throw new RuntimeError(
         'isolation_unavailable',
