@@ -3,7 +3,7 @@
 // See bench/README.md for what each metric means.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,6 +249,8 @@ async function main(): Promise<void> {
   ensureServerBuilt();
   const baselineScript = await buildBaseline();
   const tmp = await mkdtemp(join(tmpdir(), 'studio-bench-'));
+  // Local workspaces run as an unprivileged user, who must pass through to the data dirs here.
+  await chmod(tmp, 0o711);
   try {
     const product = await measureProduct(tmp);
     const baseline = await measureBaseline(baselineScript);

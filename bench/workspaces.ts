@@ -2,7 +2,7 @@
 // terminal round trips through the real server, daemon idle RSS, and concurrent creates. Each
 // Docker figure sits beside the bare engine doing the same job in the same run.
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   DockerRuntime,
@@ -77,7 +77,6 @@ export async function measureWorkspaces(
   runtimeDir: string,
 ): Promise<Record<string, WorkspaceMetric>> {
   const metrics: Record<string, WorkspaceMetric> = {};
-  await chmod(tmp, 0o711);
 
   log('workspaces: local driver, create → daemon ready, 10 runs');
   const local = await LocalRuntime.open({ dir: join(tmp, 'local'), runtimeDir });
@@ -182,11 +181,11 @@ async function apiFor(url: string) {
     .getSetCookie()
     .map((header) => header.split(';', 1)[0])
     .join('; ');
-  const headers = { cookie, origin: url, 'content-type': 'application/json' };
+  const headers = { cookie, origin: url };
   const call = async (method: string, path: string, body?: unknown): Promise<string> => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
