@@ -173,6 +173,30 @@ describe('workspaces API', () => {
     expect(code).toBe(4404);
   });
 
+  it('stops a workspace left idle past its template timeout, and says why', async () => {
+    const { workspaces: table } = await import('@studio/db');
+    const { eq } = await import('drizzle-orm');
+    const row = await server.services.workspaces.get(alice.id, 'demo');
+    const held = server.services.workspaces.hold(row.id);
+    await server.services.database.db
+      .update(table)
+      .set({ lastActiveAt: new Date(Date.now() - 2 * 3600_000) })
+      .where(eq(table.id, row.id));
+    // An open terminal keeps it alive however old the last keystroke is.
+    await server.services.workspaces.sweep();
+    expect((await server.services.workspaces.get(alice.id, 'demo')).status).toBe('running');
+    held();
+    await server.services.database.db
+      .update(table)
+      .set({ lastActiveAt: new Date(Date.now() - 2 * 3600_000) })
+      .where(eq(table.id, row.id));
+    await server.services.workspaces.sweep();
+    const stopped = await waitForStatus('demo', 'stopped');
+    expect(stopped.statusReason).toBe('stopped after 60 minutes without activity');
+    await api(alice, 'POST', '/api/workspaces/demo/start');
+    await waitForStatus('demo', 'running');
+  }, 60_000);
+
   it('stops, starts with files kept, and deletes', async () => {
     await api(alice, 'POST', '/api/workspaces/demo/exec', {
       command: 'sh',
