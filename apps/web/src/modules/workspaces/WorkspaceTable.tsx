@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
 import { useToast } from '../../components/Toaster.tsx';
 import { useNow } from '../../components/use-now.ts';
+import { TableHead } from '../../components/TableHead.tsx';
 import { clearWorkspaceProgress, removeWorkspace } from './workspace-events.ts';
 import { stepLabel, useLatestProgress } from './WorkspaceProgressLog.tsx';
 import { WorkspaceStatusBadge } from './WorkspaceStatusBadge.tsx';
@@ -75,28 +76,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
       <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">Your workspaces</caption>
-          <thead className="border-b border-line bg-subtle text-[12px] tracking-wide text-muted uppercase">
-            <tr>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Name
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Template
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Status
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Created
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Last active
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Template', 'Status', 'Created', 'Last active']} />
           <tbody className="divide-y divide-line">
             {workspaces.map((workspace) => {
               const { name, status } = workspace;

@@ -10,6 +10,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { InlineSelect } from '../../components/Field.tsx';
 import { formatDate, formatDateTime } from '../../components/format-date.ts';
 import { useToast } from '../../components/Toaster.tsx';
+import { TableHead } from '../../components/TableHead.tsx';
 
 function errorText(error: unknown): string {
   if (hasCode(error, 'forbidden')) return 'You are not allowed to change this user.';
@@ -58,25 +59,7 @@ export function UsersTable({ users, currentUserId }: { users: User[]; currentUse
       <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">Users of this server</caption>
-          <thead className="border-b border-line bg-subtle text-[12px] tracking-wide text-muted uppercase">
-            <tr>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                User
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Role
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Status
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                Added
-              </th>
-              <th scope="col" className="px-5 py-2.5 font-medium">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['User', 'Role', 'Status', 'Added']} />
           <tbody className="divide-y divide-line">
             {sorted.map((user) => {
               const isMe = user.id === currentUserId;

@@ -14,6 +14,7 @@ import { SelectField, TextField } from '../../components/Field.tsx';
 import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
 import { Loading } from '../../components/Spinner.tsx';
 import { useToast } from '../../components/Toaster.tsx';
+import { TableHead } from '../../components/TableHead.tsx';
 import { useDraft } from '../../modules/drafts/use-draft.ts';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
 
@@ -159,28 +160,7 @@ export function TokensSection() {
           <div className="overflow-x-auto rounded-md border border-line">
             <table className="w-full text-left text-sm">
               <caption className="sr-only">Your API tokens</caption>
-              <thead className="bg-subtle text-[12px] tracking-wide text-muted uppercase">
-                <tr>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    Name
-                  </th>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    Token
-                  </th>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    Created
-                  </th>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    Last used
-                  </th>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    Expires
-                  </th>
-                  <th scope="col" className="px-4 py-2 font-medium">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} compact />
               <tbody className="divide-y divide-line">
                 {tokens.data.map((token) => (
                   <tr key={token.id}>
