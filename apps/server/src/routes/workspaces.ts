@@ -12,6 +12,7 @@ import {
   type TerminalServerMessage,
 } from '@studio/protocol';
 import type { DaemonStream } from '@studio/runtime';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
@@ -296,11 +297,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       const chosen = request.body.template
         ? [await templates.get(request.body.template)]
         : (await templates.list()).filter((template) => template.image.build);
-      reply.raw.writeHead(200, {
-        'content-type': 'application/x-ndjson',
-        'cache-control': 'no-store',
-      });
-      const write = (line: object) => reply.raw.write(`${JSON.stringify(line)}\n`);
+      const write = startNdjson<object>(reply);
       for (const template of chosen) {
         try {
           await images.ensure(template, (step, detail) =>
@@ -334,9 +331,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       const { stdin, ...params } = request.body;
       const stream = await daemon.open('exec.start', params);
       workspaces.touch(row.id);
-      void reply.header('content-type', 'application/x-ndjson').header('cache-control', 'no-store');
-      reply.raw.writeHead(200, reply.getHeaders() as Record<string, string>);
-      const write = (event: ExecEvent) => reply.raw.write(`${JSON.stringify(event)}\n`);
+      const write = startNdjson<ExecEvent>(reply);
       // The client hanging up kills the command, like a closed terminal would.
       request.raw.once('close', () => stream.cancel());
       const decoders = [new TextDecoder(), new TextDecoder()];
@@ -367,6 +362,16 @@ export function workspaceRoutes(app: App, services: Services): void {
       return reply;
     },
   );
+}
+
+/** Begin a streamed NDJSON answer, once nothing can fail as an ordinary error any more. */
+function startNdjson<Line>(reply: FastifyReply): (line: Line) => void {
+  reply.raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'application/x-ndjson',
+    'cache-control': 'no-store',
+  });
+  return (line) => reply.raw.write(`${JSON.stringify(line)}\n`);
 }
 
 function safeJson(text: string): unknown {
