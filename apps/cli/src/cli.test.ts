@@ -1,7 +1,7 @@
 // Runs the real `studio` binary as a subprocess against a real server built from apps/server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,10 +115,9 @@ function stopProcess(child: ChildProcess | undefined): Promise<void> {
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'studio-cli-e2e-'));
   // Run as root, the local driver runs workspaces as an unprivileged user, who must be able to
-  // pass through every folder above its workspaces: mkdtemp makes `tmp` 0700, and the server
-  // would create the data dir 0700 (it keeps secrets there, but lists nothing to "other").
+  // pass through every folder above its workspaces; mkdtemp makes `tmp` 0700. (The server
+  // opens its own data dir to traversal.)
   await chmod(tmp, 0o711);
-  await mkdir(join(tmp, 'data'), { mode: 0o711 });
   if (!existsSync(SERVER_MAIN)) {
     const build = spawnSync('npm', ['run', 'build', '-w', '@studio/server'], {
       cwd: REPO_ROOT,
