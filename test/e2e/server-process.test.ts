@@ -69,7 +69,16 @@ describe('the server process', () => {
       headers: { 'content-type': 'application/json', origin: server.origin },
       body: JSON.stringify({ email: 'ops@example.com', password: 'headless setup pw' }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // SIGTERM only once the server has logged the request: a request that arrives after close
+    // began rightly gets 503, so a fixed delay made this test race on a loaded machine.
+    const received = () =>
+      server
+        .output()
+        .split('\n')
+        .some((line) => line.includes('"incoming request"') && line.includes('"/api/session"'));
+    const deadline = Date.now() + 10_000;
+    while (!received() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    expect(received()).toBe(true);
     server.child.kill('SIGTERM');
     expect((await inFlight).status).toBe(200);
     expect(await server.exited).toBe(0);
