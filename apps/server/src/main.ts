@@ -77,6 +77,11 @@ async function main(): Promise<void> {
       'workspaces run UNSANDBOXED on this machine (no bubblewrap, no container engine); only you should use this server',
     );
   }
+  if (!(await picked.runtime.diskLimits())) {
+    app.log.warn(
+      'template disk sizes are NOT enforced here (they need root for loop-mounted workspace disks): a workspace can fill this machine’s disk',
+    );
+  }
   await services.workspaces.startBackground();
   app.addHook('onClose', async () => database.close());
   if (config.secretGenerated)

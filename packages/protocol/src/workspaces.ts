@@ -49,7 +49,12 @@ export const workspaceSchema = z.object({
   /** `none` means processes run unsandboxed on the server's machine (local driver without bubblewrap). */
   isolation: z.enum(['container', 'bwrap', 'none']),
   repoUrl: z.string().nullable(),
-  resources: z.object({ cpus: z.number(), memoryMiB: z.number(), pids: z.number() }),
+  resources: z.object({
+    cpus: z.number(),
+    memoryMiB: z.number(),
+    pids: z.number(),
+    diskMiB: z.number().optional(),
+  }),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   lastActiveAt: z.string(),

@@ -19,6 +19,8 @@ export interface ConformanceOptions {
   limits: boolean;
   /** Workspaces cannot reach each other over the network. */
   networkIsolation: boolean;
+  /** `diskMiB` must be enforced here (CI); elsewhere the disk test is skipped when it is not. */
+  diskLimits: boolean;
 }
 
 const RESOURCES = { cpus: 1, memoryMiB: 256, pids: 128 };
@@ -246,6 +248,18 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
         },
       );
 
+      it('fills /tmp to ENOSPC, not to an out-of-memory kill', async (ctx) => {
+        // Unsandboxed, /tmp is the host's own: nothing to test, and nothing to fill.
+        if (runtime.isolation === 'none') ctx.skip();
+        const fill = await daemon.exec(
+          'sh',
+          ['-c', 'dd if=/dev/zero of=/tmp/fill bs=1M count=400 2>&1; rm -f /tmp/fill'],
+          { timeoutMs: 60_000 },
+        );
+        expect(fill.stdout).toMatch(/No space left on device/);
+        expect((await daemon.exec('echo', ['alive'])).stdout).toBe('alive\n');
+      });
+
       it.runIf(options.limits)('keeps a memory bomb inside the workspace', async () => {
         const bomb = await daemon.exec('python3', ['-c', 'a = bytearray(1024 * 1024 * 1024)'], {
           timeoutMs: 60_000,
@@ -271,6 +285,39 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       expect((await again.call('files.read', { path: 'keep.txt' })).content).toBe('still here');
       again.close();
     }, 60_000);
+
+    it('ends a full disk in ENOSPC inside the workspace, and only there', async (ctx) => {
+      if (!(await runtime.diskLimits())) {
+        if (options.diskLimits) throw new Error(`${options.name}: disk limits are not available`);
+        ctx.skip();
+      }
+      const full = await running({ resources: { ...RESOURCES, diskMiB: 64 } });
+      const other = await running({ resources: { ...RESOURCES, diskMiB: 64 } });
+      const fill = await full.daemon.exec(
+        'sh',
+        ['-c', 'dd if=/dev/zero of="$HOME/fill" bs=1M count=200 2>&1; df -k "$HOME" | tail -1'],
+        { timeoutMs: 60_000 },
+      );
+      expect(fill.stdout).toMatch(/No space left on device/);
+      const sizeKiB = Number(fill.stdout.trim().split('\n').at(-1)?.split(/\s+/)[1]);
+      expect(sizeKiB).toBeLessThanOrEqual(64 * 1024);
+      // The file API says what happened, in words a user can act on.
+      await expect(
+        full.daemon.call('files.write', { path: 'more.txt', content: 'x'.repeat(1 << 20) }),
+      ).rejects.toMatchObject({ code: 'payload_too_large', message: /No space left/ });
+      // The workspace and its neighbours carry on; freeing space makes it writable again.
+      await other.daemon.call('files.write', { path: 'fine.txt', content: 'x'.repeat(1 << 20) });
+      await full.daemon.exec('rm', ['-f', 'fill']);
+      await full.daemon.call('files.write', { path: 'after.txt', content: 'ok' });
+      // Its files survive a stop and start on the same disk.
+      full.daemon.close();
+      await runtime.stop(full.id);
+      await runtime.start(full.id);
+      const again = await runtime.connect(full.id);
+      expect((await again.call('files.read', { path: 'after.txt' })).content).toBe('ok');
+      again.close();
+      other.daemon.close();
+    }, 120_000);
 
     it('keeps host files and other workspaces out of reach', async () => {
       const hostDir = await mkdtemp(join(tmpdir(), 'studio-host-'));

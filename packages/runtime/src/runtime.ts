@@ -16,6 +16,7 @@ export interface WorkspaceResources {
   memoryMiB: number;
   /** Maximum number of processes and threads (fork bombs stop here). */
   pids: number;
+  /** Size of the workspace's writable storage; enforced where `diskLimits()` says so. */
   diskMiB?: number;
 }
 
@@ -150,6 +151,11 @@ export type ProgressListener = (step: string, detail?: string) => void;
 export interface WorkspaceRuntime {
   readonly kind: 'local' | 'docker' | 'kubernetes';
   readonly isolation: Isolation;
+  /**
+   * Whether `resources.diskMiB` is enforced here (filling the disk ends in ENOSPC inside the
+   * workspace). Without it a workspace can fill the host's disk; the server warns at start.
+   */
+  diskLimits(): Promise<boolean>;
   /** Provision storage and the workspace itself, stopped. `already_exists` if the id is taken. */
   create(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
   /** Start (idempotent) and resolve once the daemon answers. */

@@ -32,11 +32,23 @@ export function workspaceRoutes(app: App, services: Services): void {
       schema: {
         tags,
         response: {
-          200: z.object({ driver: z.string(), isolation: z.enum(['container', 'bwrap', 'none']) }),
+          200: z.object({
+            driver: z.string(),
+            isolation: z.enum(['container', 'bwrap', 'none']),
+            diskLimits: z
+              .boolean()
+              .describe(
+                'Whether template disk sizes are enforced (a full disk ends inside the workspace).',
+              ),
+          }),
         },
       },
     },
-    async () => ({ driver: workspaces.driver, isolation: workspaces.isolation }),
+    async () => ({
+      driver: workspaces.driver,
+      isolation: workspaces.isolation,
+      diskLimits: await workspaces.diskLimits(),
+    }),
   );
 
   app.get(

@@ -100,6 +100,10 @@ export class WorkspaceService {
     return this.runtime.isolation;
   }
 
+  diskLimits(): Promise<boolean> {
+    return this.runtime.diskLimits();
+  }
+
   get driver(): string {
     return this.runtime.kind;
   }
@@ -275,6 +279,7 @@ export class WorkspaceService {
         cpus: template.resources.cpus,
         memoryMiB: template.resources.memoryMiB,
         pids: template.resources.pids,
+        ...(template.resources.diskMiB !== undefined && { diskMiB: template.resources.diskMiB }),
       },
       createdAt: row.createdAt.toISOString(),
       startedAt: row.startedAt?.toISOString() ?? null,

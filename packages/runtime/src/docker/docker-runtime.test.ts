@@ -239,6 +239,8 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
     image: IMAGE,
     limits: true,
     networkIsolation: true,
+    // CI runs as root next to its own engine, where workspace disks are loop-mounted.
+    diskLimits: requireDocker,
     open: openRuntime,
   });
 
@@ -289,6 +291,16 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       await Promise.all(ids.map((item) => runtime?.remove(item).catch(() => {})));
       await runtime?.close();
     }, 120_000);
+
+    it('can write only to home and tmpfs, never to the image', async () => {
+      // Everything on the container's own filesystem is read-only: its world-writable folders
+      // cannot be used to fill the host's disk.
+      const writable = (await sh('find / -xdev -writable 2>/dev/null')).stdout.split('\n');
+      // -xdev still names the mount points themselves; nothing else may be writable.
+      const mounts = ['', '/tmp', '/var/tmp', '/home/user', '/run/studio', '/dev', '/proc', '/sys'];
+      expect(writable.filter((path) => !mounts.includes(path))).toEqual([]);
+      expect((await sh('touch /var/lock/x 2>&1 || true')).stdout).toMatch(/Read-only file system/);
+    });
 
     it('answers info as uid 1000 in /home/user', async () => {
       const info = await daemon.call('info', {});

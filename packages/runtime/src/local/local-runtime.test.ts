@@ -27,4 +27,5 @@ runRuntimeConformance({
   // cgroups are writable when the tests run as root (CI); elsewhere limits are not enforced.
   limits: process.getuid?.() === 0,
   networkIsolation: false,
+  diskLimits: Boolean(process.env.CI) && process.getuid?.() === 0,
 });

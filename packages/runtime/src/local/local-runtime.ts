@@ -15,6 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDaemon } from '../daemon-client.ts';
+import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
 import {
   RuntimeError,
   type DaemonConnection,
@@ -126,12 +127,25 @@ export class LocalRuntime implements WorkspaceRuntime {
       throw new RuntimeError('already_exists', `Workspace ${spec.id} already exists.`);
     }
     onProgress?.('creating', 'preparing the workspace folder');
-    await mkdir(join(dir, 'home'), { recursive: true });
-    await mkdir(join(dir, 'run'), { recursive: true });
+    await mkdir(dir, { recursive: true });
+    // Home and the daemon's socket folder are the workspace's only writable places; with a disk
+    // limit both live on the workspace's own filesystem, so neither can fill the host's disk.
+    if (spec.resources.diskMiB && (await this.diskLimits())) {
+      onProgress?.('creating', `a ${spec.resources.diskMiB} MiB disk`);
+      await ensureDisk(this.diskOf(spec.id, spec.resources.diskMiB));
+    }
+    await mkdir(join(dir, 'fs', 'home'), { recursive: true });
+    await mkdir(join(dir, 'fs', 'run'), { recursive: true });
     await writeFile(join(dir, 'passwd'), passwdFor(this.options.uid, this.options.gid));
-    await writeFile(join(dir, 'run', 'secret'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    await writeFile(join(dir, 'fs', 'run', 'secret'), randomBytes(32).toString('hex'), {
+      mode: 0o600,
+    });
     if (this.root) {
-      for (const path of [join(dir, 'home'), join(dir, 'run'), join(dir, 'run', 'secret')]) {
+      for (const path of [
+        join(dir, 'fs', 'home'),
+        join(dir, 'fs', 'run'),
+        join(dir, 'fs', 'run', 'secret'),
+      ]) {
         await chown(path, this.options.uid, this.options.gid);
       }
     }
@@ -166,8 +180,14 @@ export class LocalRuntime implements WorkspaceRuntime {
   async remove(id: string): Promise<void> {
     if (!existsSync(this.dirOf(id))) return;
     await this.kill(id);
+    await releaseDisk(join(this.dirOf(id), 'fs'));
     await rm(this.dirOf(id), { recursive: true, force: true });
     if (this.cgroups) await (await cgroupOf(this.cgroups, id)).remove();
+  }
+
+  /** Disk limits need root (for loop devices); without them `diskMiB` is not enforced. */
+  diskLimits(): Promise<boolean> {
+    return this.root ? loopDisksAvailable() : Promise.resolve(false);
   }
 
   async inspect(id: string): Promise<WorkspaceStatus | null> {
@@ -190,7 +210,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       );
     }
     return connectDaemon({
-      socketPath: join(this.dirOf(id), 'run', 'daemon.sock'),
+      socketPath: join(this.dirOf(id), 'fs', 'run', 'daemon.sock'),
       secret: await this.secretOf(id),
       timeoutMs: 2000,
     });
@@ -250,6 +270,17 @@ export class LocalRuntime implements WorkspaceRuntime {
     return join(this.options.dir, id);
   }
 
+  private diskOf(id: string, sizeMiB: number): DiskSpec {
+    const dir = this.dirOf(id);
+    return {
+      image: join(dir, 'disk.img'),
+      mountpoint: join(dir, 'fs'),
+      sizeMiB,
+      uid: this.options.uid,
+      gid: this.options.gid,
+    };
+  }
+
   private async load(id: string): Promise<Stored> {
     const text = await readFile(join(this.dirOf(id), 'workspace.json'), 'utf8').catch(() => null);
     if (text === null) throw new RuntimeError('not_found', `Workspace ${id} does not exist.`);
@@ -263,7 +294,7 @@ export class LocalRuntime implements WorkspaceRuntime {
   }
 
   private async secretOf(id: string): Promise<string> {
-    return (await readFile(join(this.dirOf(id), 'run', 'secret'), 'utf8')).trim();
+    return (await readFile(join(this.dirOf(id), 'fs', 'run', 'secret'), 'utf8')).trim();
   }
 
   private async pidOf(id: string): Promise<number | null> {
@@ -313,10 +344,14 @@ export class LocalRuntime implements WorkspaceRuntime {
   private async launch(stored: Stored): Promise<void> {
     const { spec } = stored;
     const dir = this.dirOf(spec.id);
+    // After a reboot the workspace's disk is no longer mounted.
+    if (existsSync(join(dir, 'disk.img'))) {
+      await ensureDisk(this.diskOf(spec.id, spec.resources.diskMiB ?? 0));
+    }
     const sandboxed = this.isolation === 'bwrap';
     const runtime = sandboxed ? INSIDE.runtime : this.options.runtimeDir;
-    const home = sandboxed ? INSIDE.home : join(dir, 'home');
-    const run = sandboxed ? INSIDE.run : join(dir, 'run');
+    const home = sandboxed ? INSIDE.home : join(dir, 'fs', 'home');
+    const run = sandboxed ? INSIDE.run : join(dir, 'fs', 'run');
     // A clean environment: nothing of the server's (database URL, secrets, API keys) leaks in.
     const env: Record<string, string> = {
       ...spec.env,
@@ -337,13 +372,14 @@ export class LocalRuntime implements WorkspaceRuntime {
         'bwrap',
         ...bwrapArgs({
           hostname: spec.name.slice(0, 63),
-          homeDir: join(dir, 'home'),
-          runDir: join(dir, 'run'),
+          homeDir: join(dir, 'fs', 'home'),
+          runDir: join(dir, 'fs', 'run'),
           runtimeDir: this.options.runtimeDir,
           passwdFile: join(dir, 'passwd'),
           uid: this.options.uid,
           gid: this.options.gid,
           isolateNetwork: this.options.isolateNetwork,
+          tmpfsBytes: Math.floor(spec.resources.memoryMiB / 4) * 1024 * 1024,
         }),
         '--',
         ...argv,
@@ -366,7 +402,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       await cgroup.setLimits(spec.resources);
       procsFiles.push(...cgroup.procsFiles);
     }
-    await rm(join(dir, 'run', 'daemon.sock'), { force: true });
+    await rm(join(dir, 'fs', 'run', 'daemon.sock'), { force: true });
     const log = openSync(join(dir, 'daemon.log'), 'a');
     // The shell joins the cgroups itself before starting the sandbox, so no child is ever
     // outside them. It stays as the sandbox's parent (no exec): the workspace outlives the
@@ -385,7 +421,7 @@ export class LocalRuntime implements WorkspaceRuntime {
         stdio: ['ignore', log, log],
         // Its own session: the workspace outlives a server restart and can be stopped as a group.
         detached: true,
-        cwd: join(dir, 'home'),
+        cwd: join(dir, 'fs', 'home'),
       },
     );
     closeSync(log);
@@ -403,7 +439,7 @@ export class LocalRuntime implements WorkspaceRuntime {
 
   private async waitForDaemon(id: string): Promise<DaemonConnection> {
     const deadline = Date.now() + this.options.startTimeoutMs;
-    const socketPath = join(this.dirOf(id), 'run', 'daemon.sock');
+    const socketPath = join(this.dirOf(id), 'fs', 'run', 'daemon.sock');
     const secret = await this.secretOf(id);
     while (Date.now() < deadline) {
       if (!(await this.isAlive(id))) break;

@@ -18,6 +18,8 @@ export interface SandboxOptions {
   gid: number;
   /** Give the workspace its own network namespace: no network at all but loopback. */
   isolateNetwork: boolean;
+  /** Size of each of /tmp and /var/tmp (memory: a full /tmp is ENOSPC, not an OOM kill). */
+  tmpfsBytes: number;
 }
 
 /**
@@ -59,8 +61,12 @@ export function bwrapArgs(options: SandboxOptions): string[] {
     '/proc',
     '--dev',
     '/dev',
+    '--size',
+    String(options.tmpfsBytes),
     '--tmpfs',
     '/tmp',
+    '--size',
+    String(options.tmpfsBytes),
     '--tmpfs',
     '/var/tmp',
     '--ro-bind',
