@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { lstat, unlink } from 'node:fs/promises';
-import http from 'node:http';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -17,6 +18,11 @@ import { DaemonFailure, toWireError } from './errors.ts';
 import { DAEMON_VERSION } from './info.ts';
 import { handlers, type DaemonState } from './methods.ts';
 import { OutStream, type StreamTransport } from './streams.ts';
+
+// Not `import http from 'node:http'`: an ESM import of a builtin builds a facade that reads every
+// export, and on Node 24 one of them loads undici (fetch, WebSocket) — 50 ms of the daemon's
+// start and memory it never uses. require() returns the module without touching its getters.
+const { createServer, STATUS_CODES } = createRequire(import.meta.url)('node:http') as typeof http;
 
 /** Where the daemon listens. */
 export type ListenAddress =
@@ -198,7 +204,7 @@ export async function createDaemonServer(options: DaemonServerOptions): Promise<
     maxPayload: MAX_MESSAGE_BYTES,
     perMessageDeflate: false,
   });
-  const server = http.createServer((_request, response) => {
+  const server = createServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'application/json', connection: 'close' });
     response.end(
       JSON.stringify({ code: 'bad_request', message: 'This endpoint only speaks WebSocket' }),
@@ -281,7 +287,7 @@ function refuse(
 ) {
   const text = JSON.stringify(body);
   socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(text)}\r\n` +
       'Connection: close\r\n\r\n' +
