@@ -37,6 +37,7 @@ import { SocketRegistry } from './http/sockets.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventsRoutes } from './routes/events.ts';
+import { filesRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
@@ -219,6 +220,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   meRoutes(app, services);
   adminRoutes(app, services);
   workspaceRoutes(app, services);
+  filesRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

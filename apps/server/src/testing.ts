@@ -2,8 +2,10 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@studio/db';
+import { workspaceSchema, type Workspace } from '@studio/protocol';
 import { LocalRuntime } from '@studio/runtime';
 import { createApp, type App, type Services } from './app.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -101,4 +103,46 @@ export function cookiePair(setCookie: string | string[] | undefined): string {
 /** Headers of a same-origin browser request (inject would otherwise send Host: localhost:80). */
 export function sameOrigin(server: TestServer): Record<string, string> {
   return { origin: server.origin, host: new URL(server.origin).host };
+}
+
+/** Who, how and what of an `injectAs` request. */
+export type InjectArgs = [
+  who: { cookie: string },
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT',
+  url: string,
+  payload?: unknown,
+  headers?: Record<string, string>,
+];
+
+/** A same-origin request from a signed-in user (`who.cookie` from `signedInUser`). */
+export function injectAs(server: TestServer, ...[who, method, url, payload, headers]: InjectArgs) {
+  return server.app.inject({
+    method,
+    url,
+    headers: { ...sameOrigin(server), cookie: who.cookie, ...headers },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
+
+/** Poll a workspace until it reaches `status`; a workspace in `error` fails with its reason. */
+export async function waitForWorkspace(
+  server: TestServer,
+  who: { cookie: string },
+  name: string,
+  status: Workspace['status'],
+): Promise<Workspace> {
+  for (let i = 0; i < 400; i++) {
+    const response = await injectAs(server, who, 'GET', `/api/workspaces/${name}`);
+    const workspace = workspaceSchema.parse(response.json());
+    if (workspace.status === status) return workspace;
+    if (workspace.status === 'error')
+      throw new Error(`workspace failed: ${workspace.statusReason}`);
+    await sleep(50);
+  }
+  throw new Error(`workspace ${name} never became ${status}`);
+}
+
+/** The WebSocket URL of a server path. */
+export function wsUrl(server: TestServer, path: string): string {
+  return `${server.origin.replace('http', 'ws')}${path}`;
 }

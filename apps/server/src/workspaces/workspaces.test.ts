@@ -1,8 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { workspaceSchema, type ServerEvent, type Workspace } from '@studio/protocol';
+import { type ServerEvent, type Workspace } from '@studio/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { sameOrigin, signedInUser, startTestServer, type TestServer } from '../testing.ts';
+import {
+  injectAs,
+  type InjectArgs,
+  signedInUser,
+  startTestServer,
+  waitForWorkspace,
+  wsUrl as wsUrlOf,
+  type TestServer,
+} from '../testing.ts';
 
 let server: TestServer;
 let alice: { id: string; cookie: string };
@@ -16,35 +24,12 @@ beforeAll(async () => {
 
 afterAll(async () => server?.close(), 60_000);
 
-function api(
-  who: { cookie: string },
-  method: 'GET' | 'POST' | 'DELETE' | 'PUT',
-  url: string,
-  payload?: unknown,
-) {
-  return server.app.inject({
-    method,
-    url,
-    headers: { ...sameOrigin(server), cookie: who.cookie },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-}
+const api = (...args: InjectArgs) => injectAs(server, ...args);
 
-async function waitForStatus(name: string, status: Workspace['status']): Promise<Workspace> {
-  for (let i = 0; i < 400; i++) {
-    const response = await api(alice, 'GET', `/api/workspaces/${name}`);
-    const workspace = workspaceSchema.parse(response.json());
-    if (workspace.status === status) return workspace;
-    if (workspace.status === 'error')
-      throw new Error(`workspace failed: ${workspace.statusReason}`);
-    await sleep(50);
-  }
-  throw new Error(`workspace ${name} never became ${status}`);
-}
+const waitForStatus = (name: string, status: Workspace['status']) =>
+  waitForWorkspace(server, alice, name, status);
 
-function wsUrl(path: string): string {
-  return `${server.origin.replace('http', 'ws')}${path}`;
-}
+const wsUrl = (path: string) => wsUrlOf(server, path);
 
 describe('workspaces API', () => {
   it('creates a workspace, streaming progress to the owner', async () => {
@@ -61,9 +46,11 @@ describe('workspaces API', () => {
     const running = await waitForStatus('demo', 'running');
     expect(running.isolation).toBe(server.services.workspaces.isolation);
     expect(events.some((event) => event.type === 'workspace.progress')).toBe(true);
-    expect(
-      events.some((event) => event.type === 'workspace' && event.workspace.status === 'running'),
-    ).toBe(true);
+    // The row says running a moment before its event crosses the socket.
+    const sawRunning = () =>
+      events.some((event) => event.type === 'workspace' && event.workspace.status === 'running');
+    for (let i = 0; i < 100 && !sawRunning(); i++) await sleep(50);
+    expect(sawRunning()).toBe(true);
     socket.close();
   }, 60_000);
 
