@@ -1,6 +1,7 @@
+import { lazy, Suspense } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useRouteError } from 'react-router';
 import { Button } from './components/Button.tsx';
-import { FullPageMessage } from './components/FullPage.tsx';
+import { FullPageLoading, FullPageMessage } from './components/FullPage.tsx';
 import { AppShell } from './modules/layout/AppShell.tsx';
 import { RequireAuth } from './modules/session/RequireAuth.tsx';
 import { SessionProvider } from './modules/session/SessionProvider.tsx';
@@ -11,6 +12,11 @@ import { NotFoundPage } from './pages/NotFoundPage/NotFoundPage.tsx';
 import { SettingsPage } from './pages/SettingsPage/SettingsPage.tsx';
 import { SetupPage } from './pages/SetupPage/SetupPage.tsx';
 import { SignInPage } from './pages/SignInPage/SignInPage.tsx';
+
+// The IDE (Monaco, xterm.js, panels) loads on first visit, so the dashboard stays small.
+const IdePage = lazy(() =>
+  import('./pages/IdePage/IdePage.tsx').then((module) => ({ default: module.IdePage })),
+);
 
 function RouteError() {
   const error = useRouteError();
@@ -44,6 +50,17 @@ export function createRouter() {
         { path: '/setup', element: <SetupPage /> },
         { path: '/sign-in', element: <SignInPage /> },
         { path: '/invite/:token', element: <InvitePage /> },
+        {
+          // Full-screen, outside the app shell: the IDE has its own header.
+          path: '/w/:name',
+          element: (
+            <RequireAuth>
+              <Suspense fallback={<FullPageLoading label="Opening the workspace…" />}>
+                <IdePage />
+              </Suspense>
+            </RequireAuth>
+          ),
+        },
         {
           element: (
             <RequireAuth>

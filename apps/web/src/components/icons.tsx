@@ -180,3 +180,21 @@ export function PlusIcon(props: IconProps) {
     </Icon>
   );
 }
+
+/** A page with a plus: a new file. */
+export function NewFileIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M14 3H6.5A1.5 1.5 0 0 0 5 4.5v15A1.5 1.5 0 0 0 6.5 21h11a1.5 1.5 0 0 0 1.5-1.5V8z M14 3v5h5 M12 11v6 M9 14h6" />
+    </Icon>
+  );
+}
+
+/** A folder with a plus: a new folder. */
+export function NewFolderIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M3 7.5A1.5 1.5 0 0 1 4.5 6H9l2 2h8.5A1.5 1.5 0 0 1 21 9.5v8a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z M12 11v5 M9.5 13.5h5" />
+    </Icon>
+  );
+}

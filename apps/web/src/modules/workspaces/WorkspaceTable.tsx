@@ -1,8 +1,9 @@
 import type { Workspace } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { deleteWorkspace, startWorkspace, stopWorkspace } from '../../api/workspaces.ts';
-import { Button } from '../../components/Button.tsx';
+import { Button, buttonClasses } from '../../components/Button.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
 import { useToast } from '../../components/Toaster.tsx';
@@ -118,6 +119,15 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                         >
                           Start
                         </Button>
+                      ) : null}
+                      {status === 'running' ? (
+                        <Link
+                          to={`/w/${encodeURIComponent(name)}`}
+                          aria-label={`Open ${name}`}
+                          className={buttonClasses('primary', 'sm')}
+                        >
+                          Open
+                        </Link>
                       ) : null}
                       {status === 'running' ? (
                         <Button

@@ -1,0 +1,231 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import type { FileContent } from '@studio/protocol';
+import { fileQueryKeys, readFile, writeFile } from '../../../api/files.ts';
+import { hasCode } from '../../../api/http.ts';
+import { useToast } from '../../../components/Toaster.tsx';
+import { useTheme } from '../../theme/ThemeProvider.tsx';
+import { ConflictView } from './ConflictView.tsx';
+import { clearDraft, readDraft, writeDraft } from './drafts.ts';
+import { monaco } from './monaco.ts';
+import type { Reveal } from './use-open-files.ts';
+
+/** What the editor knows about an open file besides its text. */
+interface FileState {
+  /** The version on disk the text was loaded from or last saved as. */
+  baseVersion: string;
+  /** Monaco's alternative version id at that moment: equal means "no unsaved edits". */
+  savedVersionId: number;
+}
+
+/** A save the disk refused because someone else changed the file first. */
+interface Conflict {
+  path: string;
+  disk: FileContent;
+  mine: string;
+}
+
+// Kept beside Monaco's own model registry, so they live exactly as long as each model does, even
+// while the editor is unmounted for a binary file or a loading one.
+const fileStates = new WeakMap<monaco.editor.ITextModel, FileState>();
+const viewStates = new WeakMap<monaco.editor.ITextModel, monaco.editor.ICodeEditorViewState>();
+
+function fileUri(workspace: string, path: string) {
+  return monaco.Uri.from({ scheme: 'file', authority: workspace, path: `/${path}` });
+}
+
+/**
+ * The Monaco editor for one workspace's text files: one editor, one model per open tab (so undo
+ * history and unsaved edits survive switching tabs), Ctrl/Cmd+S saves against the version the
+ * text was based on, and a refused save opens a diff of the disk against the edits.
+ */
+export default function CodeEditor({
+  workspace,
+  path,
+  file,
+  tabs,
+  reveal,
+  onDirtyChange,
+}: {
+  workspace: string;
+  path: string;
+  file: FileContent;
+  tabs: string[];
+  reveal: Reveal | null;
+  onDirtyChange: (path: string, dirty: boolean) => void;
+}) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const { resolved } = useTheme();
+  const containerRef = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  const saveRef = useRef<() => void>(() => {});
+
+  useEffect(() => monaco.editor.setTheme(resolved === 'dark' ? 'vs-dark' : 'vs'), [resolved]);
+
+  useEffect(() => {
+    const editor = monaco.editor.create(containerRef.current!, {
+      automaticLayout: true,
+      fontSize: 13,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      tabSize: 2,
+    });
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => saveRef.current());
+    editorRef.current = editor;
+    return () => {
+      editor.dispose();
+      editorRef.current = null;
+    };
+  }, []);
+
+  // Closed tabs let go of their models.
+  useEffect(() => {
+    for (const model of monaco.editor.getModels()) {
+      if (model.uri.authority !== workspace) continue;
+      if (!tabs.includes(model.uri.path.slice(1))) model.dispose();
+    }
+  }, [tabs, workspace]);
+
+  // Show the active file: its model, created from a kept draft or from the disk.
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!editor) return;
+    const uri = fileUri(workspace, path);
+    let model = monaco.editor.getModel(uri);
+    if (!model) {
+      const draft = readDraft(workspace, path);
+      model = monaco.editor.createModel(draft?.content ?? file.content, undefined, uri);
+      const opened = model;
+      fileStates.set(opened, {
+        baseVersion: draft?.baseVersion ?? file.version,
+        savedVersionId: draft ? -1 : opened.getAlternativeVersionId(),
+      });
+      onDirtyChange(path, draft !== undefined);
+      opened.onDidChangeContent(() => {
+        const state = fileStates.get(opened);
+        if (!state) return;
+        const dirty = opened.getAlternativeVersionId() !== state.savedVersionId;
+        if (dirty)
+          writeDraft(workspace, path, {
+            content: opened.getValue(),
+            baseVersion: state.baseVersion,
+          });
+        else clearDraft(workspace, path);
+        onDirtyChange(path, dirty);
+      });
+    }
+    editor.setModel(model);
+    const viewState = viewStates.get(model);
+    if (viewState) editor.restoreViewState(viewState);
+    editor.focus();
+    const shown = model;
+    return () => {
+      const state = editor.saveViewState();
+      if (state && !shown.isDisposed()) viewStates.set(shown, state);
+    };
+  }, [workspace, path, file, onDirtyChange]);
+
+  // A newer version on disk replaces the text of a file without unsaved edits.
+  useEffect(() => {
+    const model = monaco.editor.getModel(fileUri(workspace, path));
+    const state = model ? fileStates.get(model) : undefined;
+    if (!model || !state || state.baseVersion === file.version) return;
+    if (model.getAlternativeVersionId() !== state.savedVersionId) return;
+    if (model.getValue() !== file.content) model.setValue(file.content);
+    fileStates.set(model, {
+      baseVersion: file.version,
+      savedVersionId: model.getAlternativeVersionId(),
+    });
+    clearDraft(workspace, path);
+    onDirtyChange(path, false);
+  }, [workspace, path, file, onDirtyChange]);
+
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!editor || !reveal || reveal.path !== path) return;
+    editor.revealLineInCenter(reveal.line);
+    editor.setPosition({ lineNumber: reveal.line, column: 1 });
+    editor.focus();
+  }, [reveal, path]);
+
+  /** Write `content` as a save of `target` based on `expectedVersion`. */
+  const store = async (target: string, content: string, expectedVersion: string | null) => {
+    const model = monaco.editor.getModel(fileUri(workspace, target));
+    const versionId = model?.getAlternativeVersionId() ?? -1;
+    const written = await writeFile(workspace, { path: target, content, expectedVersion });
+    if (model) fileStates.set(model, { baseVersion: written.version, savedVersionId: versionId });
+    queryClient.setQueryData<FileContent>(fileQueryKeys.content(workspace, target), {
+      content,
+      encoding: 'utf8',
+      binary: false,
+      size: written.size,
+      version: written.version,
+    });
+    const stillDirty = model ? model.getAlternativeVersionId() !== versionId : false;
+    if (!stillDirty) clearDraft(workspace, target);
+    onDirtyChange(target, stillDirty);
+  };
+
+  const save = () => {
+    const model = editorRef.current?.getModel();
+    const state = model ? fileStates.get(model) : undefined;
+    if (!model || !state) return;
+    const content = model.getValue();
+    store(path, content, state.baseVersion).catch(async (error: unknown) => {
+      if (!hasCode(error, 'conflict')) {
+        toast(`Could not save ${path}: ${(error as Error).message}`, 'error');
+        return;
+      }
+      try {
+        setConflict({ path, disk: await readFile(workspace, path), mine: content });
+      } catch (readError) {
+        toast(`Could not read ${path} from disk: ${(readError as Error).message}`, 'error');
+      }
+    });
+  };
+
+  // The Ctrl/Cmd+S command is bound once; it calls whatever `save` the latest render made.
+  useEffect(() => {
+    saveRef.current = save;
+  });
+
+  const resolveConflict = async (choice: 'mine' | 'disk') => {
+    if (!conflict) return;
+    const model = monaco.editor.getModel(fileUri(workspace, conflict.path));
+    try {
+      if (choice === 'mine') {
+        await store(conflict.path, conflict.mine, conflict.disk.version);
+      } else if (model) {
+        model.setValue(conflict.disk.content);
+        fileStates.set(model, {
+          baseVersion: conflict.disk.version,
+          savedVersionId: model.getAlternativeVersionId(),
+        });
+        clearDraft(workspace, conflict.path);
+        onDirtyChange(conflict.path, false);
+      }
+      setConflict(null);
+    } catch (error) {
+      toast(`Could not save ${conflict.path}: ${(error as Error).message}`, 'error');
+    }
+  };
+
+  return (
+    <div className="relative h-full min-h-0">
+      <div ref={containerRef} className="h-full" data-testid="code-editor" />
+      {conflict ? (
+        <ConflictView
+          path={conflict.path}
+          language={monaco.editor.getModel(fileUri(workspace, conflict.path))?.getLanguageId()}
+          disk={conflict.disk.content}
+          mine={conflict.mine}
+          theme={resolved}
+          onKeepMine={() => void resolveConflict('mine')}
+          onUseDisk={() => void resolveConflict('disk')}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+import { useQuery } from '@tanstack/react-query';
+import { lazy, Suspense, useState } from 'react';
+import { fileContentQueryOptions } from '../../../api/files.ts';
+import { hasCode } from '../../../api/http.ts';
+import { Alert } from '../../../components/Alert.tsx';
+import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
+import { Loading } from '../../../components/Spinner.tsx';
+import { clearDraft } from './drafts.ts';
+import { EditorTabs } from './EditorTabs.tsx';
+import { BinaryPreview, FileGuard } from './FilePreview.tsx';
+import type { OpenFiles } from './use-open-files.ts';
+
+// Monaco is most of the IDE's weight: its own chunk, fetched when the first file opens.
+const CodeEditor = lazy(() => import('./CodeEditor.tsx'));
+
+function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles }) {
+  const path = files.active!;
+  const content = useQuery(fileContentQueryOptions(workspace, path));
+  if (content.isPending) return <Loading label={`Opening ${path}…`} />;
+  if (content.isError) {
+    if (hasCode(content.error, 'payload_too_large')) {
+      return (
+        <FileGuard title="This file is too large to edit here">
+          Files over 5 MiB open in the terminal instead, for example with less or vim.
+        </FileGuard>
+      );
+    }
+    return (
+      <div className="p-4">
+        <Alert tone="error">{content.error.message}</Alert>
+      </div>
+    );
+  }
+  if (content.data.binary) return <BinaryPreview path={path} file={content.data} />;
+  return (
+    <Suspense fallback={<Loading label="Loading the editor…" />}>
+      <CodeEditor
+        workspace={workspace}
+        path={path}
+        file={content.data}
+        tabs={files.tabs}
+        reveal={files.reveal}
+        onDirtyChange={files.setFileDirty}
+      />
+    </Suspense>
+  );
+}
+
+/** The center of the IDE: open files as tabs over the editor. */
+export function EditorArea({ workspace, files }: { workspace: string; files: OpenFiles }) {
+  const [closing, setClosing] = useState<string | null>(null);
+
+  const close = (path: string) => {
+    if (files.dirty.has(path)) setClosing(path);
+    else files.close(path);
+  };
+
+  return (
+    <div className="flex h-full min-h-0 flex-col bg-surface">
+      {files.tabs.length > 0 ? (
+        <EditorTabs
+          tabs={files.tabs}
+          active={files.active}
+          dirty={files.dirty}
+          onSelect={(path) => files.open(path)}
+          onClose={close}
+        />
+      ) : null}
+      <div className="min-h-0 flex-1">
+        {files.active ? (
+          <ActiveFile key={files.active} workspace={workspace} files={files} />
+        ) : (
+          <FileGuard title="No file is open">
+            Pick a file in the tree, or press Ctrl+P to find one by name.
+          </FileGuard>
+        )}
+      </div>
+      <ConfirmDialog
+        open={closing !== null}
+        title={`Close ${closing ?? ''} without saving?`}
+        description="Your unsaved changes to this file are lost."
+        confirmLabel="Discard changes"
+        onConfirm={() => {
+          if (closing) {
+            clearDraft(workspace, closing);
+            files.close(closing);
+          }
+          setClosing(null);
+        }}
+        onClose={() => setClosing(null)}
+      />
+    </div>
+  );
+}

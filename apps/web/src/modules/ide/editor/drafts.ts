@@ -1,0 +1,41 @@
+// Unsaved edits live in localStorage per workspace and path, so they survive a reload or a
+// crashed tab; a save (or "use the disk version") forgets them.
+const PREFIX = 'studio.ide.draft.';
+
+/** An unsaved edit, with the version of the file it was based on. */
+export interface Draft {
+  content: string;
+  baseVersion: string;
+}
+
+function key(workspace: string, path: string): string {
+  return `${PREFIX}${workspace}:${path}`;
+}
+
+/** The unsaved edit of a file, if one was kept. */
+export function readDraft(workspace: string, path: string): Draft | undefined {
+  try {
+    const raw = window.localStorage.getItem(key(workspace, path));
+    return raw === null ? undefined : (JSON.parse(raw) as Draft);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keep an unsaved edit. */
+export function writeDraft(workspace: string, path: string, draft: Draft): void {
+  try {
+    window.localStorage.setItem(key(workspace, path), JSON.stringify(draft));
+  } catch {
+    // Storage full or blocked: the edit just won't survive a reload.
+  }
+}
+
+/** Forget an unsaved edit. */
+export function clearDraft(workspace: string, path: string): void {
+  try {
+    window.localStorage.removeItem(key(workspace, path));
+  } catch {
+    // Nothing to clean up when storage is blocked.
+  }
+}

@@ -1,0 +1,303 @@
+import type { FileEntry } from '@studio/protocol';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { downloadUrl } from '../../../api/files.ts';
+import { Alert } from '../../../components/Alert.tsx';
+import { NewFileIcon, NewFolderIcon } from '../../../components/icons.tsx';
+import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
+import { Loading } from '../../../components/Spinner.tsx';
+import { NameDialog } from './NameDialog.tsx';
+import { baseName, joinPath, parentOf } from './paths.ts';
+import { TreeMenu, type TreeMenuItem } from './TreeMenu.tsx';
+import { TREE_DRAG_TYPE, TreeRowItem } from './TreeRowItem.tsx';
+import { useFileActions } from './use-file-actions.ts';
+import { useFileTree } from './use-file-tree.ts';
+
+type Prompt =
+  | { kind: 'new-file' | 'new-folder'; dir: string }
+  | { kind: 'rename'; entry: FileEntry }
+  | { kind: 'delete'; entry: FileEntry };
+
+function ToolbarButton({
+  label,
+  onClick,
+  children,
+}: {
+  label: string;
+  onClick: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      aria-label={label}
+      title={label}
+      onClick={onClick}
+      className="inline-flex size-7 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg"
+    >
+      {children}
+    </button>
+  );
+}
+
+/**
+ * The workspace's files: folders list their children when opened, the watch socket keeps them
+ * current. Arrow keys move, Enter opens, F2 renames, Delete deletes; a right-click shows the
+ * rest. Entries drag onto folders to move; files dropped from the desktop upload.
+ */
+export function FileTree({
+  workspace,
+  onOpen,
+  onRenamed,
+}: {
+  workspace: string;
+  onOpen: (path: string) => void;
+  onRenamed: (from: string, to: string) => void;
+}) {
+  const tree = useFileTree(workspace);
+  const actions = useFileActions(workspace);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [prompt, setPrompt] = useState<Prompt | null>(null);
+  const [menu, setMenu] = useState<{ x: number; y: number; entry: FileEntry | null } | null>(null);
+  const [dropDir, setDropDir] = useState<string | null>(null);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const listRef = useRef<HTMLDivElement>(null);
+
+  const rows = tree.rows;
+  const index = rows.findIndex((row) => row.entry.path === selected);
+  const current = rows[index]?.entry ?? null;
+
+  const focusPath = useCallback((path: string) => {
+    setSelected(path);
+    listRef.current?.querySelector<HTMLElement>(`[data-path="${CSS.escape(path)}"]`)?.focus();
+  }, []);
+
+  // Keep keyboard focus on the selected row as rows appear and disappear around it.
+  useEffect(() => {
+    if (!selected || !listRef.current?.contains(document.activeElement)) return;
+    listRef.current.querySelector<HTMLElement>(`[data-path="${CSS.escape(selected)}"]`)?.focus();
+  }, [selected, rows.length]);
+
+  /** The folder new entries go into: the selected folder, or the selected file's folder. */
+  const targetDir = (entry: FileEntry | null) =>
+    !entry ? '.' : entry.type === 'directory' ? entry.path : parentOf(entry.path);
+
+  const activate = (entry: FileEntry) => {
+    setSelected(entry.path);
+    if (entry.type === 'directory') tree.toggle(entry.path);
+    else onOpen(entry.path);
+  };
+
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    const row = rows[index];
+    const move = (to: number) => {
+      const next = rows[Math.max(0, Math.min(rows.length - 1, to))];
+      if (next) focusPath(next.entry.path);
+    };
+    switch (event.key) {
+      case 'ArrowDown':
+        move(index + 1);
+        break;
+      case 'ArrowUp':
+        move(index < 0 ? 0 : index - 1);
+        break;
+      case 'ArrowRight':
+        if (row?.entry.type === 'directory') {
+          if (!row.expanded) tree.toggle(row.entry.path, true);
+          else move(index + 1);
+        }
+        break;
+      case 'ArrowLeft':
+        if (row?.expanded) tree.toggle(row.entry.path, false);
+        else if (row && parentOf(row.entry.path) !== '.') focusPath(parentOf(row.entry.path));
+        break;
+      case 'Enter':
+        if (row) activate(row.entry);
+        break;
+      case 'F2':
+        if (row) setPrompt({ kind: 'rename', entry: row.entry });
+        break;
+      case 'Delete':
+        if (row) setPrompt({ kind: 'delete', entry: row.entry });
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  };
+
+  const drop = (event: React.DragEvent, dir: string) => {
+    event.preventDefault();
+    setDropDir(null);
+    const from = event.dataTransfer.getData(TREE_DRAG_TYPE) || null;
+    void actions.drop(dir, from, [...event.dataTransfer.files]);
+  };
+
+  const menuItems = (entry: FileEntry | null): TreeMenuItem[] => {
+    const dir = targetDir(entry);
+    const items: TreeMenuItem[] = [
+      { label: 'New file…', onSelect: () => setPrompt({ kind: 'new-file', dir }) },
+      { label: 'New folder…', onSelect: () => setPrompt({ kind: 'new-folder', dir }) },
+    ];
+    if (!entry) return items;
+    return [
+      ...items,
+      { label: 'Rename…', onSelect: () => setPrompt({ kind: 'rename', entry }) },
+      {
+        label: entry.type === 'directory' ? 'Download as .tar' : 'Download',
+        onSelect: () => {
+          const link = document.createElement('a');
+          link.href = downloadUrl(workspace, entry.path);
+          link.download = entry.type === 'directory' ? `${entry.name}.tar` : entry.name;
+          link.click();
+        },
+      },
+      { label: 'Delete', danger: true, onSelect: () => setPrompt({ kind: 'delete', entry }) },
+    ];
+  };
+
+  return (
+    <div className="flex h-full min-h-0 flex-col bg-subtle/60">
+      <div className="flex h-9 shrink-0 items-center gap-0.5 border-b border-line pr-1.5 pl-3">
+        <span className="mr-auto truncate text-[11px] font-semibold tracking-wide text-muted uppercase">
+          {workspace}
+        </span>
+        <ToolbarButton
+          label="New file"
+          onClick={() => setPrompt({ kind: 'new-file', dir: targetDir(current) })}
+        >
+          <NewFileIcon className="size-4" />
+        </ToolbarButton>
+        <ToolbarButton
+          label="New folder"
+          onClick={() => setPrompt({ kind: 'new-folder', dir: targetDir(current) })}
+        >
+          <NewFolderIcon className="size-4" />
+        </ToolbarButton>
+      </div>
+      <div
+        ref={listRef}
+        role="tree"
+        aria-label="Files"
+        tabIndex={rows.length === 0 ? 0 : -1}
+        onKeyDown={onKeyDown}
+        onContextMenu={(event) => {
+          event.preventDefault();
+          setMenu({ x: event.clientX, y: event.clientY, entry: null });
+        }}
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDropDir('.');
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node)) setDropDir(null);
+        }}
+        onDrop={(event) => drop(event, '.')}
+        className={`min-h-0 flex-1 overflow-auto py-1 ${dropDir === '.' ? 'bg-accent-soft/40' : ''}`}
+      >
+        {tree.rootPending ? (
+          <Loading label="Loading files…" />
+        ) : tree.rootError ? (
+          <div className="p-2">
+            <Alert tone="error">{tree.rootError.message}</Alert>
+          </div>
+        ) : rows.length === 0 ? (
+          <p className="px-3 py-2 text-[13px] text-muted">This workspace has no files yet.</p>
+        ) : (
+          rows.map((row, position) => (
+            <TreeRowItem
+              key={row.entry.path}
+              row={row}
+              selected={row.entry.path === selected}
+              focusable={index === -1 ? position === 0 : position === index}
+              dropTarget={dropDir === row.entry.path}
+              onClick={() => activate(row.entry)}
+              onContextMenu={(event) => {
+                event.preventDefault();
+                event.stopPropagation();
+                setSelected(row.entry.path);
+                setMenu({ x: event.clientX, y: event.clientY, entry: row.entry });
+              }}
+              onDragOverFolder={setDropDir}
+              onDropOnFolder={drop}
+            />
+          ))
+        )}
+      </div>
+
+      {menu ? (
+        <TreeMenu
+          x={menu.x}
+          y={menu.y}
+          items={menuItems(menu.entry)}
+          onClose={() => setMenu(null)}
+        />
+      ) : null}
+
+      {prompt?.kind === 'new-file' || prompt?.kind === 'new-folder' ? (
+        <NameDialog
+          title={prompt.kind === 'new-file' ? 'New file' : 'New folder'}
+          description={prompt.dir === '.' ? 'In the workspace root.' : `In ${prompt.dir}.`}
+          submitLabel="Create"
+          onClose={() => setPrompt(null)}
+          onSubmit={async (name) => {
+            const path = joinPath(prompt.dir, name);
+            if (prompt.kind === 'new-file') {
+              await actions.createFile(path);
+              onOpen(path);
+            } else {
+              await actions.createFolder(path);
+            }
+            if (prompt.dir !== '.') tree.toggle(prompt.dir, true);
+            setSelected(path);
+          }}
+        />
+      ) : null}
+
+      {prompt?.kind === 'rename' ? (
+        <NameDialog
+          title={`Rename ${prompt.entry.name}`}
+          initial={prompt.entry.name}
+          submitLabel="Rename"
+          onClose={() => setPrompt(null)}
+          onSubmit={async (name) => {
+            const to = joinPath(parentOf(prompt.entry.path), name);
+            if (to === prompt.entry.path) return;
+            await actions.rename(prompt.entry.path, to);
+            onRenamed(prompt.entry.path, to);
+            setSelected(to);
+          }}
+        />
+      ) : null}
+
+      <ConfirmDialog
+        open={prompt?.kind === 'delete'}
+        title={`Delete ${prompt?.kind === 'delete' ? baseName(prompt.entry.path) : ''}?`}
+        description={
+          prompt?.kind === 'delete' && prompt.entry.type === 'directory'
+            ? 'The folder and everything in it are deleted from the workspace. This cannot be undone.'
+            : 'The file is deleted from the workspace. This cannot be undone.'
+        }
+        confirmLabel="Delete"
+        pending={deleting}
+        error={deleteError}
+        onConfirm={() => {
+          if (prompt?.kind !== 'delete') return;
+          setDeleting(true);
+          actions
+            .remove(prompt.entry.path)
+            .then(() => {
+              setPrompt(null);
+              setDeleteError(null);
+            })
+            .catch((error: Error) => setDeleteError(error.message))
+            .finally(() => setDeleting(false));
+        }}
+        onClose={() => {
+          setPrompt(null);
+          setDeleteError(null);
+        }}
+      />
+    </div>
+  );
+}

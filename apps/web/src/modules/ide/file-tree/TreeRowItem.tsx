@@ -1,0 +1,72 @@
+import { Spinner } from '../../../components/Spinner.tsx';
+import { FileIcon, FolderIcon, TwistyIcon } from './FileIcon.tsx';
+import type { TreeRow } from './use-file-tree.ts';
+
+/** The drag type that marks an entry dragged from inside the tree (as opposed to desktop files). */
+export const TREE_DRAG_TYPE = 'application/x-studio-path';
+
+/** One row: indent, twisty, icon and name; a drop target when it is a folder. */
+export function TreeRowItem({
+  row,
+  selected,
+  focusable,
+  dropTarget,
+  onClick,
+  onContextMenu,
+  onDragOverFolder,
+  onDropOnFolder,
+}: {
+  row: TreeRow;
+  selected: boolean;
+  focusable: boolean;
+  dropTarget: boolean;
+  onClick: () => void;
+  onContextMenu: (event: React.MouseEvent) => void;
+  onDragOverFolder: (path: string | null) => void;
+  onDropOnFolder: (event: React.DragEvent, dir: string) => void;
+}) {
+  const { entry, depth, expanded, loading } = row;
+  const isFolder = entry.type === 'directory';
+  return (
+    <div
+      role="treeitem"
+      aria-level={depth + 1}
+      aria-expanded={isFolder ? expanded : undefined}
+      aria-selected={selected}
+      tabIndex={focusable ? 0 : -1}
+      data-path={entry.path}
+      draggable
+      title={entry.path}
+      onClick={onClick}
+      onContextMenu={onContextMenu}
+      onDragStart={(event) => {
+        event.dataTransfer.setData(TREE_DRAG_TYPE, entry.path);
+        event.dataTransfer.effectAllowed = 'move';
+      }}
+      onDragOver={(event) => {
+        if (!isFolder) return;
+        event.preventDefault();
+        event.stopPropagation();
+        onDragOverFolder(entry.path);
+      }}
+      onDrop={(event) => {
+        if (!isFolder) return;
+        event.stopPropagation();
+        onDropOnFolder(event, entry.path);
+      }}
+      style={{ paddingLeft: 8 + depth * 14 }}
+      className={`flex h-7 cursor-pointer items-center gap-1.5 pr-2 text-[13px] select-none focus:outline-none focus-visible:ring-1 focus-visible:ring-accent focus-visible:ring-inset ${
+        dropTarget
+          ? 'bg-accent-soft'
+          : selected
+            ? 'bg-accent-soft/70 text-fg'
+            : 'text-fg/90 hover:bg-subtle'
+      }`}
+    >
+      {isFolder ? <TwistyIcon open={expanded} /> : <span className="w-3.5 shrink-0" />}
+      {isFolder ? <FolderIcon open={expanded} /> : <FileIcon name={entry.name} />}
+      <span className="truncate">{entry.name}</span>
+      {loading ? <Spinner className="ml-auto size-3 text-muted" /> : null}
+    </div>
+  );
+}

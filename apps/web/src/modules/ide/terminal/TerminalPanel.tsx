@@ -1,0 +1,127 @@
+import type { Terminal } from '@studio/protocol';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import {
+  closeTerminal,
+  createTerminal,
+  terminalsQueryKey,
+  terminalsQueryOptions,
+} from '../../../api/terminals.ts';
+import { Alert } from '../../../components/Alert.tsx';
+import { Button } from '../../../components/Button.tsx';
+import { CloseIcon, PlusIcon, TerminalIcon } from '../../../components/icons.tsx';
+import { Loading } from '../../../components/Spinner.tsx';
+import { useToast } from '../../../components/Toaster.tsx';
+import { TerminalView } from './TerminalView.tsx';
+
+/** The bottom panel: one tab per terminal; "+" opens a shell, and a reload re-attaches to all. */
+export function TerminalPanel({ workspace }: { workspace: string }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const terminals = useQuery(terminalsQueryOptions(workspace));
+  const [active, setActive] = useState<string | null>(null);
+  const [opening, setOpening] = useState(false);
+  const list = terminals.data ?? [];
+  const shown = list.find((terminal) => terminal.id === active) ?? list.at(-1) ?? null;
+
+  const setList = (update: (current: Terminal[]) => Terminal[]) =>
+    queryClient.setQueryData<Terminal[]>(terminalsQueryKey(workspace), (current = []) =>
+      update(current),
+    );
+
+  const open = async () => {
+    setOpening(true);
+    try {
+      const terminal = await createTerminal(workspace, { cols: 120, rows: 30 });
+      setList((current) => [...current, terminal]);
+      setActive(terminal.id);
+    } catch (error) {
+      toast(`Could not open a terminal: ${(error as Error).message}`, 'error');
+    } finally {
+      setOpening(false);
+    }
+  };
+
+  const close = (terminal: Terminal) => {
+    setList((current) => current.filter((item) => item.id !== terminal.id));
+    closeTerminal(workspace, terminal.id).catch(() => {
+      // Already gone (exited, or the workspace stopped): nothing left to close.
+    });
+  };
+
+  return (
+    <section aria-label="Terminals" className="flex h-full min-h-0 flex-col bg-surface">
+      <div
+        role="tablist"
+        aria-label="Terminals"
+        className="flex h-9 shrink-0 items-center gap-0.5 border-b border-line bg-subtle px-1.5"
+      >
+        {list.map((terminal, position) => {
+          const selected = terminal.id === shown?.id;
+          return (
+            <div
+              key={terminal.id}
+              className={`group flex h-7 items-center rounded text-[13px] ${
+                selected ? 'bg-surface text-fg shadow-xs' : 'text-muted hover:text-fg'
+              }`}
+            >
+              <button
+                type="button"
+                role="tab"
+                aria-selected={selected}
+                onClick={() => setActive(terminal.id)}
+                className="flex h-full items-center gap-1.5 pr-1 pl-2.5"
+              >
+                <TerminalIcon className="size-3.5" />
+                {terminal.title || `Terminal ${position + 1}`}
+              </button>
+              <button
+                type="button"
+                aria-label={`Close terminal ${position + 1}`}
+                onClick={() => close(terminal)}
+                className="mr-1 rounded p-0.5 opacity-60 group-hover:opacity-100 hover:bg-line"
+              >
+                <CloseIcon className="size-3" />
+              </button>
+            </div>
+          );
+        })}
+        <button
+          type="button"
+          aria-label="New terminal"
+          title="New terminal"
+          disabled={opening}
+          onClick={() => void open()}
+          className="ml-0.5 inline-flex size-7 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg disabled:opacity-50"
+        >
+          <PlusIcon className="size-4" />
+        </button>
+      </div>
+      <div className="min-h-0 flex-1">
+        {terminals.isPending ? (
+          <Loading label="Loading terminals…" />
+        ) : terminals.isError ? (
+          <div className="p-3">
+            <Alert tone="error">{terminals.error.message}</Alert>
+          </div>
+        ) : list.length === 0 ? (
+          <div className="flex h-full items-center justify-center">
+            <Button size="sm" pending={opening} onClick={() => void open()}>
+              <TerminalIcon className="size-4" />
+              Open a terminal
+            </Button>
+          </div>
+        ) : (
+          list.map((terminal) => (
+            <TerminalView
+              key={terminal.id}
+              workspace={workspace}
+              id={terminal.id}
+              visible={terminal.id === shown?.id}
+            />
+          ))
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+import { WS_CLOSE } from '@studio/protocol';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { Terminal as XTerm, type ITheme } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import { useEffect, useRef } from 'react';
+import { attachTerminal } from '../../../api/terminals.ts';
+import { useTheme } from '../../theme/ThemeProvider.tsx';
+
+const THEMES: Record<'light' | 'dark', ITheme> = {
+  light: {
+    background: '#ffffff',
+    foreground: '#18181b',
+    cursor: '#c2410c',
+    selectionBackground: '#fed7aa',
+  },
+  dark: {
+    background: '#151518',
+    foreground: '#f4f4f5',
+    cursor: '#f97316',
+    selectionBackground: '#7c2d12',
+  },
+};
+
+/** Why the socket closed, in a line the terminal can show; null when nothing needs saying. */
+function closeNote(code: number, reason: string): string | null {
+  if (code === 1000) return null;
+  if (code === WS_CLOSE.unavailable.code) return 'The workspace stopped; this terminal is closed.';
+  if (code === WS_CLOSE.notFound.code) return 'This terminal no longer exists.';
+  if (code === WS_CLOSE.streamEnded.code)
+    return reason && reason !== 'stream_ended' ? reason : null;
+  if (code === WS_CLOSE.serverShutdown.code)
+    return 'The server restarted; reload the page to reconnect.';
+  return `Disconnected (${reason || code}). Reload the page to reconnect.`;
+}
+
+/**
+ * One terminal: xterm.js attached over a WebSocket. The server replays the scrollback on attach,
+ * so a reload shows what was there. Ctrl+Shift+C / Ctrl+Shift+V copy and paste; plain Ctrl+C
+ * copies only when text is selected, otherwise it interrupts as a terminal should.
+ */
+export function TerminalView({
+  workspace,
+  id,
+  visible,
+}: {
+  workspace: string;
+  id: string;
+  visible: boolean;
+}) {
+  const containerRef = useRef<HTMLDivElement>(null);
+  const termRef = useRef<XTerm | null>(null);
+  const fitRef = useRef<FitAddon | null>(null);
+  const { resolved } = useTheme();
+
+  useEffect(() => {
+    const term = new XTerm({
+      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+      fontSize: 13,
+      cursorBlink: true,
+      scrollback: 5000,
+      theme: THEMES.light,
+    });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.loadAddon(new WebLinksAddon());
+    term.loadAddon(new SearchAddon());
+    term.open(containerRef.current!);
+    termRef.current = term;
+    fitRef.current = fit;
+
+    const connection = attachTerminal(workspace, id, {
+      onOutput: (bytes) => term.write(bytes),
+      onMessage: (message) => {
+        if (message.type !== 'exit') return;
+        term.write(
+          `\r\n\x1b[2m[Process exited${message.code === null ? '' : ` with code ${message.code}`}]\x1b[0m\r\n`,
+        );
+      },
+      onClose: (code, reason) => {
+        const note = closeNote(code, reason);
+        if (note) term.write(`\r\n\x1b[33m${note}\x1b[0m\r\n`);
+      },
+    });
+
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== 'keydown') return true;
+      const copy =
+        event.ctrlKey &&
+        (event.shiftKey ? event.code === 'KeyC' : event.code === 'KeyC' && term.hasSelection());
+      if (copy) {
+        void navigator.clipboard?.writeText(term.getSelection());
+        return false;
+      }
+      // Let the browser's paste event reach xterm, which sends the text to the shell.
+      if (event.ctrlKey && event.shiftKey && event.code === 'KeyV') return false;
+      return true;
+    });
+    const input = term.onData((data) => connection.send(data));
+    const resize = term.onResize(({ cols, rows }) => connection.resize(cols, rows));
+
+    const observer = new ResizeObserver(() => {
+      // A hidden tab has no size; fitting it would shrink the shell to nothing.
+      if (containerRef.current?.offsetParent) fit.fit();
+    });
+    observer.observe(containerRef.current!);
+    fit.fit();
+    connection.resize(term.cols, term.rows);
+
+    return () => {
+      observer.disconnect();
+      input.dispose();
+      resize.dispose();
+      connection.close();
+      term.dispose();
+      termRef.current = null;
+    };
+  }, [workspace, id]);
+
+  useEffect(() => {
+    if (termRef.current) termRef.current.options.theme = THEMES[resolved];
+  }, [resolved]);
+
+  useEffect(() => {
+    if (!visible) return;
+    fitRef.current?.fit();
+    termRef.current?.focus();
+  }, [visible]);
+
+  return (
+    <div
+      ref={containerRef}
+      role="region"
+      aria-label="Terminal output"
+      hidden={!visible}
+      data-terminal-id={id}
+      className="h-full min-h-0 px-2 pt-1"
+    />
+  );
+}

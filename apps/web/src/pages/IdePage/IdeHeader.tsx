@@ -1,0 +1,54 @@
+import type { Workspace } from '@studio/protocol';
+import { Link } from 'react-router';
+import { LogoMark } from '../../components/icons.tsx';
+import { ThemeToggle } from '../../modules/theme/ThemeToggle.tsx';
+import { WorkspaceStatusBadge } from '../../modules/workspaces/WorkspaceStatusBadge.tsx';
+
+/** The IDE's slim top bar: back to the dashboard, the workspace and its status, actions. */
+export function IdeHeader({
+  workspace,
+  assistant,
+}: {
+  workspace: Workspace;
+  /** The assistant panel's toggle; absent while the workspace is not running. */
+  assistant?: { open: boolean; onToggle: () => void };
+}) {
+  return (
+    <header className="flex h-11 shrink-0 items-center gap-3 border-b border-line bg-surface px-3">
+      <Link
+        to="/"
+        aria-label="Back to the dashboard"
+        title="Back to the dashboard"
+        className="flex items-center gap-2 rounded-md p-1 text-muted hover:bg-subtle hover:text-fg"
+      >
+        <LogoMark className="size-6" />
+      </Link>
+      <nav aria-label="Breadcrumb" className="flex min-w-0 items-center gap-1.5 text-sm">
+        <Link to="/" className="text-muted hover:text-fg">
+          Workspaces
+        </Link>
+        <span className="text-muted">/</span>
+        <h1 className="truncate font-semibold text-fg">{workspace.name}</h1>
+      </nav>
+      <WorkspaceStatusBadge status={workspace.status} />
+      <div className="ml-auto flex items-center gap-1">
+        {assistant ? (
+          <>
+            <kbd className="mr-2 hidden rounded border border-line px-1.5 py-0.5 font-sans text-[11px] text-muted md:inline">
+              Ctrl P to find a file
+            </kbd>
+            <button
+              type="button"
+              aria-pressed={assistant.open}
+              onClick={assistant.onToggle}
+              className="h-8 rounded-md px-2.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg aria-pressed:bg-accent-soft aria-pressed:text-accent"
+            >
+              Assistant
+            </button>
+          </>
+        ) : null}
+        <ThemeToggle />
+      </div>
+    </header>
+  );
+}
