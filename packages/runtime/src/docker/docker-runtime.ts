@@ -40,6 +40,8 @@ export interface DockerRuntimeOptions {
   bridgeName?: string;
   /** Install host firewall rules for the network when running as root (default true). */
   firewall?: boolean;
+  /** Host TCP ports workspaces may still reach through the firewall (e.g. a git server here). */
+  allowHostPorts?: readonly number[];
   /** How long `start` waits for the daemon to answer. */
   startTimeoutMs?: number;
   logger?: DockerRuntimeLogger;
@@ -87,6 +89,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       network: options.network ?? 'studio-workspaces',
       bridgeName: options.bridgeName ?? 'studio-ws0',
       firewall: options.firewall ?? true,
+      allowHostPorts: options.allowHostPorts ?? [],
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
     };
   }
@@ -698,7 +701,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       }
     }
     if (this.options.firewall && this.firewall === null) {
-      this.firewall = await installFirewall(bridge);
+      this.firewall = await installFirewall(bridge, this.options.allowHostPorts);
       for (const line of this.firewall.log) this.logger.info(`docker driver: ${line}`);
     }
   }

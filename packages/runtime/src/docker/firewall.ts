@@ -22,7 +22,10 @@ const LINK_LOCAL = '169.254.0.0/16';
  * (DOCKER-USER, or FORWARD without Docker's chains). Idempotent; rules are lost on reboot and
  * re-applied when the driver first needs its network. Never throws.
  */
-export async function installFirewall(bridge: string): Promise<FirewallReport> {
+export async function installFirewall(
+  bridge: string,
+  allowHostPorts: readonly number[] = [],
+): Promise<FirewallReport> {
   const report: FirewallReport = { rules: [], log: [] };
   if (process.getuid?.() !== 0) {
     report.log.push('not root: no firewall rules installed; workspaces can reach host ports');
@@ -54,6 +57,12 @@ export async function installFirewall(bridge: string): Promise<FirewallReport> {
     const established = ['-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'RETURN'];
     await iptables('-A', INPUT_CHAIN, ...established);
     report.rules.push(['-A', INPUT_CHAIN, ...established].join(' '));
+    // Host services the admin opened on purpose (e.g. a git server on this machine).
+    for (const port of allowHostPorts) {
+      const rule = ['-p', 'tcp', '--dport', String(port), '-j', 'RETURN'];
+      await iptables('-A', INPUT_CHAIN, ...rule);
+      report.rules.push(['-A', INPUT_CHAIN, ...rule].join(' '));
+    }
     await iptables('-A', INPUT_CHAIN, '-j', 'DROP');
     report.rules.push(`-A ${INPUT_CHAIN} -j DROP`);
     await ensure('INPUT', ['-i', bridge, '-j', INPUT_CHAIN]);
@@ -72,8 +81,9 @@ export async function installFirewall(bridge: string): Promise<FirewallReport> {
       'DROP',
     ]);
     report.log.push(
-      `firewall: workspaces on ${bridge} cannot open connections to the host or ${LINK_LOCAL}; ` +
-        `rules: ${report.rules.join(' | ')}`,
+      `firewall: workspaces on ${bridge} cannot open connections to the host${
+        allowHostPorts.length ? ` (except TCP ports ${allowHostPorts.join(', ')})` : ''
+      } or ${LINK_LOCAL}; ` + `rules: ${report.rules.join(' | ')}`,
     );
   } catch (error) {
     report.log.push(`firewall rules incomplete: ${(error as Error).message.split('\n')[0]}`);
