@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { CredentialBroker, credentialHelperEnv } from './credentials.ts';
 import { killExec } from './exec.ts';
 import { createDaemonState } from './methods.ts';
 import { createDaemonServer, type ListenAddress } from './server.ts';
@@ -28,6 +30,11 @@ export interface StartDaemonOptions {
   /** Shell for terminals that name no command (`$SHELL`); `null` picks bash, else sh. */
   shell?: string | null;
   startCommands?: string[];
+  /**
+   * How to run this daemon as git's credential helper (`node script git-credential`). When set,
+   * every terminal and command gets git configuration pointing at it; see `credentials.ts`.
+   */
+  credentialHelper?: { node: string; script: string };
 }
 
 /** A running daemon. */
@@ -51,13 +58,23 @@ export function parseListenAddress(value: string): ListenAddress {
 /** Start the workspace daemon. */
 export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
   const root = await realpath(options.root);
-  const state = createDaemonState(root, options.env, options.shell ?? null);
-  const server = await createDaemonServer({
-    listen:
-      typeof options.listen === 'string' ? parseListenAddress(options.listen) : options.listen,
-    secret: options.secret,
-    state,
-  });
+  const listen =
+    typeof options.listen === 'string' ? parseListenAddress(options.listen) : options.listen;
+  const credentials = new CredentialBroker();
+  let env = options.env;
+  let helperSocket: { socketPath: string; close(): Promise<void> } | null = null;
+  if (options.credentialHelper) {
+    // Beside the daemon's own socket: a folder of the daemon's that the file API cannot reach.
+    helperSocket = await credentials.listen(
+      listen.kind === 'unix' ? path.dirname(listen.path) : null,
+    );
+    env = {
+      ...env,
+      ...credentialHelperEnv(env, { ...options.credentialHelper, ...helperSocket }),
+    };
+  }
+  const state = createDaemonState(root, env, options.shell ?? null, credentials);
+  const server = await createDaemonServer({ listen, secret: options.secret, state });
   const startChildren: ChildProcess[] = runStartCommands(options.startCommands ?? [], {
     cwd: root,
     env: options.env,
@@ -80,6 +97,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
           }
         }
         await server.close();
+        await helperSocket?.close();
       })()),
   };
 }

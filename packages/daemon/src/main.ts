@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { runCredentialHelper } from './credentials.ts';
 import { startDaemon } from './index.ts';
 
 // The daemon's whole configuration is its environment (set by the driver); nothing else reads it.
@@ -27,7 +28,16 @@ function readConfig() {
   for (const key of Object.keys(env)) {
     if (key.startsWith('STUDIO_')) delete env[key];
   }
-  return { listen, secret, root, startCommands, shell: env.SHELL ?? null, env: { ...env } };
+  return {
+    listen,
+    secret,
+    root,
+    startCommands,
+    shell: env.SHELL ?? null,
+    env: { ...env },
+    // git runs this same bundle with the same node as its credential helper.
+    credentialHelper: { node: process.execPath, script: process.argv[1]! },
+  };
 }
 
 async function main(): Promise<void> {
@@ -50,7 +60,11 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (error) => console.error('[daemon] uncaught:', error));
 }
 
-main().catch((error: unknown) => {
-  console.error(`[daemon] ${(error as Error).message}`);
-  process.exit(1);
-});
+if (process.argv[2] === 'git-credential') {
+  void runCredentialHelper(process.argv.slice(3), process.stdin, process.stdout);
+} else {
+  main().catch((error: unknown) => {
+    console.error(`[daemon] ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { DaemonMethod, DaemonParsedParams } from '@studio/protocol';
 import { startDownload, startUpload } from './archive.ts';
+import { CredentialBroker } from './credentials.ts';
 import { startExec } from './exec.ts';
 import { FileService } from './files.ts';
 import { daemonInfo } from './info.ts';
@@ -20,10 +21,17 @@ export interface DaemonState {
   /** Commands started with `exec.start`, killed on shutdown. */
   running: Set<ChildProcess>;
   ripgrep: Promise<string | null>;
+  /** Forwards git's credential requests to the server. */
+  credentials: CredentialBroker;
 }
 
 /** Build the daemon-wide state for a root (a realpath) and the environment children inherit. */
-export function createDaemonState(root: string, env: NodeJS.ProcessEnv, shell: string | null) {
+export function createDaemonState(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  shell: string | null,
+  credentials = new CredentialBroker(),
+) {
   return {
     root,
     env,
@@ -32,6 +40,7 @@ export function createDaemonState(root: string, env: NodeJS.ProcessEnv, shell: s
     ptys: new PtyManager({ root, env, shell }),
     running: new Set<ChildProcess>(),
     ripgrep: findRipgrep(env.PATH),
+    credentials,
   } satisfies DaemonState;
 }
 
@@ -99,6 +108,12 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   'ports.list': async () => ({ ports: await listPorts() }),
   'tunnel.open': (params, context) =>
     withStream(context, (stream) => startTunnel(params.port, stream)),
+  'credentials.serve': (_params, context, state) =>
+    withStream(context, (stream) => state.credentials.serve(stream)),
+  'credentials.answer': async (params, _context, state) => {
+    state.credentials.answer(params);
+    return {};
+  },
   'search.text': async (params, _context, state) =>
     searchText(state.root, params, await state.ripgrep),
 };

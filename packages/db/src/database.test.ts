@@ -64,6 +64,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'accounts',
       'api_tokens',
       'audit_events',
+      'git_credentials',
       'invites',
       'sessions',
       'templates',
@@ -101,7 +102,7 @@ describe('concurrent starts', () => {
         sql`select count(*)::text as count from drizzle.__drizzle_migrations`,
       );
       // One row per migration file: each applied exactly once although two servers raced.
-      expect(rowsOf<{ count: string }>(applied)[0]?.count).toBe('2');
+      expect(rowsOf<{ count: string }>(applied)[0]?.count).toBe('3');
       await Promise.all(opened.map((handle) => handle.close()));
     } finally {
       await test.drop();

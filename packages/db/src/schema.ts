@@ -5,6 +5,7 @@ import {
   index,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -185,4 +186,23 @@ export const workspaces = pgTable(
     uniqueIndex('workspaces_owner_name_idx').on(table.ownerId, table.name),
     index('workspaces_status_idx').on(table.status),
   ],
+);
+
+/**
+ * Tokens people keep for git hosts, one per user and host (`github.com`, `git.example.com:8443`).
+ * `secret` is the token sealed with AES-256-GCM under a key derived from the server's secret;
+ * the server hands it to git in the owner's workspace only when git asks for that host.
+ */
+export const gitCredentials = pgTable(
+  'git_credentials',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    host: text('host').notNull(),
+    username: text('username').notNull(),
+    secret: text('secret').notNull(),
+    ...timestamps,
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.host] })],
 );

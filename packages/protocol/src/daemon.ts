@@ -243,6 +243,22 @@ export const daemonMethods = {
     result: streamResult,
   },
 
+  /**
+   * Stream: `credential.request` events, one per time git in the workspace asks the daemon's
+   * credential helper for a password; the client answers each with `credentials.answer`. The
+   * daemon asks the most recently opened stream, so one client per workspace should serve.
+   */
+  'credentials.serve': { params: z.strictObject({}), result: streamResult },
+  /** The answer to a `credential.request`; no `password` means "no credential for that host". */
+  'credentials.answer': {
+    params: z.strictObject({
+      id: z.string().check(z.maxLength(64)),
+      username: z.optional(z.string().check(z.maxLength(1024))),
+      password: z.optional(z.string().check(z.maxLength(16_384))),
+    }),
+    result: z.object({}),
+  },
+
   'search.text': {
     params: z.strictObject({
       query: z.string().check(z.minLength(1), z.maxLength(1000)),
@@ -282,6 +298,14 @@ export const daemonStreamEventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('changes'), changes: z.array(fileChangeSchema) }),
   z.object({ kind: z.literal('uploaded'), files: z.number(), bytes: z.number() }),
+  /** git asked for a credential (`credentials.serve`): what its credential protocol named. */
+  z.object({
+    kind: z.literal('credential.request'),
+    id: z.string(),
+    protocol: z.string(),
+    host: z.string(),
+    path: z.optional(z.string()),
+  }),
 ]);
 /** An event on a stream. */
 export type DaemonStreamEvent = z.infer<typeof daemonStreamEventSchema>;

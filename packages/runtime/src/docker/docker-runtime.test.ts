@@ -219,6 +219,12 @@ async function tempStateDir(): Promise<string> {
   return dir;
 }
 
+/** A host service the admin opened to workspaces on purpose (like a git server on this machine). */
+const allowedHostServer: Server = createServer((socket) => socket.end('allowed\n'));
+await new Promise<void>((resolve) => allowedHostServer.listen(0, '0.0.0.0', resolve));
+const allowedHostPort = (allowedHostServer.address() as { port: number }).port;
+afterAll(() => allowedHostServer.close());
+
 async function openRuntime(): Promise<DockerRuntime> {
   await ensureBaseImage();
   const stateDir = await tempStateDir();
@@ -226,6 +232,7 @@ async function openRuntime(): Promise<DockerRuntime> {
     docker,
     runtimeDir,
     stateDir,
+    allowHostPorts: [allowedHostPort],
     logger: { info: (line) => console.info(line), warn: (line) => console.warn(line) },
   });
 }
@@ -341,7 +348,11 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       const found = await sh(
         'ls -d /var/run/docker.sock /run/docker.sock /run/podman /run/containerd /run/studio-docker 2>/dev/null; ls -A /run/studio',
       );
-      expect(found.stdout.split('\n').filter(Boolean).sort()).toEqual(['daemon.sock', 'secret']);
+      expect(found.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        'daemon.sock',
+        'git-credential.sock',
+        'secret',
+      ]);
       const info = await docker.getContainer(containerName(id)).inspect();
       expect(info.HostConfig.CapDrop).toEqual(['ALL']);
       expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
@@ -377,7 +388,7 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       );
     }, 90_000);
 
-    it('cannot open connections to the host itself', async () => {
+    it('cannot open connections to the host itself, except to ports the admin opened', async () => {
       if (!runtime.firewall?.rules.length) {
         console.warn(
           '[firewall] no rules installed (not root?); skipping the host reachability check',
@@ -395,6 +406,11 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
           `import socket; socket.create_connection(("${gateway}", ${port}), timeout=2)`,
         ]);
         expect(probe.code).not.toBe(0);
+        const allowed = await daemon.exec('python3', [
+          '-c',
+          `import socket; print(socket.create_connection(("${gateway}", ${allowedHostPort}), timeout=5).recv(64).decode(), end="")`,
+        ]);
+        expect(allowed.stdout).toBe('allowed\n');
       } finally {
         server.close();
       }
