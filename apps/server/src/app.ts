@@ -38,8 +38,10 @@ import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
+import { gitRoutes } from './routes/git.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
+import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { TemplateStore } from './workspaces/templates.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
@@ -221,6 +223,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   adminRoutes(app, services);
   workspaceRoutes(app, services);
   filesRoutes(app, services);
+  gitRoutes(app, services);
+  previewRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -62,11 +62,19 @@ export const workspaceSchema = z.object({
 /** A workspace as the API shows it. */
 export type Workspace = z.infer<typeof workspaceSchema>;
 
+/** Resources a person may pick at creation instead of the template's; the server caps them. */
+export const workspaceResourcesBodySchema = z.strictObject({
+  cpus: z.number().min(0.25).max(64).optional(),
+  memoryMiB: z.number().int().min(256).max(262_144).optional(),
+  diskMiB: z.number().int().min(1024).max(4_194_304).optional(),
+});
+
 /** `POST /api/workspaces`. */
 export const createWorkspaceBodySchema = z.strictObject({
   name: workspaceNameSchema,
   template: z.string().min(1).max(64).default('base'),
   repoUrl: gitUrlSchema.optional(),
+  resources: workspaceResourcesBodySchema.optional(),
 });
 /** Body of `POST /api/workspaces`. */
 export type CreateWorkspaceBody = z.input<typeof createWorkspaceBodySchema>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { availableParallelism, totalmem } from 'node:os';
 import { users, workspaces, type Database } from '@studio/db';
 import type {
   CreateWorkspaceBody,
@@ -57,6 +58,7 @@ export class WorkspaceService {
   private readonly lastActivityWrite = new Map<string, number>();
   /** Terminals and other live users per workspace: a workspace in use is never idle. */
   private readonly inUse = new Map<string, number>();
+  private readonly connectListeners = new Set<(row: Row, connection: DaemonConnection) => void>();
   private unsubscribe: (() => void) | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -141,7 +143,10 @@ export class WorkspaceService {
         );
       }
     }
-    const template = await this.templates.get(body.template ?? 'base');
+    const template = withResources(
+      await this.templates.get(body.template ?? 'base'),
+      body.resources,
+    );
     const id = randomBytes(8).toString('hex');
     let row: Row;
     try {
@@ -205,6 +210,15 @@ export class WorkspaceService {
     await this.queues.get(id)?.catch(() => {});
   }
 
+  /**
+   * Call `listener` with each new daemon connection, before anyone else can use it (the git
+   * credential broker opens its stream there, ahead of any git command).
+   */
+  onConnect(listener: (row: Row, connection: DaemonConnection) => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
   /** A shared daemon connection of a running workspace. */
   async connect(row: Row): Promise<DaemonConnection> {
     if (row.status !== 'running') {
@@ -221,7 +235,10 @@ export class WorkspaceService {
     const pending = this.runtime.connect(row.id);
     this.connections.set(row.id, pending);
     pending.then(
-      (connection) => connection.onClose(() => this.forget(row.id, pending)),
+      (connection) => {
+        connection.onClose(() => this.forget(row.id, pending));
+        for (const listener of this.connectListeners) listener(row, connection);
+      },
       () => this.forget(row.id, pending),
     );
     return pending;
@@ -354,16 +371,24 @@ export class WorkspaceService {
   private async clone(row: Row, repoUrl: string): Promise<void> {
     this.progress(row)('cloning', repoUrl);
     try {
+      // The connection's listeners (the git credential broker) are in place before this exec,
+      // so a private repository gets the owner's token for its host through the daemon's helper.
       const daemon = await this.connect(row);
       const result = await daemon.exec('git', ['clone', '--', repoUrl], {
         timeoutMs: 15 * 60_000,
-        env: { GIT_TERMINAL_PROMPT: '0' },
+        env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C.UTF-8' },
       });
       if (result.code !== 0) {
+        const output = result.stderr.trim();
+        const host = /(?:could not read Username for|Authentication failed for) '([^']+)'/.exec(
+          output,
+        )?.[1];
         await this.setStatus(
           row.id,
           'running',
-          `git clone failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`,
+          host
+            ? `git clone failed: ${URL.canParse(host) ? new URL(host).host : host} needs a sign-in. Add a token for it in Settings → Git credentials, then clone in a terminal.`
+            : `git clone failed: ${output.split('\n').slice(-3).join(' ')}`,
         );
       }
     } catch (error) {
@@ -547,4 +572,32 @@ function isUniqueViolation(error: unknown): boolean {
     if ((current as { code?: unknown }).code === '23505') return true;
   }
   return false;
+}
+
+/**
+ * The template with the resources the person picked at creation. Nobody gets more than this
+ * machine has: more cores than it has, or more memory than it holds, is a clear 400.
+ */
+export function withResources(
+  template: Template,
+  picked: CreateWorkspaceBody['resources'],
+  machine = { cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 1024 / 1024) },
+): Template {
+  if (!picked) return template;
+  if (picked.cpus !== undefined && picked.cpus > machine.cpus) {
+    throw new AppError(
+      'bad_request',
+      `resources.cpus: this server has ${machine.cpus} CPU cores; pick at most that many.`,
+    );
+  }
+  if (picked.memoryMiB !== undefined && picked.memoryMiB > machine.memoryMiB) {
+    throw new AppError(
+      'bad_request',
+      `resources.memoryMiB: this server has ${machine.memoryMiB} MiB of memory; pick at most that.`,
+    );
+  }
+  const defined = Object.fromEntries(
+    Object.entries(picked).filter(([, value]) => value !== undefined),
+  );
+  return { ...template, resources: { ...template.resources, ...defined } };
 }

@@ -72,6 +72,32 @@ describe('workspaces API', () => {
     expect(name.json().message).toMatch(/body.name/);
   });
 
+  it('takes the resources picked at creation, within what this machine has', async () => {
+    const created = await api(alice, 'POST', '/api/workspaces', {
+      name: 'small',
+      resources: { cpus: 1, memoryMiB: 512 },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().resources).toMatchObject({ cpus: 1, memoryMiB: 512 });
+    await waitForStatus('small', 'running');
+    const stats = await api(alice, 'GET', '/api/workspaces/small/stats');
+    expect(stats.json().memoryLimitBytes).toBe(512 * 1024 * 1024);
+
+    const greedy = await api(alice, 'POST', '/api/workspaces', {
+      name: 'greedy',
+      resources: { cpus: 64 },
+    });
+    expect(greedy.statusCode).toBe(400);
+    expect(greedy.json().message).toMatch(/resources\.cpus: this server has \d+ CPU cores/);
+    const silly = await api(alice, 'POST', '/api/workspaces', {
+      name: 'silly',
+      resources: { memoryMiB: 12 },
+    });
+    expect(silly.statusCode).toBe(400);
+    expect(silly.json().message).toMatch(/memoryMiB/);
+    expect((await api(alice, 'DELETE', '/api/workspaces/small')).statusCode).toBe(202);
+  }, 60_000);
+
   it('runs commands and streams their output as NDJSON', async () => {
     const response = await api(alice, 'POST', '/api/workspaces/demo/exec', {
       command: 'sh',
