@@ -5,6 +5,7 @@ import { FullPageLoading, FullPageMessage } from './components/FullPage.tsx';
 import { AppShell } from './modules/layout/AppShell.tsx';
 import { RequireAuth } from './modules/session/RequireAuth.tsx';
 import { SessionProvider } from './modules/session/SessionProvider.tsx';
+import { WorkspaceSwitcher } from './modules/workspaces/WorkspaceSwitcher.tsx';
 import { AdminUsersPage } from './pages/AdminUsersPage/AdminUsersPage.tsx';
 import { DashboardPage } from './pages/DashboardPage/DashboardPage.tsx';
 import { InvitePage } from './pages/InvitePage/InvitePage.tsx';
@@ -51,28 +52,33 @@ export function createRouter() {
         { path: '/sign-in', element: <SignInPage /> },
         { path: '/invite/:token', element: <InvitePage /> },
         {
-          // Full-screen, outside the app shell: the IDE has its own header.
-          path: '/w/:name',
           element: (
             <RequireAuth>
-              <Suspense fallback={<FullPageLoading label="Opening the workspace…" />}>
-                <IdePage />
-              </Suspense>
-            </RequireAuth>
-          ),
-        },
-        {
-          element: (
-            <RequireAuth>
-              <AppShell />
+              <WorkspaceSwitcher>
+                <Outlet />
+              </WorkspaceSwitcher>
             </RequireAuth>
           ),
           children: [
-            { index: true, element: <DashboardPage /> },
-            { path: 'settings', element: <SettingsPage /> },
-            { path: 'admin', element: <Navigate to="/admin/users" replace /> },
-            { path: 'admin/users', element: <AdminUsersPage /> },
-            { path: '*', element: <NotFoundPage /> },
+            {
+              // Full-screen, outside the app shell: the IDE has its own header.
+              path: '/w/:name',
+              element: (
+                <Suspense fallback={<FullPageLoading label="Opening the workspace…" />}>
+                  <IdePage />
+                </Suspense>
+              ),
+            },
+            {
+              element: <AppShell />,
+              children: [
+                { index: true, element: <DashboardPage /> },
+                { path: 'settings', element: <SettingsPage /> },
+                { path: 'admin', element: <Navigate to="/admin/users" replace /> },
+                { path: 'admin/users', element: <AdminUsersPage /> },
+                { path: '*', element: <NotFoundPage /> },
+              ],
+            },
           ],
         },
       ],

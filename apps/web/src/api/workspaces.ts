@@ -1,6 +1,7 @@
 import {
   templateSchema,
   workspaceSchema,
+  workspaceStatsSchema,
   type CreateWorkspaceBody,
   type Workspace,
 } from '@studio/protocol';
@@ -78,4 +79,15 @@ export function stopWorkspace(name: string): Promise<Workspace> {
 /** `DELETE /api/workspaces/:name`: the workspace and its files go; `workspace.deleted` follows. */
 export function deleteWorkspace(name: string): Promise<void> {
   return requestVoid('DELETE', workspacePath(name));
+}
+
+/** `GET /api/workspaces/:name/stats`: CPU and memory of a running workspace, polled. */
+export function workspaceStatsQueryOptions(name: string) {
+  return queryOptions({
+    queryKey: [...queryKeys.workspaces(), name, 'stats'] as const,
+    queryFn: () => requestJson('GET', `${workspacePath(name)}/stats`, workspaceStatsSchema),
+    refetchInterval: 5_000,
+    refetchIntervalInBackground: false,
+    retry: false,
+  });
 }

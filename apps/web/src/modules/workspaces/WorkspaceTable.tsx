@@ -12,6 +12,7 @@ import { TableHead } from '../../components/TableHead.tsx';
 import { clearWorkspaceProgress, removeWorkspace } from './workspace-events.ts';
 import { stepLabel, useLatestProgress } from './WorkspaceProgressLog.tsx';
 import { WorkspaceStatusBadge } from './WorkspaceStatusBadge.tsx';
+import { WorkspaceUsage } from './WorkspaceUsage.tsx';
 
 /** Under the badge: why it failed or stopped, or what it is doing right now. */
 function StatusNote({ workspace }: { workspace: Workspace }) {
@@ -77,7 +78,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
       <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">Your workspaces</caption>
-          <TableHead columns={['Name', 'Template', 'Status', 'Created', 'Last active']} />
+          <TableHead columns={['Name', 'Template', 'Status', 'Usage', 'Created', 'Last active']} />
           <tbody className="divide-y divide-line">
             {workspaces.map((workspace) => {
               const { name, status } = workspace;
@@ -98,6 +99,15 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                   <td className="px-5 py-3">
                     <WorkspaceStatusBadge status={status} />
                     <StatusNote workspace={workspace} />
+                  </td>
+                  <td className="px-5 py-3">
+                    {status === 'running' ? (
+                      <WorkspaceUsage name={name} cpus={workspace.resources.cpus} />
+                    ) : (
+                      <span className="text-[12px] text-muted">
+                        {workspace.resources.cpus} CPU · {workspace.resources.memoryMiB} MiB
+                      </span>
+                    )}
                   </td>
                   <td className="px-5 py-3 text-muted" title={formatDateTime(workspace.createdAt)}>
                     {formatDate(workspace.createdAt)}

@@ -3,7 +3,7 @@ export function AssistantPlaceholder() {
   return (
     <aside
       aria-label="Assistant"
-      className="flex h-full flex-col items-center justify-center gap-2 border-l border-line bg-subtle/60 px-6 text-center"
+      className="flex h-full flex-col items-center justify-center gap-2 bg-subtle/60 px-6 text-center"
     >
       <p className="text-sm font-medium text-fg">Assistant</p>
       <p className="text-[13px] text-muted">

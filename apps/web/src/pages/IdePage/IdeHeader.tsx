@@ -2,6 +2,7 @@ import type { Workspace } from '@studio/protocol';
 import { Link } from 'react-router';
 import { LogoMark } from '../../components/icons.tsx';
 import { ThemeToggle } from '../../modules/theme/ThemeToggle.tsx';
+import { useOpenSwitcher } from '../../modules/workspaces/WorkspaceSwitcher.tsx';
 import { WorkspaceStatusBadge } from '../../modules/workspaces/WorkspaceStatusBadge.tsx';
 
 /** The IDE's slim top bar: back to the dashboard, the workspace and its status, actions. */
@@ -13,6 +14,7 @@ export function IdeHeader({
   /** The assistant panel's toggle; absent while the workspace is not running. */
   assistant?: { open: boolean; onToggle: () => void };
 }) {
+  const openSwitcher = useOpenSwitcher();
   return (
     <header className="flex h-11 shrink-0 items-center gap-3 border-b border-line bg-surface px-3">
       <Link
@@ -28,7 +30,16 @@ export function IdeHeader({
           Workspaces
         </Link>
         <span className="text-muted">/</span>
-        <h1 className="truncate font-semibold text-fg">{workspace.name}</h1>
+        <h1 className="truncate font-semibold text-fg">
+          <button
+            type="button"
+            onClick={openSwitcher}
+            title="Switch workspace (Ctrl+K)"
+            className="rounded px-1 hover:bg-subtle"
+          >
+            {workspace.name}
+          </button>
+        </h1>
       </nav>
       <WorkspaceStatusBadge status={workspace.status} />
       <div className="ml-auto flex items-center gap-1">

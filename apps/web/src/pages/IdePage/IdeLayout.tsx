@@ -1,9 +1,14 @@
 import type { Workspace } from '@studio/protocol';
+import { useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
 import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
 import { useOpenFiles } from '../../modules/ide/editor/use-open-files.ts';
+import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
+import { SourceControlPanel } from '../../modules/ide/git/SourceControlPanel.tsx';
+import { PortsPanel } from '../../modules/ide/ports/PortsPanel.tsx';
+import { PreviewPane } from '../../modules/ide/preview/PreviewPane.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
 import { SearchPanel } from '../../modules/ide/search/SearchPanel.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
@@ -54,22 +59,41 @@ const storage = typeof window === 'undefined' ? undefined : window.localStorage;
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
   const files = useOpenFiles(name);
-  const [sidebar, setSidebar] = useState<'files' | 'search'>('files');
-  const [assistantOpen, setAssistantOpen] = useState(false);
-  const assistantRef = usePanelRef();
+  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports'>('files');
+  const [rightOpen, setRightOpen] = useState(false);
+  const [right, setRight] = useState<'assistant' | 'preview'>('assistant');
+  const [previewPort, setPreviewPort] = useState<number | null>(null);
+  const rightRef = usePanelRef();
+  const portCount = useQuery(portsQueryOptions(name)).data?.length ?? 0;
   const main = useDefaultLayout({ id: 'studio.ide.layout.main', storage });
   const center = useDefaultLayout({ id: 'studio.ide.layout.center', storage });
   useFileWatch(name);
+
+  const showRight = (view: 'assistant' | 'preview') => {
+    setRight(view);
+    if (rightRef.current?.isCollapsed()) rightRef.current.expand();
+  };
+  const openPreview = (port: number) => {
+    setPreviewPort(port);
+    setRight('preview');
+    // A page needs room: a collapsed or narrow panel opens to a third of the window.
+    if ((rightRef.current?.getSize().asPercentage ?? 0) < 30) rightRef.current?.resize('36%');
+  };
+  const closePreview = () => {
+    setPreviewPort(null);
+    setRight('assistant');
+    rightRef.current?.collapse();
+  };
 
   return (
     <div className="flex h-full flex-col">
       <IdeHeader
         workspace={workspace}
         assistant={{
-          open: assistantOpen,
+          open: rightOpen && right === 'assistant',
           onToggle: () => {
-            if (assistantRef.current?.isCollapsed()) assistantRef.current.expand();
-            else assistantRef.current?.collapse();
+            if (rightOpen && right === 'assistant') rightRef.current?.collapse();
+            else showRight('assistant');
           },
         }}
       />
@@ -87,12 +111,27 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
               <SidebarTab selected={sidebar === 'search'} onClick={() => setSidebar('search')}>
                 Search
               </SidebarTab>
+              <SidebarTab selected={sidebar === 'git'} onClick={() => setSidebar('git')}>
+                Git
+              </SidebarTab>
+              <SidebarTab selected={sidebar === 'ports'} onClick={() => setSidebar('ports')}>
+                Ports
+                {portCount > 0 ? (
+                  <span className="ml-1.5 rounded-full bg-accent-soft px-1.5 text-[11px] text-accent">
+                    {portCount}
+                  </span>
+                ) : null}
+              </SidebarTab>
             </div>
             <div className="min-h-0 flex-1">
               {sidebar === 'files' ? (
                 <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
-              ) : (
+              ) : sidebar === 'search' ? (
                 <SearchPanel workspace={name} onOpen={files.open} />
+              ) : sidebar === 'git' ? (
+                <SourceControlPanel workspace={name} onOpen={files.open} />
+              ) : (
+                <PortsPanel workspace={name} onPreview={openPreview} />
               )}
             </div>
           </div>
@@ -112,13 +151,35 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
         <ResizeHandle direction="horizontal" />
         <Panel
           id="assistant"
-          panelRef={assistantRef}
+          panelRef={rightRef}
           defaultSize="0"
           minSize="240px"
           collapsible
-          onResize={(size) => setAssistantOpen(size.asPercentage > 0)}
+          onResize={(size) => setRightOpen(size.asPercentage > 0)}
         >
-          <AssistantPlaceholder />
+          <div className="flex h-full min-h-0 flex-col border-l border-line">
+            {previewPort !== null ? (
+              <div
+                role="tablist"
+                aria-label="Right panel"
+                className="flex shrink-0 border-b border-line bg-subtle/60"
+              >
+                <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
+                  Preview :{previewPort}
+                </SidebarTab>
+                <SidebarTab selected={right === 'assistant'} onClick={() => setRight('assistant')}>
+                  Assistant
+                </SidebarTab>
+              </div>
+            ) : null}
+            <div className="min-h-0 flex-1">
+              {right === 'preview' && previewPort !== null ? (
+                <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+              ) : (
+                <AssistantPlaceholder />
+              )}
+            </div>
+          </div>
         </Panel>
       </Group>
       <QuickOpen workspace={name} onOpen={files.open} />

@@ -1,9 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { workspacesQueryOptions } from '../../api/workspaces.ts';
 import { buttonClasses } from '../../components/Button.tsx';
 import { FullPageLoading, FullPageMessage } from '../../components/FullPage.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
+import { markRecent } from '../../modules/workspaces/recent.ts';
 import { IdeHeader } from './IdeHeader.tsx';
 import { IdeLayout } from './IdeLayout.tsx';
 import { WorkspaceNotRunning } from './WorkspaceNotRunning.tsx';
@@ -17,6 +19,10 @@ export function IdePage() {
   useDocumentTitle(name);
   const workspaces = useQuery(workspacesQueryOptions());
   const workspace = workspaces.data?.find((item) => item.name === name);
+  const known = workspace !== undefined;
+  useEffect(() => {
+    if (known) markRecent(name);
+  }, [known, name]);
 
   if (workspaces.isPending) return <FullPageLoading label={`Opening ${name}…`} />;
   if (!workspace) {

@@ -4,6 +4,7 @@ import { Card } from '../../components/Card.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { ThemePicker } from '../../modules/theme/ThemePicker.tsx';
+import { GitCredentialsSection } from './GitCredentialsSection.tsx';
 import { PasswordSection } from './PasswordSection.tsx';
 import { ProfileSection } from './ProfileSection.tsx';
 import { SessionsSection } from './SessionsSection.tsx';
@@ -13,11 +14,12 @@ const SECTIONS = [
   { id: 'profile', label: 'Profile' },
   { id: 'password', label: 'Password' },
   { id: 'api-tokens', label: 'API tokens' },
+  { id: 'git-credentials', label: 'Git credentials' },
   { id: 'appearance', label: 'Appearance' },
   { id: 'sessions', label: 'Sessions' },
 ];
 
-/** `/settings`: profile, password, API tokens, appearance and sessions. */
+/** `/settings`: profile, password, API tokens, git credentials, appearance and sessions. */
 export function SettingsPage() {
   useDocumentTitle('Settings');
   const { hash } = useLocation();
@@ -49,6 +51,7 @@ export function SettingsPage() {
           <ProfileSection />
           <PasswordSection />
           <TokensSection />
+          <GitCredentialsSection />
           <Card
             id="appearance"
             title="Appearance"

@@ -5,6 +5,7 @@ import { hasCode } from '../../../api/http.ts';
 import { Alert } from '../../../components/Alert.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
+import { parseDiffTab } from '../git/diff-tab.ts';
 import { clearDraft } from './drafts.ts';
 import { EditorTabs } from './EditorTabs.tsx';
 import { BinaryPreview, FileGuard } from './FilePreview.tsx';
@@ -12,6 +13,7 @@ import type { OpenFiles } from './use-open-files.ts';
 
 // Monaco is most of the IDE's weight: its own chunk, fetched when the first file opens.
 const CodeEditor = lazy(() => import('./CodeEditor.tsx'));
+const GitDiffView = lazy(() => import('../git/GitDiffView.tsx'));
 
 function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles }) {
   const path = files.active!;
@@ -67,7 +69,15 @@ export function EditorArea({ workspace, files }: { workspace: string; files: Ope
         />
       ) : null}
       <div className="min-h-0 flex-1">
-        {files.active ? (
+        {files.active && parseDiffTab(files.active) ? (
+          <Suspense fallback={<Loading label="Loading the editor…" />}>
+            <GitDiffView
+              key={files.active}
+              workspace={workspace}
+              tab={parseDiffTab(files.active)!}
+            />
+          </Suspense>
+        ) : files.active ? (
           <ActiveFile key={files.active} workspace={workspace} files={files} />
         ) : (
           <FileGuard title="No file is open">

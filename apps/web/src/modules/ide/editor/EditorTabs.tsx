@@ -1,8 +1,21 @@
 import { CloseIcon } from '../../../components/icons.tsx';
 import { FileIcon } from '../file-tree/FileIcon.tsx';
+import { parseDiffTab } from '../git/diff-tab.ts';
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** What a tab says: the file's name, or for a diff tab the file's name and which change. */
+function tabLabel(tab: string): { name: string; label: string; title: string } {
+  const diff = parseDiffTab(tab);
+  if (!diff) return { name: baseName(tab), label: baseName(tab), title: tab };
+  const kind = diff.staged ? 'staged' : 'changes';
+  return {
+    name: baseName(diff.path),
+    label: `${baseName(diff.path)} (${kind})`,
+    title: `${diff.path}: ${kind}`,
+  };
 }
 
 /** One tab per open file; a dot marks unsaved edits, a cross closes. */
@@ -28,6 +41,7 @@ export function EditorTabs({
       {tabs.map((path) => {
         const selected = path === active;
         const unsaved = dirty.has(path);
+        const { name, label, title } = tabLabel(path);
         return (
           <div
             key={path}
@@ -39,22 +53,22 @@ export function EditorTabs({
               type="button"
               role="tab"
               aria-selected={selected}
-              title={path}
+              title={title}
               onClick={() => onSelect(path)}
               onAuxClick={(event) => {
                 if (event.button === 1) onClose(path);
               }}
               className="flex h-full items-center gap-1.5 pr-1 pl-3"
             >
-              <FileIcon name={baseName(path)} />
-              {baseName(path)}
+              <FileIcon name={name} />
+              {label}
               {unsaved ? (
                 <span aria-label="unsaved changes" className="size-2 rounded-full bg-accent" />
               ) : null}
             </button>
             <button
               type="button"
-              aria-label={`Close ${path}`}
+              aria-label={`Close ${title}`}
               onClick={() => onClose(path)}
               className="mr-1.5 rounded p-0.5 opacity-60 group-hover:opacity-100 hover:bg-line"
             >

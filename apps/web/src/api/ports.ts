@@ -1,0 +1,42 @@
+import { portListSchema } from '@studio/protocol';
+import { queryOptions } from '@tanstack/react-query';
+import { requestJson } from './http.ts';
+
+/** Query key of a workspace's listening ports. */
+export function portsQueryKey(name: string) {
+  return ['workspace-ports', name] as const;
+}
+
+/** `GET ports`: TCP ports listening inside the workspace, polled while the IDE is open. */
+export function portsQueryOptions(name: string) {
+  return queryOptions({
+    queryKey: portsQueryKey(name),
+    queryFn: async () =>
+      (
+        await requestJson(
+          'GET',
+          `/api/workspaces/${encodeURIComponent(name)}/ports`,
+          portListSchema,
+        )
+      ).ports.sort((a, b) => a.port - b.port),
+    // One row per server: a port on IPv4 and IPv6 is the same one. A port without a process the
+    // workspace can see belongs to the host (a local workspace shares the host's network).
+    select: (ports) => {
+      const seen = new Set<number>();
+      return ports.filter(
+        (item) => item.pid !== null && !seen.has(item.port) && seen.add(item.port),
+      );
+    },
+    // The daemon only answers "what listens now"; a short poll is how a new server shows up.
+    refetchInterval: 3_000,
+    refetchIntervalInBackground: false,
+  });
+}
+
+/**
+ * Where the server proxies a workspace port (path mode): `/w/:name/p/:port/` plus `path`.
+ * The proxy authenticates with the session and strips the platform's cookies before the app.
+ */
+export function previewUrl(name: string, port: number, path = ''): string {
+  return `/w/${encodeURIComponent(name)}/p/${port}/${path.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,69 @@
+import { useQuery } from '@tanstack/react-query';
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { useNavigate } from 'react-router';
+import { workspacesQueryOptions } from '../../api/workspaces.ts';
+import { BoxesIcon } from '../../components/icons.tsx';
+import { Palette, useShortcut } from '../palette/Palette.tsx';
+import { recentFirst } from './recent.ts';
+
+const OpenSwitcher = createContext<() => void>(() => {});
+
+/** Opens the workspace switcher (for a button; the keyboard has Ctrl/Cmd+K). */
+export function useOpenSwitcher(): () => void {
+  return useContext(OpenSwitcher);
+}
+
+function SwitcherDialog({ onClose }: { onClose: () => void }) {
+  const workspaces = useQuery(workspacesQueryOptions());
+  const navigate = useNavigate();
+  const byName = useMemo(
+    () => new Map((workspaces.data ?? []).map((item) => [item.name, item])),
+    [workspaces.data],
+  );
+  // Recently opened here first, then the rest by when they were last active.
+  const names = useMemo(() => {
+    if (!workspaces.data) return undefined;
+    const byActivity = [...workspaces.data]
+      .sort((a, b) => b.lastActiveAt.localeCompare(a.lastActiveAt))
+      .map((item) => item.name);
+    return recentFirst(byActivity);
+  }, [workspaces.data]);
+
+  return (
+    <Palette
+      label="Switch workspace"
+      placeholder="Type a workspace name"
+      items={names}
+      pendingLabel="Loading workspaces…"
+      emptyLabel="No workspace matches."
+      icon={(name) => (
+        <span className="flex items-center gap-2">
+          <BoxesIcon className="size-4 text-muted" />
+          <span
+            aria-hidden="true"
+            title={byName.get(name)?.status}
+            className={`size-1.5 rounded-full ${
+              byName.get(name)?.status === 'running' ? 'bg-success' : 'bg-line-strong'
+            }`}
+          />
+        </span>
+      )}
+      onChoose={(name) => void navigate(`/w/${encodeURIComponent(name)}`)}
+      onClose={onClose}
+    />
+  );
+}
+
+/** Ctrl/Cmd+K on any signed-in page: jump to a workspace's IDE by name, recent ones first. */
+export function WorkspaceSwitcher({ children }: { children: ReactNode }) {
+  const [open, setOpen] = useState(false);
+  const show = useCallback(() => setOpen(true), []);
+  // Bubble phase: a focused Monaco keeps its Ctrl+K chords, a focused terminal its ^K.
+  useShortcut('k', show, false);
+  return (
+    <OpenSwitcher.Provider value={show}>
+      {children}
+      {open ? <SwitcherDialog onClose={() => setOpen(false)} /> : null}
+    </OpenSwitcher.Provider>
+  );
+}
