@@ -34,6 +34,11 @@ describe('loadConfig', () => {
     [{ STUDIO_SECRET: 'short' }, 'STUDIO_SECRET', 'must be at least 32 characters'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'must be one of'],
     [
+      { STUDIO_DOCKER_HOST_PORTS: '3000,ssh' },
+      'STUDIO_DOCKER_HOST_PORTS',
+      'must be a comma-separated list of TCP ports',
+    ],
+    [
       { STUDIO_ADMIN_EMAIL: 'a@b.co' },
       'STUDIO_ADMIN_PASSWORD',
       'must be set together with STUDIO_ADMIN_EMAIL',
@@ -45,6 +50,14 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe(variable);
     expect((error as ConfigError).message).toContain(message);
+  });
+
+  it('reads the host ports Docker workspaces may reach', async () => {
+    const config = await loadConfig({
+      STUDIO_DATA_DIR: await tempDir(),
+      STUDIO_DOCKER_HOST_PORTS: '3000, 8443',
+    });
+    expect(config.workspaces.dockerHostPorts).toEqual([3000, 8443]);
   });
 
   it('never echoes a secret value in its error', async () => {

@@ -33,6 +33,8 @@ export interface Config {
     /** The driver asked for; `undefined` means Docker when reachable, else local. */
     driver: 'local' | 'docker' | undefined;
     dockerHost: string | undefined;
+    /** Host TCP ports Docker workspaces may reach through the firewall (a git server here). */
+    dockerHostPorts: number[];
     localSandbox: 'auto' | 'bwrap' | 'none';
     /** The daemon runtime folder (`bin/node`, `daemon.mjs`); `undefined` means the built one. */
     daemonRuntimeDir: string | undefined;
@@ -85,6 +87,22 @@ const variables = {
   STUDIO_OIDC_NAME: nonEmpty.default('Single sign-on'),
   STUDIO_RUNTIME: z.enum(['local', 'docker'], { error: 'must be local or docker' }).optional(),
   DOCKER_HOST: nonEmpty.optional(),
+  STUDIO_DOCKER_HOST_PORTS: z
+    .string()
+    .default('')
+    .refine(
+      (value) =>
+        value.trim() === '' ||
+        value
+          .split(',')
+          .every(
+            (item) => /^\d{1,5}$/.test(item.trim()) && Number(item) <= 65_535 && Number(item) > 0,
+          ),
+      'must be a comma-separated list of TCP ports from 1 to 65535, like 3000,8443',
+    )
+    .transform((value) =>
+      value.trim() === '' ? [] : value.split(',').map((item) => Number(item.trim())),
+    ),
   STUDIO_LOCAL_SANDBOX: z
     .enum(['auto', 'bwrap', 'none'], { error: 'must be auto, bwrap or none' })
     .default('auto'),
@@ -146,6 +164,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
     workspaces: {
       driver: parsed.STUDIO_RUNTIME,
       dockerHost: parsed.DOCKER_HOST,
+      dockerHostPorts: parsed.STUDIO_DOCKER_HOST_PORTS,
       localSandbox: parsed.STUDIO_LOCAL_SANDBOX,
       daemonRuntimeDir:
         parsed.STUDIO_DAEMON_RUNTIME_DIR && resolve(cwd, parsed.STUDIO_DAEMON_RUNTIME_DIR),

@@ -151,6 +151,7 @@ async function pickRuntime(
         docker,
         runtimeDir: daemonRuntimeDir,
         stateDir: join(config.dataDir, 'docker'),
+        allowHostPorts: config.workspaces.dockerHostPorts,
       });
       const images: ImageBuilder = {
         ensure: async (template, onProgress) => {
