@@ -23,9 +23,28 @@ interface NewWorkspaceDraft {
   /** Empty until the person picks one: then the server's `base` (or the first template) applies. */
   template: string;
   repoUrl: string;
+  /** Empty means the template's own value. */
+  cpus?: string;
+  memoryGiB?: string;
+  diskGiB?: string;
 }
 
 const EMPTY: NewWorkspaceDraft = { name: '', template: '', repoUrl: '' };
+
+/** The resources typed in the form, as the API wants them; blank fields keep the template's. */
+function pickedResources(draft: NewWorkspaceDraft): CreateWorkspaceBody['resources'] {
+  const number = (text: string | undefined) =>
+    text === undefined || text.trim() === '' ? undefined : Number(text);
+  const cpus = number(draft.cpus);
+  const memoryGiB = number(draft.memoryGiB);
+  const diskGiB = number(draft.diskGiB);
+  const picked = {
+    ...(cpus !== undefined && { cpus }),
+    ...(memoryGiB !== undefined && { memoryMiB: Math.round(memoryGiB * 1024) }),
+    ...(diskGiB !== undefined && { diskMiB: Math.round(diskGiB * 1024) }),
+  };
+  return Object.keys(picked).length > 0 ? picked : undefined;
+}
 const DEFAULT_TEMPLATE = 'base';
 
 /** Server messages are lower-case fragments ("must be 1–40 …"); shown as sentences. */
@@ -69,7 +88,26 @@ function CreateForm({
     ? error.message
     : (sentence(fields.template) ?? templates.error?.message);
   const repoError = sentence(fields.repoUrl);
-  const formError = error && !nameError && !templateError && !repoError ? error.message : undefined;
+  // "resources.cpus: this server has 2 CPU cores…" from the server, or a schema issue per field.
+  const resourceError = (key: 'cpus' | 'memoryMiB' | 'diskMiB') =>
+    sentence(fields[key]) ??
+    (error?.message.startsWith(`resources.${key}:`)
+      ? sentence(error.message.slice(`resources.${key}:`.length).trim())
+      : undefined);
+  const resourceErrors = {
+    cpus: resourceError('cpus'),
+    memory: resourceError('memoryMiB'),
+    disk: resourceError('diskMiB'),
+  };
+  const formError =
+    error &&
+    !nameError &&
+    !templateError &&
+    !repoError &&
+    !Object.values(resourceErrors).some(Boolean)
+      ? error.message
+      : undefined;
+  const defaults = selected?.resources;
 
   return (
     <form
@@ -78,10 +116,12 @@ function CreateForm({
       onSubmit={(event) => {
         event.preventDefault();
         const repoUrl = draft.repoUrl.trim();
+        const resources = pickedResources(draft);
         onSubmit({
           name: draft.name.trim(),
           template: templateName,
           ...(repoUrl ? { repoUrl } : {}),
+          ...(resources ? { resources } : {}),
         });
       }}
     >
@@ -124,9 +164,42 @@ function CreateForm({
         placeholder="https://github.com/you/project.git"
         value={draft.repoUrl}
         onChange={(event) => setDraft({ ...draft, repoUrl: event.target.value })}
-        hint="Optional. Cloned into the workspace once it is running."
+        hint="Optional. Cloned into the workspace once it is running. Private repositories use your token for that host (Settings → Git credentials)."
         error={repoError}
       />
+      <fieldset>
+        <legend className="text-sm font-medium text-fg">Resources</legend>
+        <p className="mb-2 text-[13px] text-muted">Leave blank to use the template’s.</p>
+        <div className="grid grid-cols-3 gap-3">
+          <TextField
+            label="CPUs"
+            name="workspace-cpus"
+            inputMode="decimal"
+            placeholder={defaults ? String(defaults.cpus) : ''}
+            value={draft.cpus ?? ''}
+            onChange={(event) => setDraft({ ...draft, cpus: event.target.value })}
+            error={resourceErrors.cpus}
+          />
+          <TextField
+            label="Memory (GiB)"
+            name="workspace-memory"
+            inputMode="decimal"
+            placeholder={defaults ? String(defaults.memoryMiB / 1024) : ''}
+            value={draft.memoryGiB ?? ''}
+            onChange={(event) => setDraft({ ...draft, memoryGiB: event.target.value })}
+            error={resourceErrors.memory}
+          />
+          <TextField
+            label="Disk (GiB)"
+            name="workspace-disk"
+            inputMode="decimal"
+            placeholder={defaults?.diskMiB ? String(defaults.diskMiB / 1024) : 'no limit'}
+            value={draft.diskGiB ?? ''}
+            onChange={(event) => setDraft({ ...draft, diskGiB: event.target.value })}
+            error={resourceErrors.disk}
+          />
+        </div>
+      </fieldset>
     </form>
   );
 }

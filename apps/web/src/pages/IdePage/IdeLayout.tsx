@@ -55,14 +55,35 @@ function SidebarTab({
 // Remembered sizes go to localStorage under these ids (one per split).
 const storage = typeof window === 'undefined' ? undefined : window.localStorage;
 
+/** The port shown in the right panel, remembered per workspace like the panel sizes. */
+function usePreviewPort(workspace: string) {
+  const key = `studio.ide.preview.${workspace}`;
+  const [port, setPort] = useState<number | null>(() => {
+    const stored = Number(storage?.getItem(key));
+    return Number.isInteger(stored) && stored > 0 ? stored : null;
+  });
+  const remember = (next: number | null) => {
+    setPort(next);
+    try {
+      if (next === null) storage?.removeItem(key);
+      else storage?.setItem(key, String(next));
+    } catch {
+      // Storage blocked: the preview is not reopened after a reload.
+    }
+  };
+  return [port, remember] as const;
+}
+
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
   const files = useOpenFiles(name);
   const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports'>('files');
   const [rightOpen, setRightOpen] = useState(false);
-  const [right, setRight] = useState<'assistant' | 'preview'>('assistant');
-  const [previewPort, setPreviewPort] = useState<number | null>(null);
+  const [previewPort, setPreviewPort] = usePreviewPort(name);
+  const [right, setRight] = useState<'assistant' | 'preview'>(
+    previewPort === null ? 'assistant' : 'preview',
+  );
   const rightRef = usePanelRef();
   const portCount = useQuery(portsQueryOptions(name)).data?.length ?? 0;
   const main = useDefaultLayout({ id: 'studio.ide.layout.main', storage });

@@ -92,6 +92,7 @@ export function PortsPanel({
           <input
             value={typed}
             onChange={(event) => setTyped(event.target.value)}
+            aria-label="Preview port"
             inputMode="numeric"
             placeholder="3000"
             aria-invalid={typedError ? true : undefined}

@@ -1,0 +1,214 @@
+// A new user's first hour on a real Docker workspace: create it, write and run code, preview a
+// server, then commit and push to a git server over HTTPS-style token auth.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
+import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { setupLink, startServer, type ServerProcess } from './server-process.ts';
+
+const TOKEN = 'e2e-git-token';
+
+async function engineAnswers(): Promise<boolean> {
+  try {
+    const host = process.env.DOCKER_HOST;
+    const docker = host?.startsWith('unix://')
+      ? new Docker({ socketPath: host.slice('unix://'.length) })
+      : new Docker();
+    await docker.ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const engine = await engineAnswers();
+if (!engine && process.env.STUDIO_REQUIRE_DOCKER === '1') {
+  throw new Error('STUDIO_REQUIRE_DOCKER=1 but no Docker Engine answers at DOCKER_HOST');
+}
+if (!engine) console.warn('[ide-docker] no Docker Engine answers: skipping the Docker IDE flow');
+
+let server: ServerProcess;
+let git: GitHttpServer;
+let gitRoot: string;
+let browser: Browser;
+let page: Page;
+
+/** Call the API with the page's session cookie (and its Origin, which the CSRF check wants). */
+function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
+  return page.request.fetch(`${server.origin}${path}`, {
+    method,
+    data,
+    headers: { origin: server.origin },
+  });
+}
+
+/** Text of the visible terminal. */
+function terminalText(): Promise<string> {
+  return page.locator('.xterm:visible .xterm-rows').first().innerText();
+}
+
+/** Run a shell command in the terminal and wait until `expected` shows up. */
+async function runInTerminal(command: string, expected: RegExp): Promise<void> {
+  await page.locator('.xterm:visible').first().click();
+  await page.keyboard.type(`${command}\n`);
+  await expect.poll(terminalText, { timeout: 20_000 }).toMatch(expected);
+}
+
+describe.runIf(engine)('a new user on a Docker workspace', () => {
+  beforeAll(async () => {
+    gitRoot = await mkdtemp(join(tmpdir(), 'studio-e2e-git-'));
+    execFileSync('git', ['init', '--bare', '-b', 'main', join(gitRoot, 'project.git')]);
+    // On every address: the workspace reaches the host through its bridge's gateway, and the
+    // server opens exactly this port in the workspace firewall.
+    git = await startGitHttpServer({ root: gitRoot, token: TOKEN, host: '0.0.0.0' });
+    const gitPort = Number(git.hostPort.split(':').pop());
+    server = await startServer({
+      STUDIO_RUNTIME: 'docker',
+      STUDIO_DOCKER_HOST_PORTS: String(gitPort),
+    });
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    await page.goto(setupLink(server));
+    await page.getByLabel('Name').fill('Grace Hopper');
+    await page.getByLabel('Email').fill('grace@example.com');
+    await page.getByLabel('Password').fill('compiler pioneer');
+    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    if (page) await api('DELETE', '/api/workspaces/hopper').catch(() => {});
+    await browser?.close();
+    await server?.stop();
+    await git?.close();
+  });
+
+  it(
+    'creates, edits, runs, previews, commits and pushes',
+    async () => {
+      // Create through the dialog, with a smaller memory limit than the template's.
+      await page.getByRole('button', { name: 'New workspace' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New workspace' });
+      await dialog.getByLabel('Name').fill('hopper');
+      await dialog.getByLabel('Memory (GiB)').fill('1');
+      await dialog.getByRole('button', { name: 'Create workspace' }).click();
+      const row = page.getByRole('row').filter({ hasText: 'hopper' });
+      // Cold, the template image is built first: minutes.
+      await expect.poll(() => row.innerText(), { timeout: 20 * 60_000 }).toMatch(/Running/);
+      await expect.poll(() => row.innerText(), { timeout: 15_000 }).toMatch(/\/ 1\.0 GiB/);
+      await page.screenshot({ path: `${SCREENSHOTS}docker-dashboard.png` });
+
+      // The host as the workspace sees it: its bridge's gateway.
+      const route = await api('POST', '/api/workspaces/hopper/exec', {
+        command: 'sh',
+        args: ['-c', "ip route | awk '/default/ {print $3}'"],
+      });
+      const gateway = /"data":"([\d.]+)\\n"/.exec(await route.text())?.[1];
+      expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const gitHost = `${gateway}:${git.hostPort.split(':').pop()}`;
+
+      await page.getByRole('link', { name: 'Open hopper' }).click();
+      await page.waitForURL(/\/w\/hopper$/);
+
+      // A file from the tree, typed in Monaco, saved with Ctrl+S.
+      await page.getByRole('button', { name: 'New file' }).click();
+      const newFile = page.getByRole('dialog', { name: 'New file' });
+      await newFile.getByLabel('Name').fill('hello.py');
+      await newFile.getByRole('button', { name: 'Create' }).click();
+      const editor = page.locator('.monaco-editor').first();
+      await editor.waitFor();
+      await editor.click();
+      await page.keyboard.type('print("hello from Docker")');
+      await page.keyboard.press('Control+s');
+      await page.getByLabel('unsaved changes').waitFor({ state: 'detached' });
+
+      // Run it, make the home a repository with the git server as its remote.
+      await page.getByRole('button', { name: 'New terminal' }).click();
+      await page.locator('.xterm').first().waitFor();
+      await expect.poll(terminalText, { timeout: 15_000 }).toMatch(/\$/);
+      await runInTerminal('python3 hello.py', /^hello from Docker$/m);
+      await runInTerminal(
+        `git init -q -b main && git remote add origin http://${gitHost}/project.git && echo repo-ready`,
+        /^repo-ready$/m,
+      );
+
+      // A server in a second terminal, then its preview through the authenticated proxy.
+      await page.getByRole('button', { name: 'New terminal' }).click();
+      const terminalTabs = page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab');
+      await expect.poll(() => terminalTabs.count()).toBe(2);
+      await expect.poll(() => terminalTabs.nth(1).getAttribute('aria-selected')).toBe('true');
+      await expect.poll(terminalText, { timeout: 15_000 }).toMatch(/\$/);
+      await runInTerminal('python3 -m http.server 8000', /Serving HTTP on .* port 8000/);
+      await page.getByRole('tab', { name: /^Ports/ }).click();
+      await page.getByRole('button', { name: 'Open preview' }).click({ timeout: 15_000 });
+      const preview = page.frameLocator('iframe[title="Port 8000 of hopper"]');
+      await expect
+        .poll(() => preview.locator('body').innerText(), { timeout: 15_000 })
+        .toMatch(/Directory listing for \/[\s\S]*hello\.py/);
+      await page.screenshot({ path: `${SCREENSHOTS}docker-ide-preview.png` });
+
+      // Nothing listens on 8001: a clear page, not a hang.
+      await page.getByRole('textbox', { name: 'Preview port' }).fill('8001');
+      await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await expect
+        .poll(() =>
+          page.frameLocator('iframe[title="Port 8001 of hopper"]').locator('body').innerText(),
+        )
+        .toMatch(/Nothing is listening on port 8001 in workspace hopper/);
+
+      // Source control: stage hello.py, commit.
+      await page.getByRole('tab', { name: 'Git' }).click();
+      const changes = page.getByRole('region', { name: 'Changes', exact: true });
+      await changes.getByText('hello.py').hover();
+      await page.getByRole('button', { name: 'Stage hello.py' }).click();
+      await page
+        .getByRole('region', { name: 'Staged changes', exact: true })
+        .getByText('hello.py')
+        .waitFor();
+      await page.getByRole('textbox', { name: 'Commit message' }).fill('Say hello from Docker');
+      await page.getByRole('button', { name: /^Commit 1 file/ }).click();
+      await page
+        .getByRole('region', { name: 'Staged changes', exact: true })
+        .waitFor({ state: 'detached' });
+
+      // Pushing before there is a token: a clear message naming the host and where to add one.
+      await page.getByRole('button', { name: /^Push/ }).click();
+      await expect
+        .poll(() => page.getByRole('alert').allInnerTexts(), { timeout: 30_000 })
+        .toContainEqual(expect.stringContaining(`Add a token for ${gitHost}`));
+      expect(git.unauthorized).toBeGreaterThan(0);
+
+      // Add the token in Settings, as the message says, and push again.
+      await page.goto(`${server.origin}/settings#git-credentials`);
+      await page.getByLabel('Host').fill(gitHost);
+      await page.getByLabel('Token', { exact: true }).fill(TOKEN);
+      await page.getByRole('button', { name: 'Save token' }).click();
+      await page.getByRole('cell', { name: gitHost, exact: true }).waitFor();
+      await page.goto(`${server.origin}/w/hopper`);
+      await page.getByRole('tab', { name: 'Git' }).click();
+      await page.getByRole('button', { name: /^Push/ }).click();
+      await page.getByText('Pushed.').waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: `${SCREENSHOTS}docker-ide-git.png` });
+
+      const log = execFileSync(
+        'git',
+        ['--git-dir', join(gitRoot, 'project.git'), 'log', '--format=%s|%an', 'main'],
+        { encoding: 'utf8' },
+      );
+      expect(log.trim()).toBe('Say hello from Docker|Grace Hopper');
+      const tree = execFileSync(
+        'git',
+        ['--git-dir', join(gitRoot, 'project.git'), 'show', 'main:hello.py'],
+        { encoding: 'utf8' },
+      );
+      expect(tree).toBe('print("hello from Docker")');
+    },
+    30 * 60_000,
+  );
+});
