@@ -143,6 +143,11 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       const terminalTabs = page.getByRole('tablist', { name: 'Terminals' }).getByRole('tab');
       await expect.poll(() => terminalTabs.count()).toBe(2);
       await expect.poll(() => terminalTabs.nth(1).getAttribute('aria-selected')).toBe('true');
+      // Named, so it is easy to find again; the name lives with the shell, across reloads.
+      await terminalTabs.nth(1).dblclick();
+      await page.getByRole('textbox', { name: 'Terminal name' }).fill('http server');
+      await page.keyboard.press('Enter');
+      await page.getByRole('tab', { name: 'http server' }).waitFor();
       await expect.poll(terminalText, { timeout: 15_000 }).toMatch(/\$/);
       await runInTerminal('python3 -m http.server 8000', /Serving HTTP on .* port 8000/);
       await page.getByRole('tab', { name: /^Ports/ }).click();
@@ -191,6 +196,7 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       await page.getByRole('button', { name: 'Save token' }).click();
       await page.getByRole('cell', { name: gitHost, exact: true }).waitFor();
       await page.goto(`${server.origin}/w/hopper`);
+      await page.getByRole('tab', { name: 'http server' }).waitFor();
       await page.getByRole('tab', { name: 'Git' }).click();
       await page.getByRole('button', { name: /^Push/ }).click();
       await page.getByText('Pushed.').waitFor({ timeout: 30_000 });

@@ -134,4 +134,85 @@ describe('the IDE', () => {
     expect(foreign).toEqual([]);
     expect(requested.some((url) => /\/assets\/.*worker.*\.js$/.test(url))).toBe(true);
   });
+
+  it('finds files and text, opens at the line, renames from the keyboard, and keeps unsaved edits', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      i === 24 ? 'const needle = 42;' : `// ${i + 1}`,
+    );
+    expect(
+      (await api('POST', '/api/workspaces/ide-demo/files/mkdir', { path: 'src' })).status(),
+    ).toBe(204);
+    for (const [path, content] of [
+      ['src/util.js', lines.join('\n')],
+      ['src/other.js', '// other\n'],
+    ] as const) {
+      expect(
+        (await api('PUT', '/api/workspaces/ide-demo/files/content', { path, content })).status(),
+      ).toBe(200);
+    }
+    await page.reload();
+    await page.getByRole('tab', { name: 'Files' }).click();
+
+    // Quick Open: fuzzy name, Enter opens.
+    await page.keyboard.press('Control+p');
+    await page.getByRole('combobox', { name: 'Go to file' }).fill('srcutil');
+    await page.keyboard.press('Enter');
+    await page.getByRole('tab', { name: 'util.js' }).waitFor();
+
+    // Search in files: the hit opens its file at the line.
+    await page.getByRole('tab', { name: 'hello.py' }).click();
+    await page.getByRole('tab', { name: 'Search' }).click();
+    await page.getByRole('textbox', { name: 'Search in files' }).fill('needle');
+    await page.keyboard.press('Enter');
+    await page.getByText('const needle = 42;').click();
+    await expect
+      .poll(() => page.locator('.monaco-editor .active-line-number').first().innerText())
+      .toBe('25');
+
+    // The tree from the keyboard: into src, F2 renames; onto an existing name is refused.
+    await page.getByRole('tab', { name: 'Files' }).click();
+    // A click on a folder opens it and selects it; the arrows take it from there.
+    await page.getByRole('treeitem', { name: 'src' }).click();
+    await page.getByRole('treeitem', { name: 'util.js' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('F2');
+    const rename = page.getByRole('dialog', { name: 'Rename util.js' });
+    await rename.getByLabel('Name').fill('other.js');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await expect.poll(() => rename.innerText()).toMatch(/already exists/i);
+    await rename.getByLabel('Name').fill('helpers.js');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('treeitem', { name: 'helpers.js' }).waitFor();
+    // The open tab follows the file.
+    await page.getByRole('tab', { name: 'helpers.js' }).waitFor();
+
+    // Unsaved edits survive a reload, still marked unsaved.
+    await page.getByRole('tab', { name: 'helpers.js' }).click();
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.type('// draft kept ');
+    await page.getByLabel('unsaved changes').waitFor();
+    await page.reload();
+    await page.getByRole('tab', { name: 'helpers.js' }).click();
+    await page.getByLabel('unsaved changes').waitFor();
+    await expect
+      .poll(async () =>
+        (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(
+          /\u00a0/g,
+          ' ',
+        ),
+      )
+      .toMatch(/^\/\/ draft kept \/\/ 1/);
+  });
+
+  it('shows a stopped workspace with a Start button, and comes back', async () => {
+    expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
+    const start = page.getByRole('button', { name: 'Start workspace' });
+    await start.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}ide-stopped.png` });
+    await start.click();
+    await page.getByRole('tab', { name: 'Files' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('treeitem', { name: 'hello.py' }).waitFor();
+  });
 });

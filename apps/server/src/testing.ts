@@ -108,7 +108,7 @@ export function sameOrigin(server: TestServer): Record<string, string> {
 /** Who, how and what of an `injectAs` request. */
 export type InjectArgs = [
   who: { cookie: string },
-  method: 'GET' | 'POST' | 'DELETE' | 'PUT',
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH',
   url: string,
   payload?: unknown,
   headers?: Record<string, string>,

@@ -100,6 +100,7 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
     state.ptys.close(params.id);
     return {};
   },
+  'pty.rename': async (params, _context, state) => state.ptys.rename(params.id, params.title),
   'pty.list': async (_params, _context, state) => ({ ptys: state.ptys.list() }),
   'exec.start': (params, context, state) =>
     withStream(context, (stream) =>

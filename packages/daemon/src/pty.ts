@@ -215,6 +215,12 @@ export class PtyManager {
     for (const id of [...this.sessions.keys()]) this.close(id);
   }
 
+  rename(id: string, title: string): PtyInfo {
+    const session = this.get(id);
+    session.info.title = title;
+    return { ...session.info };
+  }
+
   private get(id: string): PtySession {
     const session = this.sessions.get(id);
     if (!session) throw new DaemonFailure('not_found', `No terminal with id "${id}"`);

@@ -213,6 +213,14 @@ export const daemonMethods = {
     result: z.object({}),
   },
   'pty.close': { params: z.strictObject({ id: z.string() }), result: z.object({}) },
+  /** Rename a terminal; the name lives with the PTY, so every client (and a reload) sees it. */
+  'pty.rename': {
+    params: z.strictObject({
+      id: z.string(),
+      title: z.string().check(z.minLength(1), z.maxLength(200)),
+    }),
+    result: ptyInfoSchema,
+  },
   'pty.list': { params: z.strictObject({}), result: z.object({ ptys: z.array(ptyInfoSchema) }) },
 
   /** Stream: stdout on channel 0, stderr on channel 1, stdin as binary frames; `exit`. */

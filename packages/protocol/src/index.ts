@@ -122,6 +122,7 @@ export {
   execEventSchema,
   gitUrlSchema,
   terminalClientMessageSchema,
+  renameTerminalBodySchema,
   terminalSchema,
   terminalServerMessageSchema,
   workspaceNameSchema,

@@ -96,6 +96,11 @@ export const createTerminalBodySchema = z.strictObject({
   cwd: z.string().max(4096).optional(),
   title: z.string().max(200).optional(),
 });
+/** `PATCH /api/workspaces/:name/terminals/:id`: rename a terminal. */
+export const renameTerminalBodySchema = z.strictObject({
+  title: z.string().trim().min(1, 'must not be empty').max(200),
+});
+
 /** Body of `POST /api/workspaces/:name/terminals`. */
 export type CreateTerminalBody = z.input<typeof createTerminalBodySchema>;
 

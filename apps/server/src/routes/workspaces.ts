@@ -2,6 +2,7 @@ import {
   createTerminalBodySchema,
   createWorkspaceBodySchema,
   execBodySchema,
+  renameTerminalBodySchema,
   templateSchema,
   terminalClientMessageSchema,
   terminalSchema,
@@ -212,6 +213,23 @@ export function workspaceRoutes(app: App, services: Services): void {
       const terminal = await daemon.call('pty.open', request.body);
       workspaces.touch(row.id);
       return reply.status(201).send(terminal);
+    },
+  );
+
+  app.patch(
+    '/api/workspaces/:name/terminals/:id',
+    {
+      schema: {
+        tags,
+        params: terminalParams,
+        body: renameTerminalBodySchema,
+        response: { 200: terminalSchema },
+      },
+    },
+    async (request) => {
+      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const daemon = await workspaces.connect(row);
+      return daemon.call('pty.rename', { id: request.params.id, title: request.body.title });
     },
   );
 

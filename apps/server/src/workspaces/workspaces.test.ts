@@ -113,6 +113,29 @@ describe('workspaces API', () => {
     expect(lines.at(-1)).toMatchObject({ type: 'exit', code: 4 });
   });
 
+  it('renames a terminal, and the name stays with the shell', async () => {
+    const opened = await api(alice, 'POST', '/api/workspaces/demo/terminals', {});
+    const { id } = opened.json() as { id: string };
+    const renamed = await api(alice, 'PATCH', `/api/workspaces/demo/terminals/${id}`, {
+      title: '  dev server ',
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json()).toMatchObject({ id, title: 'dev server' });
+    const listed = (await api(alice, 'GET', '/api/workspaces/demo/terminals')).json() as {
+      id: string;
+      title: string;
+    }[];
+    expect(listed.find((terminal) => terminal.id === id)?.title).toBe('dev server');
+    const empty = await api(alice, 'PATCH', `/api/workspaces/demo/terminals/${id}`, { title: ' ' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().message).toMatch(/title/);
+    const missing = await api(alice, 'PATCH', '/api/workspaces/demo/terminals/nope', {
+      title: 'x',
+    });
+    expect(missing.statusCode).toBe(404);
+    await api(alice, 'DELETE', `/api/workspaces/demo/terminals/${id}`);
+  });
+
   it('bridges a browser terminal to a shell that survives a reconnect', async () => {
     const opened = await api(alice, 'POST', '/api/workspaces/demo/terminals', {
       cols: 80,

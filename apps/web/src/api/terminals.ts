@@ -44,6 +44,13 @@ export function createTerminal(name: string, body: CreateTerminalBody): Promise<
   return requestJson('POST', terminalsPath(name), terminalSchema, body);
 }
 
+/** `PATCH terminals/:id`: rename a terminal; every client sees the new name. */
+export function renameTerminal(name: string, id: string, title: string): Promise<Terminal> {
+  return requestJson('PATCH', `${terminalsPath(name)}/${encodeURIComponent(id)}`, terminalSchema, {
+    title,
+  });
+}
+
 /** `DELETE terminals/:id`: end the shell. */
 export function closeTerminal(name: string, id: string): Promise<void> {
   return requestVoid('DELETE', `${terminalsPath(name)}/${encodeURIComponent(id)}`);

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import {
   closeTerminal,
   createTerminal,
+  renameTerminal,
   terminalsQueryKey,
   terminalsQueryOptions,
 } from '../../../api/terminals.ts';
@@ -21,6 +22,7 @@ export function TerminalPanel({ workspace }: { workspace: string }) {
   const terminals = useQuery(terminalsQueryOptions(workspace));
   const [active, setActive] = useState<string | null>(null);
   const [opening, setOpening] = useState(false);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const list = terminals.data ?? [];
   const shown = list.find((terminal) => terminal.id === active) ?? list.at(-1) ?? null;
 
@@ -39,6 +41,18 @@ export function TerminalPanel({ workspace }: { workspace: string }) {
       toast(`Could not open a terminal: ${(error as Error).message}`, 'error');
     } finally {
       setOpening(false);
+    }
+  };
+
+  const rename = async (terminal: Terminal, title: string) => {
+    setRenaming(null);
+    const trimmed = title.trim();
+    if (trimmed === '' || trimmed === terminal.title) return;
+    try {
+      const renamed = await renameTerminal(workspace, terminal.id, trimmed);
+      setList((current) => current.map((item) => (item.id === renamed.id ? renamed : item)));
+    } catch (error) {
+      toast(`Could not rename the terminal: ${(error as Error).message}`, 'error');
     }
   };
 
@@ -65,16 +79,37 @@ export function TerminalPanel({ workspace }: { workspace: string }) {
                 selected ? 'bg-surface text-fg shadow-xs' : 'text-muted hover:text-fg'
               }`}
             >
-              <button
-                type="button"
-                role="tab"
-                aria-selected={selected}
-                onClick={() => setActive(terminal.id)}
-                className="flex h-full items-center gap-1.5 pr-1 pl-2.5"
-              >
-                <TerminalIcon className="size-3.5" />
-                {terminal.title || `Terminal ${position + 1}`}
-              </button>
+              {renaming === terminal.id ? (
+                <input
+                  autoFocus
+                  aria-label="Terminal name"
+                  defaultValue={terminal.title}
+                  maxLength={200}
+                  onFocus={(event) => event.target.select()}
+                  onBlur={(event) => void rename(terminal, event.target.value)}
+                  onKeyDown={(event) => {
+                    if (event.key === 'Enter') void rename(terminal, event.currentTarget.value);
+                    else if (event.key === 'Escape') setRenaming(null);
+                  }}
+                  className="mx-1 h-6 w-32 rounded border border-accent bg-surface px-1.5 text-[13px] text-fg"
+                />
+              ) : (
+                <button
+                  type="button"
+                  role="tab"
+                  aria-selected={selected}
+                  title="Double-click or F2 to rename"
+                  onClick={() => setActive(terminal.id)}
+                  onDoubleClick={() => setRenaming(terminal.id)}
+                  onKeyDown={(event) => {
+                    if (event.key === 'F2') setRenaming(terminal.id);
+                  }}
+                  className="flex h-full items-center gap-1.5 pr-1 pl-2.5"
+                >
+                  <TerminalIcon className="size-3.5" />
+                  {terminal.title || `Terminal ${position + 1}`}
+                </button>
+              )}
               <button
                 type="button"
                 aria-label={`Close terminal ${position + 1}`}
