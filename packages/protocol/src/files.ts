@@ -26,9 +26,19 @@ const queryFlag = z
 export const listFilesQuerySchema = z.object({ path: workspacePathSchema.default('.') });
 
 /** `GET /api/workspaces/:name/files`: directories first, then by name. */
-export const fileListSchema = z.object({ entries: z.array(fileEntrySchema) });
+export const fileListSchema = z.object({
+  entries: z.array(
+    z.object({
+      ...fileEntrySchema.shape,
+      /** Ignored by git (`.gitignore`, or the `.git` folder itself): the tree dims it. */
+      ignored: z.boolean().optional(),
+    }),
+  ),
+});
 /** A directory listing. */
 export type FileList = z.infer<typeof fileListSchema>;
+/** One entry of a directory listing. */
+export type FileListEntry = FileList['entries'][number];
 
 /** A query naming one path (`files/content`, `files/raw`, `files/download`). */
 export const filePathQuerySchema = z.object({ path: workspacePathSchema.min(1) });

@@ -96,6 +96,7 @@ export {
   type AllFiles,
   type FileContent,
   type FileList,
+  type FileListEntry,
   type FileWatchMessage,
   type MkdirBody,
   type MoveFileBody,

@@ -120,6 +120,35 @@ describe('files API', () => {
     expect(gone.statusCode).toBe(404);
   });
 
+  it('marks what git ignores, so the tree can dim it', async () => {
+    for (const [path, content] of [
+      ['proj/.gitignore', 'build/\n*.log\n'],
+      ['proj/build/out.js', ''],
+      ['proj/debug.log', ''],
+      ['proj/main.py', ''],
+    ]) {
+      await api(alice, 'PUT', '/api/workspaces/files/files/content', {
+        path,
+        content,
+        createParents: true,
+      });
+    }
+    const outside = await api(alice, 'GET', '/api/workspaces/files/files?path=proj');
+    expect(
+      (outside.json().entries as { name: string; ignored?: boolean }[]).filter((e) => e.ignored),
+    ).toEqual([]);
+    await api(alice, 'POST', '/api/workspaces/files/exec', {
+      command: 'git',
+      args: ['init', '-q', 'proj'],
+    });
+    const listed = await api(alice, 'GET', '/api/workspaces/files/files?path=proj');
+    const ignored = (listed.json().entries as { name: string; ignored?: boolean }[])
+      .filter((entry) => entry.ignored)
+      .map((entry) => entry.name)
+      .sort();
+    expect(ignored).toEqual(['.git', 'build', 'debug.log']);
+  });
+
   it('refuses a write over a newer version and leaves the file alone', async () => {
     const url = '/api/workspaces/files/files/content';
     const first = await api(alice, 'PUT', url, {

@@ -68,10 +68,20 @@ export function filesRoutes(app: App, services: Services): void {
     async (request) => {
       const { daemon } = await reach(request, request.params.name);
       const { entries } = await daemon.call('files.list', { path: request.query.path });
+      const ignored = await gitIgnored(
+        daemon,
+        request.query.path,
+        entries.map((entry) => entry.name),
+      );
+      const marked = entries.map((entry) =>
+        ignored.has(entry.name) ? { ...entry, ignored: true } : entry,
+      );
       // The daemon sorts by name; a file tree shows folders first.
-      const directories = entries.filter((entry) => entry.type === 'directory');
       return {
-        entries: [...directories, ...entries.filter((entry) => entry.type !== 'directory')],
+        entries: [
+          ...marked.filter((entry) => entry.type === 'directory'),
+          ...marked.filter((entry) => entry.type !== 'directory'),
+        ],
       };
     },
   );
@@ -483,4 +493,33 @@ function attachment(name: string): string {
     (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
   );
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * Which of a folder's names git ignores (the tree dims them). One `git check-ignore` in the
+ * workspace; outside a repository, or without git, nothing is ignored but `.git` itself.
+ */
+async function gitIgnored(
+  daemon: DaemonConnection,
+  folder: string,
+  names: string[],
+): Promise<Set<string>> {
+  const ignored = new Set<string>(names.filter((name) => name === '.git'));
+  const candidates = names.filter((name) => name !== '.git');
+  if (candidates.length === 0) return ignored;
+  try {
+    const result = await daemon.exec('git', ['check-ignore', '--stdin', '-z'], {
+      cwd: folder,
+      stdin: candidates.join('\0') + '\0',
+      timeoutMs: 5_000,
+      env: { GIT_OPTIONAL_LOCKS: '0' },
+    });
+    // Exit 0: some are ignored; 1: none; 128: not a repository.
+    if (result.code === 0) {
+      for (const name of result.stdout.split('\0')) if (name) ignored.add(name);
+    }
+  } catch {
+    // No git in the image, or the exec failed: show everything undimmed.
+  }
+  return ignored;
 }

@@ -1,4 +1,4 @@
-import type { FileEntry } from '@studio/protocol';
+import type { FileListEntry } from '@studio/protocol';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { downloadUrl } from '../../../api/files.ts';
 import { Alert } from '../../../components/Alert.tsx';
@@ -14,8 +14,8 @@ import { useFileTree } from './use-file-tree.ts';
 
 type Prompt =
   | { kind: 'new-file' | 'new-folder'; dir: string }
-  | { kind: 'rename'; entry: FileEntry }
-  | { kind: 'delete'; entry: FileEntry };
+  | { kind: 'rename'; entry: FileListEntry }
+  | { kind: 'delete'; entry: FileListEntry };
 
 function ToolbarButton({
   label,
@@ -57,7 +57,9 @@ export function FileTree({
   const actions = useFileActions(workspace);
   const [selected, setSelected] = useState<string | null>(null);
   const [prompt, setPrompt] = useState<Prompt | null>(null);
-  const [menu, setMenu] = useState<{ x: number; y: number; entry: FileEntry | null } | null>(null);
+  const [menu, setMenu] = useState<{ x: number; y: number; entry: FileListEntry | null } | null>(
+    null,
+  );
   const [dropDir, setDropDir] = useState<string | null>(null);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
@@ -79,10 +81,10 @@ export function FileTree({
   }, [selected, rows.length]);
 
   /** The folder new entries go into: the selected folder, or the selected file's folder. */
-  const targetDir = (entry: FileEntry | null) =>
+  const targetDir = (entry: FileListEntry | null) =>
     !entry ? '.' : entry.type === 'directory' ? entry.path : parentOf(entry.path);
 
-  const activate = (entry: FileEntry) => {
+  const activate = (entry: FileListEntry) => {
     setSelected(entry.path);
     if (entry.type === 'directory') tree.toggle(entry.path);
     else onOpen(entry.path);
@@ -133,7 +135,7 @@ export function FileTree({
     void actions.drop(dir, from, [...event.dataTransfer.files]);
   };
 
-  const menuItems = (entry: FileEntry | null): TreeMenuItem[] => {
+  const menuItems = (entry: FileListEntry | null): TreeMenuItem[] => {
     const dir = targetDir(entry);
     const items: TreeMenuItem[] = [
       { label: 'New file…', onSelect: () => setPrompt({ kind: 'new-file', dir }) },

@@ -65,7 +65,12 @@ export function TreeRowItem({
     >
       {isFolder ? <TwistyIcon open={expanded} /> : <span className="w-3.5 shrink-0" />}
       {isFolder ? <FolderIcon open={expanded} /> : <FileIcon name={entry.name} />}
-      <span className="truncate">{entry.name}</span>
+      <span
+        className={`truncate ${entry.ignored ? 'opacity-55' : ''}`}
+        title={entry.ignored ? `${entry.path} (ignored by git)` : undefined}
+      >
+        {entry.name}
+      </span>
       {loading ? <Spinner className="ml-auto size-3 text-muted" /> : null}
     </div>
   );

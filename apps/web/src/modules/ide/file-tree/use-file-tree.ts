@@ -1,11 +1,11 @@
-import type { FileEntry } from '@studio/protocol';
+import type { FileListEntry } from '@studio/protocol';
 import { useQueries } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { directoryQueryOptions } from '../../../api/files.ts';
 
 /** One visible row of the tree. */
 export interface TreeRow {
-  entry: FileEntry;
+  entry: FileListEntry;
   depth: number;
   expanded: boolean;
   /** True while a folder's children are being listed. */
