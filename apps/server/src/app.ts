@@ -246,6 +246,8 @@ async function registerWebApp(app: App): Promise<void> {
       root: WEB_DIST,
       wildcard: false,
       index: false,
+      // The web build writes .br and .gz beside each asset; the browser gets the smallest it takes.
+      preCompressed: true,
       setHeaders: (res, path) => {
         // Vite fingerprints everything under assets/, so it never changes under the same name.
         res.setHeader(
