@@ -1,6 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
-// See bench/README.md for what each metric means.
+// See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
+// parts (server, workspaces, ide); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { measureIde } from './ide.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
 import {
@@ -22,6 +24,7 @@ import {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER_MAIN = join(ROOT, 'apps/server/dist/main.js');
+const WEB_INDEX = join(ROOT, 'apps/web/dist/index.html');
 const RESULTS_DIR = join(ROOT, 'bench/results');
 const ADMIN = { email: 'admin@example.com', password: 'bench-password-0123' };
 
@@ -39,7 +42,11 @@ interface Metric {
   unit: string;
   baseline?: number;
   ratio?: number;
+  /** Why there is no baseline this run (code-server could not be installed, say). */
+  baselineUnavailable?: string;
 }
+
+const PARTS = ['server', 'workspaces', 'ide'] as const;
 
 interface Measured {
   coldStartMs: number;
@@ -71,6 +78,17 @@ function ensureServerBuilt(): void {
 }
 
 /** Compiles the baseline to plain JS so it starts without a TypeScript loader, like the built product. */
+/** The IDE bench serves the built web app; build it when it is missing. */
+function ensureWebBuilt(): void {
+  if (existsSync(WEB_INDEX)) return;
+  log('apps/web/dist is missing; running npm run build -w @studio/web');
+  const result = spawnSync('npm', ['run', 'build', '-w', '@studio/web'], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
+  if (result.status !== 0 || !existsSync(WEB_INDEX)) throw new Error('web build failed');
+}
+
 async function buildBaseline(): Promise<string> {
   const outfile = join(RESULTS_DIR, 'baseline-server.mjs');
   // Not bundled: fastify is resolved from the repo's node_modules, one directory up.
@@ -224,7 +242,11 @@ function formatTable(metrics: Record<string, Metric>): string {
       name,
       String(m.value),
       m.unit,
-      m.baseline === undefined ? '-' : String(m.baseline),
+      m.baselineUnavailable !== undefined
+        ? `unavailable: ${m.baselineUnavailable.slice(0, 60)}`
+        : m.baseline === undefined
+          ? '-'
+          : String(m.baseline),
       m.ratio === undefined ? '-' : `${m.ratio}x`,
     ]),
   ];
@@ -243,37 +265,77 @@ function formatTable(metrics: Record<string, Metric>): string {
     .join('\n');
 }
 
+/** The parts named on the command line, or all of them. */
+function partsToRun(): Set<(typeof PARTS)[number]> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((name) => !(PARTS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown bench part ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
+  }
+  return new Set(names.length === 0 ? PARTS : (names as (typeof PARTS)[number][]));
+}
+
+function roundedMetric(figure: {
+  value: number;
+  unit: string;
+  baseline?: number;
+  baselineUnavailable?: string;
+}): Metric {
+  if (figure.baseline !== undefined) return metric(figure.value, figure.unit, figure.baseline);
+  return {
+    value: Math.round(figure.value * 100) / 100,
+    unit: figure.unit,
+    ...(figure.baselineUnavailable === undefined
+      ? {}
+      : { baselineUnavailable: figure.baselineUnavailable }),
+  };
+}
+
 async function main(): Promise<void> {
   const began = performance.now();
+  const parts = partsToRun();
   await mkdir(RESULTS_DIR, { recursive: true });
   ensureServerBuilt();
-  const baselineScript = await buildBaseline();
   const tmp = await mkdtemp(join(tmpdir(), 'studio-bench-'));
   // Local workspaces run as an unprivileged user, who must pass through to the data dirs here.
   await chmod(tmp, 0o711);
   try {
-    const product = await measureProduct(tmp);
-    const baseline = await measureBaseline(baselineScript);
-    const metrics = toMetrics(product, baseline);
-    log('building the workspace daemon');
-    spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
-      cwd: ROOT,
-      stdio: ['ignore', 2, 2],
-    });
-    const workspaces = await measureWorkspaces(
-      tmp,
-      SERVER_MAIN,
-      join(ROOT, 'packages/daemon/dist/runtime'),
-    );
-    for (const [name, figure] of Object.entries(workspaces)) {
-      metrics[name] =
-        figure.baseline === undefined
-          ? { value: Math.round(figure.value * 100) / 100, unit: figure.unit }
-          : metric(figure.value, figure.unit, figure.baseline);
+    let metrics: Record<string, Metric> = {};
+    if (parts.has('server')) {
+      const baselineScript = await buildBaseline();
+      const product = await measureProduct(tmp);
+      const baseline = await measureBaseline(baselineScript);
+      metrics = toMetrics(product, baseline);
+    }
+    if (parts.has('workspaces') || parts.has('ide')) {
+      log('building the workspace daemon');
+      spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
+        cwd: ROOT,
+        stdio: ['ignore', 2, 2],
+      });
+    }
+    if (parts.has('workspaces')) {
+      const workspaces = await measureWorkspaces(
+        tmp,
+        SERVER_MAIN,
+        join(ROOT, 'packages/daemon/dist/runtime'),
+      );
+      for (const [name, figure] of Object.entries(workspaces))
+        metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('ide')) {
+      ensureWebBuilt();
+      const ide = await measureIde(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(ide)) metrics[name] = roundedMetric(figure);
     }
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
     process.stdout.write(`${formatTable(metrics)}\n`);
+    for (const [name, m] of Object.entries(metrics)) {
+      if (m.baselineUnavailable !== undefined) {
+        log(`${name}: baseline unavailable: ${m.baselineUnavailable}`);
+      }
+    }
     log(`wrote ${path} in ${Math.round((performance.now() - began) / 1000)} s`);
   } finally {
     await stopAll();
