@@ -524,13 +524,23 @@ function codeServerTarget(url: string, folder: string): Target {
     treeItem: (page, path) =>
       page.locator(`.explorer-folders-view [role="treeitem"][aria-label^="${path}"]`).first(),
     async openTerminal(page) {
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Terminal: Create New Terminal');
-      await page
-        .locator('.quick-input-list [role="option"]')
-        .filter({ hasText: 'Terminal: Create New Terminal' })
-        .first()
-        .waitFor();
+      // The command palette lists terminal commands only once their contribution has loaded,
+      // which on a busy machine can take a while: ask again rather than fail the whole column.
+      for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('F1');
+        await page.keyboard.type('Terminal: Create New Terminal');
+        try {
+          await page
+            .locator('.quick-input-list [role="option"]')
+            .filter({ hasText: 'Terminal: Create New Terminal' })
+            .first()
+            .waitFor({ timeout: 10_000 });
+          break;
+        } catch (error) {
+          await page.keyboard.press('Escape');
+          if (attempt === 5) throw error;
+        }
+      }
       await page.keyboard.press('Enter');
       const terminal = page.locator('.terminal-wrapper .xterm').first();
       await terminal
