@@ -152,6 +152,11 @@ async function pickRuntime(
         runtimeDir: daemonRuntimeDir,
         stateDir: join(config.dataDir, 'docker'),
         allowHostPorts: config.workspaces.dockerHostPorts,
+        // Stable for this installation (replicas share the secret), different for any other.
+        installation: createHash('sha256')
+          .update(`studio-installation\0${config.secret}`)
+          .digest('hex')
+          .slice(0, 16),
       });
       const images: ImageBuilder = {
         ensure: async (template, onProgress) => {

@@ -429,13 +429,16 @@ export class WorkspaceService {
       }
     }
     // Workspaces with no row are leftovers of a crash between create and insert: remove them.
+    // In the background: a removal can wait on a busy volume, and must not hold up the start.
     for (const orphan of running.keys()) {
       this.log.warn({ workspace: orphan }, 'removing a workspace that has no database row');
-      await this.runtime
-        .remove(orphan)
-        .catch((error: unknown) =>
-          this.log.error({ err: error, workspace: orphan }, 'could not remove orphan'),
-        );
+      void this.enqueue(orphan, () =>
+        this.runtime
+          .remove(orphan)
+          .catch((error: unknown) =>
+            this.log.error({ err: error, workspace: orphan }, 'could not remove orphan'),
+          ),
+      );
     }
   }
 

@@ -473,6 +473,31 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       });
     });
 
+    it("leaves another installation's workspaces alone on a shared engine", async () => {
+      const options = { docker, runtimeDir, allowHostPorts: [allowedHostPort] };
+      const ours = new DockerRuntime({
+        ...options,
+        stateDir: await tempStateDir(),
+        installation: 'a',
+      });
+      const theirs = new DockerRuntime({
+        ...options,
+        stateDir: await tempStateDir(),
+        installation: 'b',
+      });
+      const workspace = spec();
+      await ours.create(workspace);
+      try {
+        expect((await ours.list()).map((status) => status.id)).toContain(workspace.id);
+        expect((await theirs.list()).map((status) => status.id)).not.toContain(workspace.id);
+        expect(await theirs.inspect(workspace.id)).toBeNull();
+        await expect(theirs.remove(workspace.id)).rejects.toMatchObject({ code: 'not_found' });
+        expect(await ours.inspect(workspace.id)).not.toBeNull();
+      } finally {
+        await ours.remove(workspace.id);
+      }
+    }, 120_000);
+
     it('says the engine is unavailable when nothing answers', async () => {
       const nowhere = new DockerRuntime({
         docker: new Docker({ socketPath: '/nonexistent/docker.sock' }),

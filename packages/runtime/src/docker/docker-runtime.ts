@@ -42,6 +42,11 @@ export interface DockerRuntimeOptions {
   firewall?: boolean;
   /** Host TCP ports workspaces may still reach through the firewall (e.g. a git server here). */
   allowHostPorts?: readonly number[];
+  /**
+   * This server installation's id. Its containers carry it, and it sees only those: another
+   * server on the same engine (a test, a second install) never lists, adopts or removes them.
+   */
+  installation?: string;
   /** How long `start` waits for the daemon to answer. */
   startTimeoutMs?: number;
   logger?: DockerRuntimeLogger;
@@ -53,6 +58,8 @@ const WORKSPACE_GID = 1000;
 const HOME = '/home/user';
 const RUN_DIR = '/run/studio';
 const MANAGED = 'studio.managed';
+/** Which server installation made a container: servers sharing an engine leave each other's alone. */
+const INSTALLATION = 'studio.installation';
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Seconds `docker stop` waits after SIGTERM before SIGKILL: the daemon only closes sockets. */
 const STOP_TIMEOUT_S = 5;
@@ -90,6 +97,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       bridgeName: options.bridgeName ?? 'studio-ws0',
       firewall: options.firewall ?? true,
       allowHostPorts: options.allowHostPorts ?? [],
+      installation: options.installation ?? '',
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
     };
   }
@@ -109,6 +117,7 @@ export class DockerRuntime implements WorkspaceRuntime {
 
     const labels = {
       [MANAGED]: 'true',
+      ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
       'studio.workspace': spec.id,
       'studio.owner': spec.ownerId,
       'studio.name': spec.name,
@@ -282,6 +291,15 @@ export class DockerRuntime implements WorkspaceRuntime {
   async remove(id: string): Promise<void> {
     checkId(id);
     const name = containerName(id);
+    const existing = await this.docker
+      .getContainer(name)
+      .inspect()
+      .catch((error: unknown) => {
+        if (engineStatus(error) === 404) return null;
+        throw toRuntimeError(this.docker, error, `Inspecting workspace ${id}`);
+      });
+    // Another server's workspace with this id: not ours to remove.
+    if (existing && !this.isOurs(existing.Config.Labels)) throw notFound(id);
     try {
       await this.docker.getContainer(name).remove({ force: true, v: false });
     } catch (error) {
@@ -340,7 +358,7 @@ export class DockerRuntime implements WorkspaceRuntime {
     try {
       containers = await this.docker.listContainers({
         all: true,
-        filters: { label: [`${MANAGED}=true`] },
+        filters: { label: this.labelFilter() },
       });
     } catch (error) {
       throw toRuntimeError(this.docker, error, 'Listing workspaces');
@@ -432,7 +450,7 @@ export class DockerRuntime implements WorkspaceRuntime {
         stream = await this.docker.getEvents({
           // Replays what happened while we were reconnecting, if the engine still has it.
           since,
-          filters: { label: [`${MANAGED}=true`], type: ['container'] },
+          filters: { label: this.labelFilter(), type: ['container'] },
         } as Dockerode.GetEventsOptions);
       } catch (error) {
         if (state.stopped) return;
@@ -706,11 +724,27 @@ export class DockerRuntime implements WorkspaceRuntime {
     }
   }
 
+  /** Made by this driver, and by this installation when it has an id. */
+  private isOurs(labels: Record<string, string> | undefined): boolean {
+    return (
+      labels?.[MANAGED] === 'true' &&
+      (!this.options.installation || labels[INSTALLATION] === this.options.installation)
+    );
+  }
+
+  /** The engine filter for this driver's containers. */
+  private labelFilter(): string[] {
+    return [
+      `${MANAGED}=true`,
+      ...(this.options.installation ? [`${INSTALLATION}=${this.options.installation}`] : []),
+    ];
+  }
+
   private async inspectContainer(id: string): Promise<Dockerode.ContainerInspectInfo | null> {
     try {
       const info = await this.docker.getContainer(containerName(id)).inspect();
       // Only containers this driver made count as workspaces.
-      return info.Config.Labels?.[MANAGED] === 'true' ? info : null;
+      return this.isOurs(info.Config.Labels) ? info : null;
     } catch (error) {
       if (engineStatus(error) === 404) return null;
       if (isEngineUnreachable(error)) throw toRuntimeError(this.docker, error, 'Inspecting');
