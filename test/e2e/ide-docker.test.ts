@@ -83,7 +83,15 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
   }, 30 * 60_000);
 
   afterAll(async () => {
-    if (page) await api('DELETE', '/api/workspaces/hopper').catch(() => {});
+    if (page) {
+      // Wait for the removal to finish: a container left behind outlives this server.
+      await api('DELETE', '/api/workspaces/hopper').catch(() => {});
+      for (let i = 0; i < 120; i++) {
+        const response = await api('GET', '/api/workspaces/hopper').catch(() => null);
+        if (response?.status() !== 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
     await browser?.close();
     await server?.stop();
     await git?.close();

@@ -156,6 +156,7 @@ describe('the IDE', () => {
     // Quick Open: fuzzy name, Enter opens.
     await page.keyboard.press('Control+p');
     await page.getByRole('combobox', { name: 'Go to file' }).fill('srcutil');
+    await page.getByRole('option', { name: 'src/util.js' }).waitFor();
     await page.keyboard.press('Enter');
     await page.getByRole('tab', { name: 'util.js' }).waitFor();
 
@@ -206,6 +207,33 @@ describe('the IDE', () => {
       .toMatch(/^\/\/ draft kept \/\/ 1/);
   });
 
+  it('moves a file by dragging it onto a folder, and uploads files dropped from the desktop', async () => {
+    const content = async (path: string) => {
+      const response = await api('GET', `/api/workspaces/ide-demo/files/content?path=${path}`);
+      return response.ok() ? ((await response.json()) as { content: string }).content : null;
+    };
+    await page.getByRole('tab', { name: 'Files' }).click();
+    await page.getByRole('treeitem', { name: 'src' }).waitFor();
+    await page
+      .getByRole('treeitem', { name: 'hello.py' })
+      .dragTo(page.getByRole('treeitem', { name: 'src' }));
+    await expect.poll(() => content('src/hello.py')).toBe('print("hello from the IDE")  # mine');
+    expect(await content('hello.py')).toBeNull();
+
+    // What a file dragged in from the desktop looks like to the page.
+    // (A string, run in the page: the tests compile without the DOM's types.)
+    const desktop = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['dropped from the desktop\\n'], 'notes.txt'));
+      return transfer;
+    })()`);
+    await page
+      .getByRole('tree', { name: 'Files' })
+      .dispatchEvent('drop', { dataTransfer: desktop });
+    await page.getByRole('treeitem', { name: 'notes.txt' }).waitFor();
+    expect(await content('notes.txt')).toBe('dropped from the desktop\n');
+  });
+
   it('shows a stopped workspace with a Start button, and comes back', async () => {
     expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
     const start = page.getByRole('button', { name: 'Start workspace' });
@@ -213,6 +241,6 @@ describe('the IDE', () => {
     await page.screenshot({ path: `${SCREENSHOTS}ide-stopped.png` });
     await start.click();
     await page.getByRole('tab', { name: 'Files' }).waitFor({ timeout: 30_000 });
-    await page.getByRole('treeitem', { name: 'hello.py' }).waitFor();
+    await page.getByRole('treeitem', { name: 'notes.txt' }).waitFor();
   });
 });

@@ -67,7 +67,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       return exited;
     },
   };
-  const deadline = Date.now() + 30_000;
+  // A first start initialises the embedded PostgreSQL (PGlite): ~8 s idle, far more on a busy CI.
+  const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`server exited with ${child.exitCode}:\n${output}`);

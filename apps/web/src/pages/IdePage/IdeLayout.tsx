@@ -1,20 +1,33 @@
 import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
 import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
 import { useOpenFiles } from '../../modules/ide/editor/use-open-files.ts';
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
-import { SourceControlPanel } from '../../modules/ide/git/SourceControlPanel.tsx';
-import { PortsPanel } from '../../modules/ide/ports/PortsPanel.tsx';
-import { PreviewPane } from '../../modules/ide/preview/PreviewPane.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
-import { SearchPanel } from '../../modules/ide/search/SearchPanel.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
 import { useFileWatch } from '../../modules/ide/use-file-watch.ts';
+import { Loading } from '../../components/Spinner.tsx';
 import { AssistantPlaceholder } from './AssistantPlaceholder.tsx';
 import { IdeHeader } from './IdeHeader.tsx';
+
+// Panels that start hidden load when first shown, keeping the JS before the editor small.
+const SearchPanel = lazy(() =>
+  import('../../modules/ide/search/SearchPanel.tsx').then((m) => ({ default: m.SearchPanel })),
+);
+const SourceControlPanel = lazy(() =>
+  import('../../modules/ide/git/SourceControlPanel.tsx').then((m) => ({
+    default: m.SourceControlPanel,
+  })),
+);
+const PortsPanel = lazy(() =>
+  import('../../modules/ide/ports/PortsPanel.tsx').then((m) => ({ default: m.PortsPanel })),
+);
+const PreviewPane = lazy(() =>
+  import('../../modules/ide/preview/PreviewPane.tsx').then((m) => ({ default: m.PreviewPane })),
+);
 
 function ResizeHandle({ direction }: { direction: 'horizontal' | 'vertical' }) {
   return (
@@ -145,15 +158,17 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
               </SidebarTab>
             </div>
             <div className="min-h-0 flex-1">
-              {sidebar === 'files' ? (
-                <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
-              ) : sidebar === 'search' ? (
-                <SearchPanel workspace={name} onOpen={files.open} />
-              ) : sidebar === 'git' ? (
-                <SourceControlPanel workspace={name} onOpen={files.open} />
-              ) : (
-                <PortsPanel workspace={name} onPreview={openPreview} />
-              )}
+              <Suspense fallback={<Loading label="Loading…" />}>
+                {sidebar === 'files' ? (
+                  <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
+                ) : sidebar === 'search' ? (
+                  <SearchPanel workspace={name} onOpen={files.open} />
+                ) : sidebar === 'git' ? (
+                  <SourceControlPanel workspace={name} onOpen={files.open} />
+                ) : (
+                  <PortsPanel workspace={name} onPreview={openPreview} />
+                )}
+              </Suspense>
             </div>
           </div>
         </Panel>
@@ -195,7 +210,9 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             ) : null}
             <div className="min-h-0 flex-1">
               {right === 'preview' && previewPort !== null ? (
-                <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                <Suspense fallback={<Loading label="Loading…" />}>
+                  <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                </Suspense>
               ) : (
                 <AssistantPlaceholder />
               )}
