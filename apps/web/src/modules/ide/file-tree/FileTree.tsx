@@ -1,7 +1,8 @@
 import type { FileListEntry } from '@studio/protocol';
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { downloadUrl } from '../../../api/files.ts';
 import { Alert } from '../../../components/Alert.tsx';
+import { IconButton } from '../../../components/IconButton.tsx';
 import { NewFileIcon, NewFolderIcon } from '../../../components/icons.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
@@ -16,28 +17,6 @@ type Prompt =
   | { kind: 'new-file' | 'new-folder'; dir: string }
   | { kind: 'rename'; entry: FileListEntry }
   | { kind: 'delete'; entry: FileListEntry };
-
-function ToolbarButton({
-  label,
-  onClick,
-  children,
-}: {
-  label: string;
-  onClick: () => void;
-  children: ReactNode;
-}) {
-  return (
-    <button
-      type="button"
-      aria-label={label}
-      title={label}
-      onClick={onClick}
-      className="inline-flex size-7 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg"
-    >
-      {children}
-    </button>
-  );
-}
 
 /**
  * The workspace's files: folders list their children when opened, the watch socket keeps them
@@ -164,18 +143,18 @@ export function FileTree({
         <span className="mr-auto truncate text-[11px] font-semibold tracking-wide text-muted uppercase">
           {workspace}
         </span>
-        <ToolbarButton
+        <IconButton
           label="New file"
           onClick={() => setPrompt({ kind: 'new-file', dir: targetDir(current) })}
         >
           <NewFileIcon className="size-4" />
-        </ToolbarButton>
-        <ToolbarButton
+        </IconButton>
+        <IconButton
           label="New folder"
           onClick={() => setPrompt({ kind: 'new-folder', dir: targetDir(current) })}
         >
           <NewFolderIcon className="size-4" />
-        </ToolbarButton>
+        </IconButton>
       </div>
       <div
         ref={listRef}

@@ -17,6 +17,7 @@ import { Alert } from '../../../components/Alert.tsx';
 import { Button } from '../../../components/Button.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { BranchIcon, PlusIcon } from '../../../components/icons.tsx';
+import { IconButton } from '../../../components/IconButton.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
 import { diffTabId, type DiffTab } from './diff-tab.ts';
@@ -76,28 +77,6 @@ function ChangeRow({
         {letter === '?' ? 'U' : letter}
       </span>
     </li>
-  );
-}
-
-function RowAction({
-  label,
-  onClick,
-  children,
-}: {
-  label: string;
-  onClick: () => void;
-  children: ReactNode;
-}) {
-  return (
-    <button
-      type="button"
-      aria-label={label}
-      title={label}
-      onClick={onClick}
-      className="inline-flex size-6 items-center justify-center rounded text-[14px] text-muted hover:bg-line/60 hover:text-fg"
-    >
-      {children}
-    </button>
   );
 }
 
@@ -352,12 +331,13 @@ function RepoView({
           title="Staged changes"
           count={staged.length}
           action={
-            <RowAction
+            <IconButton
+              size="sm"
               label="Unstage all"
               onClick={() => paths.mutate({ action: 'unstage', files: staged })}
             >
               −
-            </RowAction>
+            </IconButton>
           }
         >
           {staged.map((file) => (
@@ -367,12 +347,13 @@ function RepoView({
               letter={file.index}
               onOpen={() => onOpenDiff({ repo, path: file.path, staged: true })}
               actions={
-                <RowAction
+                <IconButton
+                  size="sm"
                   label={`Unstage ${file.path}`}
                   onClick={() => paths.mutate({ action: 'unstage', files: [file] })}
                 >
                   −
-                </RowAction>
+                </IconButton>
               }
             />
           ))}
@@ -383,12 +364,13 @@ function RepoView({
           title="Changes"
           count={unstaged.length}
           action={
-            <RowAction
+            <IconButton
+              size="sm"
               label="Stage all"
               onClick={() => paths.mutate({ action: 'stage', files: unstaged })}
             >
               +
-            </RowAction>
+            </IconButton>
           }
         >
           {unstaged.map((file) => (
@@ -399,18 +381,20 @@ function RepoView({
               onOpen={() => onOpenDiff({ repo, path: file.path, staged: false })}
               actions={
                 <>
-                  <RowAction
+                  <IconButton
+                    size="sm"
                     label={`Discard changes in ${file.path}`}
                     onClick={() => setDiscarding([file])}
                   >
                     ↶
-                  </RowAction>
-                  <RowAction
+                  </IconButton>
+                  <IconButton
+                    size="sm"
                     label={`Stage ${file.path}`}
                     onClick={() => paths.mutate({ action: 'stage', files: [file] })}
                   >
                     +
-                  </RowAction>
+                  </IconButton>
                 </>
               }
             />

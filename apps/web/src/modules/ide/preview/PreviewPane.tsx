@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { previewUrl } from '../../../api/ports.ts';
+import { iconButtonClasses } from '../../../components/IconButton.tsx';
 import { CloseIcon, ExternalLinkIcon, RefreshIcon } from '../../../components/icons.tsx';
 
-const toolButton =
-  'inline-flex size-7 shrink-0 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg';
+const toolButton = iconButtonClasses();
 
 /**
  * A port of the workspace in a frame, through the server's authenticated proxy. The frame is
