@@ -415,6 +415,22 @@ class ClientStream implements DaemonStream {
     if (bytes.byteLength > 0) this.connection.sendFrame(this.id, bytes);
   }
 
+  /**
+   * Write, waiting while the shared connection has too much unsent data: `write` refuses to
+   * buffer without bound (`payload_too_large`) rather than exposing a drain signal.
+   */
+  async writeWhenRoom(payload: Uint8Array): Promise<void> {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      try {
+        this.write(payload);
+        return;
+      } catch (error) {
+        if (!(error instanceof DaemonError && error.code === 'payload_too_large')) throw error;
+      }
+      await sleep(delay);
+    }
+  }
+
   end(): void {
     if (this.ended || this.localDone) return;
     this.localDone = true;

@@ -73,6 +73,8 @@ export interface DaemonStream {
   onEnd(listener: (error?: DaemonError) => void): void;
   /** Send bytes to the daemon (PTY input, stdin, tunnel bytes, upload tar bytes). */
   write(payload: Uint8Array | string): void;
+  /** Write, waiting (with backoff) while the connection has too much unsent data. */
+  writeWhenRoom(payload: Uint8Array): Promise<void>;
   /** No more input from this side. */
   end(): void;
   /** Tear the stream down. */

@@ -1,6 +1,5 @@
 import { Duplex } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DaemonError, type DaemonStream } from '@studio/runtime';
+import type { DaemonStream } from '@studio/runtime';
 
 // Acknowledge in batches: one ack message per frame would double the daemon connection's traffic.
 const ACK_BATCH_BYTES = 64 * 1024;
@@ -39,7 +38,7 @@ export class TunnelSocket extends Duplex {
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
-    send(this.tunnel, chunk).then(() => callback(), callback);
+    this.tunnel.writeWhenRoom(chunk).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -78,21 +77,5 @@ export class TunnelSocket extends Duplex {
     if (this.unacked === 0 || this.tunnelEnded) return;
     this.tunnel.ack(this.unacked);
     this.unacked = 0;
-  }
-}
-
-/**
- * Write to a daemon stream, waiting while the shared daemon connection has too much unsent data:
- * the client refuses to buffer without bound rather than exposing a drain signal, and says "wait".
- */
-async function send(stream: DaemonStream, chunk: Uint8Array): Promise<void> {
-  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-    try {
-      stream.write(chunk);
-      return;
-    } catch (error) {
-      if (!(error instanceof DaemonError && error.code === 'payload_too_large')) throw error;
-    }
-    await sleep(delay);
   }
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   allFilesQuerySchema,
   allFilesSchema,
@@ -429,34 +428,18 @@ async function writeTar(
   body: Readable,
   size: number,
 ): Promise<void> {
-  await send(stream, tarHeader(name, size, new Date()));
+  await stream.writeWhenRoom(tarHeader(name, size, new Date()));
   let received = 0;
   for await (const chunk of body) {
     received += (chunk as Buffer).byteLength;
-    await send(stream, chunk as Buffer);
+    await stream.writeWhenRoom(chunk as Buffer);
   }
   if (received !== size) {
     throw new AppError('bad_request', `The upload ended after ${received} of ${size} bytes`);
   }
   const padding = (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
-  await send(stream, Buffer.alloc(padding + 2 * TAR_BLOCK));
+  await stream.writeWhenRoom(Buffer.alloc(padding + 2 * TAR_BLOCK));
   stream.end();
-}
-
-/**
- * Write to a daemon stream, waiting while the connection has too much unsent data: the client
- * refuses to buffer without bound rather than exposing a drain signal, and says "wait".
- */
-async function send(stream: DaemonStream, chunk: Uint8Array): Promise<void> {
-  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-    try {
-      stream.write(chunk);
-      return;
-    } catch (error) {
-      if (!(error instanceof DaemonError && error.code === 'payload_too_large')) throw error;
-    }
-    await sleep(delay);
-  }
 }
 
 /**
