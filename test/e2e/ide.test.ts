@@ -155,9 +155,10 @@ describe('the IDE', () => {
 
     // Quick Open: fuzzy name, Enter opens.
     await page.keyboard.press('Control+p');
-    await page.getByRole('combobox', { name: 'Go to file' }).fill('srcutil');
-    await page.getByRole('option', { name: 'src/util.js' }).waitFor();
-    await page.keyboard.press('Enter');
+    const goTo = page.getByRole('combobox', { name: 'Go to file' });
+    await goTo.fill('srcutil');
+    await page.getByRole('option', { name: 'src/util.js', selected: true }).waitFor();
+    await goTo.press('Enter');
     await page.getByRole('tab', { name: 'util.js' }).waitFor();
 
     // Search in files: the hit opens its file at the line.

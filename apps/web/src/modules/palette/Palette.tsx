@@ -49,7 +49,7 @@ export function Palette({
   onClose: () => void;
 }) {
   const [query, setQuery] = useState('');
-  const [index, setIndex] = useState(0);
+  const [chosenIndex, setIndex] = useState(0);
   const matches = useMemo(
     () =>
       query.trim() === ''
@@ -57,6 +57,9 @@ export function Palette({
         : fuzzyFilter(query, items ?? [], MAX_RESULTS),
     [query, items],
   );
+
+  // The list can shrink under a remembered position (a new query, a refetch): stay inside it.
+  const index = Math.max(0, Math.min(chosenIndex, matches.length - 1));
 
   const choose = (match: FuzzyMatch | undefined) => {
     if (!match) return;
