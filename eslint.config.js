@@ -10,6 +10,7 @@ const OURS = [
   '@studio/db',
   '@studio/daemon',
   '@studio/runtime',
+  '@studio/agent',
   '@studio/server',
   '@studio/web',
   '@studio/cli',
@@ -74,7 +75,11 @@ export default tseslint.config(
   mayImport(['packages/db/**'], ['@studio/protocol']),
   mayImport(['packages/daemon/**'], ['@studio/protocol']),
   mayImport(['packages/runtime/**'], ['@studio/protocol']),
-  mayImport(['apps/server/**'], ['@studio/protocol', '@studio/db', '@studio/runtime']),
+  mayImport(['packages/agent/**'], ['@studio/protocol']),
+  mayImport(
+    ['apps/server/**'],
+    ['@studio/protocol', '@studio/db', '@studio/runtime', '@studio/agent'],
+  ),
   mayImport(['apps/cli/**'], ['@studio/protocol']),
   mayImport(['apps/web/**'], ['@studio/protocol']),
   {

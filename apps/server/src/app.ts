@@ -35,6 +35,8 @@ import { createMetrics, type Metrics } from './http/metrics.ts';
 import { isCrossSiteRequest, isUpgradeOriginAllowed } from './http/origin.ts';
 import { SocketRegistry } from './http/sockets.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { aiRoutes } from './routes/ai.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
@@ -225,6 +227,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);
+  aiRoutes(app, services);
+  auditRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

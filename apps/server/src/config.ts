@@ -43,6 +43,19 @@ export interface Config {
     /** PEM file of extra CA certificates baked into every image and workspace. */
     extraCaCerts: string | undefined;
   };
+  ai: {
+    /** Limits of one agent run; reaching one ends the run with a message saying which. */
+    maxSteps: number;
+    maxRunSeconds: number;
+    maxRunTokens: number;
+    maxRunCostUsd: number;
+    /** Runs a person may start per hour. */
+    runsPerHour: number;
+    /** US dollars a person may spend per calendar month; 0 means no budget. */
+    monthlyBudgetUsd: number;
+    /** "ip:port" pairs `fetch_url` may reach although private (an internal docs server). */
+    fetchAllow: string[];
+  };
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -109,7 +122,36 @@ const variables = {
   STUDIO_DAEMON_RUNTIME_DIR: nonEmpty.optional(),
   STUDIO_IMAGES_DIR: nonEmpty.optional(),
   STUDIO_EXTRA_CA_CERTS: nonEmpty.optional(),
+  STUDIO_AI_MAX_STEPS: positive('an integer', true).default(40),
+  STUDIO_AI_MAX_RUN_SECONDS: positive('an integer', true).default(900),
+  STUDIO_AI_MAX_RUN_TOKENS: positive('an integer', true).default(2_000_000),
+  STUDIO_AI_MAX_RUN_COST_USD: positive('a number', false).default(5),
+  STUDIO_AI_RUNS_PER_HOUR: positive('an integer', true).default(120),
+  STUDIO_AI_MONTHLY_BUDGET_USD: z.coerce
+    .number({ error: 'must be a number of US dollars (0 for no budget)' })
+    .min(0, 'must be a number of US dollars (0 for no budget)')
+    .default(0),
+  STUDIO_AI_FETCH_ALLOW: z
+    .string()
+    .default('')
+    .refine(
+      (value) =>
+        value.trim() === '' ||
+        value.split(',').every((item) => /^(\[[0-9a-f:.]+\]|[0-9.]+):\d{1,5}$/i.test(item.trim())),
+      'must be a comma-separated list of ip:port pairs, like 10.0.0.5:8080,[fd00::1]:80',
+    )
+    .transform((value) =>
+      value.trim() === ''
+        ? []
+        : value.split(',').map((item) => item.trim().replace(/^\[(.*)\]:/, '$1:')),
+    ),
 };
+
+function positive(kind: 'an integer' | 'a number', integer: boolean) {
+  const message = `must be ${kind} above 0`;
+  const number = z.coerce.number({ error: message }).positive(message);
+  return integer ? number.int(message) : number;
+}
 
 type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
 
@@ -149,6 +191,15 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
     secret,
     secretGenerated: generated,
     logLevel: parsed.LOG_LEVEL,
+    ai: {
+      maxSteps: parsed.STUDIO_AI_MAX_STEPS,
+      maxRunSeconds: parsed.STUDIO_AI_MAX_RUN_SECONDS,
+      maxRunTokens: parsed.STUDIO_AI_MAX_RUN_TOKENS,
+      maxRunCostUsd: parsed.STUDIO_AI_MAX_RUN_COST_USD,
+      runsPerHour: parsed.STUDIO_AI_RUNS_PER_HOUR,
+      monthlyBudgetUsd: parsed.STUDIO_AI_MONTHLY_BUDGET_USD,
+      fetchAllow: parsed.STUDIO_AI_FETCH_ALLOW,
+    },
     trustProxy: parsed.STUDIO_TRUST_PROXY,
     admin:
       parsed.STUDIO_ADMIN_EMAIL && parsed.STUDIO_ADMIN_PASSWORD

@@ -7,6 +7,7 @@ import { RequireAuth } from './modules/session/RequireAuth.tsx';
 import { SessionProvider } from './modules/session/SessionProvider.tsx';
 import { WorkspaceSwitcher } from './modules/workspaces/WorkspaceSwitcher.tsx';
 import { AdminUsersPage } from './pages/AdminUsersPage/AdminUsersPage.tsx';
+import { AuditPage } from './pages/AuditPage/AuditPage.tsx';
 import { DashboardPage } from './pages/DashboardPage/DashboardPage.tsx';
 import { InvitePage } from './pages/InvitePage/InvitePage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage/NotFoundPage.tsx';
@@ -76,6 +77,7 @@ export function createRouter() {
                 { path: 'settings', element: <SettingsPage /> },
                 { path: 'admin', element: <Navigate to="/admin/users" replace /> },
                 { path: 'admin/users', element: <AdminUsersPage /> },
+                { path: 'audit', element: <AuditPage /> },
                 { path: '*', element: <NotFoundPage /> },
               ],
             },

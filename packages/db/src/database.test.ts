@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -62,6 +62,12 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
     const names = rowsOf<{ table_name: string }>(tables).map((row) => row.table_name);
     expect(names).toEqual([
       'accounts',
+      'ai_conversations',
+      'ai_messages',
+      'ai_model_roles',
+      'ai_policies',
+      'ai_providers',
+      'ai_usage',
       'api_tokens',
       'audit_events',
       'git_credentials',
@@ -102,7 +108,10 @@ describe('concurrent starts', () => {
         sql`select count(*)::text as count from drizzle.__drizzle_migrations`,
       );
       // One row per migration file: each applied exactly once although two servers raced.
-      expect(rowsOf<{ count: string }>(applied)[0]?.count).toBe('3');
+      const journal = JSON.parse(
+        await readFile(new URL('../migrations/meta/_journal.json', import.meta.url), 'utf8'),
+      ) as { entries: unknown[] };
+      expect(rowsOf<{ count: string }>(applied)[0]?.count).toBe(String(journal.entries.length));
       await Promise.all(opened.map((handle) => handle.close()));
     } finally {
       await test.drop();

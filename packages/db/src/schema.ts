@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   jsonb,
   pgTable,
@@ -205,4 +207,109 @@ export const gitCredentials = pgTable(
     ...timestamps,
   },
   (table) => [primaryKey({ columns: [table.userId, table.host] })],
+);
+
+/**
+ * Model providers (OpenAI, Anthropic, Google, any OpenAI-compatible endpoint). `ownerId` null
+ * means the whole organisation's (admins edit those). `secret` is the API key sealed like git
+ * tokens; `keyHint` is its last four characters, so people can tell keys apart.
+ */
+export const aiProviders = pgTable(
+  'ai_providers',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: text('kind', {
+      enum: ['openai', 'anthropic', 'google', 'openai-compatible'],
+    }).notNull(),
+    baseUrl: text('base_url'),
+    secret: text('secret'),
+    keyHint: text('key_hint'),
+    models: jsonb('models')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    ...timestamps,
+  },
+  (table) => [index('ai_providers_owner_idx').on(table.ownerId)],
+);
+
+/** Which provider and model serve a role (chat, agent, completion), per person or (`scope` '*') for everyone. */
+export const aiModelRoles = pgTable(
+  'ai_model_roles',
+  {
+    /** A user id, or '*' for the organisation's default. */
+    scope: text('scope').notNull(),
+    role: text('role', { enum: ['chat', 'agent', 'completion'] }).notNull(),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => aiProviders.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    ...timestamps,
+  },
+  (table) => [primaryKey({ columns: [table.scope, table.role] })],
+);
+
+/** Assistant conversations, per person and workspace. */
+export const aiConversations = pgTable(
+  'ai_conversations',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    ...timestamps,
+  },
+  (table) => [index('ai_conversations_workspace_idx').on(table.workspaceId, table.userId)],
+);
+
+/** The messages of a conversation: the person's, and the assistant's parts (text, tool calls, notices). */
+export const aiMessages = pgTable(
+  'ai_messages',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => aiConversations.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    mode: text('mode', { enum: ['chat', 'agent'] }).notNull(),
+    parts: jsonb('parts').$type<unknown[]>().notNull(),
+    context: jsonb('context')
+      .$type<unknown[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('ai_messages_conversation_idx').on(table.conversationId, table.createdAt)],
+);
+
+/** A person's agent permission rules (allow / ask / deny per tool and pattern). */
+export const aiPolicies = pgTable('ai_policies', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  rules: jsonb('rules').$type<unknown[]>().notNull(),
+  ...timestamps,
+});
+
+/** Tokens and cost per person and calendar month (UTC), for the monthly budget. */
+export const aiUsage = pgTable(
+  'ai_usage',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `2026-11` */
+    month: text('month').notNull(),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    runs: bigint('runs', { mode: 'number' }).notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.month] })],
 );

@@ -1,16 +1,12 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { schema, type Database } from '@studio/db';
 import type { GitCredential } from '@studio/protocol';
 import { and, asc, eq } from 'drizzle-orm';
+import { Sealer } from '../crypto/sealer.ts';
 
 const { gitCredentials } = schema;
 
 /** The user name sent with a token when the person named none; GitHub, GitLab and Gitea accept any. */
 export const DEFAULT_GIT_USERNAME = 'x-access-token';
-// Sealed values start with a version, so the scheme can change without guessing at old rows.
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /**
  * People's tokens for git hosts, sealed at rest with AES-256-GCM. The key is derived (HKDF) from
@@ -18,15 +14,13 @@ const TAG_BYTES = 16;
  * ciphertext, so a sealed token copied to another row does not open.
  */
 export class GitCredentialStore {
-  private readonly key: Buffer;
+  private readonly sealer: Sealer;
 
   constructor(
     private readonly db: Database,
     serverSecret: string,
   ) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', serverSecret, 'prometheus-studio', 'git-credentials/v1', 32),
-    );
+    this.sealer = new Sealer(serverSecret, 'git-credentials/v1');
   }
 
   /** The user's credentials, by host, without their tokens. */
@@ -83,32 +77,14 @@ export class GitCredentialStore {
   }
 
   private seal(userId: string, host: string, token: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(associatedData(userId, host));
-    const sealed = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-    return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')}`;
+    return this.sealer.seal(token, associatedData(userId, host));
   }
 
-  /** `null` when the value does not open: a changed server secret, or a tampered row. */
   private open(userId: string, host: string, value: string): string | null {
-    const [version, payload] = value.split(':');
-    if (version !== VERSION || !payload) return null;
-    const bytes = Buffer.from(payload, 'base64');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, IV_BYTES));
-      decipher.setAAD(associatedData(userId, host));
-      decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      return Buffer.concat([
-        decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)),
-        decipher.final(),
-      ]).toString('utf8');
-    } catch {
-      return null;
-    }
+    return this.sealer.open(value, associatedData(userId, host));
   }
 }
 
-function associatedData(userId: string, host: string): Buffer {
-  return Buffer.from(`${userId}\0${host}`, 'utf8');
+function associatedData(userId: string, host: string): string {
+  return `${userId}\0${host}`;
 }

@@ -10,6 +10,12 @@ export const queryKeys = {
   workspaces: () => ['workspaces'] as const,
   // Its own root, so refetching the workspace list never touches a progress log.
   workspaceProgress: (name: string) => ['workspace-progress', name] as const,
+  aiProviders: () => ['ai', 'providers'] as const,
+  aiModels: (providerId: string) => ['ai', 'models', providerId] as const,
+  aiSettings: () => ['ai', 'settings'] as const,
+  aiPolicy: () => ['ai', 'policy'] as const,
+  // Filters are part of the key: each filter set pages on its own.
+  audit: (filters: Record<string, string>) => ['audit', filters] as const,
 };
 
 /** Keys that hold no user data and survive a sign-out. */

@@ -16,7 +16,7 @@ function initials(name: string): string {
   return letters.toUpperCase() || '?';
 }
 
-/** The avatar button in the header and its panel: who you are, settings, sign out. */
+/** The avatar button in the header and its panel: who you are, settings, audit log, sign out. */
 export function UserMenu() {
   const user = useCurrentUser();
   const { signOut } = useSession();
@@ -85,6 +85,13 @@ export function UserMenu() {
             className="block rounded-md px-2.5 py-1.5 text-sm text-fg hover:bg-subtle"
           >
             Account settings
+          </Link>
+          <Link
+            to="/audit"
+            onClick={() => setOpen(false)}
+            className="block rounded-md px-2.5 py-1.5 text-sm text-fg hover:bg-subtle"
+          >
+            Audit log
           </Link>
           <button
             type="button"

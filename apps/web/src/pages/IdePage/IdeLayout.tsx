@@ -1,16 +1,15 @@
 import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
 import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
-import { useOpenFiles } from '../../modules/ide/editor/use-open-files.ts';
+import { useOpenFiles, type EditorBridge } from '../../modules/ide/editor/use-open-files.ts';
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
 import { useFileWatch } from '../../modules/ide/use-file-watch.ts';
 import { Loading } from '../../components/Spinner.tsx';
-import { AssistantPlaceholder } from './AssistantPlaceholder.tsx';
 import { IdeHeader } from './IdeHeader.tsx';
 
 // Panels that start hidden load when first shown, keeping the JS before the editor small.
@@ -25,6 +24,8 @@ const SourceControlPanel = lazy(() =>
 const PortsPanel = lazy(() =>
   import('../../modules/ide/ports/PortsPanel.tsx').then((m) => ({ default: m.PortsPanel })),
 );
+// The assistant loads when its panel first opens, so the IDE's first load does not grow.
+const AssistantPanel = lazy(() => import('../../modules/assistant/AssistantPanel.tsx'));
 const PreviewPane = lazy(() =>
   import('../../modules/ide/preview/PreviewPane.tsx').then((m) => ({ default: m.PreviewPane })),
 );
@@ -87,6 +88,16 @@ function usePreviewPort(workspace: string) {
   return [port, remember] as const;
 }
 
+/** Opens the assistant panel when the editor hands it a quick action ("Explain", …). */
+function QuickActionOpener({ editor, onOpen }: { editor: EditorBridge; onOpen: () => void }) {
+  const onOpenRef = useRef(onOpen);
+  useEffect(() => {
+    onOpenRef.current = onOpen;
+  });
+  useEffect(() => editor.onQuickAction(() => onOpenRef.current()), [editor]);
+  return null;
+}
+
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
@@ -102,9 +113,12 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const main = useDefaultLayout({ id: 'studio.ide.layout.main', storage });
   const center = useDefaultLayout({ id: 'studio.ide.layout.center', storage });
   useFileWatch(name);
+  // The panel mounts only once opened (it stays mounted after), so a closed one costs nothing.
+  const [assistantUsed, setAssistantUsed] = useState(false);
 
   const showRight = (view: 'assistant' | 'preview') => {
     setRight(view);
+    if (view === 'assistant') setAssistantUsed(true);
     if (rightRef.current?.isCollapsed()) rightRef.current.expand();
   };
   const openPreview = (port: number) => {
@@ -213,14 +227,19 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                 <Suspense fallback={<Loading label="Loading…" />}>
                   <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
                 </Suspense>
+              ) : assistantUsed || rightOpen ? (
+                <Suspense fallback={<Loading label="Loading the assistant…" />}>
+                  <AssistantPanel workspace={name} tabs={files.tabs} editor={files.editor} />
+                </Suspense>
               ) : (
-                <AssistantPlaceholder />
+                <aside aria-label="Assistant" className="h-full" />
               )}
             </div>
           </div>
         </Panel>
       </Group>
       <QuickOpen workspace={name} onOpen={files.open} />
+      <QuickActionOpener editor={files.editor} onOpen={() => showRight('assistant')} />
     </div>
   );
 }

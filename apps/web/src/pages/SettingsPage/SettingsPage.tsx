@@ -4,6 +4,7 @@ import { Card } from '../../components/Card.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { ThemePicker } from '../../modules/theme/ThemePicker.tsx';
+import { AiSection } from './AiSection.tsx';
 import { GitCredentialsSection } from './GitCredentialsSection.tsx';
 import { PasswordSection } from './PasswordSection.tsx';
 import { ProfileSection } from './ProfileSection.tsx';
@@ -15,11 +16,12 @@ const SECTIONS = [
   { id: 'password', label: 'Password' },
   { id: 'api-tokens', label: 'API tokens' },
   { id: 'git-credentials', label: 'Git credentials' },
+  { id: 'ai', label: 'AI' },
   { id: 'appearance', label: 'Appearance' },
   { id: 'sessions', label: 'Sessions' },
 ];
 
-/** `/settings`: profile, password, API tokens, git credentials, appearance and sessions. */
+/** `/settings`: profile, password, API tokens, git credentials, AI, appearance and sessions. */
 export function SettingsPage() {
   useDocumentTitle('Settings');
   const { hash } = useLocation();
@@ -52,6 +54,7 @@ export function SettingsPage() {
           <PasswordSection />
           <TokensSection />
           <GitCredentialsSection />
+          <AiSection />
           <Card
             id="appearance"
             title="Appearance"

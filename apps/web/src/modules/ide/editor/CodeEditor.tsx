@@ -8,7 +8,13 @@ import { useTheme } from '../../theme/ThemeProvider.tsx';
 import { ConflictView } from './ConflictView.tsx';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
 import { monaco } from './monaco.ts';
-import type { Reveal } from './use-open-files.ts';
+import type {
+  EditorBridge,
+  EditorDiagnostic,
+  EditorSnapshot,
+  QuickActionKind,
+  Reveal,
+} from './use-open-files.ts';
 
 /** What the editor knows about an open file besides its text. */
 interface FileState {
@@ -34,6 +40,55 @@ function fileUri(workspace: string, path: string) {
   return monaco.Uri.from({ scheme: 'file', authority: workspace, path: `/${path}` });
 }
 
+const SEVERITIES: Record<number, EditorDiagnostic['severity']> = {
+  [monaco.MarkerSeverity.Error]: 'error',
+  [monaco.MarkerSeverity.Warning]: 'warning',
+};
+
+/** The problems Monaco knows for a model, at most 200 (what a message may carry). */
+function diagnosticsOf(model: monaco.editor.ITextModel): EditorDiagnostic[] {
+  return monaco.editor
+    .getModelMarkers({ resource: model.uri })
+    .slice(0, 200)
+    .map((marker) => ({
+      line: marker.startLineNumber,
+      severity: SEVERITIES[marker.severity] ?? 'info',
+      message: marker.message.slice(0, 4000),
+    }));
+}
+
+/** What the assistant sees of the editor: the file, the selected lines, the problems. */
+function snapshotOf(editor: monaco.editor.IStandaloneCodeEditor): EditorSnapshot | null {
+  const model = editor.getModel();
+  if (!model) return null;
+  const selection = editor.getSelection();
+  const text = selection && !selection.isEmpty() ? model.getValueInRange(selection) : '';
+  return {
+    path: model.uri.path.slice(1),
+    languageId: model.getLanguageId(),
+    selection:
+      selection && text.trim()
+        ? {
+            startLine: selection.startLineNumber,
+            // A selection ending at column 1 does not include that line.
+            endLine:
+              selection.endColumn === 1 && selection.endLineNumber > selection.startLineNumber
+                ? selection.endLineNumber - 1
+                : selection.endLineNumber,
+            text: text.slice(0, 200_000),
+          }
+        : null,
+    diagnostics: diagnosticsOf(model),
+  };
+}
+
+const QUICK_ACTIONS: { kind: QuickActionKind; label: string }[] = [
+  { kind: 'explain', label: 'Explain' },
+  { kind: 'tests', label: 'Write tests' },
+  { kind: 'optimise', label: 'Optimise' },
+  { kind: 'fix', label: 'Fix this error' },
+];
+
 /**
  * The Monaco editor for one workspace's text files: one editor, one model per open tab (so undo
  * history and unsaved edits survive switching tabs), Ctrl/Cmd+S saves against the version the
@@ -46,6 +101,7 @@ export default function CodeEditor({
   tabs,
   reveal,
   onDirtyChange,
+  bridge,
 }: {
   workspace: string;
   path: string;
@@ -53,6 +109,8 @@ export default function CodeEditor({
   tabs: string[];
   reveal: Reveal | null;
   onDirtyChange: (path: string, dirty: boolean) => void;
+  /** Where the assistant reaches this editor; absent, nothing outside sees it. */
+  bridge?: EditorBridge;
 }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -79,6 +137,72 @@ export default function CodeEditor({
       editorRef.current = null;
     };
   }, []);
+
+  // The assistant's view of the editor, and the selection quick actions that hand off to it.
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!editor || !bridge) return;
+    const publish = () => {
+      const snapshot = snapshotOf(editor);
+      if (snapshot) bridge.publish(snapshot);
+    };
+    bridge.attach(
+      {
+        getValue: () => editor.getValue(),
+        insertAtCursor: (text) => {
+          const selection = editor.getSelection();
+          if (!selection) return;
+          editor.pushUndoStop();
+          editor.executeEdits('assistant', [{ range: selection, text, forceMoveMarkers: true }]);
+          editor.pushUndoStop();
+          editor.focus();
+        },
+        replaceContent: (text) => {
+          const model = editor.getModel();
+          if (!model) return;
+          editor.pushUndoStop();
+          editor.executeEdits('assistant', [{ range: model.getFullModelRange(), text }]);
+          editor.pushUndoStop();
+          editor.focus();
+        },
+      },
+      snapshotOf(editor),
+    );
+    const disposables = [
+      editor.onDidChangeCursorSelection(publish),
+      editor.onDidChangeModel(publish),
+      monaco.editor.onDidChangeMarkers((uris) => {
+        const uri = editor.getModel()?.uri.toString();
+        if (uris.some((changed) => changed.toString() === uri)) publish();
+      }),
+      ...QUICK_ACTIONS.map(({ kind, label }, index) =>
+        editor.addAction({
+          id: `studio.assistant.${kind}`,
+          label: `Assistant: ${label}`,
+          contextMenuGroupId: '0_assistant',
+          contextMenuOrder: index + 1,
+          precondition: 'editorHasSelection',
+          run: () => {
+            const snapshot = snapshotOf(editor);
+            if (!snapshot?.selection) return;
+            const { startLine, endLine } = snapshot.selection;
+            bridge.runQuickAction({
+              kind,
+              path: snapshot.path,
+              selection: snapshot.selection,
+              diagnostics: snapshot.diagnostics.filter(
+                (item) => item.line >= startLine && item.line <= endLine,
+              ),
+            });
+          },
+        }),
+      ),
+    ];
+    return () => {
+      for (const disposable of disposables) disposable.dispose();
+      bridge.attach(null, null);
+    };
+  }, [bridge]);
 
   // Closed tabs let go of their models.
   useEffect(() => {

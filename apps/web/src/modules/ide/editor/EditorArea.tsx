@@ -43,6 +43,7 @@ function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles 
         tabs={files.tabs}
         reveal={files.reveal}
         onDirtyChange={files.setFileDirty}
+        bridge={files.editor}
       />
     </Suspense>
   );

@@ -12,6 +12,7 @@ import CssWorker from 'monaco-editor/languages/features/css/css.worker?worker';
 import HtmlWorker from 'monaco-editor/languages/features/html/html.worker?worker';
 import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
 import TsWorker from 'monaco-editor/languages/features/typescript/ts.worker?worker';
+import { registerInlineCompletions } from './inline-completions.ts';
 
 self.MonacoEnvironment = {
   getWorker(_workerId, label) {
@@ -34,5 +35,8 @@ self.MonacoEnvironment = {
     }
   },
 };
+
+// Providers are global in Monaco: registered once, when the editor first loads.
+registerInlineCompletions(monaco);
 
 export { monaco };

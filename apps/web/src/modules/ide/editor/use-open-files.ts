@@ -1,5 +1,109 @@
 import { useCallback, useEffect, useState } from 'react';
 
+/** Selected lines of the active editor (1-based, inclusive) and their text. */
+export interface EditorSelection {
+  startLine: number;
+  endLine: number;
+  text: string;
+}
+
+/** One problem Monaco reports for the active file. */
+export interface EditorDiagnostic {
+  line: number;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+}
+
+/** What others (the assistant) see of the active text editor; replaced, never mutated. */
+export interface EditorSnapshot {
+  path: string;
+  languageId: string;
+  selection: EditorSelection | null;
+  diagnostics: EditorDiagnostic[];
+}
+
+/** What others may do with the active text editor. */
+export interface ActiveEditor {
+  getValue(): string;
+  /** Replace the selection (or insert at the cursor) with `text`, as one undoable edit. */
+  insertAtCursor(text: string): void;
+  /** Replace the whole text, as one undoable edit; the file stays unsaved. */
+  replaceContent(text: string): void;
+}
+
+/** The editor's selection quick actions ("Explain", …), handed to the assistant. */
+export type QuickActionKind = 'explain' | 'tests' | 'optimise' | 'fix';
+
+/** A quick action with what it acts on. */
+export interface QuickAction {
+  kind: QuickActionKind;
+  path: string;
+  selection: EditorSelection;
+  /** The problems on the selected lines. */
+  diagnostics: EditorDiagnostic[];
+}
+
+/**
+ * How the editor and the assistant reach each other without importing each other: the editor
+ * attaches itself and publishes snapshots; the assistant subscribes (`useSyncExternalStore`).
+ */
+export interface EditorBridge {
+  attach(editor: ActiveEditor | null, snapshot: EditorSnapshot | null): void;
+  publish(snapshot: EditorSnapshot): void;
+  getEditor(): ActiveEditor | null;
+  getSnapshot(): EditorSnapshot | null;
+  subscribe(listener: () => void): () => void;
+  /** Hand an action to the assistant; it waits until the assistant takes it (it may be loading). */
+  runQuickAction(action: QuickAction): void;
+  onQuickAction(listener: (action: QuickAction) => void): () => void;
+  /** The action not yet taken, once. */
+  takeQuickAction(): QuickAction | null;
+}
+
+/** A bridge with no editor attached. */
+export function createEditorBridge(): EditorBridge {
+  let editor: ActiveEditor | null = null;
+  let snapshot: EditorSnapshot | null = null;
+  let key = 'null';
+  const listeners = new Set<() => void>();
+  const actionListeners = new Set<(action: QuickAction) => void>();
+  let pendingAction: QuickAction | null = null;
+  const set = (next: EditorSnapshot | null) => {
+    // Selection events fire on every keystroke; subscribers re-render only on a real change.
+    const nextKey = JSON.stringify(next);
+    if (nextKey === key) return;
+    key = nextKey;
+    snapshot = next;
+    for (const listener of listeners) listener();
+  };
+  return {
+    attach(next, nextSnapshot) {
+      editor = next;
+      set(nextSnapshot);
+    },
+    publish: set,
+    getEditor: () => editor,
+    getSnapshot: () => snapshot,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    runQuickAction(action) {
+      pendingAction = action;
+      for (const listener of actionListeners) listener(action);
+    },
+    takeQuickAction() {
+      const action = pendingAction;
+      pendingAction = null;
+      return action;
+    },
+    onQuickAction(listener) {
+      actionListeners.add(listener);
+      return () => actionListeners.delete(listener);
+    },
+  };
+}
+
 /** A line to scroll to once a file is shown; `nonce` makes a repeat request count. */
 export interface Reveal {
   path: string;
@@ -32,6 +136,7 @@ export function useOpenFiles(workspace: string) {
   const [state, setState] = useState<OpenFilesState>(() => readState(workspace));
   const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
   const [reveal, setReveal] = useState<Reveal | null>(null);
+  const [editor] = useState(createEditorBridge);
 
   useEffect(() => {
     try {
@@ -77,7 +182,7 @@ export function useOpenFiles(workspace: string) {
     });
   }, []);
 
-  return { ...state, dirty, reveal, open, close, rename, setFileDirty };
+  return { ...state, dirty, reveal, editor, open, close, rename, setFileDirty };
 }
 
 function without(set: ReadonlySet<string>, item: string): ReadonlySet<string> {

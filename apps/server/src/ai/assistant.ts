@@ -1,0 +1,327 @@
+import {
+  BUILTIN_TOOLS,
+  completeCode,
+  decide,
+  describeProviderError,
+  historyMessages,
+  languageModel,
+  redactSecrets,
+  redactValue,
+  renderUserTurn,
+  runAgent,
+  safeFetch,
+  systemPrompt,
+  type ToolCallRecord,
+  type ToolDaemon,
+} from '@studio/agent';
+import type { schema } from '@studio/db';
+import type {
+  ApprovalBody,
+  ChatMessage,
+  CompletionBody,
+  PolicyRule,
+  SendMessageBody,
+} from '@studio/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuditLog } from '../audit-log.ts';
+import { RateLimiter } from '../auth/rate-limiter.ts';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { WorkspaceService } from '../workspaces/workspace-service.ts';
+import type { ConversationStore } from './conversation-store.ts';
+import { exactPattern, type PolicyStore } from './policy-store.ts';
+import type { AiProviderStore, Caller, ResolvedModel } from './provider-store.ts';
+import type { Run, RunRegistry } from './run-registry.ts';
+import type { UsageLedger } from './usage.ts';
+
+type WorkspaceRow = typeof schema.workspaces.$inferSelect;
+type ConversationRow = typeof schema.aiConversations.$inferSelect;
+
+/** The person the assistant works for. */
+export interface Person extends Caller {
+  name: string;
+  email: string;
+}
+
+export interface AssistantDeps {
+  providers: AiProviderStore;
+  conversations: ConversationStore;
+  policies: PolicyStore;
+  usage: UsageLedger;
+  runs: RunRegistry;
+  workspaces: WorkspaceService;
+  audit: AuditLog;
+  config: Config;
+  logger: FastifyBaseLogger;
+}
+
+export const DEFAULT_TITLE = 'New conversation';
+
+/**
+ * Chat, agent runs and inline completions: resolves the person's model, builds the prompt from
+ * the conversation, runs the agent against the workspace's daemon under the person's policy,
+ * and keeps the transcript, the audit log and the monthly usage.
+ */
+export class AssistantService {
+  private readonly runLimiter: RateLimiter;
+
+  constructor(private readonly deps: AssistantDeps) {
+    this.runLimiter = new RateLimiter(deps.config.ai.runsPerHour, 3600_000);
+  }
+
+  /** Stores the person's message and starts the run that answers it. */
+  async send(
+    person: Person,
+    workspace: WorkspaceRow,
+    conversation: ConversationRow,
+    body: Required<SendMessageBody>,
+  ): Promise<{ run: Run; message: ChatMessage }> {
+    const { config, conversations, runs } = this.deps;
+    const resolved = await this.modelFor(person, body.mode);
+    const wait = this.runLimiter.hit(person.id);
+    if (wait > 0)
+      throw new AppError(
+        'rate_limited',
+        `You started ${config.ai.runsPerHour} assistant runs this hour; try again in ${Math.ceil(wait / 60_000)} min.`,
+      );
+    if (config.ai.monthlyBudgetUsd > 0) {
+      const spent = await this.deps.usage.spentThisMonth(person.id);
+      if (spent >= config.ai.monthlyBudgetUsd)
+        throw new AppError(
+          'budget_exceeded',
+          `You have used your monthly AI budget ($${spent.toFixed(2)} of $${config.ai.monthlyBudgetUsd}); it renews on the 1st.`,
+        );
+    }
+    const daemon = await this.deps.workspaces.connect(workspace);
+    const run = runs.start(person.id, conversation.id, { id: workspace.id, name: workspace.name });
+    const history = await conversations.messages(conversation.id);
+    const message = await conversations.append(conversation.id, {
+      role: 'user',
+      mode: body.mode,
+      parts: [{ type: 'text', text: body.text }],
+      context: body.context,
+    });
+    if (conversation.title === DEFAULT_TITLE && history.length === 0)
+      await conversations.rename(conversation, titleFrom(body.text));
+    const turn = await renderUserTurn(body.text, body.context, daemon);
+    void this.execute(run, person, workspace, resolved, daemon, body.mode, [
+      ...historyMessages(history),
+      { role: 'user', content: turn },
+    ]).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, runId: run.id }, 'assistant run failed'),
+    );
+    return { run, message };
+  }
+
+  /** The person's answer to an approval card; "always allow" becomes a policy rule. */
+  async answer(person: Person, run: Run, callId: string, body: ApprovalBody): Promise<void> {
+    const { tool, subject } = run.answer(callId, {
+      decision: body.decision,
+      ...(body.reason ? { reason: body.reason } : {}),
+      ...(body.input !== undefined ? { input: body.input } : {}),
+    });
+    const pattern = exactPattern(subject);
+    if (body.remember && body.decision === 'approve' && pattern) {
+      const rule: PolicyRule = { tool, pattern, decision: 'allow', workspace: run.workspace.name };
+      await this.deps.policies.remember(person.id, rule);
+    }
+  }
+
+  async complete(person: Person, body: CompletionBody, signal: AbortSignal): Promise<string> {
+    const resolved =
+      (await this.deps.providers.modelFor(person, 'completion')) ??
+      (await this.deps.providers.modelFor(person, 'chat'));
+    if (!resolved)
+      throw new AppError(
+        'ai_not_configured',
+        'No model serves completions. Add a provider in Settings → AI.',
+      );
+    try {
+      return await completeCode(resolved.provider, resolved.model, body, signal);
+    } catch (error) {
+      if (signal.aborted) return '';
+      throw new AppError('ai_provider_failed', describeProviderError(error).message);
+    }
+  }
+
+  private async modelFor(person: Person, mode: 'chat' | 'agent'): Promise<ResolvedModel> {
+    const { providers } = this.deps;
+    // An agent without its own model uses the chat model, and the other way round.
+    const resolved =
+      (await providers.modelFor(person, mode)) ??
+      (await providers.modelFor(person, mode === 'chat' ? 'agent' : 'chat'));
+    if (!resolved)
+      throw new AppError(
+        'ai_not_configured',
+        'No model is set up for the assistant. Add a provider and pick a model in Settings → AI.',
+      );
+    return resolved;
+  }
+
+  private async execute(
+    run: Run,
+    person: Person,
+    workspace: WorkspaceRow,
+    resolved: ResolvedModel,
+    daemon: ToolDaemon,
+    mode: 'chat' | 'agent',
+    messages: Parameters<typeof runAgent>[0]['messages'],
+  ): Promise<void> {
+    const { config, policies, audit } = this.deps;
+    const secrets = [resolved.provider.apiKey, config.secret].filter(
+      (value): value is string => !!value,
+    );
+    const redact = (text: string) => redactSecrets(text, secrets);
+    const rules = await policies.rules(person.id);
+    const tools =
+      mode === 'agent' ? BUILTIN_TOOLS : BUILTIN_TOOLS.filter((tool) => tool.kind === 'read');
+    const started = Date.now();
+    let outcome;
+    try {
+      outcome = await runAgent({
+        model: languageModel(resolved.provider, resolved.model),
+        system: systemPrompt(mode, workspace.name),
+        messages,
+        tools,
+        context: {
+          daemon,
+          identity: { name: person.name, email: person.email },
+          fetchUrl: (url, signal) =>
+            safeFetch(url, { signal, allowAddresses: config.ai.fetchAllow }),
+        },
+        decide: (tool, subject) =>
+          decide(rules, { tool: tool.name, kind: tool.kind, subject, workspace: workspace.name }),
+        askApproval: ({ callId, tool, input }) =>
+          run.waitForApproval(callId, tool.name, tool.subject(input)),
+        onToolCall: (record) => void this.auditToolCall(person, workspace, run, record, secrets),
+        caps: {
+          maxSteps: config.ai.maxSteps,
+          maxWallMs: config.ai.maxRunSeconds * 1000,
+          maxTokens: config.ai.maxRunTokens,
+          maxCostUsd: config.ai.maxRunCostUsd,
+        },
+        price: priceOf(resolved.model),
+        emit: (event) => run.push(event),
+        signal: run.controller.signal,
+        redact,
+      });
+    } catch (error) {
+      this.deps.logger.error({ err: error, runId: run.id }, 'agent run crashed');
+      outcome = {
+        code: 'internal' as const,
+        message: 'The assistant failed unexpectedly; the server log has the details.',
+        parts: [
+          {
+            type: 'notice' as const,
+            level: 'error' as const,
+            code: 'internal',
+            message: 'The assistant failed unexpectedly.',
+          },
+        ],
+        usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 },
+      };
+    }
+    const parts = outcome.parts.map((part) =>
+      part.type === 'text' ? { ...part, text: redact(part.text) } : part,
+    );
+    let messageId = '';
+    try {
+      const stored = await this.deps.conversations.append(run.conversationId, {
+        role: 'assistant',
+        mode,
+        parts,
+      });
+      messageId = stored.id;
+      await this.deps.usage.add(person.id, outcome.usage);
+    } catch (error) {
+      this.deps.logger.error(
+        { err: error, runId: run.id },
+        'could not store the assistant message',
+      );
+    }
+    await audit.record({
+      actorId: person.id,
+      action: 'agent.run',
+      targetType: 'conversation',
+      targetId: run.conversationId,
+      workspaceId: workspace.id,
+      outcome: outcome.code === 'done' || outcome.code === 'stopped' ? 'success' : 'failure',
+      data: {
+        runId: run.id,
+        workspace: workspace.name,
+        mode,
+        provider: resolved.provider.name,
+        model: resolved.model,
+        end: outcome.code,
+        ...(outcome.message ? { message: outcome.message } : {}),
+        ...outcome.usage,
+        durationMs: Date.now() - started,
+      },
+    });
+    run.push({
+      type: 'end',
+      code: outcome.code,
+      ...(outcome.message ? { message: outcome.message } : {}),
+      messageId,
+    });
+    this.deps.runs.finish(run);
+  }
+
+  private async auditToolCall(
+    person: Person,
+    workspace: WorkspaceRow,
+    run: Run,
+    record: ToolCallRecord,
+    secrets: string[],
+  ): Promise<void> {
+    await this.deps.audit.record({
+      actorId: person.id,
+      action: `agent.tool.${record.tool}`,
+      targetType: 'workspace',
+      targetId: workspace.name,
+      workspaceId: workspace.id,
+      outcome:
+        record.status === 'done' ? 'success' : record.status === 'denied' ? 'denied' : 'failure',
+      data: redactValue(
+        {
+          runId: run.id,
+          conversationId: run.conversationId,
+          callId: record.callId,
+          input: record.input,
+          decision: record.decision,
+          decidedBy: record.decidedBy === 'user' ? { user: person.email } : 'policy',
+          ...(record.reason ? { reason: record.reason } : {}),
+          ...(record.error ? { error: record.error } : {}),
+          durationMs: record.durationMs,
+        },
+        secrets,
+      ),
+    });
+  }
+}
+
+/** A title from the first line of the first message. */
+function titleFrom(text: string): string {
+  const line = text.split('\n')[0]!.trim();
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || DEFAULT_TITLE;
+}
+
+/** List prices (US$ per million tokens) of common cloud models; unknown and local models count as free. */
+function priceOf(model: string) {
+  const table: Array<[RegExp, number, number]> = [
+    [/^gpt-4o-mini/, 0.15, 0.6],
+    [/^gpt-4o/, 2.5, 10],
+    [/^gpt-4\.1-mini/, 0.4, 1.6],
+    [/^gpt-4\.1/, 2, 8],
+    [/^gpt-5-mini/, 0.25, 2],
+    [/^gpt-5/, 1.25, 10],
+    [/^o[34]-mini/, 1.1, 4.4],
+    [/^claude-.*haiku/, 1, 5],
+    [/^claude-.*sonnet/, 3, 15],
+    [/^claude-.*opus/, 15, 75],
+    [/^gemini-.*flash/, 0.3, 2.5],
+    [/^gemini-.*pro/, 1.25, 10],
+  ];
+  const hit = table.find(([pattern]) => pattern.test(model));
+  return hit ? { inputPerMTok: hit[1], outputPerMTok: hit[2] } : undefined;
+}

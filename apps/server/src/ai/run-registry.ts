@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { ApprovalAnswer } from '@studio/agent';
+import type { RunEvent } from '@studio/protocol';
+import { AppError } from '../errors.ts';
+
+type Unnumbered<E> = E extends unknown ? Omit<E, 'seq'> : never;
+/** A run event before it gets its number. */
+export type NewRunEvent = Unnumbered<RunEvent>;
+
+/** An approval card waiting for its answer. */
+interface PendingApproval {
+  tool: string;
+  subject: string;
+  resolve(answer: ApprovalAnswer): void;
+}
+
+/** How long a finished run's events stay, so a reloading page can still read how it ended. */
+const KEEP_ENDED_MS = 5 * 60_000;
+
+/**
+ * One agent run: its events in order (replayed to late subscribers), its open approval cards,
+ * and the switch that stops it. Lives in this server's memory while it runs.
+ */
+export class Run {
+  readonly id = randomUUID();
+  readonly controller = new AbortController();
+  private readonly events: RunEvent[] = [];
+  private readonly listeners = new Set<(event: RunEvent) => void>();
+  private readonly approvals = new Map<string, PendingApproval>();
+  ended = false;
+
+  constructor(
+    readonly userId: string,
+    readonly conversationId: string,
+    readonly workspace: { id: string; name: string },
+  ) {}
+
+  push(event: NewRunEvent): void {
+    if (this.ended) return;
+    const numbered = { ...event, seq: this.events.length } as RunEvent;
+    this.events.push(numbered);
+    if (numbered.type === 'end') this.ended = true;
+    for (const listener of this.listeners) listener(numbered);
+  }
+
+  /** Replays the events after `after`, then calls `listener` with each new one; returns the unsubscribe. */
+  subscribe(after: number, listener: (event: RunEvent) => void): () => void {
+    for (const event of this.events.slice(after + 1)) listener(event);
+    if (this.ended) return () => undefined;
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Waits for the person's answer to an approval card (the run's abort rejects it elsewhere). */
+  waitForApproval(callId: string, tool: string, subject: string): Promise<ApprovalAnswer> {
+    return new Promise((resolve) => this.approvals.set(callId, { tool, subject, resolve }));
+  }
+
+  /** Answers an open card; the tool and subject come back for "always allow". */
+  answer(callId: string, answer: ApprovalAnswer): { tool: string; subject: string } {
+    const pending = this.approvals.get(callId);
+    if (!pending) throw new AppError('not_found', `no approval is waiting for call ${callId}`);
+    this.approvals.delete(callId);
+    pending.resolve(answer);
+    return pending;
+  }
+}
+
+/** The runs of this server, by id and by conversation. */
+export class RunRegistry {
+  private readonly runs = new Map<string, Run>();
+
+  start(userId: string, conversationId: string, workspace: { id: string; name: string }): Run {
+    if (this.activeIn(conversationId))
+      throw new AppError(
+        'run_busy',
+        'the assistant is still answering in this conversation; stop it or wait',
+      );
+    const run = new Run(userId, conversationId, workspace);
+    this.runs.set(run.id, run);
+    return run;
+  }
+
+  /** Forget a finished run after a while. */
+  finish(run: Run): void {
+    setTimeout(() => this.runs.delete(run.id), KEEP_ENDED_MS).unref();
+  }
+
+  /** The caller's run; anyone else's is `not_found`. */
+  get(userId: string, id: string): Run {
+    const run = this.runs.get(id);
+    if (!run || run.userId !== userId) throw new AppError('not_found', `no run ${id}`);
+    return run;
+  }
+
+  activeIn(conversationId: string): Run | null {
+    for (const run of this.runs.values())
+      if (run.conversationId === conversationId && !run.ended) return run;
+    return null;
+  }
+
+  /** Stops every run (server shutdown). */
+  stopAll(): void {
+    for (const run of this.runs.values()) run.controller.abort();
+  }
+}

@@ -1,0 +1,371 @@
+import { listModels } from '@studio/agent';
+import {
+  aiModelListSchema,
+  aiProviderListSchema,
+  aiProviderSchema,
+  aiSettingsSchema,
+  approvalBodySchema,
+  completionBodySchema,
+  completionResultSchema,
+  conversationDetailSchema,
+  conversationListSchema,
+  conversationSchema,
+  createAiProviderBodySchema,
+  createConversationBodySchema,
+  policySchema,
+  sendMessageBodySchema,
+  sendMessageResultSchema,
+  updateAiProviderBodySchema,
+  updateAiSettingsBodySchema,
+  updateConversationBodySchema,
+  updatePolicyBodySchema,
+  type RunEvent,
+} from '@studio/protocol';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AssistantService, DEFAULT_TITLE, type Person } from '../ai/assistant.ts';
+import { ConversationStore, conversationView } from '../ai/conversation-store.ts';
+import { PolicyStore } from '../ai/policy-store.ts';
+import { AiProviderStore } from '../ai/provider-store.ts';
+import { RunRegistry } from '../ai/run-registry.ts';
+import { UsageLedger } from '../ai/usage.ts';
+import type { App, Services } from '../app.ts';
+
+const idParams = z.object({ id: z.string().max(100) });
+const nameParams = z.object({ name: z.string().max(64) });
+const conversationParams = nameParams.extend({ id: z.string().max(100) });
+const runParams = z.object({ id: z.string().max(100) });
+const approvalParams = runParams.extend({ callId: z.string().max(200) });
+const eventsQuery = z.object({ after: z.coerce.number().int().min(-1).default(-1) });
+/** SSE comments keep proxies from closing a quiet stream (a run waiting for an approval). */
+const KEEPALIVE_MS = 15_000;
+
+function person(request: FastifyRequest): Person {
+  const { user } = request.principal!;
+  return { id: user.id, admin: user.role === 'admin', name: user.name, email: user.email };
+}
+
+/** The assistant: providers and model roles, conversations, agent runs and their approvals, the policy, completions. */
+export function aiRoutes(app: App, services: Services): void {
+  const { database, config, workspaces, audit } = services;
+  const tags = ['ai'];
+  const providers = new AiProviderStore(database.db, config.secret);
+  const conversations = new ConversationStore(database.db);
+  const policies = new PolicyStore(database.db);
+  const runs = new RunRegistry();
+  const assistant = new AssistantService({
+    providers,
+    conversations,
+    policies,
+    usage: new UsageLedger(database.db, () => new Date()),
+    runs,
+    workspaces,
+    audit,
+    config,
+    logger: app.log,
+  });
+  app.addHook('onClose', async () => runs.stopAll());
+
+  // ---- Providers and model roles ----
+  app.get(
+    '/api/ai/providers',
+    { schema: { tags, response: { 200: aiProviderListSchema } } },
+    async (request) => ({
+      providers: await providers.list(person(request)),
+    }),
+  );
+
+  app.post(
+    '/api/ai/providers',
+    { schema: { tags, body: createAiProviderBodySchema, response: { 201: aiProviderSchema } } },
+    async (request, reply) => {
+      const created = await providers.create(person(request), request.body);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.provider.create',
+        targetType: 'ai_provider',
+        targetId: created.id,
+        data: {
+          name: created.name,
+          kind: created.kind,
+          scope: created.scope,
+          baseUrl: created.baseUrl,
+        },
+      });
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.patch(
+    '/api/ai/providers/:id',
+    {
+      schema: {
+        tags,
+        params: idParams,
+        body: updateAiProviderBodySchema,
+        response: { 200: aiProviderSchema },
+      },
+    },
+    async (request) => {
+      const updated = await providers.update(person(request), request.params.id, request.body);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.provider.update',
+        targetType: 'ai_provider',
+        targetId: updated.id,
+        data: { fields: Object.keys(request.body) },
+      });
+      return updated;
+    },
+  );
+
+  app.delete(
+    '/api/ai/providers/:id',
+    { schema: { tags, params: idParams } },
+    async (request, reply) => {
+      await providers.remove(person(request), request.params.id);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.provider.delete',
+        targetType: 'ai_provider',
+        targetId: request.params.id,
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/ai/providers/:id/models',
+    { schema: { tags, params: idParams, response: { 200: aiModelListSchema } } },
+    async (request) => {
+      const provider = await providers.resolve(person(request), request.params.id);
+      const configured =
+        (await providers.list(person(request))).find((row) => row.id === provider.id)?.models ?? [];
+      try {
+        const models = await listModels(provider);
+        return { models, source: 'endpoint' as const };
+      } catch (error) {
+        return {
+          models: configured,
+          source: 'configured' as const,
+          error: `The endpoint did not list its models: ${(error as Error).message}`,
+        };
+      }
+    },
+  );
+
+  app.get(
+    '/api/ai/settings',
+    { schema: { tags, response: { 200: aiSettingsSchema } } },
+    async (request) => providers.settings(person(request)),
+  );
+
+  app.put(
+    '/api/ai/settings',
+    { schema: { tags, body: updateAiSettingsBodySchema, response: { 200: aiSettingsSchema } } },
+    async (request) => providers.updateSettings(person(request), request.body),
+  );
+
+  // ---- Policy ----
+  app.get(
+    '/api/ai/policy',
+    { schema: { tags, response: { 200: policySchema } } },
+    async (request) => policies.policy(request.principal!.user.id),
+  );
+
+  app.put(
+    '/api/ai/policy',
+    { schema: { tags, body: updatePolicyBodySchema, response: { 200: policySchema } } },
+    async (request) => {
+      const policy = await policies.replace(request.principal!.user.id, request.body.rules);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.policy.update',
+        data: { rules: request.body.rules },
+      });
+      return policy;
+    },
+  );
+
+  // ---- Conversations ----
+  const conversation = async (request: FastifyRequest, name: string, id: string) => {
+    const workspace = await workspaces.get(request.principal!.user.id, name);
+    return {
+      workspace,
+      row: await conversations.get(request.principal!.user.id, workspace.id, id),
+    };
+  };
+
+  app.get(
+    '/api/workspaces/:name/ai/conversations',
+    { schema: { tags, params: nameParams, response: { 200: conversationListSchema } } },
+    async (request) => {
+      const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
+      const rows = await conversations.list(request.principal!.user.id, workspace.id);
+      return {
+        conversations: rows.map((row) => conversationView(row, runs.activeIn(row.id)?.id ?? null)),
+      };
+    },
+  );
+
+  app.post(
+    '/api/workspaces/:name/ai/conversations',
+    {
+      schema: {
+        tags,
+        params: nameParams,
+        body: createConversationBodySchema.optional(),
+        response: { 201: conversationSchema },
+      },
+    },
+    async (request, reply) => {
+      const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await conversations.create(
+        request.principal!.user.id,
+        workspace.id,
+        request.body?.title ?? DEFAULT_TITLE,
+      );
+      return reply.status(201).send(conversationView(row, null));
+    },
+  );
+
+  app.get(
+    '/api/workspaces/:name/ai/conversations/:id',
+    { schema: { tags, params: conversationParams, response: { 200: conversationDetailSchema } } },
+    async (request) => {
+      const { row } = await conversation(request, request.params.name, request.params.id);
+      return {
+        ...conversationView(row, runs.activeIn(row.id)?.id ?? null),
+        messages: await conversations.messages(row.id),
+      };
+    },
+  );
+
+  app.patch(
+    '/api/workspaces/:name/ai/conversations/:id',
+    {
+      schema: {
+        tags,
+        params: conversationParams,
+        body: updateConversationBodySchema,
+        response: { 200: conversationSchema },
+      },
+    },
+    async (request) => {
+      const { row } = await conversation(request, request.params.name, request.params.id);
+      const renamed = await conversations.rename(row, request.body.title);
+      return conversationView(renamed, runs.activeIn(row.id)?.id ?? null);
+    },
+  );
+
+  app.delete(
+    '/api/workspaces/:name/ai/conversations/:id',
+    { schema: { tags, params: conversationParams } },
+    async (request, reply) => {
+      const { row } = await conversation(request, request.params.name, request.params.id);
+      runs.activeIn(row.id)?.controller.abort();
+      await conversations.remove(row);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/workspaces/:name/ai/conversations/:id/messages',
+    {
+      schema: {
+        tags,
+        params: conversationParams,
+        body: sendMessageBodySchema,
+        response: { 202: sendMessageResultSchema },
+      },
+    },
+    async (request, reply) => {
+      const { workspace, row } = await conversation(
+        request,
+        request.params.name,
+        request.params.id,
+      );
+      const { run, message } = await assistant.send(person(request), workspace, row, request.body);
+      return reply.status(202).send({ runId: run.id, message });
+    },
+  );
+
+  // ---- Runs ----
+  app.get(
+    '/api/ai/runs/:id/events',
+    {
+      schema: {
+        tags,
+        params: runParams,
+        querystring: eventsQuery,
+        description:
+          'Server-Sent Events: one `runEventSchema` JSON object per `data:` line; ends after `end`.',
+      },
+    },
+    async (request, reply) => {
+      const run = runs.get(request.principal!.user.id, request.params.id);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      });
+      raw.write(': run events\n\n');
+      const keepalive = setInterval(() => raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
+      let unsubscribe = () => {};
+      const close = () => {
+        clearInterval(keepalive);
+        unsubscribe();
+        raw.end();
+      };
+      const send = (event: RunEvent) => {
+        raw.write(`data: ${JSON.stringify(event)}\n\n`);
+        if (event.type === 'end') queueMicrotask(close);
+      };
+      unsubscribe = run.subscribe(request.query.after, send);
+      // The response's close is the client going away (the request's fires once its body is read).
+      raw.once('close', close);
+    },
+  );
+
+  app.post(
+    '/api/ai/runs/:id/approvals/:callId',
+    { schema: { tags, params: approvalParams, body: approvalBodySchema } },
+    async (request, reply) => {
+      const run = runs.get(request.principal!.user.id, request.params.id);
+      await assistant.answer(person(request), run, request.params.callId, request.body);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/ai/runs/:id/stop',
+    { schema: { tags, params: runParams } },
+    async (request, reply) => {
+      runs.get(request.principal!.user.id, request.params.id).controller.abort();
+      return reply.status(204).send();
+    },
+  );
+
+  // ---- Completions ----
+  app.post(
+    '/api/workspaces/:name/ai/complete',
+    {
+      schema: {
+        tags,
+        params: nameParams,
+        body: completionBodySchema,
+        response: { 200: completionResultSchema },
+      },
+    },
+    async (request, reply) => {
+      await workspaces.get(request.principal!.user.id, request.params.name);
+      const controller = new AbortController();
+      // Monaco cancels on typing by aborting the fetch: stop paying for an answer nobody reads.
+      reply.raw.once('close', () => controller.abort());
+      return { text: await assistant.complete(person(request), request.body, controller.signal) };
+    },
+  );
+}

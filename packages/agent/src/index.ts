@@ -1,0 +1,34 @@
+export {
+  safeFetch,
+  FetchRefusedError,
+  type SafeFetchOptions,
+  type SafeFetchResult,
+} from './net/safe-fetch.ts';
+export { historyMessages, renderUserTurn, systemPrompt } from './prompt.ts';
+export { DEFAULT_DECISIONS, decide, globMatches } from './policy.ts';
+export { describeProviderError, type DescribedFailure } from './provider-errors.ts';
+export { completeCode, type CompletionRequest } from './complete.ts';
+export { completionModel, languageModel, listModels, type ProviderConfig } from './providers.ts';
+export { redactSecrets, redactValue } from './redact.ts';
+export {
+  runAgent,
+  type AgentEvent,
+  type ApprovalAnswer,
+  type ModelPrice,
+  type RunAgentOptions,
+  type RunCaps,
+  type RunOutcome,
+  type ToolCallRecord,
+} from './run.ts';
+export { BUILTIN_TOOLS } from './tools/index.ts';
+export {
+  ToolError,
+  capText,
+  defineTool,
+  type AgentTool,
+  type ToolContext,
+  type ToolDaemon,
+  type ToolKind,
+  type ToolStream,
+} from './tools/tool.ts';
+export type { ModelMessage } from 'ai';

@@ -1,0 +1,84 @@
+import type {
+  ApprovalDetail,
+  DaemonMethod,
+  DaemonParams,
+  DaemonResult,
+  DaemonStreamEvent,
+} from '@studio/protocol';
+import type { z } from 'zod';
+
+/** The part of a daemon stream the tools use; the runtime's `DaemonStream` is one. */
+export interface ToolStream {
+  onData(listener: (payload: Uint8Array, channel: number) => void): void;
+  onEvent(listener: (event: DaemonStreamEvent) => void): void;
+  onEnd(listener: (error?: Error) => void): void;
+  end(): void;
+  cancel(): void;
+}
+
+/** The workspace's daemon as tools see it; the runtime's `DaemonConnection` is one. */
+export interface ToolDaemon {
+  call<M extends DaemonMethod>(method: M, params: DaemonParams<M>): Promise<DaemonResult<M>>;
+  open<M extends DaemonMethod>(method: M, params: DaemonParams<M>): Promise<ToolStream>;
+}
+
+/** What a tool call may use: the workspace, who it acts for, and a way to show progress. */
+export interface ToolContext {
+  daemon: ToolDaemon;
+  /** The git author for `git_commit`: the person the agent works for. */
+  identity: { name: string; email: string };
+  signal: AbortSignal;
+  /** Streams partial output (a command's stdout) to the person while the tool runs. */
+  onOutput(chunk: string): void;
+  /** Fetches a URL for `fetch_url` (the SSRF-safe fetch, injected so tests can allow loopback). */
+  fetchUrl(
+    url: string,
+    signal: AbortSignal,
+  ): Promise<{
+    url: string;
+    status: number;
+    contentType: string | null;
+    body: string;
+    truncated: boolean;
+  }>;
+}
+
+/** How much a tool can change: reads are allowed by default, the rest ask or are off. */
+export type ToolKind = 'read' | 'write' | 'exec' | 'network';
+
+/**
+ * One agent tool: its schema and description for the model, the one-line subject the permission
+ * policy matches (the command, the path, the URL), what an approval card shows, and the work.
+ */
+export interface AgentTool<Input = unknown> {
+  name: string;
+  description: string;
+  kind: ToolKind;
+  inputSchema: z.ZodType<Input>;
+  subject(input: Input): string;
+  /** What the person sees before approving: the exact command, or the change as a diff. */
+  describe(input: Input, context: ToolContext): Promise<ApprovalDetail>;
+  /** The result the model reads (already capped); throw a `ToolError` for a failure it should see. */
+  execute(input: Input, context: ToolContext): Promise<string>;
+}
+
+/** A failure the model should read and can act on (no such file, non-unique match, timeout). */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+}
+
+/** Longest tool result handed back to the model; more is cut with a note saying so. */
+export const MAX_RESULT_CHARS = 32_000;
+
+/** Cut `text` to `max` characters, saying how much was left out. */
+export function capText(text: string, max = MAX_RESULT_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n… [${text.length - max} more characters not shown]`;
+}
+
+/** Declares a tool with its input type inferred from the schema. */
+export function defineTool<Schema extends z.ZodType>(
+  tool: AgentTool<z.output<Schema>> & { inputSchema: Schema },
+): AgentTool {
+  return tool as unknown as AgentTool;
+}
