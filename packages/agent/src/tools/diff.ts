@@ -3,9 +3,11 @@ import type { ToolContext } from './tool.ts';
 
 /** A unified diff of one file's change, as an approval card shows it. */
 export function fileDiff(path: string, before: string, after: string): string {
-  return createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, {
+  const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, {
     context: 3,
   });
+  // jsdiff starts with a row of "=" under an (empty) "Index:" line; git diffs start at "---".
+  return patch.replace(/^(Index:.*\n)?=+\n/, '');
 }
 
 /** The file's text, or `null` when it does not exist. */

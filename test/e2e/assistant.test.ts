@@ -1,0 +1,220 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startScriptedLlm, type RecordedRequest, type ScriptedLlm } from '../scripted-llm.ts';
+import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { setupLink, startServer, type ServerProcess } from './server-process.ts';
+
+let server: ServerProcess;
+let llm: ScriptedLlm;
+let browser: Browser;
+let page: Page;
+
+const TEST_FILE = `import unittest
+from calc import add
+
+
+class AddTest(unittest.TestCase):
+    def test_adds(self):
+        self.assertEqual(add(2, 3), 5)
+
+
+if __name__ == "__main__":
+    unittest.main()
+`;
+
+/**
+ * The scripted model as an agent: it reads the code, writes a test, runs it, then reports. Each
+ * answer depends on how far the conversation got, as a real model's would.
+ */
+function agent(request: RecordedRequest) {
+  const done = request.toolResults.length;
+  const prompt = request.lastUserText ?? '';
+  if (prompt.includes('delete')) {
+    // Earlier turns' results are in the conversation too: look for this turn's answer.
+    const answer = request.toolResults.find((result) => result.content.includes('denied'));
+    if (!answer) return { toolCalls: [{ name: 'run_command', input: { command: 'rm -rf ~/*' } }] };
+    return { text: `Understood, I did not delete anything (${answer.content}).` };
+  }
+  switch (done) {
+    case 0:
+      return {
+        text: 'Let me read calc.py first.',
+        toolCalls: [{ name: 'read_file', input: { path: 'calc.py' } }],
+      };
+    case 1:
+      return {
+        toolCalls: [{ name: 'write_file', input: { path: 'test_calc.py', content: TEST_FILE } }],
+      };
+    case 2:
+      return {
+        toolCalls: [
+          { name: 'run_command', input: { command: 'python3 -m unittest test_calc -v' } },
+        ],
+      };
+    default:
+      return {
+        text: [
+          'I added **test_calc.py** with a test for `add`, ',
+          'and it passes:\n\n```\nRan 1 test\nOK\n```',
+        ],
+      };
+  }
+}
+
+beforeAll(async () => {
+  llm = await startScriptedLlm({ apiKey: 'sk-e2e-0123456789abcdef' });
+  llm.respond(agent);
+  server = await startServer({ STUDIO_RUNTIME: 'local' });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+  await page.goto(setupLink(server));
+  await page.getByLabel('Name').fill('Grace Hopper');
+  await page.getByLabel('Email').fill('grace@example.com');
+  await page.getByLabel('Password').fill('a compiler for everyone');
+  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+});
+
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail')
+    await page.screenshot({
+      path: `${SCREENSHOTS}assistant-failed-${task.name.slice(0, 30).replace(/\W+/g, '-')}.png`,
+    });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await llm?.close();
+});
+
+function api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown) {
+  return page.request.fetch(`${server.origin}${path}`, {
+    method,
+    data,
+    headers: { origin: server.origin },
+  });
+}
+
+/** Opens the IDE's right panel on the assistant (the panel remembers whether it was open). */
+async function openAssistant() {
+  const toggle = page.getByRole('button', { name: 'Assistant', exact: true });
+  if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+  return page.getByRole('complementary', { name: 'Assistant' });
+}
+
+describe('the assistant', () => {
+  it('without a provider, says how to add one', async () => {
+    expect((await api('POST', '/api/workspaces', { name: 'calc' })).status()).toBe(201);
+    await expect
+      .poll(async () => (await (await api('GET', '/api/workspaces/calc')).json()).status, {
+        timeout: 30_000,
+      })
+      .toBe('running');
+    await api('PUT', '/api/workspaces/calc/files/content', {
+      path: 'calc.py',
+      content: 'def add(a, b):\n    return a + b\n',
+    });
+    await page.goto(`${server.origin}/w/calc`);
+    const panel = await openAssistant();
+    await panel.getByRole('link', { name: 'Add a provider in Settings → AI' }).click();
+    await page.waitForURL(/\/settings#ai$/);
+  });
+
+  it('is set up in Settings with only an OpenAI-compatible URL', async () => {
+    const ai = page.locator('#ai');
+    await ai.getByLabel('Kind').selectOption({ label: 'OpenAI-compatible' });
+    await ai.getByLabel('Name', { exact: true }).fill('Local model');
+    await ai.getByLabel('Base URL').fill(llm.openaiBaseUrl);
+    await ai.getByLabel('API key').fill('sk-e2e-0123456789abcdef');
+    await ai.getByRole('button', { name: 'Add provider' }).click();
+    await ai.getByText('…cdef').waitFor();
+    for (const role of ['Chat', 'Agent']) {
+      await ai.getByLabel(`${role} provider`).selectOption({ label: 'Local model (yours)' });
+      const model = ai.getByLabel(`${role} model`);
+      await expect.poll(() => model.locator('option').allInnerTexts()).toContain('scripted-coder');
+      await model.selectOption('scripted-coder');
+    }
+    await ai.getByRole('button', { name: 'Save models' }).click();
+    await ai.getByText(/Chat uses scripted-coder/).waitFor();
+    await ai.screenshot({ path: `${SCREENSHOTS}settings-ai.png` });
+  });
+
+  it('adds a test and makes it pass, each change approved from the approval card', async () => {
+    await page.goto(`${server.origin}/w/calc`);
+    const panel = await openAssistant();
+    await panel.getByRole('button', { name: 'Agent' }).click();
+    await panel
+      .getByLabel('Message the assistant')
+      .fill('Add a test for add in calc.py and make it pass');
+    await panel.getByRole('button', { name: 'Send' }).click();
+
+    // First the new file, shown as a diff; then the exact command.
+    const card = panel.getByRole('group', { name: 'Approval needed' });
+    await card.waitFor({ timeout: 30_000 });
+    await expect.poll(() => card.innerText()).toContain('write_file: create test_calc.py');
+    expect(await card.innerText()).toContain('+    def test_adds(self):');
+    await page.screenshot({ path: `${SCREENSHOTS}assistant-approval.png` });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect
+      .poll(() => card.innerText(), { timeout: 30_000 })
+      .toContain('python3 -m unittest test_calc -v');
+    await expect(card.getByLabel('Command to run').inputValue()).resolves.toBe(
+      'python3 -m unittest test_calc -v',
+    );
+    await card.getByRole('button', { name: 'Approve' }).click();
+
+    const answer = panel.locator('[data-role="assistant"]').last();
+    await expect.poll(() => answer.innerText(), { timeout: 30_000 }).toContain('and it passes');
+    await expect
+      .poll(() => panel.locator('[data-tool="run_command"][data-status="done"]').count())
+      .toBe(1);
+    expect(await answer.locator('strong').first().innerText()).toBe('test_calc.py');
+    const file = await (
+      await api('GET', '/api/workspaces/calc/files/content?path=test_calc.py')
+    ).json();
+    expect(file.content).toBe(TEST_FILE);
+    // The command really ran in the workspace: its output went back to the model.
+    const ran = llm.requests.find((request) => request.toolResults.length === 3)!;
+    expect(ran.toolResults[2]!.content).toMatch(/exit code 0[\s\S]*Ran 1 test[\s\S]*OK/);
+    await page.screenshot({ path: `${SCREENSHOTS}assistant-done.png` });
+  });
+
+  it('lets the person deny with a reason the model reads', async () => {
+    const panel = page.getByRole('complementary', { name: 'Assistant' });
+    await panel.getByLabel('Message the assistant').fill('Please delete everything');
+    await panel.getByLabel('Message the assistant').press('Enter');
+    const card = panel.getByRole('group', { name: 'Approval needed' });
+    await expect.poll(() => card.innerText(), { timeout: 30_000 }).toContain('rm -rf ~/*');
+    await card.getByRole('button', { name: 'Deny…' }).click();
+    await card.getByLabel('Reason for denying (optional)').fill('that is my only copy');
+    await card.getByRole('button', { name: 'Deny', exact: true }).click();
+    const answer = panel.locator('[data-role="assistant"]').last();
+    await expect
+      .poll(() => answer.innerText(), { timeout: 30_000 })
+      .toContain('that is my only copy');
+    await expect
+      .poll(() => panel.locator('[data-tool="run_command"][data-status="denied"]').count())
+      .toBe(1);
+    const listing = await (await api('GET', '/api/workspaces/calc/files?path=.')).json();
+    expect(JSON.stringify(listing)).toContain('calc.py');
+  });
+
+  it('keeps every tool call in the audit log, with who decided', async () => {
+    await page.goto(`${server.origin}/audit`);
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action').fill('agent.tool.');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBeGreaterThanOrEqual(5);
+    const table = await page.getByRole('table').innerText();
+    expect(table).toContain('agent.tool.run_command');
+    expect(table).toContain('agent.tool.write_file');
+    expect(table).toContain('denied');
+    await page
+      .getByRole('button', { name: /^Details of agent\.tool\.run_command/ })
+      .first()
+      .click();
+    await page.getByText('that is my only copy').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}audit.png` });
+  });
+});
