@@ -11,6 +11,7 @@ import {
   runAgent,
   safeFetch,
   systemPrompt,
+  type AgentTool,
   type ToolCallRecord,
   type ToolDaemon,
 } from '@studio/agent';
@@ -43,6 +44,16 @@ export interface Person extends Caller {
   email: string;
 }
 
+/** Tools beyond the built-in ones for one agent run (the person's MCP servers); closed when the run ends. */
+export interface ToolSource {
+  toolsFor(
+    person: Person,
+    workspace: WorkspaceRow,
+    daemon: ToolDaemon,
+    signal: AbortSignal,
+  ): Promise<{ tools: AgentTool[]; close(): Promise<void> }>;
+}
+
 export interface AssistantDeps {
   providers: AiProviderStore;
   conversations: ConversationStore;
@@ -53,6 +64,8 @@ export interface AssistantDeps {
   audit: AuditLog;
   config: Config;
   logger: FastifyBaseLogger;
+  /** Extra tools for agent runs (MCP servers); their calls go through the same policy and audit. */
+  extraTools?: ToolSource;
 }
 
 export const DEFAULT_TITLE = 'New conversation';

@@ -12,6 +12,8 @@ export interface ToolStream {
   onData(listener: (payload: Uint8Array, channel: number) => void): void;
   onEvent(listener: (event: DaemonStreamEvent) => void): void;
   onEnd(listener: (error?: Error) => void): void;
+  /** Bytes to the process's stdin (exec) or the peer (tunnel). */
+  write(payload: Uint8Array | string): void;
   end(): void;
   cancel(): void;
 }
