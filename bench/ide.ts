@@ -15,7 +15,7 @@ import {
 } from 'playwright-core';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { ensureCodeServer, startCodeServer, CODE_SERVER_VERSION } from './code-server.ts';
-import { spawnServer, stopServer, waitForReady } from './processes.ts';
+import { spawnServer, stopServer, waitForReady, percentile } from './processes.ts';
 
 /** One measured figure; `baseline` is code-server's, or `baselineUnavailable` says why not. */
 export interface IdeMetric {
@@ -65,11 +65,6 @@ const CODE_SERVER_SETTINGS = {
 
 function log(message: string): void {
   process.stderr.write(`bench: ide: ${message}\n`);
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
 
 /** The project both IDEs open: a few small files and one 1 MB text file. */

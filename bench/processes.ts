@@ -122,3 +122,9 @@ export async function stopAll(): Promise<void> {
 export function killAllNow(): void {
   for (const child of running) child.kill('SIGKILL');
 }
+
+/** The value below which `p` percent of `values` fall (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}

@@ -9,6 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { measureAgent } from './agent.ts';
 import { measureIde } from './ide.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
@@ -46,7 +47,7 @@ interface Metric {
   baselineUnavailable?: string;
 }
 
-const PARTS = ['server', 'workspaces', 'ide'] as const;
+const PARTS = ['server', 'workspaces', 'ide', 'agent'] as const;
 
 interface Measured {
   coldStartMs: number;
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
       const baseline = await measureBaseline(baselineScript);
       metrics = toMetrics(product, baseline);
     }
-    if (parts.has('workspaces') || parts.has('ide')) {
+    if (parts.has('workspaces') || parts.has('ide') || parts.has('agent')) {
       log('building the workspace daemon');
       spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
         cwd: ROOT,
@@ -327,6 +328,10 @@ async function main(): Promise<void> {
       ensureWebBuilt();
       const ide = await measureIde(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(ide)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('agent')) {
+      const agent = await measureAgent(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(agent)) metrics[name] = roundedMetric(figure);
     }
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);

@@ -13,7 +13,7 @@ import {
   type WorkspaceSpec,
 } from '@studio/runtime';
 import WebSocket from 'ws';
-import { spawnServer, stopServer, waitForReady } from './processes.ts';
+import { spawnServer, stopServer, waitForReady, percentile } from './processes.ts';
 
 /** One measured figure, optionally beside its baseline. */
 export interface WorkspaceMetric {
@@ -35,11 +35,6 @@ async function processMemory(pid: number): Promise<{ rss: number; anon: number }
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024 };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 }
 
 function spec(id: string): WorkspaceSpec {
@@ -213,11 +208,12 @@ export async function measureWorkspaces(
 
 type Api = Awaited<ReturnType<typeof apiFor>>;
 
-async function apiFor(url: string) {
+/** A signed-in API client for the bench's server (its admin was created from the environment). */
+export async function apiFor(url: string, admin = ADMIN) {
   const signIn = await fetch(`${url}/api/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
+    body: JSON.stringify(admin),
   });
   const cookie = signIn.headers
     .getSetCookie()

@@ -56,6 +56,8 @@ export interface ScriptedLlm {
   script(...turns: ScriptedTurn[]): void;
   /** Or answer dynamically (used when the queue is empty). */
   respond(responder: Responder): void;
+  /** Forget the queued turns and the responder (a test's leftovers must not answer the next). */
+  reset(): void;
   /** Timestamps (performance.now()) at which each SSE text-delta chunk was written, for latency benches. */
   chunkTimes: number[];
   close(): Promise<void>;
@@ -169,6 +171,10 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
     chunkTimes,
     script: (...turns) => void queue.push(...turns),
     respond: (next) => void (responder = next),
+    reset: () => {
+      queue.length = 0;
+      responder = undefined;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

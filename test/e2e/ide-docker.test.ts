@@ -8,6 +8,8 @@ import Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
+import { followRun, streamedText } from '../run-events.ts';
+import { startScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
 import { setupLink, startServer, type ServerProcess } from './server-process.ts';
 
@@ -108,7 +110,8 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       await dialog.getByRole('button', { name: 'Create workspace' }).click();
       const row = page.getByRole('row').filter({ hasText: 'hopper' });
       // Cold, the template image is built first: minutes.
-      await expect.poll(() => row.innerText(), { timeout: 20 * 60_000 }).toMatch(/Running/);
+      // The status on its own line: a cold build's log shows "Running in <container>" lines too.
+      await expect.poll(() => row.innerText(), { timeout: 20 * 60_000 }).toMatch(/^Running$/m);
       await expect.poll(() => row.innerText(), { timeout: 15_000 }).toMatch(/\/ 1\.0 GiB/);
       await page.screenshot({ path: `${SCREENSHOTS}docker-dashboard.png` });
 
@@ -225,4 +228,97 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
     },
     30 * 60_000,
   );
+
+  it('lets the agent fix a failing test in the Docker workspace, each step approved', async () => {
+    const llm = await startScriptedLlm();
+    try {
+      await api('PUT', '/api/workspaces/hopper/files/content', {
+        path: 'calc.py',
+        content: 'def add(a, b):\n    return a - b\n',
+      });
+      await api('PUT', '/api/workspaces/hopper/files/content', {
+        path: 'test_calc.py',
+        content: CALC_TEST,
+      });
+      const provider = await (
+        await api('POST', '/api/ai/providers', {
+          name: 'Local',
+          kind: 'openai-compatible',
+          baseUrl: llm.openaiBaseUrl,
+        })
+      ).json();
+      await api('PUT', '/api/ai/settings', {
+        agent: { providerId: provider.id, model: 'scripted-coder' },
+      });
+      const conversation = await (
+        await api('POST', '/api/workspaces/hopper/ai/conversations', {})
+      ).json();
+
+      const runTests = {
+        name: 'run_command',
+        input: { command: 'python3 -m unittest -v test_calc' },
+      };
+      llm.script(
+        { text: 'Running the tests first.', toolCalls: [runTests] },
+        {
+          toolCalls: [
+            {
+              name: 'edit_file',
+              input: { path: 'calc.py', oldText: 'return a - b', newText: 'return a + b' },
+            },
+          ],
+        },
+        { toolCalls: [runTests] },
+        { text: 'add subtracted; it adds now and the test passes.' },
+      );
+      const sent = await api(
+        'POST',
+        `/api/workspaces/hopper/ai/conversations/${conversation.id}/messages`,
+        {
+          text: 'Make the tests pass',
+          mode: 'agent',
+        },
+      );
+      expect(sent.status()).toBe(202);
+      const runId = (await sent.json()).runId as string;
+      const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const approved: string[] = [];
+      const events = await followRun({
+        origin: server.origin,
+        cookie,
+        runId,
+        answer: async (event) => {
+          approved.push(event.detail.summary);
+          await api('POST', `/api/ai/runs/${runId}/approvals/${event.callId}`, {
+            decision: 'approve',
+          });
+        },
+      });
+      expect(events.at(-1)).toMatchObject({ type: 'end', code: 'done' });
+      expect(approved).toEqual([
+        'run_command: python3 -m unittest -v test_calc',
+        'edit_file: calc.py',
+        'run_command: python3 -m unittest -v test_calc',
+      ]);
+      const results = llm.requests.at(-1)!.toolResults.map((result) => result.content);
+      expect(results[0]).toMatch(/^exit code 1\n[\s\S]*FAILED \(failures=1\)/);
+      expect(results[2]).toMatch(/^exit code 0\n[\s\S]*\nOK/);
+      const fixed = await (
+        await api('GET', '/api/workspaces/hopper/files/content?path=calc.py')
+      ).json();
+      expect(fixed.content).toBe('def add(a, b):\n    return a + b\n');
+      expect(streamedText(events)).toContain('the test passes');
+    } finally {
+      await llm.close();
+    }
+  });
 });
+
+const CALC_TEST = `import unittest
+from calc import add
+
+
+class AddTest(unittest.TestCase):
+    def test_adds(self):
+        self.assertEqual(add(2, 3), 5)
+`;

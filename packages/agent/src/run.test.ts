@@ -23,7 +23,7 @@ afterAll(async () => {
   await llm?.close();
 });
 beforeEach(() => {
-  llm.script();
+  llm.reset();
   llm.respond(() => ({ error: { status: 500, message: 'scripted LLM: nothing scripted' } }));
 });
 

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { schema } from '@studio/db';
-import {
-  auditPageSchema,
-  conversationDetailSchema,
-  runEventSchema,
-  type RunEvent,
-} from '@studio/protocol';
+import { auditPageSchema, conversationDetailSchema, type RunEvent } from '@studio/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { followRun, streamedText } from '../../../../test/run-events.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../../../../test/scripted-llm.ts';
 import {
   injectAs,
@@ -87,45 +83,26 @@ async function converse(
   );
   expect(sent.statusCode, sent.body).toBe(202);
   const runId = sent.json().runId as string;
-  const response = await fetch(`${server.origin}/api/ai/runs/${runId}/events`, {
-    headers: { cookie: alice.cookie },
+  const events = await followRun({
+    origin: server.origin,
+    cookie: alice.cookie,
+    runId,
+    answer: async (event) => {
+      if (!options.onApproval) return;
+      const answer = await api(
+        alice,
+        'POST',
+        `/api/ai/runs/${runId}/approvals/${event.callId}`,
+        options.onApproval(event),
+      );
+      expect(answer.statusCode, answer.body).toBe(204);
+    },
   });
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const events: RunEvent[] = [];
-  let buffer = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body!) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data: '))
-        .map((line) => line.slice(6))
-        .join('\n');
-      if (!data) continue;
-      const event = runEventSchema.parse(JSON.parse(data));
-      events.push(event);
-      if (event.type === 'approval' && options.onApproval) {
-        const answer = await api(
-          alice,
-          'POST',
-          `/api/ai/runs/${runId}/approvals/${event.callId}`,
-          options.onApproval(event),
-        );
-        expect(answer.statusCode, answer.body).toBe(204);
-      }
-    }
-  }
   expect(events.at(-1)?.type).toBe('end');
   return events;
 }
 
 const endOf = (events: RunEvent[]) => events.at(-1) as Extract<RunEvent, { type: 'end' }>;
-const text = (events: RunEvent[]) =>
-  events.map((event) => (event.type === 'text' ? event.delta : '')).join('');
 
 async function sh(script: string): Promise<string> {
   const row = await server.services.workspaces.get(alice.id, 'ai');
@@ -317,7 +294,7 @@ describe('agent', () => {
       true,
     );
     expect(llm.requests.at(-1)!.toolResults.at(-1)!.content).toContain('exit code 0\n5');
-    expect(text(events)).toContain('Fixed');
+    expect(streamedText(events)).toContain('Fixed');
 
     const audit = auditPageSchema.parse(
       (await api(alice, 'GET', '/api/audit?action=agent.tool.')).json(),
@@ -472,6 +449,8 @@ describe('agent', () => {
 });
 
 describe('failures and caps', () => {
+  beforeEach(() => llm.reset());
+
   it('shows provider failures as clear messages', async () => {
     const cases: Array<[Parameters<ScriptedLlm['script']>[0], string, RegExp]> = [
       [
@@ -490,7 +469,7 @@ describe('failures and caps', () => {
       const events = await converse(await newConversation(), 'hi', { mode: 'chat' });
       expect(endOf(events)).toMatchObject({ code });
       expect(endOf(events).message).toMatch(message);
-      llm.script();
+      llm.reset();
     }
   });
 
