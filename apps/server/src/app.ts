@@ -42,6 +42,7 @@ import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
 import { gitRoutes } from './routes/git.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mcpRoutes } from './routes/mcp.ts';
 import { meRoutes } from './routes/me.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
@@ -228,6 +229,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   gitRoutes(app, services);
   previewRoutes(app, services);
   aiRoutes(app, services);
+  mcpRoutes(app, services);
   auditRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

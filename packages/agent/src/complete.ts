@@ -1,5 +1,6 @@
 import { generateText } from 'ai';
-import { completionModel, languageModel, type ProviderConfig } from './providers.ts';
+import { APICallError } from 'ai';
+import { baseUrlOf, languageModel, type ProviderConfig } from './providers.ts';
 
 export interface CompletionRequest {
   path: string;
@@ -20,19 +21,7 @@ export async function completeCode(
   request: CompletionRequest,
   signal: AbortSignal,
 ): Promise<string> {
-  const fim = completionModel(config, modelId);
-  if (fim) {
-    const result = await generateText({
-      model: fim,
-      prompt: request.prefix,
-      providerOptions: { [config.kind]: { suffix: request.suffix } },
-      maxOutputTokens: MAX_TOKENS,
-      temperature: 0.2,
-      abortSignal: signal,
-      maxRetries: 0,
-    });
-    return result.text;
-  }
+  if (config.kind === 'openai-compatible') return fillInTheMiddle(config, modelId, request, signal);
   const result = await generateText({
     model: languageModel(config, modelId),
     system:
@@ -44,4 +33,47 @@ export async function completeCode(
     maxRetries: 0,
   });
   return result.text.replace(/^```\w*\n?|\n?```$/g, '');
+}
+
+/**
+ * The legacy `/completions` endpoint with `prompt` and `suffix`, sent as is: the AI SDK's
+ * completion model wraps the prompt in "user:"/"assistant:" labels, which breaks fill-in-the-middle.
+ */
+async function fillInTheMiddle(
+  config: ProviderConfig,
+  modelId: string,
+  request: CompletionRequest,
+  signal: AbortSignal,
+): Promise<string> {
+  const url = `${baseUrlOf(config)}/completions`;
+  const body = {
+    model: modelId,
+    prompt: request.prefix,
+    suffix: request.suffix,
+    max_tokens: MAX_TOKENS,
+    temperature: 0.2,
+    stream: false,
+  };
+  const response = await (config.fetch ?? fetch)(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+    },
+    body: JSON.stringify(body),
+    signal,
+  });
+  const text = await response.text();
+  if (!response.ok)
+    throw new APICallError({
+      message: `completions answered ${response.status}`,
+      url,
+      requestBodyValues: body,
+      statusCode: response.status,
+      responseHeaders: Object.fromEntries(response.headers),
+      responseBody: text,
+    });
+  const parsed = JSON.parse(text) as { choices?: Array<{ text?: unknown }> };
+  const choice = parsed.choices?.[0]?.text;
+  return typeof choice === 'string' ? choice : '';
 }

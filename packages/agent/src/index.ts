@@ -8,7 +8,7 @@ export { historyMessages, renderUserTurn, systemPrompt } from './prompt.ts';
 export { DEFAULT_DECISIONS, decide, globMatches } from './policy.ts';
 export { describeProviderError, type DescribedFailure } from './provider-errors.ts';
 export { completeCode, type CompletionRequest } from './complete.ts';
-export { completionModel, languageModel, listModels, type ProviderConfig } from './providers.ts';
+export { languageModel, listModels, type ProviderConfig } from './providers.ts';
 export { redactSecrets, redactValue } from './redact.ts';
 export {
   runAgent,
@@ -32,3 +32,12 @@ export {
   type ToolStream,
 } from './tools/tool.ts';
 export type { ModelMessage } from 'ai';
+export {
+  connectMcp,
+  flattenContent,
+  mcpToolName,
+  type ConnectMcpOptions,
+  type McpConnection,
+  type McpEndpoint,
+} from './mcp/mcp-tools.ts';
+export { DaemonStdioTransport, type StdioCommand } from './mcp/daemon-stdio-transport.ts';

@@ -21,7 +21,8 @@ const DEFAULT_BASE_URL: Record<AiProviderKind, string | null> = {
   'openai-compatible': null,
 };
 
-function baseUrlOf(config: ProviderConfig): string {
+/** The provider's API root without a trailing slash. */
+export function baseUrlOf(config: ProviderConfig): string {
   const url = config.baseUrl ?? DEFAULT_BASE_URL[config.kind];
   if (!url) throw new Error(`a ${config.kind} provider needs a base URL`);
   return url.replace(/\/+$/, '');
@@ -49,21 +50,6 @@ export function languageModel(config: ProviderConfig, modelId: string): Language
         ...(config.apiKey ? { apiKey: config.apiKey } : {}),
       })(modelId);
   }
-}
-
-/**
- * Fill-in-the-middle for inline completions: the legacy `/completions` endpoint with `suffix`,
- * which Ollama, vLLM and LM Studio serve for code models. `null` for vendors without one (the
- * caller then asks the chat model).
- */
-export function completionModel(config: ProviderConfig, modelId: string) {
-  if (config.kind !== 'openai-compatible' && config.kind !== 'openai') return null;
-  return createOpenAICompatible({
-    baseURL: baseUrlOf(config),
-    name: config.kind,
-    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-    ...(config.fetch ? { fetch: config.fetch } : {}),
-  }).completionModel(modelId);
 }
 
 /** The model ids the endpoint lists (`GET /models`), newest vendors' shapes included. */

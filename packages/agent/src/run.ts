@@ -7,6 +7,7 @@ import type {
 } from '@studio/protocol';
 import { applyRunEvent } from '@studio/protocol';
 import {
+  jsonSchema,
   streamText,
   tool as sdkTool,
   type LanguageModel,
@@ -136,7 +137,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   for (const agentTool of options.tools) {
     tools[agentTool.name] = sdkTool({
       description: agentTool.description,
-      inputSchema: agentTool.inputSchema,
+      inputSchema: agentTool.jsonSchema
+        ? jsonSchema<unknown>(agentTool.jsonSchema)
+        : agentTool.inputSchema,
       execute: async (input: unknown, { toolCallId }) => {
         seenCalls.add(toolCallId);
         return callTool(agentTool, toolCallId, input);

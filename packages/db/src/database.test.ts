@@ -63,6 +63,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
     expect(names).toEqual([
       'accounts',
       'ai_conversations',
+      'ai_mcp_servers',
       'ai_messages',
       'ai_model_roles',
       'ai_policies',

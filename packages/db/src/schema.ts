@@ -313,3 +313,32 @@ export const aiUsage = pgTable(
   },
   (table) => [primaryKey({ columns: [table.userId, table.month] })],
 );
+
+/** A person's Model Context Protocol servers, offered to their agent runs as tools. */
+export const aiMcpServers = pgTable(
+  'ai_mcp_servers',
+  {
+    id: text('id').primaryKey(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    transport: text('transport', { enum: ['stdio', 'http'] }).notNull(),
+    /** stdio: run inside the workspace through its daemon, never on the server host. */
+    command: text('command'),
+    args: jsonb('args')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    url: text('url'),
+    /** http: the headers as sealed JSON (they often carry a token); their names stay readable. */
+    headers: text('headers'),
+    headerNames: jsonb('header_names')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    enabled: boolean('enabled').notNull().default(true),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('ai_mcp_servers_owner_name_idx').on(table.ownerId, table.name)],
+);

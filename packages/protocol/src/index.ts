@@ -257,3 +257,20 @@ export {
   type UpdateAiProviderBody,
   type UpdateAiSettingsBody,
 } from './ai.ts';
+export {
+  createMcpServerBodySchema,
+  mcpServerListSchema,
+  mcpServerNameSchema,
+  mcpServerSchema,
+  mcpToolListSchema,
+  mcpToolSchema,
+  mcpToolsQuerySchema,
+  mcpTransportSchema,
+  updateMcpServerBodySchema,
+  type CreateMcpServerBody,
+  type McpServer,
+  type McpTool,
+  type McpToolList,
+  type McpTransport,
+  type UpdateMcpServerBody,
+} from './mcp.ts';

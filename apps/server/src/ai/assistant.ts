@@ -186,8 +186,19 @@ export class AssistantService {
     );
     const redact = (text: string) => redactSecrets(text, secrets);
     const rules = await policies.rules(person.id);
+    const extra =
+      mode === 'agent' && this.deps.extraTools
+        ? await this.deps.extraTools
+            .toolsFor(person, workspace, daemon, run.controller.signal)
+            .catch((error: unknown) => {
+              this.deps.logger.warn({ err: error, runId: run.id }, 'extra tools unavailable');
+              return null;
+            })
+        : null;
     const tools =
-      mode === 'agent' ? BUILTIN_TOOLS : BUILTIN_TOOLS.filter((tool) => tool.kind === 'read');
+      mode === 'agent'
+        ? [...BUILTIN_TOOLS, ...(extra?.tools ?? [])]
+        : BUILTIN_TOOLS.filter((tool) => tool.kind === 'read');
     const started = Date.now();
     let outcome;
     try {
@@ -233,6 +244,12 @@ export class AssistantService {
         ],
         usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 },
       };
+    } finally {
+      await extra
+        ?.close()
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, runId: run.id }, 'closing extra tools failed'),
+        );
     }
     const parts = outcome.parts.map((part) =>
       part.type === 'text' ? { ...part, text: redact(part.text) } : part,

@@ -516,3 +516,100 @@ describe('audit', () => {
     expect(exported.body).not.toContain(apiKey);
   });
 });
+
+describe('inline completions', () => {
+  it('fills in the middle through the provider’s completions endpoint', async () => {
+    llm.reset();
+    const providerId = (await api(alice, 'GET', '/api/ai/providers')).json().providers[0]
+      .id as string;
+    await api(alice, 'PUT', '/api/ai/settings', {
+      completion: { providerId, model: 'scripted-coder' },
+    });
+    llm.script({ text: 'a + b' });
+    const response = await api(alice, 'POST', '/api/workspaces/ai/ai/complete', {
+      path: 'calc.py',
+      language: 'python',
+      prefix: 'def add(a, b):\n    return ',
+      suffix: '\n\nprint(add(1, 2))\n',
+    });
+    expect(response.json()).toEqual({ text: 'a + b' });
+    const request = llm.requests.at(-1)!;
+    expect(request.api).toBe('openai-completions');
+    expect(request.body).toMatchObject({
+      model: 'scripted-coder',
+      prompt: 'def add(a, b):\n    return ',
+      suffix: '\n\nprint(add(1, 2))\n',
+    });
+    llm.script({ error: { status: 401, message: 'bad key' } });
+    const failed = await api(alice, 'POST', '/api/workspaces/ai/ai/complete', {
+      path: 'calc.py',
+      language: 'python',
+      prefix: 'x',
+      suffix: '',
+    });
+    expect(failed.statusCode).toBe(502);
+    expect(failed.json()).toMatchObject({ code: 'ai_provider_failed' });
+    const nobody = await api(bob, 'POST', '/api/workspaces/ai/ai/complete', {
+      path: 'calc.py',
+      language: 'python',
+      prefix: 'x',
+      suffix: '',
+    });
+    expect(nobody.statusCode).toBe(404);
+  });
+});
+
+describe('limits per person', () => {
+  it('stops at the monthly budget and the hourly run limit, with messages saying so', async () => {
+    const limited = await startTestServer({
+      STUDIO_AI_MONTHLY_BUDGET_USD: '0.001',
+      STUDIO_AI_RUNS_PER_HOUR: '2',
+    });
+    try {
+      const carol = await signedInUser(limited, { email: 'carol@example.com' });
+      const as = (...args: InjectArgs) => injectAs(limited, ...args);
+      await as(carol, 'POST', '/api/workspaces', { name: 'budget' });
+      await waitForWorkspace(limited, carol, 'budget', 'running');
+      const provider = await as(carol, 'POST', '/api/ai/providers', {
+        name: 'Cloud',
+        kind: 'openai',
+        baseUrl: llm.openaiBaseUrl,
+        apiKey,
+      });
+      // A priced model: 10 000 + 1 000 tokens of gpt-4o-mini cost $0.0021, over the $0.001 budget.
+      await as(carol, 'PUT', '/api/ai/settings', {
+        chat: { providerId: provider.json().id, model: 'gpt-4o-mini' },
+      });
+      const conversation = (
+        await as(carol, 'POST', '/api/workspaces/budget/ai/conversations', {})
+      ).json().id;
+      const send = () =>
+        as(carol, 'POST', `/api/workspaces/budget/ai/conversations/${conversation}/messages`, {
+          text: 'hi',
+        });
+      llm.reset();
+      llm.script({ text: 'costly', usage: { inputTokens: 10_000, outputTokens: 1_000 } });
+      const first = await send();
+      expect(first.statusCode).toBe(202);
+      const events = await followRun({
+        origin: limited.origin,
+        cookie: carol.cookie,
+        runId: first.json().runId,
+      });
+      expect(events.find((event) => event.type === 'usage')).toMatchObject({
+        costUsd: expect.closeTo(0.0021, 6),
+      });
+      const overBudget = await send();
+      expect(overBudget.statusCode).toBe(429);
+      expect(overBudget.json()).toMatchObject({ code: 'budget_exceeded' });
+      expect(overBudget.json().message).toMatch(
+        /monthly AI budget \(\$0\.00 of \$0\.001\)|monthly AI budget/,
+      );
+      const overRate = await send();
+      expect(overRate.json()).toMatchObject({ code: 'rate_limited' });
+      expect(overRate.json().message).toMatch(/2 assistant runs this hour/);
+    } finally {
+      await limited.close();
+    }
+  });
+});

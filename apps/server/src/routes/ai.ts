@@ -25,6 +25,8 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AssistantService, DEFAULT_TITLE, type Person } from '../ai/assistant.ts';
 import { ConversationStore, conversationView } from '../ai/conversation-store.ts';
+import { McpServerStore } from '../ai/mcp-store.ts';
+import { McpToolSource } from '../ai/mcp-tools.ts';
 import { PolicyStore } from '../ai/policy-store.ts';
 import { AiProviderStore } from '../ai/provider-store.ts';
 import { RunRegistry } from '../ai/run-registry.ts';
@@ -63,6 +65,7 @@ export function aiRoutes(app: App, services: Services): void {
     audit,
     config,
     logger: app.log,
+    extraTools: new McpToolSource(new McpServerStore(database.db, config.secret), app.log),
   });
   app.addHook('onClose', async () => runs.stopAll());
 

@@ -57,6 +57,11 @@ export interface AgentTool<Input = unknown> {
   description: string;
   kind: ToolKind;
   inputSchema: z.ZodType<Input>;
+  /**
+   * The JSON Schema the model sees instead of `inputSchema`'s own, for tools described by someone
+   * else (an MCP server's tool); `inputSchema` then only checks an edited input's shape.
+   */
+  jsonSchema?: Record<string, unknown>;
   subject(input: Input): string;
   /** What the person sees before approving: the exact command, or the change as a diff. */
   describe(input: Input, context: ToolContext): Promise<ApprovalDetail>;

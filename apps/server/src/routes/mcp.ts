@@ -1,0 +1,181 @@
+import { connectMcp, mcpToolName } from '@studio/agent';
+import {
+  createMcpServerBodySchema,
+  mcpServerListSchema,
+  mcpServerSchema,
+  mcpToolListSchema,
+  mcpToolsQuerySchema,
+  updateMcpServerBodySchema,
+} from '@studio/protocol';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+import { PolicyStore } from '../ai/policy-store.ts';
+import { McpServerStore } from '../ai/mcp-store.ts';
+import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
+import { workspaceMcpServer } from '../ai/workspace-mcp.ts';
+import type { App, Services } from '../app.ts';
+import { AppError } from '../errors.ts';
+
+const idParams = z.object({ id: z.string().max(100) });
+const nameParams = z.object({ name: z.string().max(64) });
+
+/**
+ * Model Context Protocol, both ways: the person's MCP servers (offered to agent runs as tools),
+ * and each workspace as an MCP server for outside clients (`/api/workspaces/:name/mcp`).
+ */
+export function mcpRoutes(app: App, services: Services): void {
+  const { database, config, workspaces, audit } = services;
+  const tags = ['ai'];
+  const servers = new McpServerStore(database.db, config.secret);
+  const policies = new PolicyStore(database.db);
+
+  app.get(
+    '/api/ai/mcp-servers',
+    { schema: { tags, response: { 200: mcpServerListSchema } } },
+    async (request) => ({ servers: await servers.list(request.principal!.user.id) }),
+  );
+
+  app.post(
+    '/api/ai/mcp-servers',
+    { schema: { tags, body: createMcpServerBodySchema, response: { 201: mcpServerSchema } } },
+    async (request, reply) => {
+      const created = await servers.create(request.principal!.user.id, request.body);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.mcp_server.create',
+        targetType: 'ai_mcp_server',
+        targetId: created.id,
+        data: {
+          name: created.name,
+          transport: created.transport,
+          command: created.command,
+          args: created.args,
+          url: created.url,
+          headerNames: created.headerNames,
+        },
+      });
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.patch(
+    '/api/ai/mcp-servers/:id',
+    {
+      schema: {
+        tags,
+        params: idParams,
+        body: updateMcpServerBodySchema,
+        response: { 200: mcpServerSchema },
+      },
+    },
+    async (request) => {
+      const updated = await servers.update(
+        request.principal!.user.id,
+        request.params.id,
+        request.body,
+      );
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.mcp_server.update',
+        targetType: 'ai_mcp_server',
+        targetId: updated.id,
+        data: { name: updated.name, fields: Object.keys(request.body) },
+      });
+      return updated;
+    },
+  );
+
+  app.delete(
+    '/api/ai/mcp-servers/:id',
+    { schema: { tags, params: idParams } },
+    async (request, reply) => {
+      await servers.remove(request.principal!.user.id, request.params.id);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'ai.mcp_server.delete',
+        targetType: 'ai_mcp_server',
+        targetId: request.params.id,
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/ai/mcp-servers/:id/tools',
+    {
+      schema: {
+        tags,
+        params: idParams,
+        querystring: mcpToolsQuerySchema,
+        response: { 200: mcpToolListSchema },
+      },
+    },
+    async (request) => {
+      const userId = request.principal!.user.id;
+      const server = await servers.resolve(userId, request.params.id);
+      const workspaceName = request.query.workspace;
+      if (server.endpoint.transport === 'stdio' && !workspaceName)
+        throw new AppError(
+          'bad_request',
+          'workspace: a stdio MCP server runs inside a workspace; name one with ?workspace=',
+        );
+      const daemon = workspaceName
+        ? await workspaces.connect(await workspaces.get(userId, workspaceName))
+        : undefined;
+      try {
+        const connection = await connectMcp({
+          name: server.name,
+          endpoint: server.endpoint,
+          ...(daemon ? { daemon } : {}),
+          signal: AbortSignal.timeout(MCP_CONNECT_TIMEOUT_MS),
+        });
+        await connection.close();
+        return {
+          tools: connection.listed.map((tool) => ({
+            name: tool.name,
+            agentName: mcpToolName(server.name, tool.name),
+            description: tool.description ?? '',
+            readOnly: tool.annotations?.readOnlyHint === true,
+          })),
+        };
+      } catch (error) {
+        return {
+          tools: [],
+          error: `The MCP server ${server.name} did not answer: ${(error as Error).message}`,
+        };
+      }
+    },
+  );
+
+  // Each workspace as an MCP server (Streamable HTTP, stateless: one server and transport per
+  // request, so any replica can answer any request). Authenticated like every /api route.
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/api/workspaces/:name/mcp',
+    schema: { tags, params: nameParams, hide: true },
+    handler: async (request, reply) => {
+      const principal = request.principal!;
+      const workspace = await workspaces.get(principal.user.id, request.params.name);
+      const server = workspaceMcpServer({
+        person: principal.user,
+        ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+        workspace,
+        rules: await policies.rules(principal.user.id),
+        connect: () => workspaces.connect(workspace),
+        audit,
+        secrets: [config.secret],
+      });
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
+      reply.hijack();
+      reply.raw.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    },
+  });
+}
