@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { routeProviderWarnings } from '@studio/agent';
 import { DataDirLockedError, openDatabase } from '@studio/db';
 import { homedir } from 'node:os';
 import {
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       'template disk sizes are NOT enforced here (they need root for loop-mounted workspace disks): a workspace can fill this machine’s disk',
     );
   }
+  routeProviderWarnings((warning) => app.log.warn(warning, 'model provider warning'));
   await services.workspaces.startBackground();
   app.addHook('onClose', async () => database.close());
   if (config.secretGenerated)

@@ -8,7 +8,12 @@ export { historyMessages, renderUserTurn, systemPrompt } from './prompt.ts';
 export { DEFAULT_DECISIONS, decide, globMatches } from './policy.ts';
 export { describeProviderError, type DescribedFailure } from './provider-errors.ts';
 export { completeCode, type CompletionRequest } from './complete.ts';
-export { languageModel, listModels, type ProviderConfig } from './providers.ts';
+export {
+  languageModel,
+  listModels,
+  routeProviderWarnings,
+  type ProviderConfig,
+} from './providers.ts';
 export { redactSecrets, redactValue } from './redact.ts';
 export {
   runAgent,

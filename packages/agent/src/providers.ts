@@ -3,7 +3,7 @@ import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { AiProviderKind } from '@studio/protocol';
-import type { LanguageModel } from 'ai';
+import { defaultSettingsMiddleware, wrapLanguageModel, type LanguageModel } from 'ai';
 
 /** A provider as the server holds it: the key in clear, only ever in memory. */
 export interface ProviderConfig {
@@ -12,6 +12,16 @@ export interface ProviderConfig {
   apiKey: string | null;
   /** Custom fetch (tests, proxies); defaults to the global one. */
   fetch?: typeof fetch;
+}
+
+const ANTHROPIC_MAX_OUTPUT = 16_000;
+
+/** Sends the AI SDK's warnings (an unsupported setting, a deprecated model) to `log` instead of the console. */
+export function routeProviderWarnings(
+  log: (warning: { provider: string; model: string; warnings: unknown[] }) => void,
+): void {
+  globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model }) =>
+    log({ provider, model, warnings });
 }
 
 const DEFAULT_BASE_URL: Record<AiProviderKind, string | null> = {
@@ -38,7 +48,14 @@ export function languageModel(config: ProviderConfig, modelId: string): Language
     case 'openai':
       return createOpenAI({ ...common, apiKey: config.apiKey ?? '' }).chat(modelId);
     case 'anthropic':
-      return createAnthropic({ ...common, apiKey: config.apiKey ?? '' })(modelId);
+      // Anthropic requires max_tokens; for a model it does not know the SDK would pick 4096,
+      // which cuts long edits short. Current models allow far more.
+      return wrapLanguageModel({
+        model: createAnthropic({ ...common, apiKey: config.apiKey ?? '' })(modelId),
+        middleware: defaultSettingsMiddleware({
+          settings: { maxOutputTokens: ANTHROPIC_MAX_OUTPUT },
+        }),
+      });
     case 'google':
       return createGoogleGenerativeAI({ ...common, apiKey: config.apiKey ?? '' })(modelId);
     case 'openai-compatible':

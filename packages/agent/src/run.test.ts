@@ -125,6 +125,20 @@ describe('runAgent', () => {
     expect(outcome.usage).toMatchObject({ steps: 2, inputTokens: 24, outputTokens: 14 });
   });
 
+  it.each([
+    ['anthropic', () => llm.anthropicBaseUrl],
+    ['openai', () => llm.openaiBaseUrl],
+  ] as const)('runs the same loop over the %s wire format', async (kind, baseUrl) => {
+    llm.script(addCall(20, 22), { text: 'It is 42.' });
+    const outcome = await runAgent(
+      options({ model: languageModel({ kind, baseUrl: baseUrl(), apiKey }, 'scripted-chat') }),
+    );
+    expect(outcome.code).toBe('done');
+    expect(outcome.parts.map((part) => part.type)).toEqual(['tool', 'text']);
+    expect(llm.requests.at(-1)!.api).toBe(kind);
+    expect(llm.requests.at(-1)!.toolResults.at(-1)!.content).toBe('42');
+  });
+
   it('ends at the step cap, saying so', async () => {
     llm.respond(() => addCall(1, 1));
     const outcome = await runAgent(options({ caps: { ...CAPS, maxSteps: 3 } }));
