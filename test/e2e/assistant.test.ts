@@ -27,6 +27,8 @@ if __name__ == "__main__":
  * answer depends on how far the conversation got, as a real model's would.
  */
 function agent(request: RecordedRequest) {
+  // Inline completions: fill-in-the-middle on the completions endpoint.
+  if (request.api === 'openai-completions') return { text: 'a * b' };
   const done = request.toolResults.length;
   const prompt = request.lastUserText ?? '';
   if (prompt.includes('delete')) {
@@ -198,6 +200,34 @@ describe('the assistant', () => {
       .toBe(1);
     const listing = await (await api('GET', '/api/workspaces/calc/files?path=.')).json();
     expect(JSON.stringify(listing)).toContain('calc.py');
+  });
+
+  it('offers inline completions as ghost text that Tab accepts', async () => {
+    const providerId = (await (await api('GET', '/api/ai/providers')).json()).providers[0].id;
+    await api('PUT', '/api/ai/settings', { completion: { providerId, model: 'scripted-coder' } });
+    await page.reload();
+    await page.getByRole('treeitem', { name: 'calc.py', exact: true }).click();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.waitFor();
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\ndef mul(a, b):\n    return ');
+    const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text');
+    // Monaco renders spaces as no-break spaces.
+    const shown = async () => (await ghost.first().innerText()).replace(/\u00a0/g, ' ');
+    await expect.poll(shown, { timeout: 15_000 }).toContain('a * b');
+    await page.screenshot({ path: `${SCREENSHOTS}assistant-ghost-text.png` });
+    await page.keyboard.press('Tab');
+    await expect
+      .poll(async () =>
+        (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(
+          /\u00a0/g,
+          ' ',
+        ),
+      )
+      .toContain('return a * b');
+    const request = llm.requests.findLast((candidate) => candidate.api === 'openai-completions')!;
+    expect(request.body.prompt).toMatch(/def mul\(a, b\):\n\s+return $/);
   });
 
   it('keeps every tool call in the audit log, with who decided', async () => {
