@@ -429,6 +429,9 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
       return [...parts, { type: 'text', text: event.delta }];
     }
     case 'tool-call':
+      // A replayed event (after a reconnect) must not add the call twice.
+      if (parts.some((part) => part.type === 'tool' && part.callId === event.callId))
+        return [...parts];
       return [
         ...parts,
         {
@@ -446,6 +449,8 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
       }));
     case 'tool-output':
       return updateTool(parts, event.callId, (part) => ({
+        // Output streaming in means the approval was given.
+        status: part.status === 'awaiting_approval' ? 'running' : part.status,
         output: (part.output ?? '') + event.chunk,
       }));
     case 'tool-result':

@@ -3,8 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { schema } from '@studio/db';
-import { auditPageSchema, runEventSchema, type RunEvent } from '@studio/protocol';
+import { auditPageSchema, type RunEvent } from '@studio/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followRun } from '../../../../test/run-events.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../../../../test/scripted-llm.ts';
 import {
   injectAs,
@@ -116,37 +117,20 @@ async function converse(
   );
   expect(sent.statusCode, sent.body).toBe(202);
   const runId = sent.json().runId as string;
-  const response = await fetch(`${server.origin}/api/ai/runs/${runId}/events`, {
-    headers: { cookie: alice.cookie },
+  const events = await followRun({
+    origin: server.origin,
+    cookie: alice.cookie,
+    runId,
+    answer: async (event) => {
+      const answer = await api(
+        alice,
+        'POST',
+        `/api/ai/runs/${runId}/approvals/${event.callId}`,
+        await onApproval(event),
+      );
+      expect(answer.statusCode, answer.body).toBe(204);
+    },
   });
-  const events: RunEvent[] = [];
-  let buffer = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body!) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf('\n\n')) !== -1) {
-      const data = buffer
-        .slice(0, cut)
-        .split('\n')
-        .filter((line) => line.startsWith('data: '))
-        .map((line) => line.slice(6))
-        .join('\n');
-      buffer = buffer.slice(cut + 2);
-      if (!data) continue;
-      const event = runEventSchema.parse(JSON.parse(data));
-      events.push(event);
-      if (event.type === 'approval') {
-        const answer = await api(
-          alice,
-          'POST',
-          `/api/ai/runs/${runId}/approvals/${event.callId}`,
-          await onApproval(event),
-        );
-        expect(answer.statusCode, answer.body).toBe(204);
-      }
-    }
-  }
   return events;
 }
 

@@ -14,6 +14,11 @@ export const queryKeys = {
   aiModels: (providerId: string) => ['ai', 'models', providerId] as const,
   aiSettings: () => ['ai', 'settings'] as const,
   aiPolicy: () => ['ai', 'policy'] as const,
+  mcpServers: () => ['ai', 'mcp-servers'] as const,
+  // Not under `mcpServers()`: refreshing the list must not start every server again.
+  mcpToolsOf: (serverId: string) => ['ai', 'mcp-tools', serverId] as const,
+  mcpTools: (serverId: string, workspace: string) =>
+    ['ai', 'mcp-tools', serverId, workspace] as const,
   // Filters are part of the key: each filter set pages on its own.
   audit: (filters: Record<string, string>) => ['audit', filters] as const,
 };

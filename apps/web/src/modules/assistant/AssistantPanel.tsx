@@ -25,7 +25,7 @@ import { useToast } from '../../components/Toaster.tsx';
 import type { EditorBridge, QuickAction } from '../ide/editor/use-open-files.ts';
 import type { ApprovalAnswer } from './ApprovalCard.tsx';
 import { Composer } from './Composer.tsx';
-import { editorChips } from './context.ts';
+import { editorChips, terminalChips } from './context.ts';
 import { ConversationList } from './ConversationList.tsx';
 import { EditorActionsContext, type EditorActions } from './editor-actions.ts';
 import { QUICK_ACTION_PROMPTS, quickActionContext, titleFrom } from './format.ts';
@@ -82,10 +82,14 @@ export default function AssistantPanel({
   workspace,
   tabs,
   editor,
+  focusRequest,
 }: {
   workspace: string;
   tabs: string[];
+  /** The editor and the shown terminal, as the chips above the input offer them. */
   editor: EditorBridge;
+  /** Focus the input whenever this changes: the IDE's keyboard shortcut. */
+  focusRequest?: number;
 }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -114,7 +118,11 @@ export default function AssistantPanel({
     enabled: currentId !== null,
   });
   const snapshot = useSyncExternalStore(editor.subscribe, editor.getSnapshot);
-  const chips = useMemo(() => editorChips(snapshot, tabs), [snapshot, tabs]);
+  const terminal = useSyncExternalStore(editor.subscribe, editor.getTerminal);
+  const chips = useMemo(
+    () => [...editorChips(snapshot, tabs), ...terminalChips(terminal)],
+    [snapshot, tabs, terminal],
+  );
 
   // The run to follow: the one this panel started here, else the one a reload finds going.
   const mine = sent !== null && sent.conversationId === currentId ? sent : null;
@@ -404,6 +412,7 @@ export default function AssistantPanel({
         disabled={notConfigured}
         onSend={send}
         onStop={stop}
+        focusRequest={focusRequest}
       />
 
       <ConfirmDialog

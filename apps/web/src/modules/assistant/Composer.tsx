@@ -1,12 +1,13 @@
 import type { AiMode, ContextItem } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { allFilesQueryOptions } from '../../api/files.ts';
 import { Button } from '../../components/Button.tsx';
 import { CloseIcon } from '../../components/icons.tsx';
 import { fuzzyFilter } from '../palette/fuzzy.ts';
 import {
   buildContext,
+  CHIPS_OFF_BY_DEFAULT,
   insertMention,
   mentionAt,
   mentionsInText,
@@ -25,6 +26,7 @@ export function Composer({
   disabled,
   onSend,
   onStop,
+  focusRequest = 0,
 }: {
   workspace: string;
   chips: ContextChip[];
@@ -37,14 +39,20 @@ export function Composer({
   /** Answers whether the message went, so the input is cleared only then. */
   onSend: (text: string, context: ContextItem[]) => Promise<boolean>;
   onStop: () => void;
+  /** Focus the input whenever this changes (and on mount when set): the keyboard shortcut. */
+  focusRequest?: number;
 }) {
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
-  const [off, setOff] = useState<ReadonlySet<ChipKind>>(new Set());
+  const [off, setOff] = useState<ReadonlySet<ChipKind>>(CHIPS_OFF_BY_DEFAULT);
   const [mentions, setMentions] = useState<string[]>([]);
   const [highlight, setHighlight] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (focusRequest > 0) inputRef.current?.focus();
+  }, [focusRequest]);
 
   const mention = mentionAt(text, caret);
   const mentionOpen = mention !== null && dismissed !== mention.start;

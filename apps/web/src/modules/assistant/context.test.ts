@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { buildContext, editorChips, insertMention, mentionAt, mentionsInText } from './context.ts';
+import {
+  buildContext,
+  CHIPS_OFF_BY_DEFAULT,
+  editorChips,
+  insertMention,
+  mentionAt,
+  mentionsInText,
+  TERMINAL_CONTEXT_LINES,
+  terminalChips,
+} from './context.ts';
 import {
   diffLineKind,
   monacoLanguage,
@@ -36,6 +45,36 @@ describe('editorChips and buildContext', () => {
       { kind: 'file', path: 'src/app.ts' },
       { kind: 'file', path: 'lib/x.ts' },
     ]);
+  });
+});
+
+describe('terminalChips', () => {
+  it('offers the shown terminal, off until the person switches it on', () => {
+    expect(terminalChips(null)).toEqual([]);
+    const reads: number[] = [];
+    const chips = terminalChips({
+      title: 'bash',
+      readOutput: (maxLines) => {
+        reads.push(maxLines);
+        return '$ npm test\nFAIL src/a.test.ts';
+      },
+    });
+    expect(chips.map((chip) => chip.label)).toEqual(['Terminal: bash']);
+    expect(buildContext(chips, CHIPS_OFF_BY_DEFAULT, [])).toEqual([]);
+    // The buffer is read when the message is sent, not when the chip is offered.
+    expect(reads).toEqual([]);
+    expect(buildContext(chips, new Set(), [])).toEqual([
+      { kind: 'terminal', title: 'bash', text: '$ npm test\nFAIL src/a.test.ts' },
+    ]);
+    expect(reads).toEqual([TERMINAL_CONTEXT_LINES]);
+  });
+
+  it('attaches nothing for a blank terminal, and at most what the server takes', () => {
+    const blank = terminalChips({ title: 't', readOutput: () => '  \n' });
+    expect(buildContext(blank, new Set(), [])).toEqual([]);
+    const long = terminalChips({ title: 't', readOutput: () => `start${'x'.repeat(300_000)}` });
+    const [item] = buildContext(long, new Set(), []);
+    expect(item?.kind === 'terminal' && item.text.length).toBe(200_000);
   });
 });
 

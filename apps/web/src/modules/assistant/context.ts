@@ -7,15 +7,30 @@ export interface EditorView {
   diagnostics: { line: number; severity: 'error' | 'warning' | 'info'; message: string }[];
 }
 
+/** The shown terminal as its chip sees it (the shape `ActiveTerminal` has; kept local to stay pure). */
+export interface TerminalSource {
+  title: string;
+  readOutput(maxLines: number): string;
+}
+
 /** The automatic chips above the input; each can be switched off. */
-export type ChipKind = 'file' | 'selection' | 'tabs' | 'diagnostics';
+export type ChipKind = 'file' | 'selection' | 'tabs' | 'diagnostics' | 'terminal';
+
+/** Chips that start switched off: terminal output is often noise, so the person opts in. */
+export const CHIPS_OFF_BY_DEFAULT: ReadonlySet<ChipKind> = new Set(['terminal']);
 
 /** One chip: what it attaches and how it reads. */
 export interface ContextChip {
   kind: ChipKind;
   label: string;
-  item: ContextItem;
+  /** What it attaches, or how to read it when the message is sent (`null`: nothing to attach). */
+  item: ContextItem | (() => ContextItem | null);
 }
+
+/** How many lines of the terminal a message carries: enough for a failing command's output. */
+export const TERMINAL_CONTEXT_LINES = 200;
+// The protocol's cap on context text; a long line of output must not make the send fail.
+const MAX_CONTEXT_TEXT = 200_000;
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -58,13 +73,34 @@ export function editorChips(editor: EditorView | null, tabs: string[]): ContextC
   return chips;
 }
 
+/** The chip of the shown terminal, if any; its output is read only when the message is sent. */
+export function terminalChips(terminal: TerminalSource | null): ContextChip[] {
+  if (!terminal) return [];
+  const title = terminal.title.slice(0, 200);
+  return [
+    {
+      kind: 'terminal',
+      label: `Terminal: ${title}`,
+      item: () => {
+        const text = terminal.readOutput(TERMINAL_CONTEXT_LINES).slice(-MAX_CONTEXT_TEXT);
+        return text.trim() ? { kind: 'terminal', title, text } : null;
+      },
+    },
+  ];
+}
+
 /** The context a message carries: the chips left on, then the `@file` mentions, without repeats. */
 export function buildContext(
   chips: ContextChip[],
   off: ReadonlySet<ChipKind>,
   mentions: string[],
 ): ContextItem[] {
-  const items = chips.filter((chip) => !off.has(chip.kind)).map((chip) => chip.item);
+  const items = chips
+    .filter((chip) => !off.has(chip.kind))
+    .flatMap((chip) => {
+      const item = typeof chip.item === 'function' ? chip.item() : chip.item;
+      return item ? [item] : [];
+    });
   const files = new Set(items.flatMap((item) => (item.kind === 'file' ? [item.path] : [])));
   for (const path of mentions) {
     if (files.has(path)) continue;

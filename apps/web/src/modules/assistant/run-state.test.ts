@@ -33,7 +33,15 @@ describe('applyRunEvent', () => {
   });
 
   it('streams tool output, then keeps the final result and decision', () => {
+    // The server announces every call before its approval card.
     const state = fold([
+      {
+        seq: -1,
+        type: 'tool-call',
+        callId: 'c1',
+        tool: 'run_command',
+        input: { command: 'npm test' },
+      },
       {
         seq: 0,
         type: 'approval',

@@ -51,6 +51,8 @@ export function IdeHeader({
             <button
               type="button"
               aria-pressed={assistant.open}
+              aria-keyshortcuts="Control+Alt+I Meta+Alt+I"
+              title="Assistant (Ctrl+Alt+I)"
               onClick={assistant.onToggle}
               className="h-8 rounded-md px-2.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg aria-pressed:bg-accent-soft aria-pressed:text-accent"
             >

@@ -98,6 +98,35 @@ function QuickActionOpener({ editor, onOpen }: { editor: EditorBridge; onOpen: (
   return null;
 }
 
+/** Ctrl/Cmd+Alt+I, VS Code's chat shortcut. `code`, not `key`: on a Mac, Alt+I types "ˆ". */
+function isAssistantShortcut(event: KeyboardEvent): boolean {
+  return (
+    (event.ctrlKey || event.metaKey) && event.altKey && !event.shiftKey && event.code === 'KeyI'
+  );
+}
+
+/**
+ * Run `onPress` on the assistant shortcut anywhere on the page. The capture phase takes the key
+ * before Monaco and xterm see it (both would otherwise keep it while focused).
+ */
+function useAssistantShortcut(onPress: () => void) {
+  const onPressRef = useRef(onPress);
+  useEffect(() => {
+    onPressRef.current = onPress;
+  });
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (!isAssistantShortcut(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      // A held key toggles once, not open-close-open.
+      if (!event.repeat) onPressRef.current();
+    };
+    window.addEventListener('keydown', onKeyDown, true);
+    return () => window.removeEventListener('keydown', onKeyDown, true);
+  }, []);
+}
+
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
@@ -115,6 +144,10 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   useFileWatch(name);
   // The panel mounts only once opened (it stays mounted after), so a closed one costs nothing.
   const [assistantUsed, setAssistantUsed] = useState(false);
+  const [focusRequest, setFocusRequest] = useState(0);
+  const rightAreaRef = useRef<HTMLDivElement>(null);
+  // Where the shortcut took focus from, to give it back when the same shortcut closes the panel.
+  const returnFocusRef = useRef<HTMLElement | null>(null);
 
   const showRight = (view: 'assistant' | 'preview') => {
     setRight(view);
@@ -127,6 +160,24 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     // A page needs room: a collapsed or narrow panel opens to a third of the window.
     if ((rightRef.current?.getSize().asPercentage ?? 0) < 30) rightRef.current?.resize('36%');
   };
+  const assistantOpen = rightOpen && right === 'assistant';
+
+  // Open and focus the input; pressed again from inside the panel, close it and go back.
+  useAssistantShortcut(() => {
+    const active = document.activeElement;
+    if (assistantOpen && active && rightAreaRef.current?.contains(active)) {
+      rightRef.current?.collapse();
+      const back = returnFocusRef.current;
+      returnFocusRef.current = null;
+      if (back?.isConnected) back.focus();
+      return;
+    }
+    returnFocusRef.current =
+      active instanceof HTMLElement && active !== document.body ? active : null;
+    showRight('assistant');
+    setFocusRequest((count) => count + 1);
+  });
+
   const closePreview = () => {
     setPreviewPort(null);
     setRight('assistant');
@@ -138,9 +189,9 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
       <IdeHeader
         workspace={workspace}
         assistant={{
-          open: rightOpen && right === 'assistant',
+          open: assistantOpen,
           onToggle: () => {
-            if (rightOpen && right === 'assistant') rightRef.current?.collapse();
+            if (assistantOpen) rightRef.current?.collapse();
             else showRight('assistant');
           },
         }}
@@ -194,7 +245,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             </Panel>
             <ResizeHandle direction="vertical" />
             <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>
-              <TerminalPanel workspace={name} />
+              <TerminalPanel workspace={name} bridge={files.editor} />
             </Panel>
           </Group>
         </Panel>
@@ -207,7 +258,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
           collapsible
           onResize={(size) => setRightOpen(size.asPercentage > 0)}
         >
-          <div className="flex h-full min-h-0 flex-col border-l border-line">
+          <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
             {previewPort !== null ? (
               <div
                 role="tablist"
@@ -229,7 +280,12 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                 </Suspense>
               ) : assistantUsed || rightOpen ? (
                 <Suspense fallback={<Loading label="Loading the assistant…" />}>
-                  <AssistantPanel workspace={name} tabs={files.tabs} editor={files.editor} />
+                  <AssistantPanel
+                    workspace={name}
+                    tabs={files.tabs}
+                    editor={files.editor}
+                    focusRequest={focusRequest}
+                  />
                 </Suspense>
               ) : (
                 <aside aria-label="Assistant" className="h-full" />

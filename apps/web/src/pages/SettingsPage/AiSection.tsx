@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Card } from '../../components/Card.tsx';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
+import { AiMcpPanel } from './AiMcpPanel.tsx';
 import { AiModelRoles } from './AiModelRoles.tsx';
 import { AiPolicyPanel } from './AiPolicyPanel.tsx';
 import { AiProvidersPanel } from './AiProvidersPanel.tsx';
@@ -34,7 +35,8 @@ function Part({
 
 /**
  * The assistant: model providers (keys stored encrypted, shown only as `…abcd`), which model
- * serves chat, the agent and inline completions, and what the agent may do without asking.
+ * serves chat, the agent and inline completions, what the agent may do without asking, and the
+ * MCP servers whose tools it also gets.
  */
 export function AiSection() {
   const isAdmin = useCurrentUser().role === 'admin';
@@ -65,6 +67,13 @@ export function AiSection() {
           description="What the agent does without asking. Rules for a workspace beat global ones, a longer pattern beats a shorter one."
         >
           <AiPolicyPanel />
+        </Part>
+        <Part
+          id="ai-mcp"
+          title="MCP servers"
+          description="Their tools join the agent’s, under the same permissions (each asks unless it says it only reads)."
+        >
+          <AiMcpPanel />
         </Part>
       </div>
     </Card>

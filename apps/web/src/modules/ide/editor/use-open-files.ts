@@ -43,9 +43,17 @@ export interface QuickAction {
   diagnostics: EditorDiagnostic[];
 }
 
+/** The terminal shown in the IDE, as the assistant sees it. */
+export interface ActiveTerminal {
+  title: string;
+  /** Its last `maxLines` lines as plain text, read from the buffer when asked (at send time). */
+  readOutput(maxLines: number): string;
+}
+
 /**
- * How the editor and the assistant reach each other without importing each other: the editor
- * attaches itself and publishes snapshots; the assistant subscribes (`useSyncExternalStore`).
+ * How the editor, the shown terminal and the assistant reach each other without importing each
+ * other: the editor attaches itself and publishes snapshots, the terminal attaches a reader; the
+ * assistant subscribes (`useSyncExternalStore`).
  */
 export interface EditorBridge {
   attach(editor: ActiveEditor | null, snapshot: EditorSnapshot | null): void;
@@ -53,6 +61,9 @@ export interface EditorBridge {
   getEditor(): ActiveEditor | null;
   getSnapshot(): EditorSnapshot | null;
   subscribe(listener: () => void): () => void;
+  /** The shown terminal attaches itself; the answer detaches it, unless another came since. */
+  attachTerminal(terminal: ActiveTerminal): () => void;
+  getTerminal(): ActiveTerminal | null;
   /** Hand an action to the assistant; it waits until the assistant takes it (it may be loading). */
   runQuickAction(action: QuickAction): void;
   onQuickAction(listener: (action: QuickAction) => void): () => void;
@@ -68,13 +79,17 @@ export function createEditorBridge(): EditorBridge {
   const listeners = new Set<() => void>();
   const actionListeners = new Set<(action: QuickAction) => void>();
   let pendingAction: QuickAction | null = null;
+  let terminal: ActiveTerminal | null = null;
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
   const set = (next: EditorSnapshot | null) => {
     // Selection events fire on every keystroke; subscribers re-render only on a real change.
     const nextKey = JSON.stringify(next);
     if (nextKey === key) return;
     key = nextKey;
     snapshot = next;
-    for (const listener of listeners) listener();
+    notify();
   };
   return {
     attach(next, nextSnapshot) {
@@ -88,6 +103,16 @@ export function createEditorBridge(): EditorBridge {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    attachTerminal(next) {
+      terminal = next;
+      notify();
+      return () => {
+        if (terminal !== next) return;
+        terminal = null;
+        notify();
+      };
+    },
+    getTerminal: () => terminal,
     runQuickAction(action) {
       pendingAction = action;
       for (const listener of actionListeners) listener(action);

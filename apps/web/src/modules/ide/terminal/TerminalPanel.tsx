@@ -13,10 +13,19 @@ import { Button } from '../../../components/Button.tsx';
 import { CloseIcon, PlusIcon, TerminalIcon } from '../../../components/icons.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
+import type { EditorBridge } from '../editor/use-open-files.ts';
 import { TerminalView } from './TerminalView.tsx';
 
-/** The bottom panel: one tab per terminal; "+" opens a shell, and a reload re-attaches to all. */
-export function TerminalPanel({ workspace }: { workspace: string }) {
+/** What a terminal's tab says: its title, or its place when it has none. */
+function terminalTitle(terminal: Terminal, position: number): string {
+  return terminal.title || `Terminal ${position + 1}`;
+}
+
+/**
+ * The bottom panel: one tab per terminal; "+" opens a shell, and a reload re-attaches to all.
+ * The shown terminal offers its output to the assistant through `bridge`.
+ */
+export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge?: EditorBridge }) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const terminals = useQuery(terminalsQueryOptions(workspace));
@@ -107,7 +116,7 @@ export function TerminalPanel({ workspace }: { workspace: string }) {
                   className="flex h-full items-center gap-1.5 pr-1 pl-2.5"
                 >
                   <TerminalIcon className="size-3.5" />
-                  {terminal.title || `Terminal ${position + 1}`}
+                  {terminalTitle(terminal, position)}
                 </button>
               )}
               <button
@@ -147,12 +156,14 @@ export function TerminalPanel({ workspace }: { workspace: string }) {
             </Button>
           </div>
         ) : (
-          list.map((terminal) => (
+          list.map((terminal, position) => (
             <TerminalView
               key={terminal.id}
               workspace={workspace}
               id={terminal.id}
+              title={terminalTitle(terminal, position)}
               visible={terminal.id === shown?.id}
+              bridge={bridge}
             />
           ))
         )}

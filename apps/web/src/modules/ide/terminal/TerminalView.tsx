@@ -7,6 +7,7 @@ import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef } from 'react';
 import { attachTerminal } from '../../../api/terminals.ts';
 import { useTheme } from '../../theme/ThemeProvider.tsx';
+import type { EditorBridge } from '../editor/use-open-files.ts';
 
 const THEMES: Record<'light' | 'dark', ITheme> = {
   light: {
@@ -36,6 +37,35 @@ function closeNote(code: number, reason: string): string | null {
 }
 
 /**
+ * The last `maxLines` lines of the buffer as plain text: rows xterm wrapped are joined back into
+ * the line the program wrote, and the empty rows under the prompt are left out.
+ */
+function recentOutput(term: XTerm, maxLines: number): string {
+  const buffer = term.buffer.active;
+  const lines: string[] = [];
+  let line = '';
+  let nextWrapped = false;
+  for (let row = buffer.length - 1; row >= 0 && lines.length < maxLines; row -= 1) {
+    const cells = buffer.getLine(row);
+    if (!cells) continue;
+    // A row continued on the next one keeps its trailing spaces: they are part of the text.
+    line = cells.translateToString(!nextWrapped) + line;
+    nextWrapped = cells.isWrapped;
+    if (cells.isWrapped) continue;
+    if (lines.length > 0 || line.trim() !== '') lines.push(line);
+    line = '';
+  }
+  return lines.reverse().join('\n');
+}
+
+/** Ctrl/Cmd+Alt+I: the IDE's assistant shortcut, handled by the page; never sent to the shell. */
+function isAssistantShortcut(event: KeyboardEvent): boolean {
+  return (
+    (event.ctrlKey || event.metaKey) && event.altKey && !event.shiftKey && event.code === 'KeyI'
+  );
+}
+
+/**
  * One terminal: xterm.js attached over a WebSocket. The server replays the scrollback on attach,
  * so a reload shows what was there. Ctrl+Shift+C / Ctrl+Shift+V copy and paste; plain Ctrl+C
  * copies only when text is selected, otherwise it interrupts as a terminal should.
@@ -43,11 +73,17 @@ function closeNote(code: number, reason: string): string | null {
 export function TerminalView({
   workspace,
   id,
+  title,
   visible,
+  bridge,
 }: {
   workspace: string;
   id: string;
+  /** The name its tab shows, also the assistant's chip for it. */
+  title: string;
   visible: boolean;
+  /** Where the shown terminal offers its output to the assistant. */
+  bridge?: EditorBridge;
 }) {
   const containerRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
@@ -85,6 +121,7 @@ export function TerminalView({
     });
 
     term.attachCustomKeyEventHandler((event) => {
+      if (isAssistantShortcut(event)) return false;
       if (event.type !== 'keydown') return true;
       const copy =
         event.ctrlKey &&
@@ -127,6 +164,15 @@ export function TerminalView({
     fitRef.current?.fit();
     termRef.current?.focus();
   }, [visible]);
+
+  // Only the shown terminal is offered; its buffer is read when a message is sent, not per write.
+  useEffect(() => {
+    if (!visible || !bridge) return;
+    return bridge.attachTerminal({
+      title,
+      readOutput: (maxLines) => (termRef.current ? recentOutput(termRef.current, maxLines) : ''),
+    });
+  }, [bridge, visible, title]);
 
   return (
     <div
