@@ -37,6 +37,27 @@ const ApplyDiffDialog = lazy(() => import('./ApplyDiffDialog.tsx'));
 
 const storage = typeof window === 'undefined' ? undefined : window.localStorage;
 
+/** Chat or Agent, remembered per workspace (a reload keeps the mode the person works in). */
+function useRememberedMode(workspace: string) {
+  const key = `studio.assistant.mode.${workspace}`;
+  const [mode, setMode] = useState<AiMode>(() => {
+    try {
+      return storage?.getItem(key) === 'agent' ? 'agent' : 'chat';
+    } catch {
+      return 'chat';
+    }
+  });
+  const remember = (next: AiMode) => {
+    setMode(next);
+    try {
+      storage?.setItem(key, next);
+    } catch {
+      // Private mode or a full quota: the choice lasts until the page closes.
+    }
+  };
+  return [mode, remember] as const;
+}
+
 /** The conversation shown, remembered per workspace. */
 function useSelectedConversation(workspace: string) {
   const key = `studio.assistant.conversation.${workspace}`;
@@ -95,7 +116,7 @@ export default function AssistantPanel({
   const toast = useToast();
   const [selected, select] = useSelectedConversation(workspace);
   const [showList, setShowList] = useState(false);
-  const [mode, setMode] = useState<AiMode>('chat');
+  const [mode, setMode] = useRememberedMode(workspace);
   const [sending, setSending] = useState(false);
   const [sendError, setSendError] = useState<unknown>(null);
   const [sent, setSent] = useState<Sent | null>(null);
@@ -167,7 +188,10 @@ export default function AssistantPanel({
 
   const notConfigured =
     hasCode(sendError, 'ai_not_configured') ||
-    (settings.data !== undefined && settings.data.effective[mode] === null);
+    // The server lets either model serve both modes, so only having neither is "not set up".
+    (settings.data !== undefined &&
+      settings.data.effective.chat === null &&
+      settings.data.effective.agent === null);
 
   const newConversation = async (title?: string) => {
     const conversation = await createConversation(workspace, title);
