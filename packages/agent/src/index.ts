@@ -1,4 +1,5 @@
 export {
+  assertPublicUrl,
   safeFetch,
   FetchRefusedError,
   type SafeFetchOptions,

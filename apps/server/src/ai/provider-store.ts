@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProviderConfig } from '@studio/agent';
+import { assertPublicUrl, type ProviderConfig } from '@studio/agent';
 import { schema, type Database } from '@studio/db';
 import type { createAiProviderBodySchema } from '@studio/protocol';
 import {
@@ -63,6 +63,7 @@ export class AiProviderStore {
   ): Promise<AiProvider> {
     if (body.scope === 'organization' && !caller.admin)
       throw new AppError('forbidden', 'only admins add providers for the whole organisation');
+    if (body.baseUrl) await this.guardUrl(caller, body.baseUrl);
     const id = randomUUID();
     const [row] = await this.db
       .insert(aiProviders)
@@ -107,6 +108,7 @@ export class AiProviderStore {
   /** A provider the caller may use, with its key opened. */
   async resolve(caller: Caller, id: string): Promise<ResolvedModel['provider']> {
     const row = await this.visible(caller, id);
+    await this.guardRow(caller, row);
     return this.config(row);
   }
 
@@ -193,11 +195,35 @@ export class AiProviderStore {
       rows.find((row) => row.ai_model_roles.scope === caller.id) ??
       rows.find((row) => row.ai_model_roles.scope === ORG);
     if (!chosen) return null;
+    await this.guardRow(caller, chosen.ai_providers);
     return {
       provider: this.config(chosen.ai_providers),
       model: chosen.ai_model_roles.model,
       scope: chosen.ai_model_roles.scope === ORG ? 'organization' : 'user',
     };
+  }
+
+  /**
+   * A member's own provider may not point into the server's network (loopback, private,
+   * link-local, metadata): the server would make requests there for them. Admins may, and the
+   * organisation's providers (admins add those) may: an Ollama beside the server is normal.
+   */
+  private async guardUrl(caller: Caller, url: string): Promise<void> {
+    if (caller.admin) return;
+    try {
+      await assertPublicUrl(url);
+    } catch (error) {
+      throw new AppError(
+        'bad_request',
+        `baseUrl: ${(error as Error).message}. Only admins can add a provider on this server's own network; ask one to add it for the organisation.`,
+      );
+    }
+  }
+
+  /** Checked again before each use, since a name can resolve elsewhere later. */
+  private async guardRow(caller: Caller, row: ProviderRow): Promise<void> {
+    if (row.ownerId === null || !row.baseUrl) return;
+    await this.guardUrl(caller, row.baseUrl);
   }
 
   private config(row: ProviderRow): ResolvedModel['provider'] {

@@ -177,6 +177,22 @@ describe('providers', () => {
     });
     expect(org.statusCode).toBe(403);
     expect((await api(bob, 'GET', '/api/ai/providers')).json().providers).toEqual([]);
+    // A member's provider may not point the server at its own network (SSRF).
+    for (const baseUrl of [
+      llm.openaiBaseUrl,
+      'http://169.254.169.254/v1',
+      'http://[::ffff:10.0.0.1]/v1',
+    ]) {
+      const inside = await api(bob, 'POST', '/api/ai/providers', {
+        name: 'Mine',
+        kind: 'openai-compatible',
+        baseUrl,
+      });
+      expect(inside.statusCode).toBe(400);
+      expect(inside.json().message).toMatch(
+        /^baseUrl: refused: .*Only admins can add a provider on this server's own network/,
+      );
+    }
     expect((await api(bob, 'GET', `/api/ai/providers/${providerId}/models`)).statusCode).toBe(404);
     const borrow = await api(bob, 'PUT', '/api/ai/settings', { chat: { providerId, model: 'x' } });
     expect(borrow.statusCode).toBe(404);
@@ -566,7 +582,8 @@ describe('limits per person', () => {
       STUDIO_AI_RUNS_PER_HOUR: '2',
     });
     try {
-      const carol = await signedInUser(limited, { email: 'carol@example.com' });
+      // An admin: her provider is the scripted server on this machine's loopback.
+      const carol = await signedInUser(limited, { email: 'carol@example.com', role: 'admin' });
       const as = (...args: InjectArgs) => injectAs(limited, ...args);
       await as(carol, 'POST', '/api/workspaces', { name: 'budget' });
       await waitForWorkspace(limited, carol, 'budget', 'running');

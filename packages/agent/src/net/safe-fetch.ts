@@ -126,6 +126,24 @@ export async function safeFetch(
   }
 }
 
+/**
+ * Refuses a URL whose host resolves to a loopback, private, link-local or metadata address
+ * (the same rules as `safeFetch`, without fetching). For URLs another library will request.
+ */
+export async function assertPublicUrl(
+  url: string,
+  options: Pick<SafeFetchOptions, 'allowAddresses' | 'lookup' | 'signal'> = {},
+): Promise<void> {
+  const allowed = new Set((options.allowAddresses ?? []).map(normaliseAllowEntry));
+  await checkTarget(
+    parseUrl(url),
+    options.lookup ?? defaultLookup,
+    allowed,
+    options.signal ?? AbortSignal.timeout(10_000),
+    false,
+  );
+}
+
 function parseUrl(raw: string, base?: URL): URL {
   try {
     return new URL(raw, base);
