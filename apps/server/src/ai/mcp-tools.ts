@@ -1,6 +1,7 @@
 import { connectMcp, type AgentTool, type McpConnection, type ToolDaemon } from '@studio/agent';
 import type { schema } from '@studio/db';
 import type { FastifyBaseLogger } from 'fastify';
+import { refuseServerNetwork } from './provider-store.ts';
 import type { Person, ToolSource } from './assistant.ts';
 import type { McpServerStore, ResolvedMcpServer } from './mcp-store.ts';
 
@@ -35,7 +36,11 @@ export class McpToolSource implements ToolSource {
       servers = [];
     }
     const settled = await Promise.allSettled(
-      servers.map((server) => this.connect(server, workspace, daemon, signal)),
+      servers.map(async (server) => {
+        if (server.endpoint.transport === 'http')
+          await refuseServerNetwork(person, server.endpoint.url, 'url');
+        return this.connect(server, workspace, daemon, signal);
+      }),
     );
     const connections: McpConnection[] = [];
     settled.forEach((result, index) => {

@@ -63,7 +63,7 @@ export class AiProviderStore {
   ): Promise<AiProvider> {
     if (body.scope === 'organization' && !caller.admin)
       throw new AppError('forbidden', 'only admins add providers for the whole organisation');
-    if (body.baseUrl) await this.guardUrl(caller, body.baseUrl);
+    if (body.baseUrl) await refuseServerNetwork(caller, body.baseUrl, 'baseUrl');
     const id = randomUUID();
     const [row] = await this.db
       .insert(aiProviders)
@@ -203,27 +203,10 @@ export class AiProviderStore {
     };
   }
 
-  /**
-   * A member's own provider may not point into the server's network (loopback, private,
-   * link-local, metadata): the server would make requests there for them. Admins may, and the
-   * organisation's providers (admins add those) may: an Ollama beside the server is normal.
-   */
-  private async guardUrl(caller: Caller, url: string): Promise<void> {
-    if (caller.admin) return;
-    try {
-      await assertPublicUrl(url);
-    } catch (error) {
-      throw new AppError(
-        'bad_request',
-        `baseUrl: ${(error as Error).message}. Only admins can add a provider on this server's own network; ask one to add it for the organisation.`,
-      );
-    }
-  }
-
   /** Checked again before each use, since a name can resolve elsewhere later. */
   private async guardRow(caller: Caller, row: ProviderRow): Promise<void> {
     if (row.ownerId === null || !row.baseUrl) return;
-    await this.guardUrl(caller, row.baseUrl);
+    await refuseServerNetwork(caller, row.baseUrl, 'baseUrl');
   }
 
   private config(row: ProviderRow): ResolvedModel['provider'] {
@@ -254,6 +237,28 @@ export class AiProviderStore {
     if (row.ownerId === null && !caller.admin)
       throw new AppError('forbidden', 'only admins change the organisation’s providers');
     return row;
+  }
+}
+
+/**
+ * A member's own endpoints (model providers, MCP servers) may not point into the server's network
+ * (loopback, private, link-local, metadata): the server would make requests there for them.
+ * Admins may, and so may the organisation's providers: an Ollama beside the server is normal.
+ * Checked when saved and again before each use, since a name can resolve elsewhere later.
+ */
+export async function refuseServerNetwork(
+  caller: Caller,
+  url: string,
+  field: string,
+): Promise<void> {
+  if (caller.admin) return;
+  try {
+    await assertPublicUrl(url);
+  } catch (error) {
+    throw new AppError(
+      'bad_request',
+      `${field}: ${(error as Error).message}. Only admins can add endpoints on this server's own network; ask one to add it for the organisation.`,
+    );
   }
 }
 

@@ -190,7 +190,7 @@ describe('providers', () => {
       });
       expect(inside.statusCode).toBe(400);
       expect(inside.json().message).toMatch(
-        /^baseUrl: refused: .*Only admins can add a provider on this server's own network/,
+        /^baseUrl: refused: .*Only admins can add endpoints on this server's own network/,
       );
     }
     expect((await api(bob, 'GET', `/api/ai/providers/${providerId}/models`)).statusCode).toBe(404);

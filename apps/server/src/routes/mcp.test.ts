@@ -182,6 +182,14 @@ describe('MCP servers as agent tools', () => {
       (await api(bob, 'PATCH', `/api/ai/mcp-servers/${notesId}`, { enabled: false })).statusCode,
     ).toBe(404);
     expect((await api(bob, 'DELETE', `/api/ai/mcp-servers/${notesId}`)).statusCode).toBe(404);
+    // A member's HTTP server may not point the server at its own network (SSRF).
+    const inside = await api(bob, 'POST', '/api/ai/mcp-servers', {
+      name: 'inside',
+      transport: 'http',
+      url: `${server.origin}/api/workspaces/mcp/mcp`,
+    });
+    expect(inside.statusCode).toBe(400);
+    expect(inside.json().message).toMatch(/^url: refused: .*loopback/);
   });
 
   it('lists a stdio server’s tools by running it in the workspace', async () => {

@@ -11,6 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { PolicyStore } from '../ai/policy-store.ts';
 import { McpServerStore } from '../ai/mcp-store.ts';
+import { refuseServerNetwork } from '../ai/provider-store.ts';
 import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
 import { workspaceMcpServer } from '../ai/workspace-mcp.ts';
 import type { App, Services } from '../app.ts';
@@ -39,6 +40,12 @@ export function mcpRoutes(app: App, services: Services): void {
     '/api/ai/mcp-servers',
     { schema: { tags, body: createMcpServerBodySchema, response: { 201: mcpServerSchema } } },
     async (request, reply) => {
+      const caller = {
+        id: request.principal!.user.id,
+        admin: request.principal!.user.role === 'admin',
+      };
+      if (request.body.transport === 'http')
+        await refuseServerNetwork(caller, request.body.url, 'url');
       const created = await servers.create(request.principal!.user.id, request.body);
       await audit.record({
         actorId: request.principal!.user.id,
@@ -69,6 +76,11 @@ export function mcpRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
+      const caller = {
+        id: request.principal!.user.id,
+        admin: request.principal!.user.role === 'admin',
+      };
+      if (request.body.url) await refuseServerNetwork(caller, request.body.url, 'url');
       const updated = await servers.update(
         request.principal!.user.id,
         request.params.id,
@@ -113,6 +125,12 @@ export function mcpRoutes(app: App, services: Services): void {
     async (request) => {
       const userId = request.principal!.user.id;
       const server = await servers.resolve(userId, request.params.id);
+      if (server.endpoint.transport === 'http')
+        await refuseServerNetwork(
+          { id: userId, admin: request.principal!.user.role === 'admin' },
+          server.endpoint.url,
+          'url',
+        );
       const workspaceName = request.query.workspace;
       if (server.endpoint.transport === 'stdio' && !workspaceName)
         throw new AppError(
