@@ -25,8 +25,17 @@ export async function runInWorkspace(
     ...(options.cwd ? { cwd: options.cwd } : {}),
     timeoutMs: options.timeoutMs,
     maxOutputBytes: options.maxOutputBytes,
-    // Tools run without a terminal: keep programs from paging or asking questions.
-    env: { PAGER: 'cat', GIT_PAGER: 'cat', GIT_TERMINAL_PROMPT: '0', CI: '1', TERM: 'dumb' },
+    env: {
+      // Tools run without a terminal: keep programs from paging or asking questions.
+      PAGER: 'cat',
+      GIT_PAGER: 'cat',
+      GIT_TERMINAL_PROMPT: '0',
+      CI: '1',
+      TERM: 'dumb',
+      // An agent edits and reruns within a second; Python trusts a cached .pyc whose source has
+      // the same size and whole-second mtime, and would run the old code (seen in CI).
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
   });
   const decoder = new TextDecoder();
   let output = '';
