@@ -1,6 +1,6 @@
 // Runs the built server (apps/server/dist/main.js) as a real process, the way `npm start` does.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      await reapLocalWorkspaces(dataDir);
+      return code;
     },
   };
   // A first start initialises the embedded PostgreSQL (PGlite): ~8 s idle, far more on a busy CI.
@@ -81,6 +83,30 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   }
   await server.stop();
   throw new Error(`server did not become ready:\n${output}`);
+}
+
+/**
+ * Local workspaces outlive their server on purpose; a test server's must not outlive the test.
+ * Stops (by PID) every process started with this data dir in its command line, then unmounts
+ * the workspace disks mounted under it.
+ */
+export async function reapLocalWorkspaces(dataDir: string): Promise<void> {
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (commandLine.includes(dataDir)) {
+      try {
+        process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  for (const line of mounts.split('\n')) {
+    const target = line.split(' ')[1];
+    if (target?.startsWith(`${dataDir}/`)) spawnSync('umount', ['-l', target], { stdio: 'ignore' });
+  }
 }
 
 /** The one-time setup link the server printed. */

@@ -91,7 +91,8 @@ export function ApprovalCard({
           aria-label="Command to run"
           value={command}
           onChange={(event) => setCommand(event.target.value)}
-          rows={Math.min(6, command.split('\n').length)}
+          // Long commands wrap: a few rows, so the whole command is in view before approving.
+          rows={Math.min(8, Math.max(command.split('\n').length, Math.ceil(command.length / 34)))}
           spellCheck={false}
           className="w-full resize-y rounded border border-line bg-surface px-2 py-1 font-mono text-[12px] text-fg"
         />

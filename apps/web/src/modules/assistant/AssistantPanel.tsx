@@ -269,11 +269,13 @@ export default function AssistantPanel({
       const active = editor.getEditor();
       const view = editor.getSnapshot();
       if (!active || !view) return;
+      const current = active.getValue();
       setProposal({
         path: view.path,
         language: view.languageId,
-        current: active.getValue(),
-        proposed: code,
+        current,
+        // A fenced block ends without the file's final newline; keep the file's.
+        proposed: current.endsWith('\n') && !code.endsWith('\n') ? `${code}\n` : code,
       });
     },
   };

@@ -153,6 +153,8 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     setRight(view);
     if (view === 'assistant') setAssistantUsed(true);
     if (rightRef.current?.isCollapsed()) rightRef.current.expand();
+    // Approval cards show commands and diffs: a sliver of a panel cuts them off.
+    if ((rightRef.current?.getSize().asPercentage ?? 0) < 26) rightRef.current?.resize('28%');
   };
   const openPreview = (port: number) => {
     setPreviewPort(port);
