@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useRouteError } from 'react-router';
 import { Button } from './components/Button.tsx';
 import { FullPageLoading, FullPageMessage } from './components/FullPage.tsx';
@@ -6,12 +6,9 @@ import { AppShell } from './modules/layout/AppShell.tsx';
 import { RequireAuth } from './modules/session/RequireAuth.tsx';
 import { SessionProvider } from './modules/session/SessionProvider.tsx';
 import { WorkspaceSwitcher } from './modules/workspaces/WorkspaceSwitcher.tsx';
-import { AdminUsersPage } from './pages/AdminUsersPage/AdminUsersPage.tsx';
-import { AuditPage } from './pages/AuditPage/AuditPage.tsx';
 import { DashboardPage } from './pages/DashboardPage/DashboardPage.tsx';
 import { InvitePage } from './pages/InvitePage/InvitePage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage/NotFoundPage.tsx';
-import { SettingsPage } from './pages/SettingsPage/SettingsPage.tsx';
 import { SetupPage } from './pages/SetupPage/SetupPage.tsx';
 import { SignInPage } from './pages/SignInPage/SignInPage.tsx';
 
@@ -19,6 +16,26 @@ import { SignInPage } from './pages/SignInPage/SignInPage.tsx';
 const IdePage = lazy(() =>
   import('./pages/IdePage/IdePage.tsx').then((module) => ({ default: module.IdePage })),
 );
+
+// Pages off the way to the editor load when visited, so opening a workspace fetches less first.
+const SettingsPage = lazy(() =>
+  import('./pages/SettingsPage/SettingsPage.tsx').then((module) => ({
+    default: module.SettingsPage,
+  })),
+);
+const AdminUsersPage = lazy(() =>
+  import('./pages/AdminUsersPage/AdminUsersPage.tsx').then((module) => ({
+    default: module.AdminUsersPage,
+  })),
+);
+const AuditPage = lazy(() =>
+  import('./pages/AuditPage/AuditPage.tsx').then((module) => ({ default: module.AuditPage })),
+);
+
+/** A page loaded on first visit, with the app shell around it already shown. */
+function Later({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<FullPageLoading label="Loading…" />}>{children}</Suspense>;
+}
 
 function RouteError() {
   const error = useRouteError();
@@ -74,10 +91,31 @@ export function createRouter() {
               element: <AppShell />,
               children: [
                 { index: true, element: <DashboardPage /> },
-                { path: 'settings', element: <SettingsPage /> },
+                {
+                  path: 'settings',
+                  element: (
+                    <Later>
+                      <SettingsPage />
+                    </Later>
+                  ),
+                },
                 { path: 'admin', element: <Navigate to="/admin/users" replace /> },
-                { path: 'admin/users', element: <AdminUsersPage /> },
-                { path: 'audit', element: <AuditPage /> },
+                {
+                  path: 'admin/users',
+                  element: (
+                    <Later>
+                      <AdminUsersPage />
+                    </Later>
+                  ),
+                },
+                {
+                  path: 'audit',
+                  element: (
+                    <Later>
+                      <AuditPage />
+                    </Later>
+                  ),
+                },
                 { path: '*', element: <NotFoundPage /> },
               ],
             },

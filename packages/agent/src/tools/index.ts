@@ -1,6 +1,8 @@
 import { editFile } from './edit-file.ts';
 import { fetchUrl } from './fetch-url.ts';
-import { gitCommit, gitDiff, gitStatus } from './git.ts';
+import { gitCommit } from './git-commit.ts';
+import { gitDiff } from './git-diff.ts';
+import { gitStatus } from './git-status.ts';
 import { listFiles } from './list-files.ts';
 import { readFile } from './read-file.ts';
 import { runCommand } from './run-command.ts';
