@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { DaemonMethod, DaemonParsedParams } from '@studio/protocol';
 import { startDownload, startUpload } from './archive.ts';
 import { CredentialBroker } from './credentials.ts';
+import { desktopInput, screenshot } from './desktop.ts';
 import { startExec } from './exec.ts';
 import { FileService } from './files.ts';
 import { daemonInfo } from './info.ts';
@@ -115,6 +116,8 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
     state.credentials.answer(params);
     return {};
   },
+  'desktop.screenshot': (params, _context, state) => screenshot(params, state.env),
+  'desktop.input': (params, _context, state) => desktopInput(params, state.env),
   'search.text': async (params, _context, state) =>
     searchText(state.root, params, await state.ripgrep),
 };

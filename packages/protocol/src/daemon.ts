@@ -122,6 +122,50 @@ export type FileChange = z.infer<typeof fileChangeSchema>;
 
 const streamResult = z.object({ stream: z.number() });
 
+const coordinate = int(0, 16_384);
+
+/**
+ * One desktop action, the Anthropic computer-use set: coordinates are the screen's own pixels
+ * (callers that showed a scaled screenshot map back with its sizes). Keys use xdotool names
+ * (`ctrl+s`, `Return`, `super`).
+ */
+export const desktopActionSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('mouse_move'), x: coordinate, y: coordinate }),
+  z.strictObject({
+    action: z.enum(['left_click', 'right_click', 'middle_click', 'double_click', 'triple_click']),
+    x: z.optional(coordinate),
+    y: z.optional(coordinate),
+    /** Keys held during the click, e.g. `shift` or `ctrl+shift`. */
+    hold: z.optional(z.string().check(z.maxLength(100))),
+  }),
+  z.strictObject({
+    action: z.literal('left_click_drag'),
+    startX: coordinate,
+    startY: coordinate,
+    x: coordinate,
+    y: coordinate,
+  }),
+  z.strictObject({
+    action: z.literal('scroll'),
+    x: coordinate,
+    y: coordinate,
+    direction: z.enum(['up', 'down', 'left', 'right']),
+    amount: z._default(int(1, 50), 3),
+  }),
+  z.strictObject({
+    action: z.literal('key'),
+    keys: z.string().check(z.minLength(1), z.maxLength(200)),
+  }),
+  z.strictObject({
+    action: z.literal('type'),
+    text: z.string().check(z.minLength(1), z.maxLength(20_000)),
+  }),
+  z.strictObject({ action: z.literal('cursor_position') }),
+  z.strictObject({ action: z.literal('wait'), ms: int(1, 60_000) }),
+]);
+/** One desktop action. */
+export type DesktopAction = z.infer<typeof desktopActionSchema>;
+
 /**
  * Every daemon method: its params and its result. Methods whose result is `{ stream }` open a
  * stream; their events are listed in `daemonStreamEventSchema`.
@@ -265,6 +309,28 @@ export const daemonMethods = {
       password: z.optional(z.string().check(z.maxLength(16_384))),
     }),
     result: z.object({}),
+  },
+
+  /** A PNG of the workspace's display, scaled down to fit `maxWidth`×`maxHeight` (never up). */
+  'desktop.screenshot': {
+    params: z.strictObject({
+      maxWidth: z.optional(int(16, 8192)),
+      maxHeight: z.optional(int(16, 8192)),
+    }),
+    result: z.object({
+      /** Base64 PNG. */
+      png: z.string(),
+      width: z.number(),
+      height: z.number(),
+      /** The screen's own size: multiply a screenshot coordinate by screenWidth / width. */
+      screenWidth: z.number(),
+      screenHeight: z.number(),
+    }),
+  },
+  /** Mouse, keyboard and waits; answers the pointer position after the action. */
+  'desktop.input': {
+    params: desktopActionSchema,
+    result: z.object({ x: z.number(), y: z.number() }),
   },
 
   'search.text': {

@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DaemonParsedParams, DesktopAction } from '@studio/protocol';
+import { DaemonFailure } from './errors.ts';
+
+/** The display desktop templates start Xvfb on, unless the workspace's env names another. */
+const DEFAULT_DISPLAY = ':1';
+const TOOL_TIMEOUT_MS = 15_000;
+/** xdotool types this many characters per call, so a long text neither blocks nor overflows argv. */
+const TYPE_CHUNK = 64;
+const BUTTON = { left_click: 1, middle_click: 2, right_click: 3 } as const;
+const WHEEL = { up: 4, down: 5, left: 6, right: 7 } as const;
+
+/** Run an X tool against the workspace's display; a missing tool or display is `unavailable`. */
+function x11(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      {
+        env: { ...env, DISPLAY: env.DISPLAY ?? DEFAULT_DISPLAY },
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: TOOL_TIMEOUT_MS,
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const code = (error as NodeJS.ErrnoException).code;
+        const said = stderr.toString('utf8').trim();
+        if (code === 'ENOENT')
+          return reject(
+            new DaemonFailure(
+              'unavailable',
+              `this workspace has no desktop: ${command} is not installed`,
+            ),
+          );
+        if (/can't open display|cannot open display|unable to open display/i.test(said))
+          return reject(
+            new DaemonFailure(
+              'unavailable',
+              `this workspace has no desktop running (display ${env.DISPLAY ?? DEFAULT_DISPLAY})`,
+            ),
+          );
+        reject(new DaemonFailure('internal', `${command} failed: ${said || error.message}`));
+      },
+    );
+  });
+}
+
+const xdotool = (args: string[], env: NodeJS.ProcessEnv) => x11('xdotool', args, env);
+
+async function screenSize(env: NodeJS.ProcessEnv): Promise<{ width: number; height: number }> {
+  const [width, height] = (await xdotool(['getdisplaygeometry'], env))
+    .toString('utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (!width || !height) throw new DaemonFailure('internal', 'could not read the screen size');
+  return { width, height };
+}
+
+async function pointer(env: NodeJS.ProcessEnv): Promise<{ x: number; y: number }> {
+  const shell = (await xdotool(['getmouselocation', '--shell'], env)).toString('utf8');
+  return { x: Number(/X=(\d+)/.exec(shell)?.[1] ?? 0), y: Number(/Y=(\d+)/.exec(shell)?.[1] ?? 0) };
+}
+
+/** A PNG of the whole screen, scaled down (never up) to fit the requested box. */
+export async function screenshot(
+  params: DaemonParsedParams<'desktop.screenshot'>,
+  env: NodeJS.ProcessEnv,
+) {
+  const screen = await screenSize(env);
+  const scale = Math.min(
+    1,
+    (params.maxWidth ?? screen.width) / screen.width,
+    (params.maxHeight ?? screen.height) / screen.height,
+  );
+  const width = Math.max(1, Math.round(screen.width * scale));
+  const height = Math.max(1, Math.round(screen.height * scale));
+  const resize = scale < 1 ? ['-resize', `${width}x${height}!`] : [];
+  const png = await x11('import', ['-window', 'root', ...resize, 'png:-'], env);
+  return {
+    png: png.toString('base64'),
+    width,
+    height,
+    screenWidth: screen.width,
+    screenHeight: screen.height,
+  };
+}
+
+/** One mouse, keyboard or wait action; answers where the pointer is afterwards. */
+export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv) {
+  switch (action.action) {
+    case 'mouse_move':
+      await xdotool(['mousemove', '--sync', String(action.x), String(action.y)], env);
+      break;
+    case 'left_click':
+    case 'middle_click':
+    case 'right_click':
+    case 'double_click':
+    case 'triple_click': {
+      const button = action.action in BUTTON ? BUTTON[action.action as keyof typeof BUTTON] : 1;
+      const repeat =
+        action.action === 'double_click' ? 2 : action.action === 'triple_click' ? 3 : 1;
+      const held = action.hold ? action.hold.split('+').filter(Boolean) : [];
+      const args = [
+        ...(action.x !== undefined && action.y !== undefined
+          ? ['mousemove', '--sync', String(action.x), String(action.y)]
+          : []),
+        ...(held.length ? ['keydown', ...held] : []),
+        'click',
+        '--repeat',
+        String(repeat),
+        '--delay',
+        '80',
+        String(button),
+        ...(held.length ? ['keyup', ...held] : []),
+      ];
+      await xdotool(args, env);
+      break;
+    }
+    case 'left_click_drag':
+      await xdotool(
+        [
+          'mousemove',
+          '--sync',
+          String(action.startX),
+          String(action.startY),
+          'mousedown',
+          '1',
+          'mousemove',
+          '--sync',
+          String(action.x),
+          String(action.y),
+          'mouseup',
+          '1',
+        ],
+        env,
+      );
+      break;
+    case 'scroll':
+      await xdotool(
+        [
+          'mousemove',
+          '--sync',
+          String(action.x),
+          String(action.y),
+          'click',
+          '--repeat',
+          String(action.amount),
+          '--delay',
+          '30',
+          String(WHEEL[action.direction]),
+        ],
+        env,
+      );
+      break;
+    case 'key':
+      // Space-separated combos press in sequence ("ctrl+a Delete").
+      await xdotool(
+        ['key', '--clearmodifiers', '--delay', '30', ...action.keys.split(/\s+/).filter(Boolean)],
+        env,
+      );
+      break;
+    case 'type':
+      for (let at = 0; at < action.text.length; at += TYPE_CHUNK)
+        await xdotool(['type', '--delay', '8', '--', action.text.slice(at, at + TYPE_CHUNK)], env);
+      break;
+    case 'cursor_position':
+      break;
+    case 'wait':
+      await sleep(action.ms);
+      break;
+  }
+  return pointer(env);
+}
