@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -522,6 +522,96 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       await runtime.remove(workspace.id);
     });
   });
+});
+
+const screenshots = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
+
+describe.runIf(engineAnswers && daemonBuilt)('desktop template', () => {
+  let runtime: DockerRuntime;
+  let daemon: DaemonConnection;
+  const id = `dt${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    runtime = await openRuntime();
+    await mkdir(screenshots, { recursive: true });
+    // Built on base (a cache hit by now); cold, apt fetches the desktop packages: a minute or so.
+    const template = await loadTemplate(imagesDir, 'desktop');
+    const image = await buildTemplateImage({ docker, template, imagesDir, cacheDir });
+    console.info(`[image] ${image.ref}: ${image.source} in ${image.durationMs} ms`);
+    await runtime.create({
+      id,
+      name: 'Desktop Test',
+      ownerId: 'owner-desktop',
+      image: template.image.ref,
+      resources: { cpus: 1, memoryMiB: 1024, pids: 256 },
+      env: template.env,
+      startCommands: template.startCommands,
+    });
+    await runtime.start(id);
+    daemon = await runtime.connect(id);
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    daemon?.close();
+    await runtime?.remove(id).catch(() => {});
+    await runtime?.close();
+  }, 120_000);
+
+  it('starts a desktop the daemon can see, type into and screenshot, with VNC inside only', async () => {
+    // The session comes up in the background after the daemon: wait for the screen.
+    let shot: Awaited<ReturnType<typeof daemon.call<'desktop.screenshot'>>> | null = null;
+    for (let i = 0; i < 100 && !shot; i++) {
+      shot = await daemon.call('desktop.screenshot', { maxWidth: 1024 }).catch(() => null);
+      if (!shot) await sleep(200);
+    }
+    expect(shot).toMatchObject({ width: 1024, height: 640, screenWidth: 1280, screenHeight: 800 });
+    expect(Buffer.from(shot!.png, 'base64').subarray(1, 4).toString('latin1')).toBe('PNG');
+    await writeFile(join(screenshots, 'desktop-workspace.png'), Buffer.from(shot!.png, 'base64'));
+
+    // The session's terminal (openbox autostarts it at 40,40): click into it and type a command.
+    let windows = '';
+    for (let i = 0; i < 100 && !windows.includes('xterm'); i++) {
+      windows = (
+        await daemon.exec('sh', [
+          '-c',
+          'xdotool search --class xterm getwindowname %@ 2>/dev/null || true',
+        ])
+      ).stdout;
+      if (!windows) await sleep(200);
+    }
+    await daemon.call('desktop.input', { action: 'left_click', x: 300, y: 200 });
+    await daemon.call('desktop.input', { action: 'type', text: 'echo done > ~/result.txt' });
+    await daemon.call('desktop.input', { action: 'key', keys: 'Return' });
+    let written = '';
+    for (let i = 0; i < 50 && written !== 'done\n'; i++) {
+      written = await daemon.call('files.read', { path: 'result.txt' }).then(
+        (file) => file.content,
+        () => '',
+      );
+      if (written !== 'done\n') await sleep(100);
+    }
+    const after = await daemon.call('desktop.screenshot', {});
+    await writeFile(join(screenshots, 'desktop-typed.png'), Buffer.from(after.png, 'base64'));
+    expect(written).toBe('done\n');
+
+    // VNC listens on loopback inside the workspace; the container publishes no ports.
+    const { ports } = await daemon.call('ports.list', {});
+    const vnc = ports.find((port) => port.port === 5900);
+    expect(vnc).toMatchObject({ address: '127.0.0.1' });
+    const container = docker.getContainer(containerName(id));
+    expect((await container.inspect()).NetworkSettings.Ports ?? {}).toEqual({});
+
+    // A crashed window manager or VNC server is started again.
+    await daemon.exec('kill', [String(vnc!.pid)]);
+    let back = false;
+    for (let i = 0; i < 50 && !back; i++) {
+      back = (await daemon.call('ports.list', {})).ports.some(
+        (port) => port.port === 5900 && port.pid !== vnc!.pid,
+      );
+      if (!back) await sleep(200);
+    }
+    expect(back).toBe(true);
+  }, 120_000);
 });
 
 describe('docker driver helpers', () => {

@@ -60,6 +60,8 @@ export interface BuildTemplateImageResult {
 }
 
 const ROOTFS_REPO = 'studio/rootfs';
+const FROM_TEMPLATE =
+  /^\s*FROM\s+(?:--platform=\S+\s+)?(studio\/(?!rootfs:)[a-z0-9._-]+:[A-Za-z0-9._-]+)\s*(?:AS\s+\S+)?\s*$/gim;
 const FROM_ROOTFS =
   /^\s*FROM\s+(?:--platform=\S+\s+)?studio\/rootfs:([A-Za-z0-9._-]+)\s*(?:AS\s+\S+)?\s*$/gim;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -166,6 +168,22 @@ export async function buildTemplateImage(
   for (const match of dockerfile.matchAll(FROM_ROOTFS)) {
     await ensureRootfsImage({ ...options, onProgress: progress }, match[1]!);
   }
+  // An image built on another template's (desktop on base): that one first, as it would be built.
+  for (const match of dockerfile.matchAll(FROM_TEMPLATE)) {
+    const parentRef = match[1]!;
+    const parent = await templateWithRef(options.imagesDir, parentRef);
+    if (!parent)
+      throw new RuntimeError(
+        'bad_request',
+        `images/${build}/Dockerfile builds FROM ${parentRef}, which no template in images/templates makes.`,
+      );
+    if (parent.name === template.name)
+      throw new RuntimeError(
+        'bad_request',
+        `images/${build}/Dockerfile builds FROM its own image ${parentRef}.`,
+      );
+    await buildTemplateImage({ ...options, template: parent, force: false, onProgress: progress });
+  }
 
   const workDir = join(options.cacheDir, 'build', `${build}-${randomBytes(4).toString('hex')}`);
   try {
@@ -220,6 +238,16 @@ export async function buildTemplateImage(
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The template in `images/templates` whose image is `ref`, if any. */
+async function templateWithRef(imagesDir: string, ref: string): Promise<Template | null> {
+  const files = await readdir(join(imagesDir, 'templates')).catch(() => [] as string[]);
+  for (const file of files.filter((name) => name.endsWith('.json')).sort()) {
+    const candidate = await loadTemplate(imagesDir, file.slice(0, -'.json'.length));
+    if (candidate.image.ref === ref) return candidate;
+  }
+  return null;
 }
 
 /** Read `images/rootfs/<name>.json`; `bad_request` when it is missing or malformed. */
