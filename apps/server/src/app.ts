@@ -38,6 +38,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { aiRoutes } from './routes/ai.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { desktopRoutes } from './routes/desktop.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
 import { gitRoutes } from './routes/git.ts';
@@ -228,6 +229,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);
+  desktopRoutes(app, services);
   aiRoutes(app, services);
   mcpRoutes(app, services);
   auditRoutes(app, services);
