@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ApiErrorBody, type ErrorCode } from '@studio/protocol';
+import { ERROR_STATUS, WS_CLOSE, type ApiErrorBody, type ErrorCode } from '@studio/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { RuntimeError } from '@studio/runtime';
@@ -90,4 +90,18 @@ export function registerErrorHandler(app: FastifyInstance): void {
     else request.log.info({ code: body.code }, body.message);
     void reply.status(status).send(body);
   });
+}
+
+/**
+ * Closes a workspace WebSocket (terminal, desktop) that could not reach its stream: 4404 when
+ * the workspace or stream does not exist for this person, else 4503, with the reason in words.
+ */
+export function closeWithError(
+  socket: { close(code: number, reason: string): void },
+  error: unknown,
+): void {
+  const { body } = toApiError(error);
+  const close = body.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.unavailable;
+  // Close reasons are limited to 123 bytes.
+  socket.close(close.code, body.message.slice(0, 120));
 }

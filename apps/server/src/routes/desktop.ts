@@ -2,7 +2,7 @@ import { WS_CLOSE } from '@studio/protocol';
 import type { DaemonStream } from '@studio/runtime';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
-import { toApiError } from '../http/error-handler.ts';
+import { closeWithError } from '../http/error-handler.ts';
 
 /** Where desktop templates run their VNC server: inside the workspace, on loopback only. */
 export const VNC_PORT = 5900;
@@ -53,9 +53,7 @@ export function desktopRoutes(app: App, { workspaces, sockets }: Services): void
         for (const data of early) onMessage(data);
         socket.on('message', onMessage);
       } catch (error) {
-        const { body } = toApiError(error);
-        const close = body.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.unavailable;
-        socket.close(close.code, body.message.slice(0, 120));
+        closeWithError(socket, error);
         return;
       }
       socket.once('close', () => {

@@ -17,7 +17,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
-import { toApiError } from '../http/error-handler.ts';
+import { closeWithError, toApiError } from '../http/error-handler.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const terminalParams = nameParams.extend({ id: z.string().max(64) });
@@ -292,10 +292,7 @@ export function workspaceRoutes(app: App, services: Services): void {
         for (const item of early) onMessage(item.data, item.binary);
         socket.on('message', onMessage);
       } catch (error) {
-        const { body } = toApiError(error);
-        const close = body.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.unavailable;
-        // Close reasons are limited to 123 bytes.
-        socket.close(close.code, body.message.slice(0, 120));
+        closeWithError(socket, error);
         return;
       }
       socket.once('close', () => {
