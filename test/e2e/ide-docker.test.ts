@@ -314,6 +314,62 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       await llm.close();
     }
   });
+  it('shows a desktop workspace live, view-only until the person takes control', async () => {
+    expect(
+      (await api('POST', '/api/workspaces', { name: 'screen', template: 'desktop' })).status(),
+    ).toBe(201);
+    // Cold, the desktop image builds on base first: minutes.
+    await expect
+      .poll(async () => (await (await api('GET', '/api/workspaces/screen')).json()).status, {
+        timeout: 20 * 60_000,
+      })
+      .toBe('running');
+    try {
+      await page.goto(`${server.origin}/w/screen`);
+      await page.getByRole('button', { name: 'Desktop', exact: true }).click();
+      const viewer = page.getByRole('region', { name: 'Desktop' });
+      await expect
+        .poll(() => viewer.getByRole('status').innerText(), { timeout: 60_000 })
+        .toContain('Connected');
+      const canvas = viewer.locator('canvas');
+      await canvas.waitFor();
+      const box = (await canvas.boundingBox())!;
+      expect(box.width).toBeGreaterThan(300);
+      // View-only: a click and typing do nothing on the desktop (had they reached the terminal,
+      // the command typed after taking control would write another file).
+      await canvas.click({ position: { x: box.width * 0.2, y: box.height * 0.2 } });
+      await page.keyboard.type('echo no > ~/viewonly.txt');
+      // Taking control: the session's terminal gets the keystrokes.
+      await viewer.getByRole('button', { name: 'Take control' }).click();
+      await canvas.click({ position: { x: box.width * 0.2, y: box.height * 0.2 } });
+      await page.keyboard.type('echo yes > ~/viewer.txt\n', { delay: 20 });
+      await expect
+        .poll(
+          async () =>
+            (await api('GET', '/api/workspaces/screen/files/content?path=viewer.txt')).status(),
+          {
+            timeout: 20_000,
+          },
+        )
+        .toBe(200);
+      const written = await (
+        await api('GET', '/api/workspaces/screen/files/content?path=viewer.txt')
+      ).json();
+      expect(written.content).toBe('yes\n');
+      expect(
+        (await api('GET', '/api/workspaces/screen/files/content?path=viewonly.txt')).status(),
+      ).toBe(404);
+      await page.screenshot({ path: `${SCREENSHOTS}docker-desktop-viewer.png` });
+      await viewer.getByRole('button', { name: 'Hand back' }).click();
+    } finally {
+      // Wait for the removal: a container left behind outlives this server.
+      await api('DELETE', '/api/workspaces/screen');
+      for (let i = 0; i < 120; i++) {
+        if ((await api('GET', '/api/workspaces/screen')).status() === 404) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  });
 });
 
 const CALC_TEST = `import unittest

@@ -9,10 +9,13 @@ import { WorkspaceStatusBadge } from '../../modules/workspaces/WorkspaceStatusBa
 export function IdeHeader({
   workspace,
   assistant,
+  desktop,
 }: {
   workspace: Workspace;
   /** The assistant panel's toggle; absent while the workspace is not running. */
   assistant?: { open: boolean; onToggle: () => void };
+  /** The desktop viewer's toggle; only for a running workspace made from the desktop template. */
+  desktop?: { open: boolean; onToggle: () => void };
 }) {
   const openSwitcher = useOpenSwitcher();
   return (
@@ -48,6 +51,17 @@ export function IdeHeader({
             <kbd className="mr-2 hidden rounded border border-line px-1.5 py-0.5 font-sans text-[11px] text-muted md:inline">
               Ctrl P to find a file
             </kbd>
+            {desktop ? (
+              <button
+                type="button"
+                aria-pressed={desktop.open}
+                title="The workspace's desktop"
+                onClick={desktop.onToggle}
+                className="h-8 rounded-md px-2.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg aria-pressed:bg-accent-soft aria-pressed:text-accent"
+              >
+                Desktop
+              </button>
+            ) : null}
             <button
               type="button"
               aria-pressed={assistant.open}

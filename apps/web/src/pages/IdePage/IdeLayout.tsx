@@ -29,6 +29,10 @@ const AssistantPanel = lazy(() => import('../../modules/assistant/AssistantPanel
 const PreviewPane = lazy(() =>
   import('../../modules/ide/preview/PreviewPane.tsx').then((m) => ({ default: m.PreviewPane })),
 );
+// noVNC comes with the viewer, only for desktop workspaces and only once the view is shown.
+const DesktopViewer = lazy(() =>
+  import('../../modules/desktop/DesktopViewer.tsx').then((m) => ({ default: m.DesktopViewer })),
+);
 
 function ResizeHandle({ direction }: { direction: 'horizontal' | 'vertical' }) {
   return (
@@ -134,7 +138,8 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports'>('files');
   const [rightOpen, setRightOpen] = useState(false);
   const [previewPort, setPreviewPort] = usePreviewPort(name);
-  const [right, setRight] = useState<'assistant' | 'preview'>(
+  const hasDesktop = workspace.template === 'desktop';
+  const [right, setRight] = useState<'assistant' | 'preview' | 'desktop'>(
     previewPort === null ? 'assistant' : 'preview',
   );
   const rightRef = usePanelRef();
@@ -149,12 +154,15 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   // Where the shortcut took focus from, to give it back when the same shortcut closes the panel.
   const returnFocusRef = useRef<HTMLElement | null>(null);
 
-  const showRight = (view: 'assistant' | 'preview') => {
+  const showRight = (view: 'assistant' | 'preview' | 'desktop') => {
     setRight(view);
     if (view === 'assistant') setAssistantUsed(true);
     if (rightRef.current?.isCollapsed()) rightRef.current.expand();
     // Approval cards show commands and diffs: a sliver of a panel cuts them off.
     if ((rightRef.current?.getSize().asPercentage ?? 0) < 26) rightRef.current?.resize('28%');
+    // A scaled-down desktop is unreadable below about 40% of the window.
+    if (view === 'desktop' && (rightRef.current?.getSize().asPercentage ?? 0) < 38)
+      rightRef.current?.resize('40%');
   };
   const openPreview = (port: number) => {
     setPreviewPort(port);
@@ -163,6 +171,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     if ((rightRef.current?.getSize().asPercentage ?? 0) < 30) rightRef.current?.resize('36%');
   };
   const assistantOpen = rightOpen && right === 'assistant';
+  const desktopOpen = rightOpen && right === 'desktop';
 
   // Open and focus the input; pressed again from inside the panel, close it and go back.
   useAssistantShortcut(() => {
@@ -197,6 +206,17 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             else showRight('assistant');
           },
         }}
+        desktop={
+          hasDesktop
+            ? {
+                open: desktopOpen,
+                onToggle: () => {
+                  if (desktopOpen) rightRef.current?.collapse();
+                  else showRight('desktop');
+                },
+              }
+            : undefined
+        }
       />
       <Group orientation="horizontal" className="min-h-0 flex-1" {...main}>
         <Panel id="sidebar" defaultSize="20" minSize="160px" collapsible>
@@ -261,15 +281,22 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
           onResize={(size) => setRightOpen(size.asPercentage > 0)}
         >
           <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
-            {previewPort !== null ? (
+            {previewPort !== null || hasDesktop ? (
               <div
                 role="tablist"
                 aria-label="Right panel"
                 className="flex shrink-0 border-b border-line bg-subtle/60"
               >
-                <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
-                  Preview :{previewPort}
-                </SidebarTab>
+                {previewPort !== null ? (
+                  <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
+                    Preview :{previewPort}
+                  </SidebarTab>
+                ) : null}
+                {hasDesktop ? (
+                  <SidebarTab selected={right === 'desktop'} onClick={() => showRight('desktop')}>
+                    Desktop
+                  </SidebarTab>
+                ) : null}
                 <SidebarTab selected={right === 'assistant'} onClick={() => setRight('assistant')}>
                   Assistant
                 </SidebarTab>
@@ -280,6 +307,13 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                 <Suspense fallback={<Loading label="Loading…" />}>
                   <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
                 </Suspense>
+              ) : right === 'desktop' && hasDesktop ? (
+                // Mounted only while shown: hiding the panel or the tab disconnects.
+                desktopOpen ? (
+                  <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
+                    <DesktopViewer workspace={name} />
+                  </Suspense>
+                ) : null
               ) : assistantUsed || rightOpen ? (
                 <Suspense fallback={<Loading label="Loading the assistant…" />}>
                   <AssistantPanel
