@@ -152,12 +152,16 @@ describe('the IDE', () => {
     }
     await page.reload();
     await page.getByRole('tab', { name: 'Files' }).click();
+    // The new folder is listed: the workspace answers file requests (slow on a loaded CI).
+    await page.getByRole('treeitem', { name: 'src', exact: true }).waitFor({ timeout: 60_000 });
 
     // Quick Open: fuzzy name, Enter opens.
     await page.keyboard.press('Control+p');
     const goTo = page.getByRole('combobox', { name: 'Go to file' });
     await goTo.fill('srcutil');
-    await page.getByRole('option', { name: 'src/util.js', selected: true }).waitFor();
+    await page
+      .getByRole('option', { name: 'src/util.js', selected: true })
+      .waitFor({ timeout: 60_000 });
     await goTo.press('Enter');
     await page.getByRole('tab', { name: 'util.js' }).waitFor();
 

@@ -52,3 +52,51 @@ export function ConfirmDialog({
     </Dialog>
   );
 }
+
+/** The part of a mutation (TanStack Query's `useMutation`) a removal dialog drives. */
+interface RemovalMutation<T> {
+  isPending: boolean;
+  error: Error | null;
+  mutate(item: T): void;
+  reset(): void;
+}
+
+/**
+ * A confirmation for removing `item` with `mutation`; open while `item` is set. Closing clears
+ * the choice (`onClose`) and the mutation's error.
+ */
+export function ConfirmRemoval<T>({
+  item,
+  mutation,
+  title,
+  description,
+  confirmLabel,
+  onClose,
+}: {
+  item: T | null;
+  mutation: RemovalMutation<T>;
+  title: (item: T) => ReactNode;
+  description: ReactNode | ((item: T) => ReactNode);
+  confirmLabel: string;
+  onClose: () => void;
+}) {
+  return (
+    <ConfirmDialog
+      open={item !== null}
+      title={item === null ? '' : title(item)}
+      description={
+        typeof description === 'function' ? (item === null ? '' : description(item)) : description
+      }
+      confirmLabel={confirmLabel}
+      pending={mutation.isPending}
+      error={mutation.error?.message}
+      onConfirm={() => {
+        if (item !== null) mutation.mutate(item);
+      }}
+      onClose={() => {
+        onClose();
+        mutation.reset();
+      }}
+    />
+  );
+}

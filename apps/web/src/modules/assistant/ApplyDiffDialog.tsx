@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { Button } from '../../components/Button.tsx';
 import { useTheme } from '../theme/ThemeProvider.tsx';
-import { monaco } from '../ide/editor/monaco.ts';
+import { useReadOnlyDiff } from '../ide/editor/use-read-only-diff.ts';
 
 /**
  * The open file against a reply's code, side by side. Accept puts the code in the editor as one
@@ -23,32 +23,18 @@ export default function ApplyDiffDialog({
   onClose: () => void;
 }) {
   const dialogRef = useRef<HTMLDialogElement>(null);
-  const containerRef = useRef<HTMLDivElement>(null);
   const { resolved } = useTheme();
+  const containerRef = useReadOnlyDiff({
+    original: current,
+    modified: proposed,
+    language,
+    dark: resolved === 'dark',
+  });
 
   useEffect(() => {
     const dialog = dialogRef.current;
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
-
-  useEffect(() => {
-    const diff = monaco.editor.createDiffEditor(containerRef.current!, {
-      automaticLayout: true,
-      readOnly: true,
-      originalEditable: false,
-      renderSideBySide: true,
-      theme: resolved === 'dark' ? 'vs-dark' : 'vs',
-    });
-    // Models of their own: the tab's model and its undo history stay untouched until Accept.
-    const original = monaco.editor.createModel(current, language);
-    const modified = monaco.editor.createModel(proposed, language);
-    diff.setModel({ original, modified });
-    return () => {
-      diff.dispose();
-      original.dispose();
-      modified.dispose();
-    };
-  }, [current, proposed, language, resolved]);
 
   return (
     <dialog

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { deleteWorkspace, startWorkspace, stopWorkspace } from '../../api/workspaces.ts';
 import { Button, buttonClasses } from '../../components/Button.tsx';
-import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
 import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
 import { useToast } from '../../components/Toaster.tsx';
 import { useNow } from '../../components/use-now.ts';
@@ -166,20 +166,13 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
         </table>
       </div>
 
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete workspace ${deleting?.name ?? ''} and all its files?`}
+      <ConfirmRemoval
+        item={deleting}
+        mutation={remove}
+        title={(workspace) => `Delete workspace ${workspace.name} and all its files?`}
         description="Its files, running processes and terminals are removed for good. This cannot be undone."
         confirmLabel="Delete"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onConfirm={() => {
-          if (deleting) remove.mutate(deleting);
-        }}
-        onClose={() => {
-          setDeleting(null);
-          remove.reset();
-        }}
+        onClose={() => setDeleting(null)}
       />
     </>
   );

@@ -13,7 +13,7 @@ import { workspacesQueryOptions } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Badge } from '../../components/Badge.tsx';
 import { Button } from '../../components/Button.tsx';
-import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { Loading } from '../../components/Spinner.tsx';
@@ -436,20 +436,13 @@ export function AiMcpPanel() {
         ).
       </p>
       <McpToolsDialog server={showing} onClose={() => setShowing(null)} />
-      <ConfirmDialog
-        open={removing !== null}
-        title={`Delete ${removing?.name ?? ''}?`}
+      <ConfirmRemoval
+        item={removing}
+        mutation={remove}
+        title={(server) => `Delete ${server.name}?`}
         description="The agent no longer gets its tools; its stored headers are erased."
         confirmLabel="Delete MCP server"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onConfirm={() => {
-          if (removing) remove.mutate(removing);
-        }}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onClose={() => setRemoving(null)}
       />
     </div>
   );

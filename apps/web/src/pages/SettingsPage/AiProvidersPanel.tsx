@@ -11,7 +11,7 @@ import { queryKeys } from '../../api/query-keys.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Badge } from '../../components/Badge.tsx';
 import { Button } from '../../components/Button.tsx';
-import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { Loading } from '../../components/Spinner.tsx';
@@ -353,24 +353,17 @@ export function AiProvidersPanel({ isAdmin }: { isAdmin: boolean }) {
         </div>
       )}
       <EditProviderDialog provider={editing} onClose={() => setEditing(null)} />
-      <ConfirmDialog
-        open={removing !== null}
-        title={`Delete ${removing?.name ?? ''}?`}
-        description={
-          removing?.scope === 'organization'
+      <ConfirmRemoval
+        item={removing}
+        mutation={remove}
+        title={(provider) => `Delete ${provider.name}?`}
+        description={(provider) =>
+          provider.scope === 'organization'
             ? 'Its stored key is erased. Everyone whose chat, agent or completions use it needs another model.'
             : 'Its stored key is erased. Roles that use it need another model.'
         }
         confirmLabel="Delete provider"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onConfirm={() => {
-          if (removing) remove.mutate(removing);
-        }}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onClose={() => setRemoving(null)}
       />
     </div>
   );

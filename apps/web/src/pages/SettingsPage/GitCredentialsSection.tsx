@@ -11,7 +11,7 @@ import { fieldErrors } from '../../api/http.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Button } from '../../components/Button.tsx';
 import { Card } from '../../components/Card.tsx';
-import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
 import { TextField } from '../../components/Field.tsx';
 import { formatDate, formatDateTime } from '../../components/format-date.ts';
 import { Loading } from '../../components/Spinner.tsx';
@@ -156,20 +156,13 @@ export function GitCredentialsSection() {
           </div>
         )}
       </div>
-      <ConfirmDialog
-        open={removing !== null}
-        title={`Remove the token for ${removing?.host ?? ''}?`}
+      <ConfirmRemoval
+        item={removing}
+        mutation={remove}
+        title={(host) => `Remove the token for ${host}?`}
         description="Git in your workspaces can no longer push to or pull private repositories from this host until you add a token again."
         confirmLabel="Remove token"
-        pending={remove.isPending}
-        error={remove.error?.message}
-        onConfirm={() => {
-          if (removing) remove.mutate(removing);
-        }}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onClose={() => setRemoving(null)}
       />
     </Card>
   );

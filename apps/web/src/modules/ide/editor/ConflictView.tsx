@@ -1,7 +1,6 @@
-import { useEffect, useRef } from 'react';
 import { Alert } from '../../../components/Alert.tsx';
 import { Button } from '../../../components/Button.tsx';
-import { monaco } from './monaco.ts';
+import { useReadOnlyDiff } from './use-read-only-diff.ts';
 
 /** Disk against the refused edits, side by side, and the two ways out. */
 export function ConflictView({
@@ -21,26 +20,12 @@ export function ConflictView({
   onKeepMine: () => void;
   onUseDisk: () => void;
 }) {
-  const containerRef = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    const diff = monaco.editor.createDiffEditor(containerRef.current!, {
-      automaticLayout: true,
-      readOnly: true,
-      originalEditable: false,
-      renderSideBySide: true,
-      theme: theme === 'dark' ? 'vs-dark' : 'vs',
-    });
-    // Models of their own: the diff must not touch the tab's model or its undo history.
-    const original = monaco.editor.createModel(disk, language);
-    const modified = monaco.editor.createModel(mine, language);
-    diff.setModel({ original, modified });
-    return () => {
-      diff.dispose();
-      original.dispose();
-      modified.dispose();
-    };
-  }, [language, disk, mine, theme]);
+  const containerRef = useReadOnlyDiff({
+    original: disk,
+    modified: mine,
+    language,
+    dark: theme === 'dark',
+  });
 
   return (
     <div
