@@ -107,16 +107,31 @@ export class AssistantService {
     }
     const daemon = await this.deps.workspaces.connect(workspace);
     const run = runs.start(person.id, conversation.id, { id: workspace.id, name: workspace.name });
-    const history = await conversations.messages(conversation.id);
-    const message = await conversations.append(conversation.id, {
-      role: 'user',
-      mode: body.mode,
-      parts: [{ type: 'text', text: body.text }],
-      context: body.context,
-    });
-    if (conversation.title === DEFAULT_TITLE && history.length === 0)
-      await conversations.rename(conversation, titleFrom(body.text));
-    const turn = await renderUserTurn(body.text, body.context, daemon);
+    let history: ChatMessage[];
+    let message: ChatMessage;
+    let turn: string;
+    try {
+      history = await conversations.messages(conversation.id);
+      message = await conversations.append(conversation.id, {
+        role: 'user',
+        mode: body.mode,
+        parts: [{ type: 'text', text: body.text }],
+        context: body.context,
+      });
+      if (conversation.title === DEFAULT_TITLE && history.length === 0)
+        await conversations.rename(conversation, titleFrom(body.text));
+      turn = await renderUserTurn(body.text, body.context, daemon);
+    } catch (error) {
+      // The run never started: end it, or the conversation would stay busy for good.
+      run.push({
+        type: 'end',
+        code: 'internal',
+        message: 'The message could not be stored.',
+        messageId: '',
+      });
+      runs.finish(run);
+      throw error;
+    }
     void this.execute(run, person, workspace, resolved, daemon, body.mode, [
       ...historyMessages(history),
       { role: 'user', content: turn },

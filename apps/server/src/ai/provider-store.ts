@@ -105,11 +105,14 @@ export class AiProviderStore {
     await this.db.delete(aiProviders).where(eq(aiProviders.id, id));
   }
 
-  /** A provider the caller may use, with its key opened. */
-  async resolve(caller: Caller, id: string): Promise<ResolvedModel['provider']> {
+  /** A provider the caller may use, with its key opened and the models listed by hand. */
+  async resolve(
+    caller: Caller,
+    id: string,
+  ): Promise<ResolvedModel['provider'] & { models: string[] }> {
     const row = await this.visible(caller, id);
     await this.guardRow(caller, row);
-    return this.config(row);
+    return { ...this.config(row), models: row.models };
   }
 
   async settings(caller: Caller): Promise<AiSettings> {

@@ -142,14 +142,12 @@ export function aiRoutes(app: App, services: Services): void {
     { schema: { tags, params: idParams, response: { 200: aiModelListSchema } } },
     async (request) => {
       const provider = await providers.resolve(person(request), request.params.id);
-      const configured =
-        (await providers.list(person(request))).find((row) => row.id === provider.id)?.models ?? [];
       try {
         const models = await listModels(provider);
         return { models, source: 'endpoint' as const };
       } catch (error) {
         return {
-          models: configured,
+          models: provider.models,
           source: 'configured' as const,
           error: `The endpoint did not list its models: ${(error as Error).message}`,
         };
