@@ -40,7 +40,22 @@ export interface RecordedRequest {
   body: any;
   /** The conversation as plain text pieces, for assertions: last user message text, tool results, etc. */
   lastUserText: string | null;
+  /** The text of every user message in order (Anthropic's tool results are not the user's). */
+  userTexts: string[];
   toolResults: Array<{ toolCallId: string; content: string }>;
+  /** Every base64 image in the conversation, and where it was. */
+  images: RecordedImage[];
+}
+
+/** An image a request carried: inside a tool result (Anthropic) or in a user message (both). */
+export interface RecordedImage {
+  in: 'tool-result' | 'user-message';
+  /** The index in the body's `messages`. */
+  messageIndex: number;
+  /** The call whose result held it (`in: 'tool-result'`). */
+  toolCallId?: string;
+  mediaType: string;
+  base64: string;
 }
 
 export interface ScriptedLlm {
@@ -328,19 +343,29 @@ function record(
     headers,
     body,
     lastUserText: null,
+    userTexts: [],
     toolResults: [],
+    images: [],
   };
   if (!isRecord(body)) return recorded;
   if (api === 'openai-completions') {
     recorded.lastUserText = typeof body.prompt === 'string' ? body.prompt : null;
     return recorded;
   }
-  for (const message of asArray(body.messages)) {
+  for (const [messageIndex, message] of asArray(body.messages).entries()) {
     if (!isRecord(message)) continue;
     // OpenAI: tool results are `role: 'tool'` messages.
     if (message.role === 'tool' && typeof message.tool_call_id === 'string') {
       const content = textOf(message.content) ?? '';
       recorded.toolResults.push({ toolCallId: message.tool_call_id, content });
+      for (const image of imagesOf(message.content)) {
+        recorded.images.push({
+          in: 'tool-result',
+          messageIndex,
+          toolCallId: message.tool_call_id,
+          ...image,
+        });
+      }
       continue;
     }
     if (message.role !== 'user') continue;
@@ -354,12 +379,44 @@ function record(
       ) {
         const content = textOf(block.content) ?? '';
         recorded.toolResults.push({ toolCallId: block.tool_use_id, content });
+        for (const image of imagesOf(block.content)) {
+          recorded.images.push({
+            in: 'tool-result',
+            messageIndex,
+            toolCallId: block.tool_use_id,
+            ...image,
+          });
+        }
       }
     }
+    for (const image of imagesOf(message.content)) {
+      recorded.images.push({ in: 'user-message', messageIndex, ...image });
+    }
     const text = textOf(message.content);
-    if (text !== null) recorded.lastUserText = text;
+    if (text !== null) {
+      recorded.lastUserText = text;
+      recorded.userTexts.push(text);
+    }
   }
   return recorded;
+}
+
+/**
+ * The base64 images among a message's content parts: OpenAI's `image_url` with a data URL,
+ * Anthropic's `image` block with a base64 source.
+ */
+function imagesOf(content: unknown): Array<{ mediaType: string; base64: string }> {
+  const images: Array<{ mediaType: string; base64: string }> = [];
+  for (const part of asArray(content)) {
+    if (!isRecord(part)) continue;
+    if (part.type === 'image_url' && isRecord(part.image_url)) {
+      const match = /^data:([^;,]+);base64,(.*)$/s.exec(String(part.image_url.url));
+      if (match) images.push({ mediaType: match[1]!, base64: match[2]! });
+    } else if (part.type === 'image' && isRecord(part.source) && part.source.type === 'base64') {
+      images.push({ mediaType: String(part.source.media_type), base64: String(part.source.data) });
+    }
+  }
+  return images;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ export interface Config {
     /** "ip:port" pairs `fetch_url` may reach although private (an internal docs server). */
     fetchAllow: string[];
   };
+  /** How often mission environments past their time-to-live are looked for. */
+  missionSweepMs: number;
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -123,6 +125,7 @@ const variables = {
   STUDIO_IMAGES_DIR: nonEmpty.optional(),
   STUDIO_EXTRA_CA_CERTS: nonEmpty.optional(),
   STUDIO_AI_MAX_STEPS: positive('an integer', true).default(40),
+  STUDIO_MISSION_SWEEP_SECONDS: positive('an integer', true).default(30),
   STUDIO_AI_MAX_RUN_SECONDS: positive('an integer', true).default(900),
   STUDIO_AI_MAX_RUN_TOKENS: positive('an integer', true).default(2_000_000),
   STUDIO_AI_MAX_RUN_COST_USD: positive('a number', false).default(5),
@@ -200,6 +203,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
       monthlyBudgetUsd: parsed.STUDIO_AI_MONTHLY_BUDGET_USD,
       fetchAllow: parsed.STUDIO_AI_FETCH_ALLOW,
     },
+    missionSweepMs: parsed.STUDIO_MISSION_SWEEP_SECONDS * 1000,
     trustProxy: parsed.STUDIO_TRUST_PROXY,
     admin:
       parsed.STUDIO_ADMIN_EMAIL && parsed.STUDIO_ADMIN_PASSWORD

@@ -28,13 +28,23 @@ export {
 } from './run.ts';
 export { BUILTIN_TOOLS } from './tools/index.ts';
 export {
+  DEFAULT_DISPLAY,
+  computer,
+  computerSubject,
+  computerTool,
+  type ComputerInput,
+} from './tools/computer.ts';
+export {
   ToolError,
   capText,
   defineTool,
+  resultText,
   type AgentTool,
   type ToolContext,
   type ToolDaemon,
   type ToolKind,
+  type ToolResult,
+  type ToolResultWithImage,
   type ToolStream,
 } from './tools/tool.ts';
 export type { ModelMessage } from 'ai';

@@ -89,7 +89,11 @@ export function historyMessages(history: readonly ChatMessage[]): ModelMessage[]
       results = [];
     };
     for (const part of message.parts) {
-      if (part.type === 'text') {
+      if (part.type === 'user-note') {
+        // Sent while the run worked: the model read it after the tool results before it.
+        flush();
+        messages.push({ role: 'user', content: part.text });
+      } else if (part.type === 'text') {
         if (results.length) flush();
         assistant.push({ type: 'text', text: part.text });
       } else if (part.type === 'tool') {

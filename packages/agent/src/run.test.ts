@@ -9,6 +9,7 @@ import { decide } from './policy.ts';
 import { languageModel } from './providers.ts';
 import { redactSecrets } from './redact.ts';
 import { runAgent, type AgentEvent, type RunAgentOptions, type RunCaps } from './run.ts';
+import { computerTool } from './tools/computer.ts';
 import { defineTool, ToolError, type AgentTool, type ToolContext } from './tools/tool.ts';
 
 // The loop's own behaviour (caps, failures, the policy) with plain tools; the workspace tools
@@ -45,7 +46,7 @@ const slow = defineTool({
   subject: () => 'slow',
   describe: async () => ({ summary: 'slow' }),
   execute: (_input, context) =>
-    new Promise((resolve, reject) => {
+    new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => resolve('finally'), 10_000);
       context.signal.addEventListener('abort', () => {
         clearTimeout(timer);
@@ -297,5 +298,206 @@ describe('runAgent', () => {
     expect(JSON.stringify(outcome)).not.toContain(apiKey);
     expect(JSON.stringify(run.events)).not.toContain(apiKey);
     expect(llm.requests.at(-1)!.toolResults[0]!.content).toBe('the key is [REDACTED]');
+  });
+});
+
+// A 1×1 PNG: what the model must receive as an image, and what no transcript may hold.
+const PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+/** A 1920×1080 desktop that records the input it gets. */
+function fakeDesktop() {
+  const inputs: unknown[] = [];
+  const daemon = {
+    call: async (method: string, params: { x?: number; y?: number }) => {
+      if (method === 'desktop.screenshot')
+        return { png: PNG, width: 1280, height: 720, screenWidth: 1920, screenHeight: 1080 };
+      inputs.push(params);
+      return { x: params.x ?? 0, y: params.y ?? 0 };
+    },
+  } as unknown as ToolContext['daemon'];
+  return { daemon, inputs };
+}
+
+describe('runAgent with the computer tool', () => {
+  it.each([
+    ['anthropic', () => llm.anthropicBaseUrl],
+    ['openai', () => llm.openaiBaseUrl],
+    ['openai-compatible', () => llm.openaiBaseUrl],
+  ] as const)('shows the screenshot to a %s model as an image', async (kind, baseUrl) => {
+    const desktop = fakeDesktop();
+    llm.script(
+      { toolCalls: [{ name: 'computer', input: { action: 'screenshot' } }] },
+      {
+        toolCalls: [{ name: 'computer', input: { action: 'left_click', coordinate: [640, 360] } }],
+      },
+      { text: 'Clicked.' },
+    );
+    const run = options({
+      model: languageModel({ kind, baseUrl: baseUrl(), apiKey }, 'scripted-chat'),
+      tools: [computerTool()],
+      decide: () => 'allow',
+      context: { ...options().context, daemon: desktop.daemon },
+    });
+    const outcome = await runAgent(run);
+
+    expect(outcome.code).toBe('done');
+    const [first, second, third] = llm.requests.slice(-3);
+    expect(first!.images).toEqual([]);
+    for (const request of [second!, third!]) {
+      const callId = request.toolResults[0]!.toolCallId;
+      if (kind === 'anthropic') {
+        // Inside the tool result, as Anthropic's computer-use tool returns it.
+        expect(request.images).toEqual([
+          expect.objectContaining({ in: 'tool-result', toolCallId: callId, base64: PNG }),
+        ]);
+        expect(request.toolResults[0]!.content).toBe('screenshot 1280×720 (screen 1920×1080)');
+      } else {
+        // Chat Completions' tool messages are text: the image follows as a user message.
+        const [image] = request.images;
+        expect(image).toMatchObject({ in: 'user-message', mediaType: 'image/png', base64: PNG });
+        expect(request.body.messages[image!.messageIndex - 1]).toMatchObject({
+          role: 'tool',
+          tool_call_id: callId,
+        });
+        expect(request.toolResults[0]!.content).toMatch(
+          /^screenshot 1280×720 \(screen 1920×1080\)/,
+        );
+      }
+      expect(request.toolResults[0]!.content).not.toContain(PNG);
+    }
+    expect(desktop.inputs).toEqual([{ action: 'left_click', x: 960, y: 540 }]);
+    expect(outcome.parts[0]).toMatchObject({
+      tool: 'computer',
+      status: 'done',
+      output: 'screenshot 1280×720 (screen 1920×1080)',
+    });
+    expect(JSON.stringify(run.events)).not.toContain(PNG);
+    if (kind === 'anthropic') {
+      // Claude gets the computer-use tool it was trained on, not a look-alike function.
+      expect(first!.body.tools).toEqual([
+        expect.objectContaining({
+          type: 'computer_20250124',
+          name: 'computer',
+          display_width_px: 1280,
+          display_height_px: 800,
+        }),
+      ]);
+      expect(first!.headers['anthropic-beta']).toContain('computer-use-2025-01-24');
+    } else {
+      expect(first!.body.tools[0]).toMatchObject({
+        type: 'function',
+        function: { name: 'computer' },
+      });
+    }
+  });
+});
+
+/** An inbox the test fills; the run takes what is there. */
+function inbox() {
+  const pending: string[] = [];
+  return { pending, take: () => pending.splice(0) };
+}
+
+describe('steering a run', () => {
+  it.each([
+    ['anthropic', () => llm.anthropicBaseUrl],
+    ['openai-compatible', () => llm.openaiBaseUrl],
+  ] as const)(
+    'hands a message sent during a tool call to the %s model, then keeps it',
+    async (kind, baseUrl) => {
+      const messages = inbox();
+      // The person writes while the tool runs.
+      const noting: AgentTool = {
+        ...add,
+        execute: async (input, context) => {
+          messages.pending.push('Also check the README.');
+          return add.execute(input, context);
+        },
+      };
+      llm.script(addCall(1, 2), addCall(3, 4), { text: 'Done, README checked.' });
+      const run = options({
+        model: languageModel({ kind, baseUrl: baseUrl(), apiKey }, 'scripted-chat'),
+        tools: [noting],
+        inbox: messages,
+      });
+      const outcome = await runAgent(run);
+
+      expect(outcome.code).toBe('done');
+      const [first, second, third] = llm.requests.slice(-3);
+      expect(first!.userTexts).toEqual(['go']);
+      expect(second!.userTexts).toEqual(['go', 'Also check the README.']);
+      // The second call's note (taken before the third step) joins the first, which stays.
+      expect(third!.userTexts).toEqual(['go', 'Also check the README.', 'Also check the README.']);
+      expect(outcome.parts.map((part) => part.type)).toEqual([
+        'tool',
+        'user-note',
+        'tool',
+        'user-note',
+        'text',
+      ]);
+      expect(run.events).toContainEqual({ type: 'user-note', text: 'Also check the README.' });
+    },
+  );
+
+  it('puts the message after the tool results it followed', async () => {
+    const messages = inbox();
+    llm.script(addCall(1, 2), { text: 'ok' });
+    const run = options({
+      inbox: messages,
+      onToolCall: () => messages.pending.push('stop after this'),
+    });
+    await runAgent(run);
+    const body = llm.requests.at(-1)!.body;
+    expect(body.messages.map((message: { role: string }) => message.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+      'user',
+    ]);
+    expect(body.messages.at(-1).content).toBe('stop after this');
+  });
+
+  it('waits at the gate before each later step', async () => {
+    let release = () => {};
+    let gated = () => {};
+    const atGate = new Promise<void>((resolve) => (gated = resolve));
+    let gateCalls = 0;
+    llm.script(addCall(1, 2), { text: 'ok' });
+    const running = runAgent(
+      options({
+        gate: () => {
+          gateCalls++;
+          gated();
+          return new Promise<void>((resolve) => (release = resolve));
+        },
+      }),
+    );
+    await atGate;
+    const before = llm.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(llm.requests.length).toBe(before);
+    release();
+    const outcome = await running;
+    expect(outcome.code).toBe('done');
+    expect(llm.requests.length).toBe(before + 1);
+    expect(gateCalls).toBe(1);
+  });
+
+  it('ends as stopped when Stop comes while the gate is closed', async () => {
+    const stop = new AbortController();
+    llm.script(addCall(1, 2), { text: 'never asked' });
+    const outcome = await runAgent(
+      options({
+        signal: stop.signal,
+        gate: () => {
+          setTimeout(() => stop.abort(), 10);
+          return new Promise<void>(() => {});
+        },
+      }),
+    );
+    expect(outcome.code).toBe('stopped');
+    expect(outcome.parts.map((part) => part.type)).toEqual(['tool', 'notice']);
   });
 });

@@ -6,16 +6,26 @@ import type {
   RunEvent,
 } from '@studio/protocol';
 import { applyRunEvent } from '@studio/protocol';
+import { anthropic } from '@ai-sdk/anthropic';
 import {
   jsonSchema,
   streamText,
   tool as sdkTool,
+  type ImagePart,
   type LanguageModel,
   type ModelMessage,
+  type Tool,
+  type ToolResultPart,
   type ToolSet,
 } from 'ai';
 import { describeProviderError } from './provider-errors.ts';
-import { ToolError, type AgentTool, type ToolContext } from './tools/tool.ts';
+import {
+  ToolError,
+  resultText,
+  type AgentTool,
+  type ToolContext,
+  type ToolResult,
+} from './tools/tool.ts';
 
 /** The limits of one run; reaching any ends it with a message saying which. */
 export interface RunCaps {
@@ -62,15 +72,15 @@ export interface RunAgentOptions {
   model: LanguageModel;
   system: string;
   messages: ModelMessage[];
-  tools: readonly AgentTool[];
+  tools: readonly AgentTool<unknown, ToolResult>[];
   /** The workspace side of every tool call. */
   context: Omit<ToolContext, 'signal' | 'onOutput'>;
   /** The permission policy, already bound to the person and the workspace. */
-  decide(tool: AgentTool, subject: string): PolicyDecision;
+  decide(tool: AgentTool<unknown, ToolResult>, subject: string): PolicyDecision;
   /** Shows an approval card and waits for the answer. */
   askApproval(request: {
     callId: string;
-    tool: AgentTool;
+    tool: AgentTool<unknown, ToolResult>;
     input: unknown;
     detail: ApprovalDetail;
   }): Promise<ApprovalAnswer>;
@@ -84,6 +94,17 @@ export interface RunAgentOptions {
   /** Removes secrets from what tools return before anyone (the model included) sees it. */
   redact(text: string): string;
   maxRetries?: number;
+  /**
+   * Messages the person sent while the run works. Taken before each model step and added to the
+   * conversation as their messages (and shown as `user-note` events). A message that arrives
+   * after the model's last step stays in the inbox: the caller sends it as a new turn.
+   */
+  inbox?: { take(): string[] };
+  /**
+   * Awaited before each model step after the first (pause and resume). Stop ends the wait; the
+   * time cap keeps counting while it waits.
+   */
+  gate?: () => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -133,25 +154,24 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   let lastFinishReason: string | undefined;
   let failure: { code: RunEndCode; message: string } | null = null;
 
+  const provider = typeof options.model === 'string' ? '' : options.model.provider;
   const tools: ToolSet = {};
   for (const agentTool of options.tools) {
-    tools[agentTool.name] = sdkTool({
-      description: agentTool.description,
-      inputSchema: agentTool.jsonSchema
-        ? jsonSchema<unknown>(agentTool.jsonSchema)
-        : agentTool.inputSchema,
-      execute: async (input: unknown, { toolCallId }) => {
-        seenCalls.add(toolCallId);
-        return callTool(agentTool, toolCallId, input);
-      },
+    tools[agentTool.name] = sdkToolOf(agentTool, provider, (input, callId) => {
+      seenCalls.add(callId);
+      return callTool(agentTool, callId, input);
     });
   }
+  // Messages the person sent during the run, each placed where the conversation stood when it
+  // was taken: the SDK rebuilds every step's messages from its own, so they are put back each step.
+  const notes: Array<{ at: number; message: ModelMessage }> = [];
+  const imagesInToolResults = IMAGES_IN_TOOL_RESULTS.test(provider);
 
   async function callTool(
-    agentTool: AgentTool,
+    agentTool: AgentTool<unknown, ToolResult>,
     callId: string,
     modelInput: unknown,
-  ): Promise<string> {
+  ): Promise<ToolResult> {
     const started = performance.now();
     let input = modelInput;
     const context: ToolContext = {
@@ -223,10 +243,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     }
 
     try {
-      const output = options.redact(await agentTool.execute(input, context));
+      const result = await agentTool.execute(input, context);
+      const output = options.redact(resultText(result));
       emit({ type: 'tool-result', callId, status: 'done', output, decision: { by: decidedBy } });
       record('done', { decidedBy, input });
-      return output;
+      return typeof result === 'string' ? output : { ...result, text: output };
     } catch (error) {
       return failTool(error);
     }
@@ -257,6 +278,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
       // Failures arrive as `error` parts below and end the run with a message; no console noise.
       onError: () => {},
       stopWhen: ({ steps }) => steps.length >= caps.maxSteps || overBudget() !== null,
+      prepareStep: async ({ stepNumber, messages }) => {
+        if (stepNumber > 0 && options.gate) await untilAborted(options.gate(), signal);
+        for (const text of options.inbox?.take() ?? []) {
+          if (!text.trim()) continue;
+          emit({ type: 'user-note', text });
+          notes.push({ at: messages.length, message: { role: 'user', content: text } });
+        }
+        return { messages: conversationOf(messages) };
+      },
     });
     for await (const part of result.fullStream) {
       switch (part.type) {
@@ -311,6 +341,17 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   });
   return { ...end, parts: withEnd, usage };
 
+  /** The step's messages with the person's notes in place, and images out of tool results where needed. */
+  function conversationOf(messages: ModelMessage[]): ModelMessage[] {
+    const conversation: ModelMessage[] = [];
+    messages.forEach((message, index) => {
+      for (const note of notes) if (note.at === index) conversation.push(note.message);
+      conversation.push(...(imagesInToolResults ? [message] : withImagesAfter(message)));
+    });
+    for (const note of notes) if (note.at >= messages.length) conversation.push(note.message);
+    return conversation;
+  }
+
   function overBudget(): CapReached | null {
     const tokens = usage.inputTokens + usage.outputTokens;
     if (tokens >= caps.maxTokens)
@@ -340,6 +381,80 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
       };
     return { code: 'done' };
   }
+}
+
+// Anthropic and Google take images inside a tool result; OpenAI's Chat Completions (and the
+// compatible servers) take text only there, and the SDK would send the image as JSON text.
+const IMAGES_IN_TOOL_RESULTS = /^(anthropic|google|vertex)\b/;
+
+/** The AI SDK tool for an agent tool: on Claude, a computer-use tool is Anthropic's own. */
+function sdkToolOf(
+  agentTool: AgentTool<unknown, ToolResult>,
+  provider: string,
+  call: (input: unknown, callId: string) => Promise<ToolResult>,
+): Tool {
+  const execute = (input: unknown, { toolCallId }: { toolCallId: string }) =>
+    call(input, toolCallId);
+  const toModelOutput = ({ output }: { output: ToolResult }) => modelOutputOf(output);
+  if (agentTool.computerUse && provider.startsWith('anthropic')) {
+    const computer = anthropic.tools.computer_20250124({
+      displayWidthPx: agentTool.computerUse.displayWidth,
+      displayHeightPx: agentTool.computerUse.displayHeight,
+      execute,
+      toModelOutput,
+    });
+    // The same tool to `ai` at runtime (its schema brand is a global Symbol.for), but a different
+    // copy of @ai-sdk/provider-utils when `ai` and @ai-sdk/anthropic pin different patch versions.
+    return computer as unknown as Tool;
+  }
+  return sdkTool({
+    description: agentTool.description,
+    inputSchema: agentTool.jsonSchema
+      ? jsonSchema<unknown>(agentTool.jsonSchema)
+      : agentTool.inputSchema,
+    execute,
+    toModelOutput,
+  });
+}
+
+/** A tool's result as the model reads it: text, or text and an image. */
+function modelOutputOf(result: ToolResult): ToolResultPart['output'] {
+  if (typeof result === 'string') return { type: 'text', value: result };
+  return {
+    type: 'content',
+    value: [
+      { type: 'text', text: result.text },
+      { type: 'image-data', data: result.image.base64, mediaType: result.image.mediaType },
+    ],
+  };
+}
+
+/**
+ * For providers that take text only in tool results: the images of a tool message's results
+ * follow it as a user message, where every vision model reads them.
+ */
+function withImagesAfter(message: ModelMessage): ModelMessage[] {
+  if (message.role !== 'tool') return [message];
+  const images: ImagePart[] = [];
+  const content = message.content.map((part) => {
+    if (part.type !== 'tool-result' || part.output.type !== 'content') return part;
+    const texts: string[] = [];
+    for (const item of part.output.value) {
+      if (item.type === 'text') texts.push(item.text);
+      if (item.type === 'image-data')
+        images.push({ type: 'image', image: item.data, mediaType: item.mediaType });
+    }
+    const value = `${texts.join('\n')}\n(the image follows in the next message)`;
+    return { ...part, output: { type: 'text' as const, value } };
+  });
+  if (images.length === 0) return [message];
+  return [
+    { ...message, content },
+    {
+      role: 'user',
+      content: [{ type: 'text', text: 'The image from the tool result above:' }, ...images],
+    },
+  ];
 }
 
 function costOf(

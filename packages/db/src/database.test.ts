@@ -73,6 +73,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'audit_events',
       'git_credentials',
       'invites',
+      'missions',
       'sessions',
       'templates',
       'users',

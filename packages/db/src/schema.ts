@@ -256,9 +256,8 @@ export const aiConversations = pgTable(
   'ai_conversations',
   {
     id: text('id').primaryKey(),
-    workspaceId: text('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Null for Mission Control's conversations with the main agent, which no workspace holds. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -341,4 +340,39 @@ export const aiMcpServers = pgTable(
     ...timestamps,
   },
   (table) => [uniqueIndex('ai_mcp_servers_owner_name_idx').on(table.ownerId, table.name)],
+);
+
+/**
+ * A job handed to a worker agent in an environment deployed for it: the requirement, the
+ * environment's workspace, how far its deployment got, and when it stops unless kept.
+ */
+export const missions = pgTable(
+  'missions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Null once the workspace is deleted; the mission stays as a record. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'set null' }),
+    workspaceName: text('workspace_name').notNull(),
+    template: text('template').notNull(),
+    desktop: boolean('desktop').notNull(),
+    requirement: text('requirement').notNull(),
+    /** The deploy request as given (files, repositories, resources), for seeding and for the record. */
+    request: jsonb('request').$type<Record<string, unknown>>().notNull(),
+    status: text('status', {
+      enum: ['queued', 'building', 'starting', 'ready', 'failed', 'stopped'],
+    }).notNull(),
+    statusReason: text('status_reason'),
+    workerConversationId: text('worker_conversation_id'),
+    ttlMinutes: bigint('ttl_minutes', { mode: 'number' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    keep: boolean('keep').notNull().default(false),
+    ...timestamps,
+  },
+  (table) => [
+    index('missions_user_idx').on(table.userId, table.createdAt),
+    index('missions_expiry_idx').on(table.status, table.expiresAt),
+  ],
 );

@@ -200,6 +200,8 @@ export const messagePartSchema = z.discriminatedUnion('type', [
       .object({ by: z.enum(['policy', 'user']), reason: z.string().optional() })
       .optional(),
   }),
+  /** A message the person sent while the run worked, where the model read it. */
+  z.object({ type: z.literal('user-note'), text: z.string() }),
   /** How the run ended when it did not simply finish: stopped, a cap, a provider failure. */
   z.object({
     type: z.literal('notice'),
@@ -305,6 +307,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
       .object({ by: z.enum(['policy', 'user']), reason: z.string().optional() })
       .optional(),
   }),
+  /** The person's message sent during the run, handed to the model before its next step. */
+  z.object({ seq: z.int(), type: z.literal('user-note'), text: z.string() }),
   z.object({
     seq: z.int(),
     type: z.literal('usage'),
@@ -460,6 +464,8 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
         ...(event.error !== undefined ? { error: event.error } : {}),
         ...(event.decision ? { decision: event.decision } : {}),
       }));
+    case 'user-note':
+      return [...parts, { type: 'user-note', text: event.text }];
     case 'end':
       if (event.code === 'done') return [...parts];
       return [

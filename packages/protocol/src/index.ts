@@ -276,3 +276,20 @@ export {
   type McpTransport,
   type UpdateMcpServerBody,
 } from './mcp.ts';
+export {
+  MISSION_STATUSES,
+  deployMissionBodySchema,
+  missionConnectionSchema,
+  missionFileSchema,
+  missionListSchema,
+  missionSchema,
+  missionStatusSchema,
+  runMessageBodySchema,
+  updateMissionBodySchema,
+  type DeployMissionBody,
+  type Mission,
+  type MissionConnection,
+  type MissionStatus,
+  type RunMessageBody,
+  type UpdateMissionBody,
+} from './missions.ts';

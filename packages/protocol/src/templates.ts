@@ -62,6 +62,8 @@ export const templateSchema = z.strictObject({
     .default({}),
   /** Shell commands run in order, in the background, each time a workspace starts. */
   startCommands: z.array(z.string().min(1).max(4096)).max(32).default([]),
+  /** The start commands run a desktop on display :1 with VNC on 127.0.0.1:5900 inside. */
+  desktop: z.boolean().default(false),
   ports: z
     .array(templatePortSchema)
     .max(32)

@@ -42,6 +42,8 @@ export const workspaceSchema = z.object({
   name: z.string(),
   ownerId: z.string(),
   template: z.string(),
+  /** Its template runs a desktop (Xvfb and VNC): the IDE shows the desktop viewer. */
+  desktop: z.boolean(),
   status: z.enum(WORKSPACE_STATUSES),
   /** Why it stopped or failed, in words a person can act on. */
   statusReason: z.string().nullable(),

@@ -1,6 +1,7 @@
 import {
   BUILTIN_TOOLS,
   completeCode,
+  computerTool,
   decide,
   describeProviderError,
   historyMessages,
@@ -22,6 +23,7 @@ import type {
   CompletionBody,
   PolicyRule,
   SendMessageBody,
+  Template,
 } from '@studio/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuditLog } from '../audit-log.ts';
@@ -42,6 +44,21 @@ type ConversationRow = typeof schema.aiConversations.$inferSelect;
 export interface Person extends Caller {
   name: string;
   email: string;
+}
+
+/** Mission Control's main agent: it deploys environments instead of working in one. */
+export interface MainAgent {
+  /** Its tools, acting for `person` (list templates, deploy, status, stop). */
+  tools(person: Person): AgentTool[];
+  system: string;
+}
+
+/** How a worker run differs from one the person started in the IDE. */
+export interface RunOptions {
+  /** Rules that apply to this run only, ahead of the person's (the desktop a deployment approved). */
+  rules?: PolicyRule[];
+  /** What the worker is for, added to the system prompt. */
+  brief?: string;
 }
 
 /** Tools beyond the built-in ones for one agent run (the person's MCP servers); closed when the run ends. */
@@ -66,7 +83,15 @@ export interface AssistantDeps {
   logger: FastifyBaseLogger;
   /** Extra tools for agent runs (MCP servers); their calls go through the same policy and audit. */
   extraTools?: ToolSource;
+  /** Answers conversations that belong to no workspace (Mission Control). */
+  mainAgent?: MainAgent;
 }
+
+/** The main agent has no workspace: a tool that reaches for one is a bug, said plainly. */
+const NO_DAEMON: ToolDaemon = {
+  call: () => Promise.reject(new Error('the main agent works in no workspace')),
+  open: () => Promise.reject(new Error('the main agent works in no workspace')),
+};
 
 export const DEFAULT_TITLE = 'New conversation';
 
@@ -82,15 +107,22 @@ export class AssistantService {
     this.runLimiter = new RateLimiter(deps.config.ai.runsPerHour, 3600_000);
   }
 
-  /** Stores the person's message and starts the run that answers it. */
+  /**
+   * Stores the person's message and starts the run that answers it: in the workspace, or, for a
+   * conversation of no workspace, the main agent's run.
+   */
   async send(
     person: Person,
-    workspace: WorkspaceRow,
+    workspace: WorkspaceRow | null,
     conversation: ConversationRow,
     body: Required<SendMessageBody>,
+    options: RunOptions = {},
   ): Promise<{ run: Run; message: ChatMessage }> {
     const { config, conversations, runs } = this.deps;
-    const resolved = await this.modelFor(person, body.mode);
+    if (!workspace && !this.deps.mainAgent)
+      throw new AppError('not_found', 'this server has no main agent');
+    const mode = workspace ? body.mode : 'agent';
+    const resolved = await this.modelFor(person, mode);
     const wait = this.runLimiter.hit(person.id);
     if (wait > 0)
       throw new AppError(
@@ -105,8 +137,12 @@ export class AssistantService {
           `You have used your monthly AI budget ($${spent.toFixed(2)} of $${config.ai.monthlyBudgetUsd}); it renews on the 1st.`,
         );
     }
-    const daemon = await this.deps.workspaces.connect(workspace);
-    const run = runs.start(person.id, conversation.id, { id: workspace.id, name: workspace.name });
+    const daemon = workspace ? await this.deps.workspaces.connect(workspace) : null;
+    const run = runs.start(
+      person.id,
+      conversation.id,
+      workspace ? { id: workspace.id, name: workspace.name } : null,
+    );
     let history: ChatMessage[];
     let message: ChatMessage;
     let turn: string;
@@ -114,7 +150,7 @@ export class AssistantService {
       history = await conversations.messages(conversation.id);
       message = await conversations.append(conversation.id, {
         role: 'user',
-        mode: body.mode,
+        mode,
         parts: [{ type: 'text', text: body.text }],
         context: body.context,
       });
@@ -132,10 +168,16 @@ export class AssistantService {
       runs.finish(run);
       throw error;
     }
-    void this.execute(run, person, workspace, resolved, daemon, body.mode, [
-      ...historyMessages(history),
-      { role: 'user', content: turn },
-    ]).catch((error: unknown) =>
+    void this.execute(
+      run,
+      person,
+      workspace,
+      resolved,
+      daemon,
+      mode,
+      [...historyMessages(history), { role: 'user', content: turn }],
+      options,
+    ).catch((error: unknown) =>
       this.deps.logger.error({ err: error, runId: run.id }, 'assistant run failed'),
     );
     return { run, message };
@@ -150,7 +192,12 @@ export class AssistantService {
     });
     const pattern = exactPattern(subject);
     if (body.remember && body.decision === 'approve' && pattern) {
-      const rule: PolicyRule = { tool, pattern, decision: 'allow', workspace: run.workspace.name };
+      const rule: PolicyRule = {
+        tool,
+        pattern,
+        decision: 'allow',
+        ...(run.workspace ? { workspace: run.workspace.name } : {}),
+      };
       await this.deps.policies.remember(person.id, rule);
     }
   }
@@ -189,20 +236,23 @@ export class AssistantService {
   private async execute(
     run: Run,
     person: Person,
-    workspace: WorkspaceRow,
+    workspace: WorkspaceRow | null,
     resolved: ResolvedModel,
-    daemon: ToolDaemon,
+    daemon: ToolDaemon | null,
     mode: 'chat' | 'agent',
     messages: Parameters<typeof runAgent>[0]['messages'],
+    options: RunOptions,
   ): Promise<void> {
     const { config, policies, audit } = this.deps;
     const secrets = [resolved.provider.apiKey, config.secret].filter(
       (value): value is string => !!value,
     );
     const redact = (text: string) => redactSecrets(text, secrets);
-    const rules = await policies.rules(person.id);
+    // A run's own rules are listed last: at equal specificity a later rule does not win, so they
+    // are only ever more specific (a workspace rule) than the person's global ones.
+    const rules = [...(await policies.rules(person.id)), ...(options.rules ?? [])];
     const extra =
-      mode === 'agent' && this.deps.extraTools
+      workspace && daemon && mode === 'agent' && this.deps.extraTools
         ? await this.deps.extraTools
             .toolsFor(person, workspace, daemon, run.controller.signal)
             .catch((error: unknown) => {
@@ -210,26 +260,41 @@ export class AssistantService {
               return null;
             })
         : null;
-    const tools =
-      mode === 'agent'
-        ? [...BUILTIN_TOOLS, ...(extra?.tools ?? [])]
+    const tools = !workspace
+      ? this.deps.mainAgent!.tools(person)
+      : mode === 'agent'
+        ? [
+            ...BUILTIN_TOOLS,
+            ...(workspaceTemplate(workspace).desktop ? [computerTool()] : []),
+            ...(extra?.tools ?? []),
+          ]
         : BUILTIN_TOOLS.filter((tool) => tool.kind === 'read');
+    const system = !workspace
+      ? this.deps.mainAgent!.system
+      : [systemPrompt(mode, workspace.name), options.brief].filter(Boolean).join('\n\n');
     const started = Date.now();
     let outcome;
     try {
       outcome = await runAgent({
         model: languageModel(resolved.provider, resolved.model),
-        system: systemPrompt(mode, workspace.name),
+        system,
         messages,
         tools,
+        inbox: { take: () => run.takeNotes() },
+        gate: () => run.untilResumed(),
         context: {
-          daemon,
+          daemon: daemon ?? NO_DAEMON,
           identity: { name: person.name, email: person.email },
           fetchUrl: (url, signal) =>
             safeFetch(url, { signal, allowAddresses: config.ai.fetchAllow }),
         },
         decide: (tool, subject) =>
-          decide(rules, { tool: tool.name, kind: tool.kind, subject, workspace: workspace.name }),
+          decide(rules, {
+            tool: tool.name,
+            kind: tool.kind,
+            subject,
+            workspace: workspace?.name ?? '',
+          }),
         askApproval: ({ callId, tool, input }) =>
           run.waitForApproval(callId, tool.name, tool.subject(input)),
         onToolCall: (record) => void this.auditToolCall(person, workspace, run, record, secrets),
@@ -289,11 +354,11 @@ export class AssistantService {
       action: 'agent.run',
       targetType: 'conversation',
       targetId: run.conversationId,
-      workspaceId: workspace.id,
+      ...(workspace ? { workspaceId: workspace.id } : {}),
       outcome: outcome.code === 'done' || outcome.code === 'stopped' ? 'success' : 'failure',
       data: {
         runId: run.id,
-        workspace: workspace.name,
+        workspace: workspace?.name ?? null,
         mode,
         provider: resolved.provider.name,
         model: resolved.model,
@@ -310,11 +375,27 @@ export class AssistantService {
       messageId,
     });
     this.deps.runs.finish(run);
+    // Messages sent during the model's last step were never read: they start the next turn.
+    const unread = run.takeNotes();
+    if (unread.length > 0 && outcome.code === 'done') {
+      const conversation = await this.deps.conversations.get(
+        person.id,
+        workspace?.id ?? null,
+        run.conversationId,
+      );
+      await this.send(
+        person,
+        workspace,
+        conversation,
+        { text: unread.join('\n\n'), mode, context: [] },
+        options,
+      );
+    }
   }
 
   private async auditToolCall(
     person: Person,
-    workspace: WorkspaceRow,
+    workspace: WorkspaceRow | null,
     run: Run,
     record: ToolCallRecord,
     secrets: string[],
@@ -322,9 +403,9 @@ export class AssistantService {
     await this.deps.audit.record({
       actorId: person.id,
       action: `agent.tool.${record.tool}`,
-      targetType: 'workspace',
-      targetId: workspace.name,
-      workspaceId: workspace.id,
+      targetType: workspace ? 'workspace' : 'conversation',
+      targetId: workspace?.name ?? run.conversationId,
+      ...(workspace ? { workspaceId: workspace.id } : {}),
       outcome:
         record.status === 'done' ? 'success' : record.status === 'denied' ? 'denied' : 'failure',
       data: redactValue(
@@ -345,8 +426,13 @@ export class AssistantService {
   }
 }
 
+/** The template a workspace was created from, as stored on its row. */
+function workspaceTemplate(workspace: WorkspaceRow): Template {
+  return workspace.template as unknown as Template;
+}
+
 /** A title from the first line of the first message. */
-function titleFrom(text: string): string {
+export function titleFrom(text: string): string {
   const line = text.split('\n')[0]!.trim();
   return line.length > 60 ? `${line.slice(0, 57)}…` : line || DEFAULT_TITLE;
 }

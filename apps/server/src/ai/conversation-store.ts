@@ -1,25 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { schema, type Database } from '@studio/db';
 import type { AiMode, ChatMessage, ContextItem, Conversation, MessagePart } from '@studio/protocol';
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 const { aiConversations, aiMessages } = schema;
 type ConversationRow = typeof aiConversations.$inferSelect;
 
-/** Conversations and their messages, per person and workspace. */
+/** In a workspace, or `null`: Mission Control's conversations with the main agent. */
+type Scope = string | null;
+
+function inScope(workspaceId: Scope) {
+  return workspaceId === null
+    ? isNull(aiConversations.workspaceId)
+    : eq(aiConversations.workspaceId, workspaceId);
+}
+
+/** Conversations and their messages, per person and workspace (or none). */
 export class ConversationStore {
   constructor(private readonly db: Database) {}
 
-  async list(userId: string, workspaceId: string): Promise<ConversationRow[]> {
+  async list(userId: string, workspaceId: Scope): Promise<ConversationRow[]> {
     return this.db
       .select()
       .from(aiConversations)
-      .where(and(eq(aiConversations.userId, userId), eq(aiConversations.workspaceId, workspaceId)))
+      .where(and(eq(aiConversations.userId, userId), inScope(workspaceId)))
       .orderBy(desc(aiConversations.updatedAt));
   }
 
-  async create(userId: string, workspaceId: string, title: string): Promise<ConversationRow> {
+  async create(userId: string, workspaceId: Scope, title: string): Promise<ConversationRow> {
     const [row] = await this.db
       .insert(aiConversations)
       .values({ id: randomUUID(), userId, workspaceId, title })
@@ -27,17 +36,13 @@ export class ConversationStore {
     return row!;
   }
 
-  /** The person's conversation in that workspace; anyone else's is `not_found`. */
-  async get(userId: string, workspaceId: string, id: string): Promise<ConversationRow> {
+  /** The person's conversation in that workspace (or none); anyone else's is `not_found`. */
+  async get(userId: string, workspaceId: Scope, id: string): Promise<ConversationRow> {
     const [row] = await this.db
       .select()
       .from(aiConversations)
       .where(
-        and(
-          eq(aiConversations.id, id),
-          eq(aiConversations.userId, userId),
-          eq(aiConversations.workspaceId, workspaceId),
-        ),
+        and(eq(aiConversations.id, id), eq(aiConversations.userId, userId), inScope(workspaceId)),
       );
     if (!row) throw new AppError('not_found', `no conversation ${id}`);
     return row;

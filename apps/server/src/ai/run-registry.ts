@@ -27,13 +27,57 @@ export class Run {
   private readonly events: RunEvent[] = [];
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly approvals = new Map<string, PendingApproval>();
+  /** Messages the person sent while the run works, not yet read by the model. */
+  private notes: string[] = [];
+  /** Set while paused: the next step waits for it to resolve. */
+  private resumed: { promise: Promise<void>; resolve(): void } | null = null;
   ended = false;
 
   constructor(
     readonly userId: string,
     readonly conversationId: string,
-    readonly workspace: { id: string; name: string },
-  ) {}
+    /** Null for Mission Control's main agent, which works in no workspace. */
+    readonly workspace: { id: string; name: string } | null,
+  ) {
+    // Stop while paused: nothing may keep waiting for a resume that never comes.
+    this.controller.signal.addEventListener('abort', () => this.resume(), { once: true });
+  }
+
+  get paused(): boolean {
+    return this.resumed !== null;
+  }
+
+  /** A message for the model, read at its next step. */
+  say(text: string): void {
+    if (this.ended) throw new AppError('conflict', 'the run has ended; send a new message instead');
+    this.notes.push(text);
+  }
+
+  /** The messages sent since the last call. */
+  takeNotes(): string[] {
+    const taken = this.notes;
+    this.notes = [];
+    return taken;
+  }
+
+  /** The run finishes the step it is in, then waits for `resume`. */
+  pause(): void {
+    if (this.ended) throw new AppError('conflict', 'the run has ended');
+    if (this.resumed) return;
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.resumed = { promise, resolve };
+  }
+
+  resume(): void {
+    this.resumed?.resolve();
+    this.resumed = null;
+  }
+
+  /** Resolves at once, or when a paused run is resumed (or stopped). */
+  untilResumed(): Promise<void> {
+    return this.resumed?.promise ?? Promise.resolve();
+  }
 
   push(event: NewRunEvent): void {
     if (this.ended) return;
@@ -70,7 +114,11 @@ export class Run {
 export class RunRegistry {
   private readonly runs = new Map<string, Run>();
 
-  start(userId: string, conversationId: string, workspace: { id: string; name: string }): Run {
+  start(
+    userId: string,
+    conversationId: string,
+    workspace: { id: string; name: string } | null,
+  ): Run {
     if (this.activeIn(conversationId))
       throw new AppError(
         'run_busy',

@@ -13,6 +13,7 @@ import {
   createAiProviderBodySchema,
   createConversationBodySchema,
   policySchema,
+  runMessageBodySchema,
   sendMessageBodySchema,
   sendMessageResultSchema,
   updateAiProviderBodySchema,
@@ -23,7 +24,7 @@ import {
 } from '@studio/protocol';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AssistantService, DEFAULT_TITLE, type Person } from '../ai/assistant.ts';
+import { AssistantService, DEFAULT_TITLE, titleFrom, type Person } from '../ai/assistant.ts';
 import { ConversationStore, conversationView } from '../ai/conversation-store.ts';
 import { McpServerStore } from '../ai/mcp-store.ts';
 import { McpToolSource } from '../ai/mcp-tools.ts';
@@ -32,10 +33,14 @@ import { AiProviderStore } from '../ai/provider-store.ts';
 import { RunRegistry } from '../ai/run-registry.ts';
 import { UsageLedger } from '../ai/usage.ts';
 import type { App, Services } from '../app.ts';
+import { mainAgent, workerBrief } from '../missions/main-agent.ts';
+import { MissionService } from '../missions/mission-service.ts';
+import { missionRoutes } from './missions.ts';
 
 const idParams = z.object({ id: z.string().max(100) });
 const nameParams = z.object({ name: z.string().max(64) });
 const conversationParams = nameParams.extend({ id: z.string().max(100) });
+const mainConversationParams = z.object({ id: z.string().max(100) });
 const runParams = z.object({ id: z.string().max(100) });
 const approvalParams = runParams.extend({ callId: z.string().max(200) });
 const eventsQuery = z.object({ after: z.coerce.number().int().min(-1).default(-1) });
@@ -47,7 +52,10 @@ function person(request: FastifyRequest): Person {
   return { id: user.id, admin: user.role === 'admin', name: user.name, email: user.email };
 }
 
-/** The assistant: providers and model roles, conversations, agent runs and their approvals, the policy, completions. */
+/**
+ * The assistant: providers and model roles, conversations, agent runs and their approvals, the
+ * policy, completions; and Mission Control, whose main agent deploys environments for workers.
+ */
 export function aiRoutes(app: App, services: Services): void {
   const { database, config, workspaces, audit } = services;
   const tags = ['ai'];
@@ -55,6 +63,37 @@ export function aiRoutes(app: App, services: Services): void {
   const conversations = new ConversationStore(database.db);
   const policies = new PolicyStore(database.db);
   const runs = new RunRegistry();
+  const missions = new MissionService({
+    db: database.db,
+    workspaces,
+    templates: services.templates,
+    logger: app.log,
+    workers: {
+      async start(owner, workspace, mission) {
+        const conversation = await conversations.create(
+          owner.id,
+          workspace.id,
+          titleFrom(mission.requirement),
+        );
+        await assistant.send(
+          owner,
+          workspace,
+          conversation,
+          { text: mission.requirement, mode: 'agent', context: [] },
+          {
+            brief: workerBrief(mission.desktop),
+            // The person approved a deployment whose card said so: the desktop is the worker's.
+            rules: mission.desktop
+              ? [{ tool: 'computer', decision: 'allow', workspace: workspace.name }]
+              : [],
+          },
+        );
+        return { conversationId: conversation.id };
+      },
+      activeRun: (conversationId) => runs.activeIn(conversationId)?.id ?? null,
+      stop: (conversationId) => runs.activeIn(conversationId)?.controller.abort(),
+    },
+  });
   const assistant = new AssistantService({
     providers,
     conversations,
@@ -66,8 +105,14 @@ export function aiRoutes(app: App, services: Services): void {
     config,
     logger: app.log,
     extraTools: new McpToolSource(new McpServerStore(database.db, config.secret), app.log),
+    mainAgent: mainAgent(missions, services.templates),
   });
-  app.addHook('onClose', async () => runs.stopAll());
+  app.addHook('onReady', async () => missions.startBackground(config.missionSweepMs));
+  app.addHook('onClose', async () => {
+    runs.stopAll();
+    await missions.close();
+  });
+  missionRoutes(app, missions);
 
   // ---- Providers and model roles ----
   app.get(
@@ -291,6 +336,105 @@ export function aiRoutes(app: App, services: Services): void {
     },
   );
 
+  // ---- Mission Control's conversations with the main agent (no workspace) ----
+  const mainTags = ['missions'];
+  const mainConversation = (request: FastifyRequest, id: string) =>
+    conversations.get(request.principal!.user.id, null, id);
+
+  app.get(
+    '/api/ai/conversations',
+    { schema: { tags: mainTags, response: { 200: conversationListSchema } } },
+    async (request) => {
+      const rows = await conversations.list(request.principal!.user.id, null);
+      return {
+        conversations: rows.map((row) => conversationView(row, runs.activeIn(row.id)?.id ?? null)),
+      };
+    },
+  );
+
+  app.post(
+    '/api/ai/conversations',
+    {
+      schema: {
+        tags: mainTags,
+        body: createConversationBodySchema.optional(),
+        response: { 201: conversationSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await conversations.create(
+        request.principal!.user.id,
+        null,
+        request.body?.title ?? DEFAULT_TITLE,
+      );
+      return reply.status(201).send(conversationView(row, null));
+    },
+  );
+
+  app.get(
+    '/api/ai/conversations/:id',
+    {
+      schema: {
+        tags: mainTags,
+        params: mainConversationParams,
+        response: { 200: conversationDetailSchema },
+      },
+    },
+    async (request) => {
+      const row = await mainConversation(request, request.params.id);
+      return {
+        ...conversationView(row, runs.activeIn(row.id)?.id ?? null),
+        messages: await conversations.messages(row.id),
+      };
+    },
+  );
+
+  app.patch(
+    '/api/ai/conversations/:id',
+    {
+      schema: {
+        tags: mainTags,
+        params: mainConversationParams,
+        body: updateConversationBodySchema,
+        response: { 200: conversationSchema },
+      },
+    },
+    async (request) => {
+      const row = await mainConversation(request, request.params.id);
+      const renamed = await conversations.rename(row, request.body.title);
+      return conversationView(renamed, runs.activeIn(row.id)?.id ?? null);
+    },
+  );
+
+  app.delete(
+    '/api/ai/conversations/:id',
+    { schema: { tags: mainTags, params: mainConversationParams } },
+    async (request, reply) => {
+      const row = await mainConversation(request, request.params.id);
+      runs.activeIn(row.id)?.controller.abort();
+      await conversations.remove(row);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/ai/conversations/:id/messages',
+    {
+      schema: {
+        tags: mainTags,
+        description: 'A message for the main agent, which deploys environments for workers.',
+        params: mainConversationParams,
+        body: sendMessageBodySchema,
+        response: { 202: sendMessageResultSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await mainConversation(request, request.params.id);
+      const { run, message } = await assistant.send(person(request), null, row, request.body);
+      return reply.status(202).send({ runId: run.id, message });
+    },
+  );
+
   // ---- Runs ----
   app.get(
     '/api/ai/runs/:id/events',
@@ -337,6 +481,47 @@ export function aiRoutes(app: App, services: Services): void {
     async (request, reply) => {
       const run = runs.get(request.principal!.user.id, request.params.id);
       await assistant.answer(person(request), run, request.params.callId, request.body);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/ai/runs/:id/messages',
+    {
+      schema: {
+        tags,
+        description:
+          'A message for a running agent: it reads it before its next step (shown as a `user-note` part).',
+        params: runParams,
+        body: runMessageBodySchema,
+      },
+    },
+    async (request, reply) => {
+      runs.get(request.principal!.user.id, request.params.id).say(request.body.text);
+      return reply.status(202).send();
+    },
+  );
+
+  app.post(
+    '/api/ai/runs/:id/pause',
+    {
+      schema: {
+        tags,
+        description: 'The run finishes its current step, then waits for `resume` (or `stop`).',
+        params: runParams,
+      },
+    },
+    async (request, reply) => {
+      runs.get(request.principal!.user.id, request.params.id).pause();
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/ai/runs/:id/resume',
+    { schema: { tags, params: runParams } },
+    async (request, reply) => {
+      runs.get(request.principal!.user.id, request.params.id).resume();
       return reply.status(204).send();
     },
   );

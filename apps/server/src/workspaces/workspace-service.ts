@@ -287,6 +287,7 @@ export class WorkspaceService {
       name: row.name,
       ownerId: row.ownerId,
       template: row.templateName,
+      desktop: template.desktop ?? false,
       status: row.status as WorkspaceStatusName,
       statusReason: row.statusReason,
       driver: row.driver,

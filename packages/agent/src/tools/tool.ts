@@ -49,10 +49,28 @@ export interface ToolContext {
 export type ToolKind = 'read' | 'write' | 'exec' | 'network';
 
 /**
+ * What a tool call hands back to the model: text, or text with an image it should look at (a
+ * screenshot). Transcripts, run events and the audit log keep the text only.
+ */
+export type ToolResult = string | ToolResultWithImage;
+
+/** A result with an image; `text` says what the image is (`screenshot 1280×720 (screen 1920×1080)`). */
+export interface ToolResultWithImage {
+  text: string;
+  image: { base64: string; mediaType: 'image/png' };
+}
+
+/** The text of a result: what the person and the audit log see. */
+export function resultText(result: ToolResult): string {
+  return typeof result === 'string' ? result : result.text;
+}
+
+/**
  * One agent tool: its schema and description for the model, the one-line subject the permission
  * policy matches (the command, the path, the URL), what an approval card shows, and the work.
+ * `Result` is `ToolResult` for a tool that may answer with an image; most answer text only.
  */
-export interface AgentTool<Input = unknown> {
+export interface AgentTool<Input = unknown, Result extends ToolResult = string> {
   name: string;
   description: string;
   kind: ToolKind;
@@ -62,11 +80,16 @@ export interface AgentTool<Input = unknown> {
    * else (an MCP server's tool); `inputSchema` then only checks an edited input's shape.
    */
   jsonSchema?: Record<string, unknown>;
+  /**
+   * Set when the input is Anthropic's computer-use action set (`computer_20250124`): on Claude the
+   * run offers Anthropic's own `computer` tool, which Claude was trained on, with this display size.
+   */
+  computerUse?: { displayWidth: number; displayHeight: number };
   subject(input: Input): string;
   /** What the person sees before approving: the exact command, or the change as a diff. */
   describe(input: Input, context: ToolContext): Promise<ApprovalDetail>;
   /** The result the model reads (already capped); throw a `ToolError` for a failure it should see. */
-  execute(input: Input, context: ToolContext): Promise<string>;
+  execute(input: Input, context: ToolContext): Promise<Result>;
 }
 
 /** A failure the model should read and can act on (no such file, non-unique match, timeout). */
@@ -83,9 +106,9 @@ export function capText(text: string, max = MAX_RESULT_CHARS): string {
   return `${text.slice(0, max)}\n… [${text.length - max} more characters not shown]`;
 }
 
-/** Declares a tool with its input type inferred from the schema. */
-export function defineTool<Schema extends z.ZodType>(
-  tool: AgentTool<z.output<Schema>> & { inputSchema: Schema },
-): AgentTool {
-  return tool as unknown as AgentTool;
+/** Declares a tool with its input type inferred from the schema (and its result from `execute`). */
+export function defineTool<Schema extends z.ZodType, Result extends ToolResult = string>(
+  tool: AgentTool<z.output<Schema>, Result> & { inputSchema: Schema },
+): AgentTool<unknown, Result> {
+  return tool as unknown as AgentTool<unknown, Result>;
 }

@@ -63,6 +63,16 @@ export function MessageView({
     <div data-role="assistant" aria-busy={streaming || undefined} className="min-w-0">
       {message.parts.map((part, index) => {
         if (part.type === 'text') return <Markdown key={index} text={part.text} />;
+        if (part.type === 'user-note') {
+          return (
+            <div key={index} data-role="user-note" className="my-2 ml-8 flex justify-end">
+              <div className="rounded-lg rounded-br-sm bg-accent-soft px-3 py-1.5 text-[12px] whitespace-pre-wrap text-fg">
+                <span className="text-muted">You (during the run): </span>
+                {part.text}
+              </div>
+            </div>
+          );
+        }
         if (part.type === 'notice') {
           return (
             <Alert key={index} tone={part.level === 'error' ? 'error' : 'info'} className="my-2">

@@ -10,6 +10,7 @@ function workspace(name: string, status: Workspace['status'] = 'running'): Works
     name,
     ownerId: 'u1',
     template: 'base',
+    desktop: false,
     status,
     statusReason: null,
     driver: 'local',

@@ -138,7 +138,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports'>('files');
   const [rightOpen, setRightOpen] = useState(false);
   const [previewPort, setPreviewPort] = usePreviewPort(name);
-  const hasDesktop = workspace.template === 'desktop';
+  const hasDesktop = workspace.desktop;
   const [right, setRight] = useState<'assistant' | 'preview' | 'desktop'>(
     previewPort === null ? 'assistant' : 'preview',
   );

@@ -1,0 +1,458 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { schema, type Database } from '@studio/db';
+import type {
+  DeployMissionBody,
+  Mission,
+  MissionConnection,
+  MissionStatus,
+  ServerEvent,
+  UpdateMissionBody,
+} from '@studio/protocol';
+import { deployMissionBodySchema } from '@studio/protocol';
+import type { DaemonConnection } from '@studio/runtime';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Person } from '../ai/assistant.ts';
+import { AppError } from '../errors.ts';
+import { VNC_PORT } from '../routes/desktop.ts';
+import type { TemplateStore } from '../workspaces/templates.ts';
+import type { WorkspaceService } from '../workspaces/workspace-service.ts';
+
+const { missions, workspaces } = schema;
+type MissionRow = typeof missions.$inferSelect;
+type WorkspaceRow = typeof workspaces.$inferSelect;
+type DeployRequest = ReturnType<typeof deployMissionBodySchema.parse>;
+
+/** The worker side, given by the assistant: start a worker run, find or stop it. */
+export interface Workers {
+  start(
+    person: Person,
+    workspace: WorkspaceRow,
+    mission: { requirement: string; desktop: boolean },
+  ): Promise<{ conversationId: string }>;
+  /** The run working in that conversation, if any. */
+  activeRun(conversationId: string): string | null;
+  stop(conversationId: string): void;
+}
+
+export interface MissionDeps {
+  db: Database;
+  workspaces: WorkspaceService;
+  templates: TemplateStore;
+  workers: Workers;
+  logger: FastifyBaseLogger;
+  now?: () => Date;
+}
+
+/** Image steps: the environment is being built, not yet started. */
+const BUILD_STEPS = new Set(['pull', 'build', 'rootfs', 'import']);
+/** An image build of the desktop takes minutes on a cold machine; longer than this is stuck. */
+const DEPLOY_TIMEOUT_MS = 30 * 60_000;
+/** From the workspace running to its VNC server answering. */
+const DESKTOP_TIMEOUT_MS = 60_000;
+const SWEEP_MS = 30_000;
+const DEPLOYING: MissionStatus[] = ['queued', 'building', 'starting'];
+
+/**
+ * Missions: a requirement, the environment deployed for it (a workspace, usually a desktop), and
+ * the worker agent that works on it there. Drives each deployment through queued → building →
+ * starting → ready, seeds files and repositories, starts the worker, and stops environments whose
+ * time-to-live ran out.
+ */
+export class MissionService {
+  private readonly db: Database;
+  private readonly now: () => Date;
+  private sweeper: NodeJS.Timeout | null = null;
+  private readonly driving = new Set<Promise<void>>();
+
+  constructor(private readonly deps: MissionDeps) {
+    this.db = deps.db;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Missions caught mid-deployment by a restart have failed; start the time-to-live sweeper. */
+  async startBackground(sweepMs = SWEEP_MS): Promise<void> {
+    await this.db
+      .update(missions)
+      .set({
+        status: 'failed',
+        statusReason:
+          'The server restarted while this environment was being deployed. Deploy it again.',
+      })
+      .where(inArray(missions.status, DEPLOYING));
+    this.sweeper = setInterval(() => void this.sweep(), sweepMs);
+    this.sweeper.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.allSettled([...this.driving]);
+  }
+
+  /** Create the environment and return at once; the deployment goes on in the background. */
+  async deploy(person: Person, body: DeployMissionBody): Promise<Mission> {
+    const request = deployMissionBodySchema.parse(body);
+    const template = await this.deps.templates.get(request.template);
+    const name = `mission-${randomBytes(3).toString('hex')}`;
+    const id = randomUUID();
+    const [row] = await this.db
+      .insert(missions)
+      .values({
+        id,
+        userId: person.id,
+        workspaceName: name,
+        template: template.name,
+        desktop: template.desktop,
+        requirement: request.requirement,
+        request: {
+          ...(request.resources ? { resources: request.resources } : {}),
+          files: request.files.map((file) => file.path),
+          repositories: request.repositories,
+          startWorker: request.startWorker,
+        },
+        status: 'queued',
+        ttlMinutes: request.ttlMinutes,
+      })
+      .returning();
+    // Follow the workspace from before it exists, so no step of its start is missed.
+    const follow = this.follow(person.id, name, row!);
+    let workspace;
+    try {
+      workspace = await this.deps.workspaces.create(person.id, {
+        name,
+        template: template.name,
+        ...(request.resources ? { resources: request.resources } : {}),
+      });
+    } catch (error) {
+      follow.cancel();
+      await this.db.delete(missions).where(eq(missions.id, id));
+      throw error;
+    }
+    const updated = await this.update(id, { workspaceId: workspace.id });
+    const driving = this.drive(person, updated, request, follow.running).finally(() =>
+      this.driving.delete(driving),
+    );
+    this.driving.add(driving);
+    return this.view(updated, workspace.status, workspace.statusReason);
+  }
+
+  async list(userId: string): Promise<Mission[]> {
+    const rows = await this.db
+      .select({ mission: missions, workspace: workspaces })
+      .from(missions)
+      .leftJoin(workspaces, eq(workspaces.id, missions.workspaceId))
+      .where(eq(missions.userId, userId))
+      .orderBy(desc(missions.createdAt))
+      .limit(100);
+    return rows.map((row) =>
+      this.view(row.mission, row.workspace?.status ?? null, row.workspace?.statusReason ?? null),
+    );
+  }
+
+  async get(userId: string, id: string): Promise<Mission> {
+    const { mission, workspace } = await this.row(userId, id);
+    return this.view(mission, workspace?.status ?? null, workspace?.statusReason ?? null);
+  }
+
+  /** Keep the environment past its time-to-live, or give it a new one counted from now. */
+  async change(userId: string, id: string, body: UpdateMissionBody): Promise<Mission> {
+    const { mission } = await this.row(userId, id);
+    const values: Partial<typeof missions.$inferInsert> = {};
+    if (body.keep !== undefined) values.keep = body.keep;
+    if (body.ttlMinutes !== undefined) {
+      values.ttlMinutes = body.ttlMinutes;
+      if (mission.status === 'ready')
+        values.expiresAt = new Date(this.now().getTime() + body.ttlMinutes * 60_000);
+    }
+    await this.update(id, values);
+    return this.get(userId, id);
+  }
+
+  /** Stop the worker and the environment; the workspace stays, stopped, until removed. */
+  async stop(userId: string, id: string, reason = 'Stopped by you.'): Promise<Mission> {
+    const { mission, workspace } = await this.row(userId, id);
+    if (mission.workerConversationId) this.deps.workers.stop(mission.workerConversationId);
+    if (mission.status !== 'stopped' && mission.status !== 'failed')
+      await this.update(id, { status: 'stopped', statusReason: reason, expiresAt: null });
+    if (workspace && !['stopped', 'stopping', 'deleting', 'error'].includes(workspace.status))
+      await this.deps.workspaces.stop(userId, workspace.name, reason);
+    return this.get(userId, id);
+  }
+
+  /** Stop it and delete its environment and the record. */
+  async remove(userId: string, id: string): Promise<void> {
+    const { mission, workspace } = await this.row(userId, id);
+    if (mission.workerConversationId) this.deps.workers.stop(mission.workerConversationId);
+    await this.update(id, { status: 'stopped', statusReason: 'Removed.' });
+    if (workspace && workspace.status !== 'deleting')
+      await this.deps.workspaces.remove(userId, workspace.name);
+    await this.db.delete(missions).where(eq(missions.id, id));
+  }
+
+  /** Where a program reaches a ready mission: its IDE, its desktop socket, its worker's run. */
+  async connection(userId: string, id: string): Promise<MissionConnection> {
+    const mission = await this.get(userId, id);
+    if (mission.status !== 'ready')
+      throw new AppError(
+        'conflict',
+        `Mission ${id} is ${mission.status}${mission.statusReason ? `: ${mission.statusReason}` : ''}; it can be reached once ready.`,
+      );
+    const name = encodeURIComponent(mission.workspace);
+    return {
+      workspace: mission.workspace,
+      ide: `/w/${name}`,
+      desktop: mission.desktop ? `/api/workspaces/${name}/desktop/vnc` : null,
+      worker: {
+        conversationId: mission.workerConversationId,
+        runId: mission.workerRunId,
+        events: mission.workerRunId
+          ? `/api/ai/runs/${encodeURIComponent(mission.workerRunId)}/events`
+          : null,
+      },
+    };
+  }
+
+  /** Stop the environments whose time-to-live ran out and nobody kept. */
+  async sweep(): Promise<void> {
+    const due = await this.db
+      .select()
+      .from(missions)
+      .where(
+        and(
+          eq(missions.status, 'ready'),
+          eq(missions.keep, false),
+          lt(missions.expiresAt, this.now()),
+        ),
+      );
+    for (const mission of due)
+      await this.stop(
+        mission.userId,
+        mission.id,
+        `Its time-to-live of ${mission.ttlMinutes} min ran out.`,
+      ).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, mission: mission.id }, 'could not stop a mission'),
+      );
+  }
+
+  // --- deployment ---
+
+  /**
+   * Follows the workspace's events: image steps make the mission `building`, its start makes it
+   * `starting`; `running` resolves with the row, an error or a stop rejects with the reason.
+   */
+  private follow(userId: string, name: string, mission: MissionRow) {
+    let status: MissionStatus = mission.status;
+    let lastWrite = 0;
+    let unsubscribe = () => {};
+    const set = (next: MissionStatus, reason: string | null) => {
+      const at = Date.now();
+      // Build output comes line by line: a new status is written at once, a new detail once a second.
+      if (next === status && at - lastWrite < 1000) return;
+      status = next;
+      lastWrite = at;
+      void this.update(mission.id, { status: next, statusReason: reason }).catch(() => {});
+    };
+    const running = new Promise<WorkspaceRow>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new AppError('timeout', 'The environment did not start within 30 minutes.')),
+        DEPLOY_TIMEOUT_MS,
+      );
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      unsubscribe = this.deps.workspaces.subscribe(userId, (event: ServerEvent) => {
+        if (event.type === 'workspace.progress' && event.name === name) {
+          const detail = event.detail ? `${event.step}: ${event.detail}`.slice(0, 300) : event.step;
+          if (BUILD_STEPS.has(event.step)) set('building', detail);
+          else if (status !== 'queued') set(status, detail);
+        } else if (event.type === 'workspace' && event.workspace.name === name) {
+          const workspace = event.workspace;
+          if (workspace.status === 'starting') set('starting', 'starting the environment');
+          else if (workspace.status === 'running') {
+            done();
+            this.db
+              .select()
+              .from(workspaces)
+              .where(eq(workspaces.id, workspace.id))
+              .then(([row]) => (row ? resolve(row) : reject(new Error('workspace vanished'))))
+              .catch(reject);
+          } else if (workspace.status === 'error') {
+            done();
+            reject(
+              new AppError('unavailable', workspace.statusReason ?? 'The environment failed.'),
+            );
+          } else if (['stopping', 'stopped', 'deleting'].includes(workspace.status)) {
+            done();
+            reject(new AppError('conflict', 'The environment was stopped before it was ready.'));
+          }
+        } else if (event.type === 'workspace.deleted' && event.name === name) {
+          done();
+          reject(new AppError('conflict', 'The environment was removed before it was ready.'));
+        }
+      });
+    });
+    // A rejection nobody awaits yet (the create failed) must not crash the process.
+    running.catch(() => {});
+    return {
+      running,
+      cancel: () => unsubscribe(),
+    };
+  }
+
+  private async drive(
+    person: Person,
+    mission: MissionRow,
+    request: DeployRequest,
+    running: Promise<WorkspaceRow>,
+  ): Promise<void> {
+    try {
+      const workspace = await running;
+      const daemon = await this.deps.workspaces.connect(workspace);
+      if (mission.desktop) {
+        await this.update(mission.id, {
+          status: 'starting',
+          statusReason: 'waiting for the desktop',
+        });
+        await waitForDesktop(daemon);
+      }
+      await this.seed(mission, daemon, request);
+      // Stopped while it got ready: leave it stopped.
+      const [current] = await this.db.select().from(missions).where(eq(missions.id, mission.id));
+      if (!current || current.status === 'stopped') return;
+      await this.update(mission.id, {
+        status: 'ready',
+        statusReason: null,
+        expiresAt: new Date(this.now().getTime() + mission.ttlMinutes * 60_000),
+      });
+      if (!request.startWorker) return;
+      const worker = await this.deps.workers.start(person, workspace, mission);
+      await this.update(mission.id, { workerConversationId: worker.conversationId });
+    } catch (error) {
+      const [current] = await this.db.select().from(missions).where(eq(missions.id, mission.id));
+      if (!current || current.status === 'stopped') return;
+      const message =
+        error instanceof AppError ? error.message : 'Deploying failed; the server log has details.';
+      if (!(error instanceof AppError))
+        this.deps.logger.error({ err: error, mission: mission.id }, 'mission deployment failed');
+      await this.update(mission.id, {
+        status: current.status === 'ready' ? 'ready' : 'failed',
+        statusReason:
+          current.status === 'ready' ? `The worker could not start: ${message}` : message,
+      }).catch(() => {});
+    }
+  }
+
+  /** The files and repositories the job needs, in the home folder before the worker starts. */
+  private async seed(
+    mission: MissionRow,
+    daemon: DaemonConnection,
+    request: DeployRequest,
+  ): Promise<void> {
+    for (const file of request.files) {
+      await this.update(mission.id, { statusReason: `writing ${file.path}` });
+      await daemon.call('files.write', {
+        path: file.path,
+        content: file.content,
+        createParents: true,
+      });
+    }
+    for (const url of request.repositories) {
+      await this.update(mission.id, { statusReason: `cloning ${url}` });
+      const result = await daemon.exec('git', ['clone', '--', url], {
+        timeoutMs: 15 * 60_000,
+        env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C.UTF-8' },
+      });
+      if (result.code !== 0)
+        throw new AppError(
+          'unavailable',
+          `git clone ${url} failed: ${result.stderr.trim().slice(-300) || `exit ${result.code}`}`,
+        );
+    }
+  }
+
+  // --- rows ---
+
+  private async row(userId: string, id: string) {
+    const [row] = await this.db
+      .select({ mission: missions, workspace: workspaces })
+      .from(missions)
+      .leftJoin(workspaces, eq(workspaces.id, missions.workspaceId))
+      .where(and(eq(missions.id, id), eq(missions.userId, userId)));
+    if (!row) throw new AppError('not_found', `There is no mission ${id}.`);
+    return row;
+  }
+
+  private async update(id: string, values: Partial<typeof missions.$inferInsert>) {
+    const [row] = await this.db.update(missions).set(values).where(eq(missions.id, id)).returning();
+    if (!row) throw new AppError('not_found', 'The mission was removed.');
+    return row;
+  }
+
+  /**
+   * The mission as the API shows it. A ready mission whose environment stopped on its own (idle,
+   * lifetime, a crash) shows as stopped, with the workspace's reason.
+   */
+  private view(row: MissionRow, workspaceStatus: string | null, workspaceReason: string | null) {
+    let status = row.status as MissionStatus;
+    let reason = row.statusReason;
+    if (status === 'ready' && workspaceStatus !== 'running') {
+      status = 'stopped';
+      reason =
+        workspaceStatus === null
+          ? 'Its environment was removed.'
+          : (workspaceReason ?? `Its environment is ${workspaceStatus}.`);
+    }
+    const runId = row.workerConversationId
+      ? this.deps.workers.activeRun(row.workerConversationId)
+      : null;
+    return {
+      id: row.id,
+      requirement: row.requirement,
+      template: row.template,
+      desktop: row.desktop,
+      status,
+      statusReason: reason,
+      workspace: row.workspaceName,
+      workerConversationId: row.workerConversationId,
+      workerRunId: runId,
+      expiresAt: status === 'ready' && !row.keep ? (row.expiresAt?.toISOString() ?? null) : null,
+      keep: row.keep,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    } satisfies Mission;
+  }
+}
+
+/** Waits until the desktop's VNC server answers with its RFB banner through the daemon's tunnel. */
+async function waitForDesktop(daemon: DaemonConnection): Promise<void> {
+  const deadline = Date.now() + DESKTOP_TIMEOUT_MS;
+  while (!(await answersRfb(daemon))) {
+    if (Date.now() > deadline)
+      throw new AppError(
+        'unavailable',
+        `The desktop did not start within ${DESKTOP_TIMEOUT_MS / 1000} s (nothing answered on its VNC port). The workspace's log (studio ws logs) says why.`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function answersRfb(daemon: DaemonConnection): Promise<boolean> {
+  let tunnel;
+  try {
+    tunnel = await daemon.open('tunnel.open', { port: VNC_PORT });
+  } catch {
+    return false;
+  }
+  const opened = tunnel;
+  return new Promise((resolve) => {
+    const finish = (answer: boolean) => {
+      clearTimeout(timer);
+      opened.cancel();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => finish(false), 2000);
+    opened.onData((payload) => finish(Buffer.from(payload).toString('latin1').startsWith('RFB ')));
+    opened.onEnd(() => finish(false));
+  });
+}
