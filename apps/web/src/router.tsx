@@ -2,7 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useRouteError } from 'react-router';
 import { Button } from './components/Button.tsx';
 import { FullPageLoading, FullPageMessage } from './components/FullPage.tsx';
-import { AppShell } from './modules/layout/AppShell.tsx';
+import { AppShell, type ShellHandle } from './modules/layout/AppShell.tsx';
 import { RequireAuth } from './modules/session/RequireAuth.tsx';
 import { SessionProvider } from './modules/session/SessionProvider.tsx';
 import { WorkspaceSwitcher } from './modules/workspaces/WorkspaceSwitcher.tsx';
@@ -30,6 +30,12 @@ const AdminUsersPage = lazy(() =>
 );
 const AuditPage = lazy(() =>
   import('./pages/AuditPage/AuditPage.tsx').then((module) => ({ default: module.AuditPage })),
+);
+// Brings the assistant and, once a desktop is shown, noVNC.
+const MissionControlPage = lazy(() =>
+  import('./pages/MissionControlPage/MissionControlPage.tsx').then((module) => ({
+    default: module.MissionControlPage,
+  })),
 );
 
 /** A page loaded on first visit, with the app shell around it already shown. */
@@ -91,6 +97,16 @@ export function createRouter() {
               element: <AppShell />,
               children: [
                 { index: true, element: <DashboardPage /> },
+                {
+                  path: 'missions/:id?',
+                  // Three columns edge to edge, as tall as the window.
+                  handle: { fullBleed: true } satisfies ShellHandle,
+                  element: (
+                    <Later>
+                      <MissionControlPage />
+                    </Later>
+                  ),
+                },
                 {
                   path: 'settings',
                   element: (

@@ -7,20 +7,29 @@ import {
   sendMessageResultSchema,
   type ApprovalBody,
   type RunEvent,
+  type RunMessageBody,
   type SendMessageBody,
 } from '@studio/protocol';
 import { queryOptions } from '@tanstack/react-query';
 import { requestJson, requestVoid } from './http.ts';
 
-/** Query keys of the assistant: the model settings and each workspace's conversations. */
+/**
+ * Whose conversations: a workspace's (by name, the IDE's assistant) or, with `null`, the main
+ * agent's, which belong to no workspace (Mission control).
+ */
+export type ConversationScope = string | null;
+
+/** Query keys of the assistant: the model settings and each scope's conversations. */
 export const aiQueryKeys = {
   settings: () => ['ai', 'settings'] as const,
-  conversations: (name: string) => ['ai-conversations', name] as const,
-  conversation: (name: string, id: string) => ['ai-conversations', name, id] as const,
+  // The main agent's key holds `null` where a workspace's holds its name, so the two never meet.
+  conversations: (scope: ConversationScope) => ['ai-conversations', scope] as const,
+  conversation: (scope: ConversationScope, id: string) => ['ai-conversations', scope, id] as const,
 };
 
-function conversationsPath(name: string, rest = ''): string {
-  return `/api/workspaces/${encodeURIComponent(name)}/ai/conversations${rest}`;
+function conversationsPath(scope: ConversationScope, rest = ''): string {
+  if (scope === null) return `/api/ai/conversations${rest}`;
+  return `/api/workspaces/${encodeURIComponent(scope)}/ai/conversations${rest}`;
 }
 
 function runPath(runId: string, rest: string): string {
@@ -36,43 +45,43 @@ export function aiSettingsQueryOptions() {
   });
 }
 
-/** A workspace's conversations, newest first. */
-export function conversationsQueryOptions(name: string) {
+/** A scope's conversations, newest first. */
+export function conversationsQueryOptions(scope: ConversationScope) {
   return queryOptions({
-    queryKey: aiQueryKeys.conversations(name),
+    queryKey: aiQueryKeys.conversations(scope),
     queryFn: async () =>
-      (await requestJson('GET', conversationsPath(name), conversationListSchema)).conversations,
+      (await requestJson('GET', conversationsPath(scope), conversationListSchema)).conversations,
   });
 }
 
 /** One conversation with its messages, as stored. */
-export function conversationQueryOptions(name: string, id: string) {
+export function conversationQueryOptions(scope: ConversationScope, id: string) {
   return queryOptions({
-    queryKey: aiQueryKeys.conversation(name, id),
+    queryKey: aiQueryKeys.conversation(scope, id),
     queryFn: () =>
       requestJson(
         'GET',
-        conversationsPath(name, `/${encodeURIComponent(id)}`),
+        conversationsPath(scope, `/${encodeURIComponent(id)}`),
         conversationDetailSchema,
       ),
   });
 }
 
 /** `POST …/conversations`: a new, empty conversation. */
-export function createConversation(name: string, title?: string) {
+export function createConversation(scope: ConversationScope, title?: string) {
   return requestJson(
     'POST',
-    conversationsPath(name),
+    conversationsPath(scope),
     conversationSchema,
     title === undefined ? {} : { title },
   );
 }
 
 /** `PATCH …/conversations/:id`: rename. */
-export function renameConversation(name: string, id: string, title: string) {
+export function renameConversation(scope: ConversationScope, id: string, title: string) {
   return requestJson(
     'PATCH',
-    conversationsPath(name, `/${encodeURIComponent(id)}`),
+    conversationsPath(scope, `/${encodeURIComponent(id)}`),
     conversationSchema,
     {
       title,
@@ -81,15 +90,15 @@ export function renameConversation(name: string, id: string, title: string) {
 }
 
 /** `DELETE …/conversations/:id`: also stops its run. */
-export function deleteConversation(name: string, id: string): Promise<void> {
-  return requestVoid('DELETE', conversationsPath(name, `/${encodeURIComponent(id)}`));
+export function deleteConversation(scope: ConversationScope, id: string): Promise<void> {
+  return requestVoid('DELETE', conversationsPath(scope, `/${encodeURIComponent(id)}`));
 }
 
 /** `POST …/conversations/:id/messages`: 409 `run_busy` or `ai_not_configured`; answers the run. */
-export function sendMessage(name: string, id: string, body: SendMessageBody) {
+export function sendMessage(scope: ConversationScope, id: string, body: SendMessageBody) {
   return requestJson(
     'POST',
-    conversationsPath(name, `/${encodeURIComponent(id)}/messages`),
+    conversationsPath(scope, `/${encodeURIComponent(id)}/messages`),
     sendMessageResultSchema,
     body,
   );
@@ -98,6 +107,21 @@ export function sendMessage(name: string, id: string, body: SendMessageBody) {
 /** `POST /api/ai/runs/:id/approvals/:callId`: the person's answer to an approval card. */
 export function answerApproval(runId: string, callId: string, body: ApprovalBody): Promise<void> {
   return requestVoid('POST', runPath(runId, `approvals/${encodeURIComponent(callId)}`), body);
+}
+
+/** `POST /api/ai/runs/:id/messages`: a note for a running agent, read at its next step (202). */
+export function sendRunMessage(runId: string, body: RunMessageBody): Promise<void> {
+  return requestVoid('POST', runPath(runId, 'messages'), body);
+}
+
+/** `POST /api/ai/runs/:id/pause`: the run waits before its next step until resumed. */
+export function pauseRun(runId: string): Promise<void> {
+  return requestVoid('POST', runPath(runId, 'pause'));
+}
+
+/** `POST /api/ai/runs/:id/resume`. */
+export function resumeRun(runId: string): Promise<void> {
+  return requestVoid('POST', runPath(runId, 'resume'));
 }
 
 /** `POST /api/ai/runs/:id/stop`. */

@@ -1,6 +1,22 @@
-import type { AiMode, ChatMessage, ContextItem, Conversation } from '@studio/protocol';
+import type {
+  AiMode,
+  ChatMessage,
+  ContextItem,
+  Conversation,
+  MessagePart,
+  RunEvent,
+} from '@studio/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import {
+  lazy,
+  Suspense,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import { Link } from 'react-router';
 import {
   aiQueryKeys,
@@ -11,9 +27,13 @@ import {
   createConversation,
   deleteConversation,
   followRun,
+  pauseRun,
   renameConversation,
+  resumeRun,
   sendMessage,
+  sendRunMessage,
   stopRun,
+  type ConversationScope,
 } from '../../api/ai.ts';
 import { hasCode } from '../../api/http.ts';
 import { Alert } from '../../components/Alert.tsx';
@@ -38,8 +58,8 @@ const ApplyDiffDialog = lazy(() => import('./ApplyDiffDialog.tsx'));
 const storage = typeof window === 'undefined' ? undefined : window.localStorage;
 
 /** Chat or Agent, remembered per workspace (a reload keeps the mode the person works in). */
-function useRememberedMode(workspace: string) {
-  const key = `studio.assistant.mode.${workspace}`;
+function useRememberedMode(workspace: ConversationScope) {
+  const key = `studio.assistant.mode.${workspace ?? ''}`;
   const [mode, setMode] = useState<AiMode>(() => {
     try {
       return storage?.getItem(key) === 'agent' ? 'agent' : 'chat';
@@ -58,9 +78,12 @@ function useRememberedMode(workspace: string) {
   return [mode, remember] as const;
 }
 
-/** The conversation shown, remembered per workspace. */
-function useSelectedConversation(workspace: string) {
-  const key = `studio.assistant.conversation.${workspace}`;
+/** The conversation shown, remembered per workspace (and for the main agent). */
+function useSelectedConversation(workspace: ConversationScope) {
+  const key =
+    workspace === null
+      ? 'studio.main-agent.conversation'
+      : `studio.assistant.conversation.${workspace}`;
   const [id, setId] = useState<string | null>(() => {
     try {
       return storage?.getItem(key) ?? null;
@@ -88,6 +111,23 @@ interface Sent {
   mode: AiMode;
 }
 
+/** A note sent to a running agent, shown until the run's transcript has it. */
+interface Note {
+  key: number;
+  runId: string;
+  text: string;
+}
+
+/** True when the run's parts hold the note `text`: the server has handed it to the agent. */
+function hasNote(parts: MessagePart[], text: string): boolean {
+  return parts.some((part) => part.type === 'user-note' && part.text === text);
+}
+
+// Without an editor (Mission control), the chips read from nothing.
+const noSubscribe = () => () => {};
+const noValue = () => null;
+const NO_TABS: string[] = [];
+
 interface Proposal {
   path: string;
   language: string;
@@ -95,28 +135,70 @@ interface Proposal {
   proposed: string;
 }
 
+/** Options of the assistant panel; without the optional ones it is the IDE's assistant. */
+export interface AssistantPanelProps {
+  /**
+   * Whose conversations: a workspace's name, or `null` for the main agent's (Mission control),
+   * which always runs in Agent mode.
+   */
+  workspace: ConversationScope;
+  /** The IDE's open tabs, for the context chips. */
+  tabs?: string[];
+  /**
+   * The editor and the shown terminal, as the chips above the input offer them. Without it there
+   * are no chips, no quick actions and no "Insert at cursor" or "Apply to file".
+   */
+  editor?: EditorBridge;
+  /** Focus the input whenever this changes: the page's keyboard shortcut. */
+  focusRequest?: number;
+  /**
+   * Show only this conversation, in Agent mode, without the list or "New conversation" (the
+   * worker of a mission); `null` while it does not exist yet. Absent: the person picks.
+   */
+  conversationId?: string | null;
+  /** The run the server says is going there; a new one reloads the conversation to attach to it. */
+  runId?: string | null;
+  /**
+   * While a run goes, the input stays open and sends notes the agent reads at its next step, and
+   * Pause/Resume shows beside Stop.
+   */
+  steer?: boolean;
+  /** Who the person talks to, in labels ("Assistant", "Main agent", "Worker"). */
+  title?: string;
+  /** Shown while the conversation is empty. */
+  emptyHint?: ReactNode;
+  /** Every event of the run being followed, after the panel took it in. */
+  onRunEvent?: (event: RunEvent) => void;
+  /** Put `text` into the input and focus it; a new `key` puts it again. */
+  prefill?: { text: string; key: number };
+}
+
 /**
- * The IDE's assistant: a workspace's conversations, the streamed replies and agent runs with
- * their approval cards, and the input with context from the editor.
+ * The assistant: a scope's conversations, the streamed replies and agent runs with their
+ * approval cards, and the input (with context from the editor, when there is one).
  */
 export default function AssistantPanel({
   workspace,
-  tabs,
+  tabs = NO_TABS,
   editor,
   focusRequest,
-}: {
-  workspace: string;
-  tabs: string[];
-  /** The editor and the shown terminal, as the chips above the input offer them. */
-  editor: EditorBridge;
-  /** Focus the input whenever this changes: the IDE's keyboard shortcut. */
-  focusRequest?: number;
-}) {
+  conversationId,
+  runId: serverRunId,
+  steer = false,
+  title = 'Assistant',
+  emptyHint,
+  onRunEvent,
+  prefill,
+}: AssistantPanelProps) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const [selected, select] = useSelectedConversation(workspace);
   const [showList, setShowList] = useState(false);
-  const [mode, setMode] = useRememberedMode(workspace);
+  const [rememberedMode, setMode] = useRememberedMode(workspace);
+  const forced = conversationId !== undefined;
+  // The main agent and a mission's worker are agents; only the IDE offers Chat.
+  const fixedMode = workspace === null || forced;
+  const mode: AiMode = fixedMode ? 'agent' : rememberedMode;
   const [sending, setSending] = useState(false);
   const [sendError, setSendError] = useState<unknown>(null);
   const [sent, setSent] = useState<Sent | null>(null);
@@ -127,29 +209,56 @@ export default function AssistantPanel({
   const [deleting, setDeleting] = useState<Conversation | null>(null);
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const [followError, setFollowError] = useState<string | null>(null);
+  const [notes, setNotes] = useState<Note[]>([]);
+  const [pausedRun, setPausedRun] = useState<string | null>(null);
 
   const settings = useQuery(aiSettingsQueryOptions());
-  const conversations = useQuery(conversationsQueryOptions(workspace));
+  const conversations = useQuery({ ...conversationsQueryOptions(workspace), enabled: !forced });
   // A remembered conversation that was deleted elsewhere is forgotten.
-  const currentId =
-    selected !== null && conversations.data?.some((item) => item.id === selected) ? selected : null;
-  const current = conversations.data?.find((item) => item.id === currentId) ?? null;
+  const currentId = forced
+    ? conversationId
+    : selected !== null && conversations.data?.some((item) => item.id === selected)
+      ? selected
+      : null;
   const detail = useQuery({
     ...conversationQueryOptions(workspace, currentId ?? ''),
     enabled: currentId !== null,
   });
-  const snapshot = useSyncExternalStore(editor.subscribe, editor.getSnapshot);
-  const terminal = useSyncExternalStore(editor.subscribe, editor.getTerminal);
-  const chips = useMemo(
-    () => [...editorChips(snapshot, tabs), ...terminalChips(terminal)],
-    [snapshot, tabs, terminal],
+  const current =
+    conversations.data?.find((item) => item.id === currentId) ??
+    (detail.data?.id === currentId ? detail.data : null) ??
+    null;
+  const snapshot = useSyncExternalStore(
+    editor?.subscribe ?? noSubscribe,
+    editor?.getSnapshot ?? noValue,
   );
+  const terminal = useSyncExternalStore(
+    editor?.subscribe ?? noSubscribe,
+    editor?.getTerminal ?? noValue,
+  );
+  const chips = useMemo(
+    () => (editor ? [...editorChips(snapshot, tabs), ...terminalChips(terminal)] : []),
+    [editor, snapshot, tabs, terminal],
+  );
+
+  // The server started a run here (a mission's worker): reload to learn it and attach.
+  useEffect(() => {
+    if (!serverRunId || !currentId) return;
+    void queryClient.invalidateQueries({
+      queryKey: aiQueryKeys.conversation(workspace, currentId),
+    });
+  }, [serverRunId, currentId, workspace, queryClient]);
 
   // The run to follow: the one this panel started here, else the one a reload finds going.
   const mine = sent !== null && sent.conversationId === currentId ? sent : null;
   const followId = mine?.runId ?? (currentId ? (detail.data?.activeRunId ?? null) : null);
   const run = followId ? (runs[followId] ?? initialRunState(followId)) : null;
   const streaming = run !== null && !run.ended;
+  const paused = streaming && pausedRun === followId;
+  const onRunEventRef = useRef(onRunEvent);
+  useEffect(() => {
+    onRunEventRef.current = onRunEvent;
+  });
 
   useEffect(() => {
     if (!followId || !currentId) return;
@@ -164,6 +273,7 @@ export default function AssistantPanel({
         if (event.type === 'end') {
           void queryClient.invalidateQueries({ queryKey: aiQueryKeys.conversations(workspace) });
         }
+        onRunEventRef.current?.(event);
       },
       onError: (error) => setFollowError(error.message),
     });
@@ -203,11 +313,23 @@ export default function AssistantPanel({
     return conversation;
   };
 
+  const pendingNotes = notes.filter(
+    (note) =>
+      run !== null && note.runId === run.runId && !run.ended && !hasNote(run.parts, note.text),
+  );
+
   const send = async (text: string, context: ContextItem[]): Promise<boolean> => {
     setSending(true);
     setSendError(null);
     setFollowError(null);
     try {
+      if (steer && streaming && followId) {
+        await sendRunMessage(followId, { text });
+        stickRef.current = true;
+        setNotes((all) => [...all, { key: Date.now(), runId: followId, text }]);
+        return true;
+      }
+      if (forced && currentId === null) return false;
       const conversationId = currentId ?? (await newConversation(titleFrom(text))).id;
       const result = await sendMessage(workspace, conversationId, { text, mode, context });
       stickRef.current = true;
@@ -234,6 +356,7 @@ export default function AssistantPanel({
     };
   });
   useEffect(() => {
+    if (!editor) return;
     const take = () => {
       const action = editor.takeQuickAction();
       if (action) quickActionRef.current(action);
@@ -262,26 +385,41 @@ export default function AssistantPanel({
     );
   };
 
-  const editorActions: EditorActions = {
-    path: snapshot?.path ?? null,
-    insert: (code) => editor.getEditor()?.insertAtCursor(code),
-    propose: (code) => {
-      const active = editor.getEditor();
-      const view = editor.getSnapshot();
-      if (!active || !view) return;
-      const current = active.getValue();
-      setProposal({
-        path: view.path,
-        language: view.languageId,
-        current,
-        // A fenced block ends without the file's final newline; keep the file's.
-        proposed: current.endsWith('\n') && !code.endsWith('\n') ? `${code}\n` : code,
-      });
-    },
+  const pauseOrResume = () => {
+    if (!followId) return;
+    const pausing = !paused;
+    (pausing ? pauseRun(followId) : resumeRun(followId)).then(
+      () => setPausedRun(pausing ? followId : null),
+      (error: unknown) =>
+        toast(
+          `Could not ${pausing ? 'pause' : 'resume'} the run: ${(error as Error).message}`,
+          'error',
+        ),
+    );
   };
 
+  const editorActions: EditorActions | null = editor
+    ? {
+        path: snapshot?.path ?? null,
+        insert: (code) => editor.getEditor()?.insertAtCursor(code),
+        propose: (code) => {
+          const active = editor.getEditor();
+          const view = editor.getSnapshot();
+          if (!active || !view) return;
+          const current = active.getValue();
+          setProposal({
+            path: view.path,
+            language: view.languageId,
+            current,
+            // A fenced block ends without the file's final newline; keep the file's.
+            proposed: current.endsWith('\n') && !code.endsWith('\n') ? `${code}\n` : code,
+          });
+        },
+      }
+    : null;
+
   const acceptProposal = () => {
-    if (!proposal) return;
+    if (!proposal || !editor) return;
     if (editor.getSnapshot()?.path !== proposal.path) {
       toast(`Open ${proposal.path} in the editor to apply the change.`, 'error');
     } else {
@@ -314,31 +452,40 @@ export default function AssistantPanel({
   };
 
   return (
-    <aside aria-label="Assistant" className="flex h-full min-h-0 flex-col bg-surface">
+    <aside aria-label={title} className="flex h-full min-h-0 flex-col bg-surface">
       <div className="flex h-9 shrink-0 items-center gap-1 border-b border-line bg-subtle/60 px-2">
-        <button
-          type="button"
-          aria-expanded={showList}
-          onClick={() => setShowList((value) => !value)}
-          className="flex min-w-0 flex-1 items-center gap-1 rounded px-1.5 py-1 text-left text-[13px] font-medium text-fg hover:bg-line/60"
-        >
-          <span className="truncate">{current?.title ?? 'Assistant'}</span>
-          <ChevronDownIcon
-            className={`size-3.5 shrink-0 text-muted ${showList ? 'rotate-180' : ''}`}
-          />
-          <span className="sr-only">Conversations</span>
-        </button>
-        <IconButton
-          label="New conversation"
-          onClick={() => {
-            setShowList(false);
-            newConversation().catch((error: unknown) =>
-              toast(`Could not start a conversation: ${(error as Error).message}`, 'error'),
-            );
-          }}
-        >
-          <PlusIcon className="size-4" />
-        </IconButton>
+        {forced ? (
+          <p className="min-w-0 flex-1 truncate px-1.5 text-[13px] font-medium text-fg">
+            {title}
+            {current ? <span className="font-normal text-muted"> · {current.title}</span> : null}
+          </p>
+        ) : (
+          <>
+            <button
+              type="button"
+              aria-expanded={showList}
+              onClick={() => setShowList((value) => !value)}
+              className="flex min-w-0 flex-1 items-center gap-1 rounded px-1.5 py-1 text-left text-[13px] font-medium text-fg hover:bg-line/60"
+            >
+              <span className="truncate">{current?.title ?? title}</span>
+              <ChevronDownIcon
+                className={`size-3.5 shrink-0 text-muted ${showList ? 'rotate-180' : ''}`}
+              />
+              <span className="sr-only">Conversations</span>
+            </button>
+            <IconButton
+              label="New conversation"
+              onClick={() => {
+                setShowList(false);
+                newConversation().catch((error: unknown) =>
+                  toast(`Could not start a conversation: ${(error as Error).message}`, 'error'),
+                );
+              }}
+            >
+              <PlusIcon className="size-4" />
+            </IconButton>
+          </>
+        )}
       </div>
 
       {showList ? (
@@ -377,11 +524,15 @@ export default function AssistantPanel({
           {detail.isError ? <Alert tone="error">{detail.error.message}</Alert> : null}
           {messages.length === 0 && !(currentId && detail.isPending) ? (
             <div className="px-2 py-8 text-center text-[13px] text-muted">
-              <p className="font-medium text-fg">Ask about this workspace</p>
-              <p className="mt-1">
-                Chat answers questions and reads files. Agent also edits files and runs commands,
-                asking you first.
-              </p>
+              {emptyHint ?? (
+                <>
+                  <p className="font-medium text-fg">Ask about this workspace</p>
+                  <p className="mt-1">
+                    Chat answers questions and reads files. Agent also edits files and runs
+                    commands, asking you first.
+                  </p>
+                </>
+              )}
             </div>
           ) : null}
           {messages.map((message, index) => {
@@ -400,6 +551,14 @@ export default function AssistantPanel({
               />
             );
           })}
+          {pendingNotes.map((note) => (
+            <div key={note.key} data-role="note" className="ml-8 flex flex-col items-end gap-1">
+              <div className="rounded-lg rounded-br-sm border border-dashed border-accent/40 px-3 py-2 text-[13px] whitespace-pre-wrap text-fg">
+                {note.text}
+              </div>
+              <span className="text-[11px] text-muted">Sent: read at the agent's next step</span>
+            </div>
+          ))}
           {followError ? <Alert tone="error">{followError}</Alert> : null}
         </div>
       </EditorActionsContext.Provider>
@@ -429,16 +588,31 @@ export default function AssistantPanel({
         workspace={workspace}
         chips={chips}
         mode={mode}
-        onModeChange={(next) => {
-          setMode(next);
-          setSendError(null);
-        }}
+        onModeChange={
+          fixedMode
+            ? undefined
+            : (next) => {
+                setMode(next);
+                setSendError(null);
+              }
+        }
         streaming={streaming}
         sending={sending}
-        disabled={notConfigured}
+        disabled={notConfigured || (forced && currentId === null)}
         onSend={send}
         onStop={stop}
+        steer={steer ? { paused, onPauseOrResume: pauseOrResume } : undefined}
+        // Every input's name starts alike, so one query finds them all; the title tells them apart.
+        label={
+          title === 'Assistant'
+            ? 'Message the assistant'
+            : `Message the assistant (${title.toLowerCase()})`
+        }
+        placeholder={
+          workspace === null ? 'Describe what you need done, e.g. a research task…' : undefined
+        }
         focusRequest={focusRequest}
+        prefill={prefill}
       />
 
       <ConfirmDialog

@@ -16,7 +16,7 @@ async function colorize(code: string, fence: string | undefined, dark: boolean):
 const toolClasses =
   'rounded px-1.5 py-0.5 text-[11px] font-medium text-muted hover:bg-line/60 hover:text-fg disabled:cursor-not-allowed disabled:opacity-50';
 
-/** A fenced code block of a reply: highlighted, with Copy, Insert at cursor and Apply to file. */
+/** A fenced code block of a reply: highlighted, with Copy, and Insert at cursor and Apply to file beside an editor. */
 export function CodeBlock({ code, fence }: { code: string; fence: string | undefined }) {
   const { resolved } = useTheme();
   const actions = useEditorActions();
@@ -42,7 +42,7 @@ export function CodeBlock({ code, fence }: { code: string; fence: string | undef
       setTimeout(() => setCopied(false), 1500);
     });
   };
-  const noFile = actions.path === null ? 'Open a file in the editor first' : undefined;
+  const noFile = actions?.path === null ? 'Open a file in the editor first' : undefined;
 
   return (
     <div className="my-2 overflow-hidden rounded-md border border-line bg-subtle/60">
@@ -56,24 +56,28 @@ export function CodeBlock({ code, fence }: { code: string; fence: string | undef
           )}
           {copied ? 'Copied' : 'Copy'}
         </button>
-        <button
-          type="button"
-          className={toolClasses}
-          disabled={actions.path === null}
-          title={noFile}
-          onClick={() => actions.insert(code)}
-        >
-          Insert at cursor
-        </button>
-        <button
-          type="button"
-          className={toolClasses}
-          disabled={actions.path === null}
-          title={noFile ?? `Compare with ${actions.path ?? ''}`}
-          onClick={() => actions.propose(code)}
-        >
-          Apply to file
-        </button>
+        {actions ? (
+          <>
+            <button
+              type="button"
+              className={toolClasses}
+              disabled={actions.path === null}
+              title={noFile}
+              onClick={() => actions.insert(code)}
+            >
+              Insert at cursor
+            </button>
+            <button
+              type="button"
+              className={toolClasses}
+              disabled={actions.path === null}
+              title={noFile ?? `Compare with ${actions.path ?? ''}`}
+              onClick={() => actions.propose(code)}
+            >
+              Apply to file
+            </button>
+          </>
+        ) : null}
       </div>
       {html && html.code === code ? (
         <pre

@@ -15,7 +15,10 @@ import {
   type ContextChip,
 } from './context.ts';
 
-/** The chat input: context chips, `@file` mentions, the Chat/Agent toggle, Send and Stop. */
+/**
+ * The chat input: context chips, `@file` mentions, the Chat/Agent toggle, Send and Stop; with
+ * `steer`, also sending while a run goes and Pause/Resume.
+ */
 export function Composer({
   workspace,
   chips,
@@ -26,12 +29,18 @@ export function Composer({
   disabled,
   onSend,
   onStop,
+  steer,
+  label = 'Message the assistant',
+  placeholder,
   focusRequest = 0,
+  prefill,
 }: {
-  workspace: string;
+  /** Where `@file` mentions look; `null` offers none. */
+  workspace: string | null;
   chips: ContextChip[];
   mode: AiMode;
-  onModeChange: (mode: AiMode) => void;
+  /** Absent: no Chat/Agent toggle (the mode is fixed). */
+  onModeChange?: (mode: AiMode) => void;
   streaming: boolean;
   sending: boolean;
   /** Why sending is not possible right now (no model), or `false`. */
@@ -39,8 +48,15 @@ export function Composer({
   /** Answers whether the message went, so the input is cleared only then. */
   onSend: (text: string, context: ContextItem[]) => Promise<boolean>;
   onStop: () => void;
+  /** Sending stays open while the run goes (the agent reads it at its next step). */
+  steer?: { paused: boolean; onPauseOrResume: () => void };
+  /** The input's accessible name. */
+  label?: string;
+  placeholder?: string;
   /** Focus the input whenever this changes (and on mount when set): the keyboard shortcut. */
   focusRequest?: number;
+  /** Put `text` into the input and focus it; a new `key` puts it again. */
+  prefill?: { text: string; key: number };
 }) {
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
@@ -49,14 +65,29 @@ export function Composer({
   const [highlight, setHighlight] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const [prefilled, setPrefilled] = useState<number | undefined>(undefined);
+
+  // Adjusted while rendering (not in an effect), so the text shows in the same paint.
+  if (prefill !== undefined && prefill.key !== prefilled) {
+    setPrefilled(prefill.key);
+    setText(prefill.text);
+    setCaret(prefill.text.length);
+  }
 
   useEffect(() => {
     if (focusRequest > 0) inputRef.current?.focus();
   }, [focusRequest]);
 
-  const mention = mentionAt(text, caret);
+  useEffect(() => {
+    if (prefilled !== undefined) inputRef.current?.focus();
+  }, [prefilled]);
+
+  const mention = workspace === null ? null : mentionAt(text, caret);
   const mentionOpen = mention !== null && dismissed !== mention.start;
-  const files = useQuery({ ...allFilesQueryOptions(workspace), enabled: mentionOpen });
+  const files = useQuery({
+    ...allFilesQueryOptions(workspace ?? ''),
+    enabled: mentionOpen && workspace !== null,
+  });
   const matches = mentionOpen && files.data ? fuzzyFilter(mention.query, files.data.paths, 8) : [];
   const active = Math.min(highlight, Math.max(0, matches.length - 1));
   const attached = mentionsInText(text, mentions);
@@ -76,7 +107,7 @@ export function Composer({
 
   const send = async () => {
     const message = text.trim();
-    if (!message || streaming || sending || disabled) return;
+    if (!message || (streaming && !steer) || sending || disabled) return;
     if (await onSend(message, buildContext(chips, off, attached))) {
       setText('');
       setCaret(0);
@@ -179,11 +210,14 @@ export function Composer({
         ) : null}
         <textarea
           ref={inputRef}
-          aria-label="Message the assistant"
+          aria-label={label}
           placeholder={
-            mode === 'agent'
-              ? 'Ask the agent to do something… (@ to attach a file)'
-              : 'Ask about this workspace… (@ to attach a file)'
+            steer && streaming
+              ? 'Tell the agent something; it reads it at its next step…'
+              : (placeholder ??
+                (mode === 'agent'
+                  ? 'Ask the agent to do something… (@ to attach a file)'
+                  : 'Ask about this workspace… (@ to attach a file)'))
           }
           value={text}
           rows={3}
@@ -198,21 +232,44 @@ export function Composer({
         />
       </div>
       <div className="flex items-center gap-2">
-        <div role="group" aria-label="Mode" className="flex rounded-md border border-line p-0.5">
-          {(['chat', 'agent'] as const).map((value) => (
-            <button
-              key={value}
-              type="button"
-              aria-pressed={mode === value}
-              onClick={() => onModeChange(value)}
-              className="rounded px-2 py-0.5 text-[12px] font-medium text-muted hover:text-fg aria-pressed:bg-accent-soft aria-pressed:text-accent"
+        {onModeChange ? (
+          <div role="group" aria-label="Mode" className="flex rounded-md border border-line p-0.5">
+            {(['chat', 'agent'] as const).map((value) => (
+              <button
+                key={value}
+                type="button"
+                aria-pressed={mode === value}
+                onClick={() => onModeChange(value)}
+                className="rounded px-2 py-0.5 text-[12px] font-medium text-muted hover:text-fg aria-pressed:bg-accent-soft aria-pressed:text-accent"
+              >
+                {value === 'chat' ? 'Chat' : 'Agent'}
+              </button>
+            ))}
+          </div>
+        ) : null}
+        <span className="ml-auto text-[11px] text-muted">
+          {/* Three buttons leave no room for the hint in a narrow panel. */}
+          {streaming && steer ? null : 'Shift+Enter for a new line'}
+        </span>
+        {streaming && steer ? (
+          <>
+            <Button size="sm" onClick={steer.onPauseOrResume}>
+              {steer.paused ? 'Resume' : 'Pause'}
+            </Button>
+            <Button size="sm" variant="danger" onClick={onStop}>
+              Stop
+            </Button>
+            <Button
+              size="sm"
+              variant="primary"
+              pending={sending}
+              disabled={disabled || !text.trim()}
+              onClick={() => void send()}
             >
-              {value === 'chat' ? 'Chat' : 'Agent'}
-            </button>
-          ))}
-        </div>
-        <span className="ml-auto text-[11px] text-muted">Shift+Enter for a new line</span>
-        {streaming ? (
+              Send
+            </Button>
+          </>
+        ) : streaming ? (
           <Button size="sm" variant="danger" onClick={onStop}>
             Stop
           </Button>

@@ -9,14 +9,17 @@ export interface EditorActions {
   propose: (code: string) => void;
 }
 
-/** Provided by the assistant panel to the code blocks of its messages. */
-export const EditorActionsContext = createContext<EditorActions>({
+/**
+ * Provided by the assistant panel to the code blocks of its messages; `null` where there is no
+ * editor (Mission control), so code blocks offer only Copy.
+ */
+export const EditorActionsContext = createContext<EditorActions | null>({
   path: null,
   insert: () => {},
   propose: () => {},
 });
 
-/** The editor actions of the surrounding assistant panel. */
-export function useEditorActions(): EditorActions {
+/** The editor actions of the surrounding assistant panel, or `null` without an editor. */
+export function useEditorActions(): EditorActions | null {
   return useContext(EditorActionsContext);
 }

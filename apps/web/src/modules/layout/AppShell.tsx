@@ -1,4 +1,4 @@
-import { Link, NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet, useMatches } from 'react-router';
 import { LogoMark } from '../../components/icons.tsx';
 import { useCurrentUser } from '../session/SessionProvider.tsx';
 import { ThemeToggle } from '../theme/ThemeToggle.tsx';
@@ -12,9 +12,18 @@ function navClasses({ isActive }: { isActive: boolean }) {
   }`;
 }
 
+/** What a route inside the shell may set as its `handle`. */
+export interface ShellHandle {
+  /** The page uses the whole width and height below the header, without the page margins. */
+  fullBleed?: boolean;
+}
+
 /** The signed-in frame: header with product name, navigation and account menu, then the page. */
 export function AppShell() {
   const user = useCurrentUser();
+  const fullBleed = useMatches().some(
+    (match) => (match.handle as ShellHandle | undefined)?.fullBleed,
+  );
   return (
     <div className="flex min-h-full flex-col">
       <a
@@ -24,7 +33,9 @@ export function AppShell() {
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-line bg-surface/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-8 px-6">
+        <div
+          className={`mx-auto flex h-14 items-center gap-8 px-6 ${fullBleed ? '' : 'max-w-6xl'}`}
+        >
           <Link to="/" className="flex items-center gap-2.5 text-fg">
             <LogoMark className="size-7" />
             <span className="text-[15px] font-semibold tracking-tight">Prometheus Studio</span>
@@ -32,6 +43,9 @@ export function AppShell() {
           <nav aria-label="Main" className="flex items-center gap-6">
             <NavLink to="/" end className={navClasses}>
               Dashboard
+            </NavLink>
+            <NavLink to="/missions" className={navClasses}>
+              Mission control
             </NavLink>
             <NavLink to="/settings" className={navClasses}>
               Settings
@@ -48,7 +62,12 @@ export function AppShell() {
           </div>
         </div>
       </header>
-      <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-6 py-8">
+      <main
+        id="main"
+        className={
+          fullBleed ? 'flex w-full flex-1 flex-col' : 'mx-auto w-full max-w-6xl flex-1 px-6 py-8'
+        }
+      >
         <Outlet />
       </main>
     </div>
