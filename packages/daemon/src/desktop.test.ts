@@ -78,6 +78,11 @@ describe.skipIf(tools.length > 0)('desktop operations on a real X server', () =>
       y: 400,
     });
     expect(await desktopInput({ action: 'cursor_position' }, env)).toEqual({ x: 400, y: 400 });
+    // A click where the pointer already is (xdotool's `mousemove --sync` waited forever there).
+    expect(await desktopInput({ action: 'left_click', x: 400, y: 400 }, env)).toEqual({
+      x: 400,
+      y: 400,
+    });
     await desktopInput({ action: 'key', keys: 'ctrl+a Escape' }, env);
     await desktopInput({ action: 'type', text: 'x'.repeat(150) }, env);
   });

@@ -88,11 +88,16 @@ export async function screenshot(
   };
 }
 
-/** One mouse, keyboard or wait action; answers where the pointer is afterwards. */
+/**
+ * One mouse, keyboard or wait action; answers where the pointer is afterwards. Moves are not
+ * `--sync`: Debian's xdotool then waits for a motion that never comes when the pointer is already
+ * there (a second click on the same spot hung until the tool timeout). The X server handles the
+ * move and the click after it in order, so the click lands where the pointer went.
+ */
 export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv) {
   switch (action.action) {
     case 'mouse_move':
-      await xdotool(['mousemove', '--sync', String(action.x), String(action.y)], env);
+      await xdotool(['mousemove', String(action.x), String(action.y)], env);
       break;
     case 'left_click':
     case 'middle_click':
@@ -105,7 +110,7 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
       const held = action.hold ? action.hold.split('+').filter(Boolean) : [];
       const args = [
         ...(action.x !== undefined && action.y !== undefined
-          ? ['mousemove', '--sync', String(action.x), String(action.y)]
+          ? ['mousemove', String(action.x), String(action.y)]
           : []),
         ...(held.length ? ['keydown', ...held] : []),
         'click',
@@ -123,13 +128,11 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
       await xdotool(
         [
           'mousemove',
-          '--sync',
           String(action.startX),
           String(action.startY),
           'mousedown',
           '1',
           'mousemove',
-          '--sync',
           String(action.x),
           String(action.y),
           'mouseup',
@@ -142,7 +145,6 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
       await xdotool(
         [
           'mousemove',
-          '--sync',
           String(action.x),
           String(action.y),
           'click',

@@ -309,6 +309,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
   }),
   /** The person's message sent during the run, handed to the model before its next step. */
   z.object({ seq: z.int(), type: z.literal('user-note'), text: z.string() }),
+  /** The person paused the run (it waits before its next step) or resumed it. */
+  z.object({ seq: z.int(), type: z.literal('paused'), paused: z.boolean() }),
   z.object({
     seq: z.int(),
     type: z.literal('usage'),
@@ -478,6 +480,7 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
         },
       ];
     case 'usage':
+    case 'paused':
       return [...parts];
   }
 }

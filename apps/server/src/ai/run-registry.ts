@@ -67,11 +67,14 @@ export class Run {
     let resolve = () => {};
     const promise = new Promise<void>((done) => (resolve = done));
     this.resumed = { promise, resolve };
+    this.push({ type: 'paused', paused: true });
   }
 
   resume(): void {
-    this.resumed?.resolve();
+    if (!this.resumed) return;
+    this.resumed.resolve();
     this.resumed = null;
+    this.push({ type: 'paused', paused: false });
   }
 
   /** Resolves at once, or when a paused run is resumed (or stopped). */

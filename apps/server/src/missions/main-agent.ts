@@ -68,11 +68,14 @@ export function mainAgentTools(
       async execute() {
         const list = await templates.list();
         return list
-          .map(
-            (template) =>
+          .map((template) => {
+            const unavailable = missions.unavailable(template);
+            return (
               `${template.name}${template.desktop ? ' (desktop)' : ''}: ${template.title}. ${template.description} ` +
-              `Default resources: ${template.resources.cpus} CPU, ${template.resources.memoryMiB} MiB memory.`,
-          )
+              `Default resources: ${template.resources.cpus} CPU, ${template.resources.memoryMiB} MiB memory.` +
+              (unavailable ? ` Not available here: ${unavailable}` : '')
+            );
+          })
           .join('\n');
       },
     }),

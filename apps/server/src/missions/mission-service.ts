@@ -6,6 +6,7 @@ import type {
   MissionConnection,
   MissionStatus,
   ServerEvent,
+  Template,
   UpdateMissionBody,
 } from '@studio/protocol';
 import { deployMissionBodySchema } from '@studio/protocol';
@@ -13,6 +14,7 @@ import type { DaemonConnection } from '@studio/runtime';
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Person } from '../ai/assistant.ts';
+import type { AuditLog } from '../audit-log.ts';
 import { AppError } from '../errors.ts';
 import { VNC_PORT } from '../routes/desktop.ts';
 import type { TemplateStore } from '../workspaces/templates.ts';
@@ -40,6 +42,7 @@ export interface MissionDeps {
   workspaces: WorkspaceService;
   templates: TemplateStore;
   workers: Workers;
+  audit: AuditLog;
   logger: FastifyBaseLogger;
   now?: () => Date;
 }
@@ -93,6 +96,8 @@ export class MissionService {
   async deploy(person: Person, body: DeployMissionBody): Promise<Mission> {
     const request = deployMissionBodySchema.parse(body);
     const template = await this.deps.templates.get(request.template);
+    const unavailable = this.unavailable(template);
+    if (unavailable) throw new AppError('bad_request', unavailable);
     const name = `mission-${randomBytes(3).toString('hex')}`;
     const id = randomUUID();
     const [row] = await this.db
@@ -129,11 +134,33 @@ export class MissionService {
       throw error;
     }
     const updated = await this.update(id, { workspaceId: workspace.id });
+    await this.deps.audit.record({
+      actorId: person.id,
+      action: 'mission.deploy',
+      targetType: 'mission',
+      targetId: id,
+      workspaceId: workspace.id,
+      data: {
+        template: template.name,
+        workspace: name,
+        requirement: request.requirement.slice(0, 500),
+        ttlMinutes: request.ttlMinutes,
+        files: request.files.map((file) => file.path),
+        repositories: request.repositories,
+      },
+    });
     const driving = this.drive(person, updated, request, follow.running).finally(() =>
       this.driving.delete(driving),
     );
     this.driving.add(driving);
     return this.view(updated, workspace.status, workspace.statusReason);
+  }
+
+  /** Why this server cannot deploy the template, or null when it can. */
+  unavailable(template: Template): string | null {
+    if (template.desktop && this.deps.workspaces.driver === 'local')
+      return `The "${template.name}" template has a desktop, which needs the Docker driver; this server runs workspaces on the local driver (start it with STUDIO_RUNTIME=docker).`;
+    return null;
   }
 
   async list(userId: string): Promise<Mission[]> {
@@ -176,6 +203,13 @@ export class MissionService {
       await this.update(id, { status: 'stopped', statusReason: reason, expiresAt: null });
     if (workspace && !['stopped', 'stopping', 'deleting', 'error'].includes(workspace.status))
       await this.deps.workspaces.stop(userId, workspace.name, reason);
+    await this.deps.audit.record({
+      actorId: userId,
+      action: 'mission.stop',
+      targetType: 'mission',
+      targetId: id,
+      data: { reason },
+    });
     return this.get(userId, id);
   }
 
@@ -187,6 +221,13 @@ export class MissionService {
     if (workspace && workspace.status !== 'deleting')
       await this.deps.workspaces.remove(userId, workspace.name);
     await this.db.delete(missions).where(eq(missions.id, id));
+    await this.deps.audit.record({
+      actorId: userId,
+      action: 'mission.remove',
+      targetType: 'mission',
+      targetId: id,
+      data: { workspace: mission.workspaceName },
+    });
   }
 
   /** Where a program reaches a ready mission: its IDE, its desktop socket, its worker's run. */

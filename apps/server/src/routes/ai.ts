@@ -67,6 +67,7 @@ export function aiRoutes(app: App, services: Services): void {
     db: database.db,
     workspaces,
     templates: services.templates,
+    audit,
     logger: app.log,
     workers: {
       async start(owner, workspace, mission) {

@@ -123,6 +123,25 @@ describe('the missions API', () => {
     const removed = await api(alice, 'DELETE', `/api/missions/${started.id}`);
     expect(removed.statusCode).toBe(204);
     expect((await api(alice, 'GET', `/api/missions/${started.id}`)).statusCode).toBe(404);
+
+    // Deploy, stop and remove are in the audit log, with what was deployed.
+    const audit = await api(alice, 'GET', '/api/audit?action=mission');
+    const actions = (
+      audit.json().events as Array<{
+        action: string;
+        targetId: string;
+        data: Record<string, unknown>;
+      }>
+    ).filter((event) => event.targetId === started.id);
+    expect(actions.map((event) => event.action).sort()).toEqual([
+      'mission.deploy',
+      'mission.remove',
+      'mission.stop',
+    ]);
+    expect(actions.find((event) => event.action === 'mission.deploy')!.data).toMatchObject({
+      template: 'base',
+      files: ['data/in.txt'],
+    });
   }, 60_000);
 
   it('refuses bad input, naming what was wrong', async () => {
@@ -143,6 +162,11 @@ describe('the missions API', () => {
     });
     expect(escape.statusCode).toBe(400);
     expect(escape.json().message).toMatch(/\.\./);
+    // A desktop needs the Docker driver; this server runs the local one.
+    const desktop = await api(alice, 'POST', '/api/missions', { requirement: 'x' });
+    expect(desktop.statusCode).toBe(400);
+    expect(desktop.json().message).toMatch(/needs the Docker driver.*STUDIO_RUNTIME=docker/);
+
     // Nothing half-made is left behind.
     expect((await api(alice, 'GET', '/api/missions')).json().missions).toHaveLength(0);
   });
@@ -317,6 +341,11 @@ describe('steering a running agent', () => {
     expect((await api(alice, 'POST', `/api/ai/runs/${runId}/resume`)).statusCode).toBe(204);
     const events = await following;
     expect(events.at(-1)).toMatchObject({ type: 'end', code: 'done' });
+    // Every page following the run learns it was paused and resumed.
+    expect(events.filter((event) => event.type === 'paused').map((event) => event.paused)).toEqual([
+      true,
+      false,
+    ]);
     expect(events).toContainEqual(
       expect.objectContaining({ type: 'user-note', text: 'Also count them' }),
     );

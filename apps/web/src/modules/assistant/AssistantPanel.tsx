@@ -210,7 +210,6 @@ export default function AssistantPanel({
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const [followError, setFollowError] = useState<string | null>(null);
   const [notes, setNotes] = useState<Note[]>([]);
-  const [pausedRun, setPausedRun] = useState<string | null>(null);
 
   const settings = useQuery(aiSettingsQueryOptions());
   const conversations = useQuery({ ...conversationsQueryOptions(workspace), enabled: !forced });
@@ -254,7 +253,7 @@ export default function AssistantPanel({
   const followId = mine?.runId ?? (currentId ? (detail.data?.activeRunId ?? null) : null);
   const run = followId ? (runs[followId] ?? initialRunState(followId)) : null;
   const streaming = run !== null && !run.ended;
-  const paused = streaming && pausedRun === followId;
+  const paused = streaming && run.paused;
   const onRunEventRef = useRef(onRunEvent);
   useEffect(() => {
     onRunEventRef.current = onRunEvent;
@@ -388,13 +387,12 @@ export default function AssistantPanel({
   const pauseOrResume = () => {
     if (!followId) return;
     const pausing = !paused;
-    (pausing ? pauseRun(followId) : resumeRun(followId)).then(
-      () => setPausedRun(pausing ? followId : null),
-      (error: unknown) =>
-        toast(
-          `Could not ${pausing ? 'pause' : 'resume'} the run: ${(error as Error).message}`,
-          'error',
-        ),
+    // The run's `paused` event updates the button, here and in every other tab following it.
+    (pausing ? pauseRun(followId) : resumeRun(followId)).catch((error: unknown) =>
+      toast(
+        `Could not ${pausing ? 'pause' : 'resume'} the run: ${(error as Error).message}`,
+        'error',
+      ),
     );
   };
 

@@ -7,6 +7,16 @@ function fold(events: RunEvent[]): RunState {
 }
 
 describe('applyRunEvent', () => {
+  it('knows whether the run is paused, so a reloaded page shows Resume', () => {
+    const paused = fold([
+      { seq: 0, type: 'text', delta: 'Working' },
+      { seq: 1, type: 'paused', paused: true },
+    ]);
+    expect(paused.paused).toBe(true);
+    expect(paused.parts).toEqual([{ type: 'text', text: 'Working' }]);
+    expect(applyRunEvent(paused, { seq: 2, type: 'paused', paused: false }).paused).toBe(false);
+  });
+
   it('joins text deltas into one part until a tool call', () => {
     const state = fold([
       { seq: 0, type: 'text', delta: 'Hel' },

@@ -24,11 +24,21 @@ export interface RunState {
   /** The stored assistant message, known from the `end` event. */
   messageId: string | null;
   ended: boolean;
+  /** The person paused it: it waits before its next step. */
+  paused: boolean;
 }
 
 /** A run before its first event. */
 export function initialRunState(runId: string): RunState {
-  return { runId, lastSeq: undefined, parts: [], approvals: {}, messageId: null, ended: false };
+  return {
+    runId,
+    lastSeq: undefined,
+    parts: [],
+    approvals: {},
+    messageId: null,
+    ended: false,
+    paused: false,
+  };
 }
 
 /**
@@ -45,8 +55,11 @@ export function applyRunEvent(state: RunState, event: RunEvent): RunState {
   } else if (event.type === 'tool-result' && event.callId in state.approvals) {
     const { [event.callId]: _answered, ...rest } = state.approvals;
     next.approvals = rest;
+  } else if (event.type === 'paused') {
+    next.paused = event.paused;
   } else if (event.type === 'end') {
     next.ended = true;
+    next.paused = false;
     next.messageId = event.messageId;
     next.approvals = {};
   }
