@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide); no names runs them all.
+// parts (server, workspaces, ide, agent, desktop); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { measureAgent } from './agent.ts';
+import { measureDesktop } from './desktop.ts';
 import { measureIde } from './ide.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
@@ -47,7 +48,7 @@ interface Metric {
   baselineUnavailable?: string;
 }
 
-const PARTS = ['server', 'workspaces', 'ide', 'agent'] as const;
+const PARTS = ['server', 'workspaces', 'ide', 'agent', 'desktop'] as const;
 
 interface Measured {
   coldStartMs: number;
@@ -308,7 +309,7 @@ async function main(): Promise<void> {
       const baseline = await measureBaseline(baselineScript);
       metrics = toMetrics(product, baseline);
     }
-    if (parts.has('workspaces') || parts.has('ide') || parts.has('agent')) {
+    if ((['workspaces', 'ide', 'agent', 'desktop'] as const).some((part) => parts.has(part))) {
       log('building the workspace daemon');
       spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
         cwd: ROOT,
@@ -332,6 +333,14 @@ async function main(): Promise<void> {
     if (parts.has('agent')) {
       const agent = await measureAgent(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(agent)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('desktop')) {
+      const desktop = await measureDesktop(
+        tmp,
+        SERVER_MAIN,
+        join(ROOT, 'packages/daemon/dist/runtime'),
+      );
+      for (const [name, figure] of Object.entries(desktop)) metrics[name] = roundedMetric(figure);
     }
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);

@@ -129,11 +129,7 @@ export async function measureWorkspaces(
     // Plain `docker run` attaches to a bridge network (docker0 on a stock engine; CI's engine
     // has none, so a bridge of the bench's own), as every workspace does; `--network none` is
     // shown beside it for what network setup costs.
-    // The engine allows two networks of one name (and then refuses both): look before creating.
-    const bridges = await docker.listNetworks({ filters: { name: [BENCH_BRIDGE] } });
-    if (!bridges.some((network) => network.Name === BENCH_BRIDGE)) {
-      await docker.createNetwork({ Name: BENCH_BRIDGE, Driver: 'bridge' });
-    }
+    await ensureBenchBridge(docker);
     const run = timeCommand('docker', ['run', '--rm', '--network', BENCH_BRIDGE, IMAGE, 'true'], 7);
     metrics.docker_run_no_network_p50_ms = {
       value: timeCommand('docker', ['run', '--rm', '--network', 'none', IMAGE, 'true'], 7),
@@ -208,6 +204,16 @@ export async function measureWorkspaces(
 
 type Api = Awaited<ReturnType<typeof apiFor>>;
 
+/** The bench's own bridge network for bare `docker run` baselines; its name. */
+export async function ensureBenchBridge(docker: Awaited<ReturnType<typeof openEngine>>) {
+  // The engine allows two networks of one name (and then refuses both): look before creating.
+  const bridges = await docker.listNetworks({ filters: { name: [BENCH_BRIDGE] } });
+  if (!bridges.some((network) => network.Name === BENCH_BRIDGE)) {
+    await docker.createNetwork({ Name: BENCH_BRIDGE, Driver: 'bridge' });
+  }
+  return BENCH_BRIDGE;
+}
+
 /** A signed-in API client for the bench's server (its admin was created from the environment). */
 export async function apiFor(url: string, admin = ADMIN) {
   const signIn = await fetch(`${url}/api/session`, {
@@ -233,10 +239,10 @@ export async function apiFor(url: string, admin = ADMIN) {
   return {
     cookie,
     call,
-    /** Create and wait until running; the time it took in ms. */
-    async createAndWait(name: string): Promise<number> {
+    /** Create (from `template`, else the default) and wait until running; the time it took in ms. */
+    async createAndWait(name: string, template?: string): Promise<number> {
       const began = performance.now();
-      await call('POST', '/api/workspaces', { name });
+      await call('POST', '/api/workspaces', template ? { name, template } : { name });
       for (;;) {
         const workspace = JSON.parse(await call('GET', `/api/workspaces/${name}`)) as {
           status: string;
