@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startScriptedLlm, type RecordedRequest, type ScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { setupLink, startServer, type ServerProcess } from './server-process.ts';
+import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
 let server: ServerProcess;
 let llm: ScriptedLlm;
@@ -69,12 +69,11 @@ beforeAll(async () => {
   server = await startServer({ STUDIO_RUNTIME: 'local' });
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await page.goto(setupLink(server));
-  await page.getByLabel('Name').fill('Grace Hopper');
-  await page.getByLabel('Email').fill('grace@example.com');
-  await page.getByLabel('Password').fill('a compiler for everyone');
-  await page.getByRole('button', { name: 'Create admin account' }).click();
-  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+  await setUpAdmin(page, server, {
+    name: 'Grace Hopper',
+    email: 'grace@example.com',
+    password: 'a compiler for everyone',
+  });
 });
 
 afterEach(async ({ task }) => {

@@ -4,35 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { followRun, streamedText } from '../run-events.ts';
 import { startScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { setupLink, startServer, type ServerProcess } from './server-process.ts';
+import { dockerForTests } from './docker-engine.ts';
+import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
 const TOKEN = 'e2e-git-token';
 
-async function engineAnswers(): Promise<boolean> {
-  try {
-    const host = process.env.DOCKER_HOST;
-    const docker = host?.startsWith('unix://')
-      ? new Docker({ socketPath: host.slice('unix://'.length) })
-      : new Docker();
-    await docker.ping();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const engine = await engineAnswers();
-if (!engine && process.env.STUDIO_REQUIRE_DOCKER === '1') {
-  throw new Error('STUDIO_REQUIRE_DOCKER=1 but no Docker Engine answers at DOCKER_HOST');
-}
-if (!engine) console.warn('[ide-docker] no Docker Engine answers: skipping the Docker IDE flow');
+const engine = await dockerForTests('the Docker IDE flow');
 
 let server: ServerProcess;
 let git: GitHttpServer;
@@ -76,12 +59,11 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
-    await page.goto(setupLink(server));
-    await page.getByLabel('Name').fill('Grace Hopper');
-    await page.getByLabel('Email').fill('grace@example.com');
-    await page.getByLabel('Password').fill('compiler pioneer');
-    await page.getByRole('button', { name: 'Create admin account' }).click();
-    await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+    await setUpAdmin(page, server, {
+      name: 'Grace Hopper',
+      email: 'grace@example.com',
+      password: 'compiler pioneer',
+    });
   }, 30 * 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { setupLink, startServer, type ServerProcess } from './server-process.ts';
+import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -17,12 +17,11 @@ beforeAll(async () => {
   context.on('request', (request) => requested.push(request.url()));
   page = await context.newPage();
   page.on('websocket', (socket) => requested.push(socket.url()));
-  await page.goto(setupLink(server));
-  await page.getByLabel('Name').fill('Ada Lovelace');
-  await page.getByLabel('Email').fill('ada@example.com');
-  await page.getByLabel('Password').fill('analytical engine');
-  await page.getByRole('button', { name: 'Create admin account' }).click();
-  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+  await setUpAdmin(page, server, {
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    password: 'analytical engine',
+  });
 });
 
 afterAll(async () => {

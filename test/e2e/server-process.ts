@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 
 /** The built server's entry point. */
 export const SERVER_MAIN = fileURLToPath(
@@ -110,6 +111,20 @@ export async function reapLocalWorkspaces(dataDir: string): Promise<void> {
 }
 
 /** The one-time setup link the server printed. */
+/** Creates the first admin through the setup link, as a new user does, and waits for the dashboard. */
+export async function setUpAdmin(
+  page: Page,
+  server: ServerProcess,
+  admin: { name: string; email: string; password: string },
+): Promise<void> {
+  await page.goto(setupLink(server));
+  await page.getByLabel('Name').fill(admin.name);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+}
+
 export function setupLink(server: ServerProcess): string {
   const match = /(http\S+\/setup\?token=[\w-]+)/.exec(server.output());
   if (!match) throw new Error(`no setup link in the output:\n${server.output()}`);

@@ -47,7 +47,8 @@ const eventsQuery = z.object({ after: z.coerce.number().int().min(-1).default(-1
 /** SSE comments keep proxies from closing a quiet stream (a run waiting for an approval). */
 const KEEPALIVE_MS = 15_000;
 
-function person(request: FastifyRequest): Person {
+/** The signed-in person the assistant works for. */
+export function person(request: FastifyRequest): Person {
   const { user } = request.principal!;
   return { id: user.id, admin: user.role === 'admin', name: user.name, email: user.email };
 }

@@ -5,19 +5,13 @@ import {
   missionSchema,
   updateMissionBodySchema,
 } from '@studio/protocol';
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Person } from '../ai/assistant.ts';
 import type { App } from '../app.ts';
 import type { MissionService } from '../missions/mission-service.ts';
+import { person } from './ai.ts';
 
 const params = z.object({ id: z.string().max(100) });
 const tags = ['missions'];
-
-function person(request: FastifyRequest): Person {
-  const { user } = request.principal!;
-  return { id: user.id, admin: user.role === 'admin', name: user.name, email: user.email };
-}
 
 /**
  * Missions as REST resources, so programs can start and watch jobs: deploy, status, connection

@@ -252,28 +252,17 @@ export function Composer({
           {streaming && steer ? null : 'Shift+Enter for a new line'}
         </span>
         {streaming && steer ? (
-          <>
-            <Button size="sm" onClick={steer.onPauseOrResume}>
-              {steer.paused ? 'Resume' : 'Pause'}
-            </Button>
-            <Button size="sm" variant="danger" onClick={onStop}>
-              Stop
-            </Button>
-            <Button
-              size="sm"
-              variant="primary"
-              pending={sending}
-              disabled={disabled || !text.trim()}
-              onClick={() => void send()}
-            >
-              Send
-            </Button>
-          </>
-        ) : streaming ? (
+          <Button size="sm" onClick={steer.onPauseOrResume}>
+            {steer.paused ? 'Resume' : 'Pause'}
+          </Button>
+        ) : null}
+        {streaming ? (
           <Button size="sm" variant="danger" onClick={onStop}>
             Stop
           </Button>
-        ) : (
+        ) : null}
+        {/* A steerable run takes messages while it works; any other waits for its end. */}
+        {!streaming || steer ? (
           <Button
             size="sm"
             variant="primary"
@@ -283,7 +272,7 @@ export function Composer({
           >
             Send
           </Button>
-        )}
+        ) : null}
       </div>
     </div>
   );

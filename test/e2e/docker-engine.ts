@@ -1,0 +1,24 @@
+// The Docker Engine the Docker e2e files run against (DOCKER_HOST, as `.ci/docker.sh` sets it).
+import Docker from 'dockerode';
+
+const host = process.env.DOCKER_HOST;
+
+/** A client of the engine at DOCKER_HOST, or the default socket. */
+export const docker = host?.startsWith('unix://')
+  ? new Docker({ socketPath: host.slice('unix://'.length) })
+  : new Docker();
+
+/**
+ * Whether the engine answers. Without one the file's tests skip with a warning naming `what`,
+ * unless `STUDIO_REQUIRE_DOCKER=1` (CI), where a missing engine is a failure.
+ */
+export async function dockerForTests(what: string): Promise<boolean> {
+  const answers = await docker.ping().then(
+    () => true,
+    () => false,
+  );
+  if (!answers && process.env.STUDIO_REQUIRE_DOCKER === '1')
+    throw new Error('STUDIO_REQUIRE_DOCKER=1 but no Docker Engine answers at DOCKER_HOST');
+  if (!answers) console.warn(`no Docker Engine answers: skipping ${what}`);
+  return answers;
+}
