@@ -113,6 +113,13 @@ describe('format', () => {
   it('summarises tool input in one line', () => {
     expect(toolSummary('run_command', { command: 'npm test\nmore' })).toBe('npm test');
     expect(toolSummary('read_file', { path: 'a.ts' })).toBe('a.ts');
+    expect(toolSummary('computer', { action: 'left_click', coordinate: [300, 200] })).toBe(
+      'left_click 300,200',
+    );
+    expect(toolSummary('computer', { action: 'type', text: 'echo done' })).toBe('type echo done');
+    expect(
+      toolSummary('deploy_environment', { template: 'desktop', requirement: 'Compare\nprices' }),
+    ).toBe('desktop: Compare');
     expect(toolSummary('git_status', {})).toBe('');
     expect(toolSummary('x', { n: 1 })).toBe('{"n":1}');
   });

@@ -64,8 +64,20 @@ function field(input: unknown, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** One line saying what a tool call does: its command, path, query or URL. */
+/** One line saying what a tool call does: its command, path, query, URL or desktop action. */
 export function toolSummary(tool: string, input: unknown): string {
+  // The desktop: what it does and where, e.g. `left_click 300,200` or `type echo done`.
+  const action = field(input, 'action');
+  if (action !== undefined) {
+    const at = (input as { coordinate?: unknown }).coordinate;
+    const where = Array.isArray(at) ? at.join(',') : undefined;
+    return [action, where, field(input, 'text')].filter(Boolean).join(' ').slice(0, 200);
+  }
+  // A deployment: the template and the job.
+  const template = field(input, 'template');
+  const requirement = field(input, 'requirement');
+  if (template !== undefined && requirement !== undefined)
+    return `${template}: ${requirement.split('\n')[0]}`.slice(0, 200);
   const subject =
     field(input, 'command') ??
     field(input, 'path') ??
