@@ -187,6 +187,11 @@ describe.runIf(engine)('mission control', () => {
       await workerChat.getByRole('textbox').fill('Also tell me when you are done');
       await workerChat.getByRole('button', { name: 'Send' }).click();
       await workerChat.getByText('Also tell me when you are done').first().waitFor();
+      // Taking the mouse pauses the worker; handing it back tells it so and resumes it.
+      await desktop.getByRole('button', { name: 'Take control' }).click();
+      await workerChat.getByRole('button', { name: 'Resume' }).waitFor();
+      await desktop.getByRole('button', { name: 'Hand back' }).click();
+      await workerChat.getByRole('button', { name: 'Pause' }).waitFor();
       noteSent();
     }
 
@@ -205,7 +210,11 @@ describe.runIf(engine)('mission control', () => {
     const workerRequests = llm.requests.filter((request) => !isMain(request));
     expect(workerRequests[1]!.images.length).toBeGreaterThan(0);
     expect(workerRequests[1]!.images[0]!.mediaType).toBe('image/png');
-    if (steer) expect(workerRequests.at(-1)!.userTexts).toContain('Also tell me when you are done');
+    if (steer) {
+      const last = workerRequests.at(-1)!.userTexts.join('\n');
+      expect(last).toContain('Also tell me when you are done');
+      expect(last).toContain('take a new screenshot before you go on');
+    }
     await page.screenshot({ path: `${SCREENSHOTS}mission-control-${provider}.png` });
 
     // Removing the mission removes its environment, container and all.

@@ -88,6 +88,9 @@ export async function screenshot(
   };
 }
 
+/** How long a click waits for the window manager to move the focus, in seconds. */
+const CLICK_SETTLE_S = 0.15;
+
 /**
  * One mouse, keyboard or wait action; answers where the pointer is afterwards. Moves are not
  * `--sync`: Debian's xdotool then waits for a motion that never comes when the pointer is already
@@ -120,6 +123,10 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
         '80',
         String(button),
         ...(held.length ? ['keyup', ...held] : []),
+        // A click often moves the focus (the window manager does that after it sees the click):
+        // keys typed at once would still go to the old window.
+        'sleep',
+        String(CLICK_SETTLE_S),
       ];
       await xdotool(args, env);
       break;

@@ -28,7 +28,14 @@ function statusText(status: Status): string {
  * and the person watches; "Take control" hands them keyboard and mouse until "Hand back".
  * Unmounting disconnects.
  */
-export function DesktopViewer({ workspace }: { workspace: string }) {
+export function DesktopViewer({
+  workspace,
+  onControlChange,
+}: {
+  workspace: string;
+  /** The person took control (true) or handed it back (false). */
+  onControlChange?: (inControl: boolean) => void;
+}) {
   const viewerRef = useRef<HTMLElement>(null);
   const screenRef = useRef<HTMLDivElement>(null);
   const rfbRef = useRef<RFB | null>(null);
@@ -129,6 +136,7 @@ export function DesktopViewer({ workspace }: { workspace: string }) {
   const toggleControl = () => {
     const next = !inControl;
     setInControl(next);
+    onControlChange?.(next);
     const rfb = rfbRef.current;
     if (!rfb) return;
     rfb.viewOnly = !next;

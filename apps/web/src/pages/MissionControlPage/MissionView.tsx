@@ -1,7 +1,9 @@
 import type { Mission } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
+import { pauseRun, resumeRun, sendRunMessage } from '../../api/ai.ts';
+import { hasCode } from '../../api/http.ts';
 import {
   deleteMission,
   isDeploying,
@@ -101,13 +103,42 @@ function TimeToLive({
   );
 }
 
+/**
+ * While the person has the mouse, the worker waits: taking control pauses its run, handing back
+ * tells it the screen changed and resumes it (a run the person had paused stays paused).
+ */
+function useHandOver(mission: Mission) {
+  const toast = useToast();
+  const pausedByUs = useRef<string | null>(null);
+  return (inControl: boolean) => {
+    const runId = mission.workerRunId;
+    const failed = (error: unknown) => {
+      // The run ended meanwhile: nothing to pause or resume.
+      if (hasCode(error, 'conflict') || hasCode(error, 'not_found')) return;
+      toast(`The worker did not follow: ${(error as Error).message}`, 'error');
+    };
+    if (inControl && runId) {
+      pausedByUs.current = runId;
+      pauseRun(runId).catch(failed);
+    } else if (!inControl && runId && pausedByUs.current === runId) {
+      pausedByUs.current = null;
+      sendRunMessage(runId, {
+        text: 'I used the desktop myself and handed it back: take a new screenshot before you go on.',
+      })
+        .then(() => resumeRun(runId))
+        .catch(failed);
+    }
+  };
+}
+
 /** What the centre shows below the header: the desktop, the IDE link, or why there is neither. */
 function MissionStage({ mission }: { mission: Mission }) {
+  const handOver = useHandOver(mission);
   if (mission.status === 'ready' && mission.desktop) {
     return (
       <div data-testid="mission-desktop" className="min-h-0 flex-1">
         <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
-          <DesktopViewer workspace={mission.workspace} />
+          <DesktopViewer workspace={mission.workspace} onControlChange={handOver} />
         </Suspense>
       </div>
     );
