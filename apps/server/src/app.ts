@@ -162,6 +162,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       images: deps.images,
       logger: app.log,
       now,
+      bus: database.bus,
     }),
   };
 

@@ -97,6 +97,29 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
   });
 });
 
+describe('the bus between servers', () => {
+  it('carries a message from one PostgreSQL client to every listener, until it stops', async () => {
+    const test = await createTestDatabase(POSTGRES_URL);
+    const [one, two] = await Promise.all([
+      openDatabase({ url: test.url, dataDir }),
+      openDatabase({ url: test.url, dataDir }),
+    ]);
+    try {
+      const heard: string[] = [];
+      const stop = await two!.bus.subscribe('studio_test', (payload) => heard.push(payload));
+      await one!.bus.publish('studio_test', '{"hello":"from one"}');
+      await expect.poll(() => heard).toEqual(['{"hello":"from one"}']);
+      await stop();
+      await one!.bus.publish('studio_test', 'after the stop');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard).toHaveLength(1);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await test.drop();
+    }
+  });
+});
+
 describe('concurrent starts', () => {
   it('two servers migrating one PostgreSQL database at once both come up, migrated once', async () => {
     const test = await createTestDatabase(POSTGRES_URL);

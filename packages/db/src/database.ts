@@ -26,10 +26,22 @@ export interface DatabaseConfig {
   maxConnections?: number;
 }
 
+/**
+ * Messages between the servers sharing one database: PostgreSQL's LISTEN/NOTIFY. A server hears
+ * its own messages too. PGlite belongs to one process, so there is nobody to tell: it drops them.
+ */
+export interface DatabaseBus {
+  /** At most 8000 bytes of payload (PostgreSQL's limit). */
+  publish(channel: string, payload: string): Promise<void>;
+  /** Resolves once listening; the returned function stops. */
+  subscribe(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
 /** An open database: query it through `db`, and close it once. */
 export interface DatabaseHandle {
   db: Database;
   kind: 'pglite' | 'postgres';
+  bus: DatabaseBus;
   /** Throws when the database cannot answer (for `/readyz`). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +78,16 @@ async function openPostgres(
   return {
     db,
     kind: 'postgres',
+    // postgres.js keeps one extra connection for LISTEN and re-listens after a reconnect.
+    bus: {
+      publish: async (channel, payload) => {
+        await client.notify(channel, payload);
+      },
+      subscribe: async (channel, listener) => {
+        const { unlisten } = await client.listen(channel, listener);
+        return unlisten;
+      },
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
@@ -86,6 +108,10 @@ async function openPglite(dir: string, migrationsFolder: string): Promise<Databa
     return {
       db,
       kind: 'pglite',
+      bus: {
+        publish: async () => {},
+        subscribe: async () => async () => {},
+      },
       ping: async () => {
         await db.execute(sql`select 1`);
       },

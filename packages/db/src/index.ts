@@ -4,6 +4,7 @@ export {
   openDatabase,
   type Database,
   type DatabaseConfig,
+  type DatabaseBus,
   type DatabaseHandle,
 } from './database.ts';
 export { DataDirLockedError } from './dir-lock.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism, totalmem } from 'node:os';
-import { users, workspaces, type Database } from '@studio/db';
+import { users, workspaces, type Database, type DatabaseBus } from '@studio/db';
 import type {
   CreateWorkspaceBody,
   ServerEvent,
@@ -36,6 +36,18 @@ export interface WorkspaceServiceDeps {
   images?: ImageBuilder;
   logger: FastifyBaseLogger;
   now?: () => Date;
+  /** Tells the other servers on this database about workspace events, and hears theirs. */
+  bus?: DatabaseBus;
+}
+
+/** The bus channel of workspace events; its messages are `BusMessage` JSON. */
+const EVENTS_CHANNEL = 'studio_workspace_events';
+
+interface BusMessage {
+  /** The server that sent it: it has told its own listeners already. */
+  from: string;
+  ownerId: string;
+  event: ServerEvent;
 }
 
 const ACTIVITY_WRITE_MS = 30_000;
@@ -60,6 +72,10 @@ export class WorkspaceService {
   private readonly inUse = new Map<string, number>();
   private readonly connectListeners = new Set<(row: Row, connection: DaemonConnection) => void>();
   private unsubscribe: (() => void) | null = null;
+  private stopListening: (() => Promise<void>) | null = null;
+  private readonly bus: DatabaseBus | undefined;
+  /** This server among the replicas sharing the database. */
+  private readonly replicaId = randomBytes(8).toString('hex');
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(deps: WorkspaceServiceDeps) {
@@ -69,12 +85,16 @@ export class WorkspaceService {
     this.images = deps.images;
     this.log = deps.logger;
     this.now = deps.now ?? (() => new Date());
+    this.bus = deps.bus;
     this.events.setMaxListeners(0);
   }
 
   /** Follow the driver's own events, reconcile rows with what runs, and start the idle sweeper. */
   async startBackground(sweepMs = 60_000): Promise<void> {
     this.unsubscribe = this.runtime.onEvent((event) => void this.onRuntimeEvent(event));
+    // Another replica's workspace events reach the browsers connected here.
+    this.stopListening =
+      (await this.bus?.subscribe(EVENTS_CHANNEL, (payload) => this.onBusMessage(payload))) ?? null;
     await this.reconcile();
     this.sweeper = setInterval(() => void this.sweep(), sweepMs);
     this.sweeper.unref();
@@ -82,6 +102,7 @@ export class WorkspaceService {
 
   async close(): Promise<void> {
     this.unsubscribe?.();
+    await this.stopListening?.().catch(() => {});
     if (this.sweeper) clearInterval(this.sweeper);
     await Promise.allSettled([...this.queues.values()]);
     for (const pending of this.connections.values())
@@ -546,6 +567,24 @@ export class WorkspaceService {
 
   private emit(ownerId: string, event: ServerEvent): void {
     this.events.emit(ownerId, event);
+    if (!this.bus) return;
+    const message: BusMessage = { from: this.replicaId, ownerId, event };
+    this.bus
+      .publish(EVENTS_CHANNEL, JSON.stringify(message))
+      .catch((error: unknown) =>
+        this.log.warn({ err: error }, 'could not tell the other servers a workspace event'),
+      );
+  }
+
+  private onBusMessage(payload: string): void {
+    let message: BusMessage;
+    try {
+      message = JSON.parse(payload) as BusMessage;
+    } catch {
+      return;
+    }
+    if (message.from === this.replicaId) return;
+    this.events.emit(message.ownerId, message.event);
   }
 
   private dropConnection(id: string): void {
