@@ -101,7 +101,10 @@ export function mainAgentTools(
           input.files.length ? `${input.files.length} file(s)` : '',
           input.repositories.length ? `${input.repositories.length} repositor(y/ies)` : '',
         ].filter(Boolean);
-        const desktop = input.template === 'desktop';
+        const desktop = await templates.get(input.template).then(
+          (template) => template.desktop,
+          () => false,
+        );
         return {
           summary:
             `deploy_environment: "${input.template}"${resources}, stopping after ${input.ttlMinutes} min` +

@@ -42,11 +42,14 @@ export function ApprovalCard({
   pending,
   error,
   onAnswer,
+  inWorkspace = true,
 }: {
   approval: PendingApproval;
   pending: boolean;
   error: string | null;
   onAnswer: (answer: ApprovalAnswer) => void;
+  /** "Always allow" then makes a rule for this workspace; otherwise one for everywhere. */
+  inWorkspace?: boolean;
 }) {
   const { detail, tool, input } = approval;
   const [command, setCommand] = useState(detail.command ?? '');
@@ -125,7 +128,7 @@ export function ApprovalCard({
           checked={remember}
           onChange={(event) => setRemember(event.target.checked)}
         />
-        Always allow this in this workspace
+        {inWorkspace ? 'Always allow this in this workspace' : 'Always allow this'}
       </label>
       {error ? <Alert tone="error">{error}</Alert> : null}
       <div className="flex gap-2">

@@ -543,7 +543,12 @@ export default function AssistantPanel({
                 streaming={live && streaming}
                 approvals={
                   live && run
-                    ? { approvals: run.approvals, answering, onAnswer: answer }
+                    ? {
+                        approvals: run.approvals,
+                        answering,
+                        onAnswer: answer,
+                        inWorkspace: workspace !== null,
+                      }
                     : undefined
                 }
               />

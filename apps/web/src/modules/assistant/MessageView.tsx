@@ -10,6 +10,8 @@ export interface ApprovalHandlers {
   approvals: Record<string, PendingApproval>;
   answering: Record<string, { pending: boolean; error: string | null }>;
   onAnswer: (callId: string, answer: ApprovalAnswer) => void;
+  /** The run works in a workspace: "always allow" makes a rule for it alone. */
+  inWorkspace: boolean;
 }
 
 function contextLabel(item: ContextItem): string {
@@ -91,6 +93,7 @@ export function MessageView({
                 pending={answering?.pending ?? false}
                 error={answering?.error ?? null}
                 onAnswer={(answer) => approvals.onAnswer(part.callId, answer)}
+                inWorkspace={approvals.inWorkspace}
               />
             ) : null}
           </ToolCard>
