@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/k8s/**/*.test.ts'],
     // Shared suites (`*.case.test.ts`) run only through the tests that call them.
     exclude: ['**/node_modules/**', '**/*.case.test.ts'],
     // Workspace tests run the real daemon bundle; build it (fast when up to date) first.

@@ -22,3 +22,24 @@ export async function dockerForTests(what: string): Promise<boolean> {
   if (!answers) console.warn(`no Docker Engine answers: skipping ${what}`);
   return answers;
 }
+
+/**
+ * Waits until a workspace's container and home volume are gone. The API forgets a workspace as its
+ * removal starts; a server stopped before the engine finished leaves both behind for good (and
+ * chromium aborts page loads while an interface disappears).
+ */
+export async function untilRemoved(workspaceId: string, timeoutMs = 60_000): Promise<void> {
+  const gone = (inspect: () => Promise<unknown>) =>
+    inspect().then(
+      () => false,
+      () => true,
+    );
+  const name = `studio-ws-${workspaceId}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const container = await gone(() => docker.getContainer(name).inspect());
+    if (container && (await gone(() => docker.getVolume(name).inspect()))) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`workspace ${workspaceId} was not removed within ${timeoutMs / 1000} s`);
+}

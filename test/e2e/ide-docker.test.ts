@@ -10,7 +10,7 @@ import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { followRun, streamedText } from '../run-events.ts';
 import { startScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { dockerForTests } from './docker-engine.ts';
+import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
 const TOKEN = 'e2e-git-token';
@@ -69,11 +69,11 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
   afterAll(async () => {
     if (page) {
       // Wait for the removal to finish: a container left behind outlives this server.
-      await api('DELETE', '/api/workspaces/hopper').catch(() => {});
-      for (let i = 0; i < 120; i++) {
-        const response = await api('GET', '/api/workspaces/hopper').catch(() => null);
-        if (response?.status() !== 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      const hopper = await api('GET', '/api/workspaces/hopper').catch(() => null);
+      if (hopper?.status() === 200) {
+        const { id } = (await hopper.json()) as { id: string };
+        await api('DELETE', '/api/workspaces/hopper');
+        await untilRemoved(id);
       }
     }
     await browser?.close();
@@ -345,11 +345,9 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       await viewer.getByRole('button', { name: 'Hand back' }).click();
     } finally {
       // Wait for the removal: a container left behind outlives this server.
+      const { id } = (await (await api('GET', '/api/workspaces/screen')).json()) as { id: string };
       await api('DELETE', '/api/workspaces/screen');
-      for (let i = 0; i < 120; i++) {
-        if ((await api('GET', '/api/workspaces/screen')).status() === 404) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await untilRemoved(id);
     }
   });
 });

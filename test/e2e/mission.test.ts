@@ -11,7 +11,7 @@ import {
   type ScriptedTurn,
 } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { docker, dockerForTests } from './docker-engine.ts';
+import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
 const engine = await dockerForTests('the mission flow');
@@ -59,13 +59,11 @@ describe.runIf(engine)('mission control', () => {
 
   afterAll(async () => {
     if (page && missionId) {
-      // Wait for the removal: a container left behind outlives this server.
+      // A failed test's mission: remove it and wait, or its container outlives this server.
+      const mission = await (await api('GET', `/api/missions/${missionId}`)).json();
+      const workspace = await (await api('GET', `/api/workspaces/${mission.workspace}`)).json();
       await api('DELETE', `/api/missions/${missionId}`).catch(() => {});
-      for (let i = 0; i < 120; i++) {
-        const workspaces = await (await api('GET', '/api/workspaces')).json().catch(() => []);
-        if (!Array.isArray(workspaces) || workspaces.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      if (workspace?.id) await untilRemoved(workspace.id as string).catch(() => {});
     }
     await browser?.close();
     await server?.stop();
@@ -221,21 +219,8 @@ describe.runIf(engine)('mission control', () => {
     const { id: workspaceId } = await (await api('GET', `/api/workspaces/${workspace}`)).json();
     expect((await api('DELETE', `/api/missions/${missionId}`)).status()).toBe(204);
     missionId = null;
-    // Chromium aborts what is in flight when an interface comes or goes (ERR_NETWORK_CHANGED), and
-    // a container's removes one: the next page load waits until it is gone.
-    await expect
-      .poll(
-        () =>
-          docker
-            .getContainer(`studio-ws-${workspaceId}`)
-            .inspect()
-            .then(
-              () => 'present',
-              () => 'gone',
-            ),
-        { timeout: 60_000 },
-      )
-      .toBe('gone');
+    // Chromium aborts page loads while an interface disappears: the next waits until it is gone.
+    await untilRemoved(workspaceId);
   }
 
   it(
