@@ -20,6 +20,7 @@ import {
 } from '../runtime.ts';
 import { engineMessage, engineStatus, isEngineUnreachable, toRuntimeError } from './engine.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
+import { hostnameOf } from '../hostname.ts';
 
 /** Where the Docker driver reports what it did on the host (network, firewall, event stream). */
 export interface DockerRuntimeLogger {
@@ -784,15 +785,6 @@ function missingStatus(id: string): WorkspaceStatus {
     reason: null,
     labels: {},
   };
-}
-
-function hostnameOf(name: string): string {
-  const cleaned = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63);
-  return cleaned || 'workspace';
 }
 
 /** Map the engine's container state to ours (Docker and Podman use the same words). */

@@ -1,0 +1,213 @@
+import type {
+  V1NetworkPolicy,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1Secret,
+} from '@kubernetes/client-node';
+import { hostnameOf } from '../hostname.ts';
+import type { WorkspaceSpec } from '../runtime.ts';
+
+/** The workspace user, as in every image (see images/README.md). */
+const WORKSPACE_UID = 1000;
+const HOME = '/home/user';
+/** Where the daemon listens inside the pod; only the platform's pods may reach it. */
+export const DAEMON_PORT = 7070;
+const SECRET_DIR = '/run/studio-secret';
+const RUNTIME_DIR = '/opt/studio';
+/** The home volume when the template names no disk size. */
+const DEFAULT_DISK_MIB = 10_240;
+
+/** Labels every object of a workspace carries: who owns it, which workspace, which installation. */
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  workspace: 'studio.dev/workspace',
+  owner: 'studio.dev/owner',
+  installation: 'studio.dev/installation',
+} as const;
+/** The label the platform's own pods carry; the network policy lets only them in. */
+export const SERVER_SELECTOR = { 'app.kubernetes.io/name': 'prometheus-studio-server' };
+
+/** How this installation runs workspaces on the cluster. */
+export interface KubernetesPlacement {
+  namespace: string;
+  /** Tells this installation's objects from another's in the same namespace. */
+  installation: string;
+  /** The image holding the daemon runtime at /opt/studio, copied in by the init container. */
+  runtimeImage: string;
+  /** `Never` on clusters whose images are imported by hand (the tests), else `IfNotPresent`. */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  storageClassName?: string;
+}
+
+/** The names of a workspace's objects, all derived from its id. */
+export function objectNames(id: string) {
+  const base = `studio-ws-${id}`;
+  return { pod: base, home: `${base}-home`, secret: `${base}-daemon`, policy: base };
+}
+
+function labelsOf(spec: WorkspaceSpec, placement: KubernetesPlacement): Record<string, string> {
+  return {
+    [LABELS.managedBy]: 'prometheus-studio',
+    [LABELS.workspace]: spec.id,
+    [LABELS.owner]: spec.ownerId,
+    [LABELS.installation]: placement.installation,
+  };
+}
+
+/** The daemon's secret; the server keeps reading it from here, the pod mounts it read-only. */
+export function secretManifest(
+  spec: WorkspaceSpec,
+  placement: KubernetesPlacement,
+  secret: string,
+): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: objectNames(spec.id).secret,
+      namespace: placement.namespace,
+      labels: labelsOf(spec, placement),
+    },
+    type: 'Opaque',
+    stringData: { secret },
+  };
+}
+
+/** The home folder: it survives stop and start (the pod goes, the claim stays). */
+export function homeManifest(
+  spec: WorkspaceSpec,
+  placement: KubernetesPlacement,
+): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: objectNames(spec.id).home,
+      namespace: placement.namespace,
+      labels: labelsOf(spec, placement),
+    },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: `${spec.resources.diskMiB ?? DEFAULT_DISK_MIB}Mi` } },
+      ...(placement.storageClassName ? { storageClassName: placement.storageClassName } : {}),
+    },
+  };
+}
+
+/** Only the platform's pods reach a workspace, and only on the daemon's port. */
+export function networkPolicyManifest(
+  spec: WorkspaceSpec,
+  placement: KubernetesPlacement,
+): V1NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name: objectNames(spec.id).policy,
+      namespace: placement.namespace,
+      labels: labelsOf(spec, placement),
+    },
+    spec: {
+      podSelector: { matchLabels: { [LABELS.workspace]: spec.id } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          // client-node's name for `from` (a reserved word); it writes `from` on the wire.
+          _from: [{ podSelector: { matchLabels: SERVER_SELECTOR } }],
+          ports: [{ protocol: 'TCP', port: DAEMON_PORT }],
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The workspace's pod, meeting the Pod Security Standard "restricted": non-root, no privilege
+ * escalation, every capability dropped, seccomp RuntimeDefault, no service-account token. An
+ * init container copies the daemon runtime into a shared emptyDir at /opt/studio (the Docker
+ * driver's layout), so user images need no change.
+ */
+export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement): V1Pod {
+  const names = objectNames(spec.id);
+  const pullPolicy = placement.imagePullPolicy ?? 'IfNotPresent';
+  const memory = `${spec.resources.memoryMiB}Mi`;
+  const cpu = `${Math.round(spec.resources.cpus * 1000)}m`;
+  const restricted = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+  };
+  // tmpfs pages count against the memory limit: a quarter, as in the Docker driver.
+  const tmpLimit = `${Math.floor(spec.resources.memoryMiB / 4)}Mi`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: names.pod,
+      namespace: placement.namespace,
+      labels: labelsOf(spec, placement),
+    },
+    spec: {
+      hostname: hostnameOf(spec.name),
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 5,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: WORKSPACE_UID,
+        runAsGroup: WORKSPACE_UID,
+        fsGroup: WORKSPACE_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      initContainers: [
+        {
+          name: 'runtime',
+          image: placement.runtimeImage,
+          imagePullPolicy: pullPolicy,
+          command: ['cp', '-a', `${RUNTIME_DIR}/.`, '/runtime/'],
+          securityContext: restricted,
+          resources: { limits: { cpu: '500m', memory: '128Mi' } },
+          volumeMounts: [{ name: 'runtime', mountPath: '/runtime' }],
+        },
+      ],
+      containers: [
+        {
+          name: 'workspace',
+          image: spec.image,
+          imagePullPolicy: pullPolicy,
+          command: [`${RUNTIME_DIR}/bin/node`, `${RUNTIME_DIR}/daemon.mjs`],
+          workingDir: HOME,
+          env: Object.entries({
+            ...spec.env,
+            HOME,
+            USER: 'user',
+            STUDIO_DAEMON_LISTEN: `tcp:0.0.0.0:${DAEMON_PORT}`,
+            STUDIO_DAEMON_SECRET_FILE: `${SECRET_DIR}/secret`,
+            STUDIO_WORKSPACE_ROOT: HOME,
+            STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
+          }).map(([name, value]) => ({ name, value })),
+          ports: [{ name: 'daemon', containerPort: DAEMON_PORT, protocol: 'TCP' }],
+          resources: { requests: { cpu, memory }, limits: { cpu, memory } },
+          securityContext: restricted,
+          volumeMounts: [
+            { name: 'home', mountPath: HOME },
+            { name: 'runtime', mountPath: RUNTIME_DIR, readOnly: true },
+            { name: 'secret', mountPath: SECRET_DIR, readOnly: true },
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'var-tmp', mountPath: '/var/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'home', persistentVolumeClaim: { claimName: names.home } },
+        { name: 'runtime', emptyDir: {} },
+        // 0440 with fsGroup: the workspace user reads it, nobody writes it.
+        { name: 'secret', secret: { secretName: names.secret, defaultMode: 0o440 } },
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: tmpLimit } },
+        { name: 'var-tmp', emptyDir: { medium: 'Memory', sizeLimit: tmpLimit } },
+      ],
+    },
+  };
+}
