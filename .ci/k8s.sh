@@ -11,11 +11,12 @@
 #
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-studio/k8s/v1.20.2/
 #     bin/       the four binaries, moved in only when all of them built
+#     pause.tar  the pods' sandbox image (studio-test/pause:1), for `ctr images import`
 #     build.log  the last build's output
 #     work/      source, GOPATH and Go build cache; removed after a successful build
 #
-# Also installs etcd-server (the tests' etcd), openssl, and containerd, runc and the CNI plugins
-# for the kubelet tier later. Never touches the system's apt sources: the source package is
+# Also installs etcd-server (the tests' etcd), openssl, and containerd, runc, the CNI plugins and
+# iproute2 for the tier that runs pods. Never touches the system's apt sources: the source package is
 # fetched with a private deb-src list and package lists under work/.
 
 STUDIO_K8S_VERSION=1.20.2
@@ -34,6 +35,10 @@ studio_k8s_install_packages() {
   command -v containerd >/dev/null 2>&1 || missing+=(containerd)
   command -v runc >/dev/null 2>&1 || missing+=(runc)
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] ||
+    missing+=(libc6-dev)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "studio-k8s: installing ${missing[*]}" >&2
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
@@ -151,6 +156,46 @@ studio_k8s_build() {
   rm -rf "$work"
 }
 
+# The pod sandbox image. Debian packages no `pause` image and the tests pull nothing, so build
+# one: a static program that waits for signals and reaps orphans (what upstream's pause.c does),
+# as a one-layer `docker save` archive that `ctr images import` reads.
+studio_k8s_build_pause() {
+  local cache=$1 work
+  work=$(mktemp -d) || return 1
+  cat >"$work/pause.c" <<'EOF'
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void stop(int sig) { (void)sig; _exit(0); }
+static void reap(int sig) { (void)sig; while (waitpid(-1, 0, WNOHANG) > 0) {} }
+int main(void) {
+  signal(SIGINT, stop);
+  signal(SIGTERM, stop);
+  signal(SIGCHLD, reap);
+  for (;;) pause();
+}
+EOF
+  mkdir "$work/rootfs" "$work/image" &&
+    gcc -static -Os -s -o "$work/rootfs/pause" "$work/pause.c" &&
+    tar -C "$work/rootfs" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+      -cf "$work/image/layer.tar" pause || { rm -rf "$work"; return 1; }
+  local arch diff_id
+  arch=$(go env GOARCH) && diff_id=$(sha256sum "$work/image/layer.tar" | cut -d' ' -f1) || {
+    rm -rf "$work"
+    return 1
+  }
+  printf '{"architecture":"%s","os":"linux","config":{"Entrypoint":["/pause"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$arch" "$diff_id" >"$work/image/config.json" &&
+    printf '[{"Config":"config.json","RepoTags":["studio-test/pause:1"],"Layers":["layer.tar"]}]' \
+      >"$work/image/manifest.json" &&
+    tar -C "$work/image" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+      -cf "$cache/pause.tar.partial" manifest.json config.json layer.tar &&
+    mv "$cache/pause.tar.partial" "$cache/pause.tar"
+  local status=$?
+  rm -rf "$work"
+  return $status
+}
+
 studio_k8s_have_binaries() {
   local component
   for component in "${STUDIO_K8S_COMPONENTS[@]}"; do
@@ -188,6 +233,13 @@ studio_k8s_main() {
       echo "studio-k8s: built in $((SECONDS - started)) s" >&2
     fi
     exec {lock_fd}>&-
+  fi
+
+  if [ ! -s "$cache/pause.tar" ]; then
+    studio_k8s_build_pause "$cache" || {
+      echo "studio-k8s: building the pause image failed" >&2
+      return 1
+    }
   fi
 
   echo "studio-k8s: binaries in $cache/bin ($(du -sh "$cache/bin" | cut -f1))" >&2

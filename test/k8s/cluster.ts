@@ -1,13 +1,17 @@
-// A real Kubernetes API server for tests (tier 1): Debian's etcd and a kube-apiserver built from
-// Debian's source by `.ci/k8s.sh`, with certificates made by openssl for this cluster only.
-// No kubelet: objects are stored and watched, nothing runs. Give each test its own namespace.
+// A real Kubernetes cluster for tests. Tier 1: Debian's etcd and a kube-apiserver built from
+// Debian's source by `.ci/k8s.sh`, with certificates made by openssl for this cluster only; no
+// kubelet, so objects are stored and watched and nothing runs. Tier 2 (`{ nodes: true }`) adds
+// kube-controller-manager, kube-scheduler, a containerd of its own and one kubelet, so pods run.
+// Give each test its own namespace.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, createWriteStream, existsSync, statfsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { homedir, networkInterfaces, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -15,17 +19,42 @@ const run = promisify(execFile);
 /** The Kubernetes version `.ci/k8s.sh` builds. */
 export const K8S_VERSION = '1.20.2';
 
-/** Paths of the programs a tier-1 cluster runs. */
+/** Paths of the programs a tier-1 cluster runs, and with `nodes` those a tier-2 cluster adds. */
 export interface K8sBinaries {
   kubeApiserver: string;
   etcd: string;
   openssl: string;
+  nodes?: NodeBinaries;
 }
 
-/** A running tier-1 cluster: an admin kubeconfig (system:masters) and the API server's URL. */
+/** Paths of what a tier-2 cluster adds: the other control-plane parts and one node. */
+export interface NodeBinaries {
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubelet: string;
+  containerd: string;
+  ctr: string;
+  unshare: string;
+  nsenter: string;
+  ip: string;
+  cniDir: string;
+  /** The sandbox image as a `docker save` archive, built by `.ci/k8s.sh`. */
+  pauseArchive: string;
+}
+
+/** The node of a tier-2 cluster. */
+export interface TestNode {
+  name: string;
+  /** Import a `docker save` archive into the node's containerd; pods use `imagePullPolicy: Never`. */
+  importImages(archive: Readable): Promise<void>;
+}
+
+/** A running cluster: an admin kubeconfig (system:masters), the API server's URL, and its node. */
 export interface TestCluster {
   kubeconfigPath: string;
   server: string;
+  /** Only in a cluster started with `{ nodes: true }`. */
+  node?: TestNode;
   stop(): Promise<void>;
 }
 
@@ -47,10 +76,10 @@ function isExecutable(path: string): boolean {
 }
 
 /**
- * The binaries tier 1 needs, or null with a warning naming `what` is skipped. Under
- * `STUDIO_REQUIRE_K8S=1` (CI) missing binaries are a failure instead.
+ * The binaries tier 1 (with `nodes`, tier 2) needs, or null with a warning naming `what` is
+ * skipped. Under `STUDIO_REQUIRE_K8S=1` (CI) missing binaries are a failure instead.
  */
-export function k8sBinaries(what: string): K8sBinaries | null {
+export function k8sBinaries(what: string, { nodes = false } = {}): K8sBinaries | null {
   // Where `.ci/k8s.sh` caches its build (it exports STUDIO_K8S_BIN when sourced).
   const binDir =
     process.env.STUDIO_K8S_BIN ??
@@ -66,13 +95,40 @@ export function k8sBinaries(what: string): K8sBinaries | null {
     : null;
   const etcd = onPath('etcd');
   const openssl = onPath('openssl');
-  if (kubeApiserver && etcd && openssl) return { kubeApiserver, etcd, openssl };
   const missing = [
     kubeApiserver ? null : `kube-apiserver in ${binDir} (run .ci/k8s.sh)`,
     etcd ? null : 'etcd on PATH (Debian: etcd-server)',
     openssl ? null : 'openssl on PATH',
-  ].filter((what) => what !== null);
-  const why = `no ${missing.join(', no ')}`;
+  ];
+  let nodeBinaries: NodeBinaries | undefined;
+  if (nodes) {
+    const inBin = (name: string) => (isExecutable(join(binDir, name)) ? join(binDir, name) : null);
+    const found = {
+      kubeControllerManager: inBin('kube-controller-manager'),
+      kubeScheduler: inBin('kube-scheduler'),
+      kubelet: inBin('kubelet'),
+      containerd: onPath('containerd'),
+      ctr: onPath('ctr'),
+      unshare: onPath('unshare'),
+      nsenter: onPath('nsenter'),
+      ip: onPath('ip') ?? (isExecutable('/usr/sbin/ip') ? '/usr/sbin/ip' : null),
+      cniDir: isExecutable('/usr/lib/cni/bridge') ? '/usr/lib/cni' : null,
+      // `.ci/k8s.sh` builds it next to bin/.
+      pauseArchive: existsSync(join(dirname(binDir), 'pause.tar'))
+        ? join(dirname(binDir), 'pause.tar')
+        : null,
+    };
+    const absent = Object.entries(found)
+      .filter(([, path]) => path === null)
+      .map(([name]) => name);
+    if (absent.length > 0) missing.push(`${absent.join(', ')} (run .ci/k8s.sh)`);
+    // Mounts, cgroups and network interfaces: a node needs root.
+    else if (process.getuid?.() !== 0) missing.push('root, which a test node needs');
+    else nodeBinaries = found as NodeBinaries;
+  }
+  if (kubeApiserver && etcd && openssl && missing.every((what) => what === null))
+    return { kubeApiserver, etcd, openssl, ...(nodeBinaries ? { nodes: nodeBinaries } : {}) };
+  const why = `no ${missing.filter((what) => what !== null).join(', no ')}`;
   if (process.env.STUDIO_REQUIRE_K8S === '1') throw new Error(`STUDIO_REQUIRE_K8S=1 but ${why}`);
   console.warn(`${why}: skipping ${what}`);
   return null;
@@ -93,8 +149,31 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Certificates and keys for one cluster, all signed by a CA made for it. */
-async function makeCertificates(openssl: string, dir: string): Promise<void> {
+/**
+ * The address the node registers and its kubelet listens on. Not 127.0.0.1: the kubelet refuses
+ * a loopback node IP, and the API server reaches kubelets (logs, exec) at their node IP.
+ */
+async function nodeAddress(ip: string): Promise<string> {
+  // The source address of the default route; a lookup only, nothing is sent.
+  const route = await run(ip, ['-o', '-4', 'route', 'get', '1.1.1.1']).catch(() => null);
+  const source = route?.stdout.match(/\bsrc (\d+\.\d+\.\d+\.\d+)/)?.[1];
+  if (source) return source;
+  const any = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address && address.family === 'IPv4' && !address.internal);
+  if (!any) throw new Error('no IPv4 address other than loopback for the test node');
+  return any.address;
+}
+
+/**
+ * Certificates and keys for one cluster, all signed by a CA made for it; with `node`, also
+ * those of the tier-2 parts.
+ */
+async function makeCertificates(
+  openssl: string,
+  dir: string,
+  node?: { name: string; address: string },
+): Promise<void> {
   const ssl = (...args: string[]) => run(openssl, args, { cwd: dir });
   /** `name`.key and `name`.crt, signed by the CA unless `selfSigned`, valid for two days. */
   const certificate = (name: string, subject: string, extensions: string[], selfSigned = false) =>
@@ -126,10 +205,26 @@ async function makeCertificates(openssl: string, dir: string): Promise<void> {
     ]),
     ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'service-account.key'),
   ]);
+  if (node) {
+    const client = ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=clientAuth'];
+    await Promise.all([
+      // The names RBAC's bootstrap bindings and the Node authorizer expect.
+      certificate('controller-manager', '/CN=system:kube-controller-manager', client),
+      certificate('scheduler', '/CN=system:kube-scheduler', client),
+      certificate('node', `/O=system:nodes/CN=system:node:${node.name}`, client),
+      // How the API server proves itself to the kubelet for logs and exec.
+      certificate('apiserver-kubelet-client', '/CN=kube-apiserver-kubelet-client', client),
+      certificate('kubelet', `/CN=${node.name}`, [
+        'basicConstraints=critical,CA:FALSE',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=IP:${node.address},DNS:${node.name}`,
+      ]),
+    ]);
+  }
   await ssl('ec', '-in', 'service-account.key', '-pubout', '-out', 'service-account.pub');
 }
 
-function kubeconfig(dir: string, server: string): string {
+function kubeconfig(dir: string, server: string, user = 'admin'): string {
   // JSON is YAML: kubectl and @kubernetes/client-node both read this.
   return JSON.stringify(
     {
@@ -142,8 +237,8 @@ function kubeconfig(dir: string, server: string): string {
         {
           name: 'studio-admin',
           user: {
-            'client-certificate': join(dir, 'admin.crt'),
-            'client-key': join(dir, 'admin.key'),
+            'client-certificate': join(dir, `${user}.crt`),
+            'client-key': join(dir, `${user}.key`),
           },
         },
       ],
@@ -190,15 +285,23 @@ interface AdminCredentials {
   key: Buffer;
 }
 
-/** GET `path` as the admin; resolves with the status code, or 0 if nothing answers. */
-function adminGet(credentials: AdminCredentials, server: string, path: string): Promise<number> {
+/** GET `path` as the admin; resolves with the status and body, or status 0 if nothing answers. */
+function adminGet(
+  credentials: AdminCredentials,
+  server: string,
+  path: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request(new URL(path, server), { ...credentials, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', () => resolve({ status: 0, body: '' }));
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
+    req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
   });
 }
@@ -208,43 +311,81 @@ async function tail(path: string, lines = 30): Promise<string> {
   return text.split('\n').slice(-lines).join('\n');
 }
 
+/** Whether something accepts connections on the unix socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Undo steps, run last first by `stop()`; each one must be safe to run after a failed start. */
+type Cleanup = () => Promise<void>;
+
 /**
  * Start etcd and kube-apiserver on free 127.0.0.1 ports with a fresh data directory, and resolve
- * once the API server's /readyz answers 200 (RBAC's bootstrap roles are in place by then).
+ * once the API server's /readyz answers 200 (RBAC's bootstrap roles are in place by then). With
+ * `nodes` (binaries from `k8sBinaries(what, { nodes: true })`), also start the rest of a cluster
+ * and one node, and resolve once the node is Ready. Tier 2 needs root.
  */
 export async function startCluster(
   binaries: K8sBinaries,
-  { readyTimeoutMs = 60_000 } = {},
+  { readyTimeoutMs = 60_000, nodes = false } = {},
 ): Promise<TestCluster> {
+  if (nodes && !binaries.nodes)
+    throw new Error('startCluster({ nodes: true }) needs k8sBinaries(what, { nodes: true })');
   // etcd fsyncs every write and 3.4 has no --unsafe-no-fsync; on tmpfs the fsyncs cost nothing.
   const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'studio-k8s-'));
   const processes: ChildProcess[] = [];
+  const cleanups: Cleanup[] = [];
   // A test process that dies without calling stop() must not leave a cluster running.
   const killOnExit = () => processes.forEach((child) => child.kill('SIGKILL'));
   process.once('exit', killOnExit);
 
   const stop = async () => {
     process.off('exit', killOnExit);
-    // The API server first, so it does not spend its last seconds retrying a gone etcd.
-    for (const child of [...processes].reverse()) await stopProcess(child);
+    // Last started first: the kubelet before its containerd, the API server before etcd (so it
+    // does not spend its last seconds retrying a gone etcd).
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => console.warn('stopping the test cluster:', error));
+    }
     await rm(dir, { recursive: true, force: true });
   };
 
+  // Set when a process ends before stop(): readiness then fails at once.
+  let earlyExit: Error | undefined;
+  const exited = () => earlyExit;
+  const launch = (command: string, args: string[], logName: string) => {
+    const child = startProcess(command, args, join(dir, logName), (error) => {
+      earlyExit ??= error;
+    });
+    processes.push(child);
+    cleanups.push(() => stopProcess(child));
+    return child;
+  };
+  const logsOf = async (names: string[]) =>
+    (await Promise.all(names.map(async (name) => `${name}:\n${await tail(join(dir, name))}`))).join(
+      '\n',
+    );
+
   try {
+    const suffix = randomBytes(3).toString('hex');
+    const node = nodes
+      ? { name: `studio-node-${suffix}`, address: await nodeAddress(binaries.nodes!.ip) }
+      : undefined;
     const [, etcdClientPort, etcdPeerPort, apiPort] = await Promise.all([
-      makeCertificates(binaries.openssl, dir),
+      makeCertificates(binaries.openssl, dir, node),
       freePort(),
       freePort(),
       freePort(),
     ]);
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    // Set when etcd or the API server ends before stop(): readiness then fails at once.
-    const early: { exit?: Error } = {};
-    const onExit = (error: Error) => {
-      early.exit ??= error;
-    };
-    const etcd = startProcess(
+    launch(
       binaries.etcd,
       [
         '--name=studio-test',
@@ -257,14 +398,11 @@ export async function startCluster(
         '--logger=zap',
         '--log-level=warn',
       ],
-      join(dir, 'etcd.log'),
-      onExit,
+      'etcd.log',
     );
-    processes.push(etcd);
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserverLog = join(dir, 'kube-apiserver.log');
-    const apiserver = startProcess(
+    launch(
       binaries.kubeApiserver,
       [
         `--etcd-servers=${etcdUrl}`,
@@ -288,11 +426,18 @@ export async function startCluster(
         '--enable-admission-plugins=NodeRestriction',
         '--allow-privileged=true',
         '--profiling=false',
+        ...(nodes
+          ? [
+              `--kubelet-client-certificate=${join(dir, 'apiserver-kubelet-client.crt')}`,
+              `--kubelet-client-key=${join(dir, 'apiserver-kubelet-client.key')}`,
+              `--kubelet-certificate-authority=${join(dir, 'ca.crt')}`,
+              // The node's host name resolves nowhere.
+              '--kubelet-preferred-address-types=InternalIP',
+            ]
+          : []),
       ],
-      apiserverLog,
-      onExit,
+      'kube-apiserver.log',
     );
-    processes.push(apiserver);
 
     const credentials = {
       ca: await readFile(join(dir, 'ca.crt')),
@@ -301,20 +446,381 @@ export async function startCluster(
     };
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (early.exit || Date.now() > deadline) {
-        const why = early.exit?.message ?? `kube-apiserver not ready within ${readyTimeoutMs} ms`;
-        const logs = `etcd:\n${await tail(join(dir, 'etcd.log'))}\nkube-apiserver:\n${await tail(apiserverLog)}`;
-        throw new Error(`${why}\n${logs}`);
+      if (exited() || Date.now() > deadline) {
+        const why = exited()?.message ?? `kube-apiserver not ready within ${readyTimeoutMs} ms`;
+        throw new Error(`${why}\n${await logsOf(['etcd.log', 'kube-apiserver.log'])}`);
       }
-      if ((await adminGet(credentials, server, '/readyz')) === 200) break;
+      if ((await adminGet(credentials, server, '/readyz')).status === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(dir, server));
-    return { kubeconfigPath, server, stop };
+    if (!nodes) return { kubeconfigPath, server, stop };
+
+    const testNode = await startNode({
+      binaries: binaries.nodes!,
+      dir,
+      server,
+      node: node!,
+      suffix,
+      launch,
+      cleanups,
+    });
+    const nodeLogs = [
+      'containerd.log',
+      'kubelet.log',
+      'kube-controller-manager.log',
+      'kube-scheduler.log',
+    ];
+    for (;;) {
+      if (exited() || Date.now() > deadline) {
+        const why = exited()?.message ?? `node ${node!.name} not Ready within ${readyTimeoutMs} ms`;
+        throw new Error(`${why}\n${await logsOf(nodeLogs)}`);
+      }
+      const { status, body } = await adminGet(credentials, server, `/api/v1/nodes/${node!.name}`);
+      if (status === 200) {
+        const conditions: { type: string; status: string }[] =
+          JSON.parse(body).status?.conditions ?? [];
+        if (conditions.some(({ type, status }) => type === 'Ready' && status === 'True')) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return { kubeconfigPath, server, node: testNode, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+interface NodeContext {
+  binaries: NodeBinaries;
+  /** The cluster's directory: certificates, logs, and the node's configuration and state. */
+  dir: string;
+  server: string;
+  node: { name: string; address: string };
+  /** Makes this cluster's host-wide names (bridge, cgroup) unique. */
+  suffix: string;
+  launch(command: string, args: string[], logName: string): ChildProcess;
+  cleanups: Cleanup[];
+}
+
+/**
+ * The cgroup hierarchies the kubelet's cgroup root must exist in: every v1 hierarchy (and the
+ * hybrid mode's v2 one, where runc also places containers), or the v2 root.
+ */
+async function cgroupHierarchies(): Promise<string[]> {
+  const root = '/sys/fs/cgroup';
+  // CGROUP2_SUPER_MAGIC: a unified (v2 only) machine.
+  if (statfsSync(root).type === 0x63677270) return [root];
+  const entries = await readdir(root, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => join(root, entry.name));
+}
+
+/** Remove the cgroup at `path` and those below it (cgroupfs removes a directory with rmdir). */
+async function removeCgroup(path: string): Promise<void> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => null);
+  if (!entries) return;
+  for (const entry of entries) {
+    if (entry.isDirectory()) await removeCgroup(join(path, entry.name));
+  }
+  // runc removes a container's cgroup a moment after its task is deleted.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rmdir(path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * containerd, kube-controller-manager, kube-scheduler and a kubelet, contained:
+ * - containerd and the kubelet share one private mount namespace (the kubelet mounts pods'
+ *   volumes that containerd must see) with tmpfs over /run and /var/log, where both write fixed
+ *   paths, and files bound over the three kernel sysctls the kubelet would otherwise set for the
+ *   whole machine. Their own files (sockets, root, state, certificates) are in `dir`, which both
+ *   namespaces see.
+ * - Pods' cgroups go under a cgroup root of this cluster's own, removed on stop.
+ * - The CNI bridge and its subnet are this cluster's own; no NAT rules: the kubelet makes no
+ *   iptables chains and the bridge masquerades nothing.
+ */
+async function startNode(context: NodeContext): Promise<TestNode> {
+  const { binaries, dir, server, node, suffix, launch, cleanups } = context;
+  const nodeDir = join(dir, 'node');
+  // Image layers are large: on disk, not in memory like the rest of `dir`.
+  const containerdRoot = await mkdtemp(join(tmpdir(), 'studio-k8s-containerd-'));
+  cleanups.push(() => rm(containerdRoot, { recursive: true, force: true }));
+  const socket = join(nodeDir, 'containerd.sock');
+  const bridge = `studio${suffix}`;
+  // Interface names are at most 15 characters.
+  if (bridge.length > 15) throw new Error(`bridge name ${bridge} is too long`);
+  // A /24 of 10.88.0.0/16 each, so two clusters on one machine rarely share routes.
+  const subnet = `10.88.${randomBytes(1)[0]}.0/24`;
+  const cgroupRoot = `/studio-k8s-${suffix}`;
+
+  await Promise.all(
+    ['cni/net.d', 'cni/ipam', 'sysctl', 'kubelet', 'opt'].map((path) =>
+      mkdir(join(nodeDir, path), { recursive: true }),
+    ),
+  );
+
+  // The kubelet's cgroup root must exist; cleaned up after containerd has stopped (registered
+  // before it starts, so it runs after).
+  const hierarchies = await cgroupHierarchies();
+  cleanups.push(async () => {
+    for (const hierarchy of hierarchies) await removeCgroup(join(hierarchy, cgroupRoot));
+  });
+  for (const hierarchy of hierarchies) {
+    const path = join(hierarchy, cgroupRoot);
+    await mkdir(path);
+    // A new v1 cpuset starts with no CPUs and no memory nodes; its children copy from it.
+    if (hierarchy.endsWith('/cpuset')) {
+      for (const file of ['cpuset.cpus', 'cpuset.mems'])
+        await writeFile(join(path, file), await readFile(join(hierarchy, file)));
+    }
+  }
+  // The bridge plugin creates the bridge on the first pod; deleting it also drops its route.
+  cleanups.push(async () => {
+    await run(binaries.ip, ['link', 'delete', bridge]).catch(() => undefined);
+  });
+
+  await writeFile(
+    join(nodeDir, 'cni/net.d/10-studio.conflist'),
+    JSON.stringify({
+      cniVersion: '0.4.0',
+      name: 'studio-pods',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge,
+          isGateway: true,
+          // Pods need no way out through NAT here, and rules would land in the host's tables.
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: join(nodeDir, 'cni/ipam'),
+          },
+        },
+        // Adds rules only for pods with hostPort.
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    }),
+  );
+
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  await writeFile(
+    join(nodeDir, 'containerd.toml'),
+    [
+      'version = 2',
+      `root = ${JSON.stringify(join(containerdRoot, 'root'))}`,
+      `state = ${JSON.stringify(join(nodeDir, 'containerd-state'))}`,
+      `disabled_plugins = ${JSON.stringify([
+        'io.containerd.snapshotter.v1.aufs',
+        'io.containerd.snapshotter.v1.btrfs',
+        'io.containerd.snapshotter.v1.devmapper',
+        'io.containerd.snapshotter.v1.zfs',
+      ])}`,
+      '[grpc]',
+      `address = ${JSON.stringify(socket)}`,
+      '[ttrpc]',
+      `address = ${JSON.stringify(`${socket}.ttrpc`)}`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `path = ${JSON.stringify(join(nodeDir, 'opt'))}`,
+      `[${cri}]`,
+      `sandbox_image = "studio-test/pause:1"`,
+      // The sandbox may lack CAP_SYS_RESOURCE, which lowering an oom_score_adj needs.
+      'restrict_oom_score_adj = true',
+      // Pods' network namespaces are mounted under `state`, not /run/netns.
+      'netns_mounts_under_state_dir = true',
+      'stream_server_address = "127.0.0.1"',
+      'stream_server_port = "0"',
+      `[${cri}.containerd]`,
+      'snapshotter = "overlayfs"',
+      'default_runtime_name = "runc"',
+      `[${cri}.containerd.runtimes.runc]`,
+      'runtime_type = "io.containerd.runc.v2"',
+      `[${cri}.containerd.runtimes.runc.options]`,
+      `Root = ${JSON.stringify(join(nodeDir, 'runc'))}`,
+      // cgroupfs: no systemd in a CI container; the kubelet is told the same.
+      'SystemdCgroup = false',
+      `[${cri}.cni]`,
+      `bin_dir = ${JSON.stringify(binaries.cniDir)}`,
+      `conf_dir = ${JSON.stringify(join(nodeDir, 'cni/net.d'))}`,
+      '',
+    ].join('\n'),
+  );
+
+  // The values the kubelet wants (it checks, then writes if they differ); bound over /proc/sys
+  // in the private namespace, the machine's own values stay as they are.
+  const sysctls = {
+    'vm/overcommit_memory': '1',
+    'kernel/panic': '10',
+    'kernel/panic_on_oops': '1',
+  };
+  for (const [name, value] of Object.entries(sysctls))
+    await writeFile(join(nodeDir, 'sysctl', name.replace('/', '.')), `${value}\n`);
+  const namespaceSetup = [
+    'set -e',
+    'mount -t tmpfs -o mode=0755 studio-k8s /run',
+    'mount -t tmpfs -o mode=0755 studio-k8s /var/log',
+    ...Object.keys(sysctls).map(
+      (name) => `mount --bind "$1/sysctl/${name.replace('/', '.')}" /proc/sys/${name}`,
+    ),
+    'shift',
+    'exec "$@"',
+  ].join('\n');
+  const containerd = launch(
+    binaries.unshare,
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      namespaceSetup,
+      'sh',
+      nodeDir,
+      binaries.containerd,
+      '--config',
+      join(nodeDir, 'containerd.toml'),
+    ],
+    'containerd.log',
+  );
+  // Pods' processes outlive the kubelet and containerd; killed through containerd first.
+  cleanups.push(async () => {
+    if (containerd.exitCode !== null || containerd.signalCode !== null) return;
+    const ctr = (...args: string[]) => run(binaries.ctr, ['-a', socket, '-n', 'k8s.io', ...args]);
+    const tasks = (await ctr('tasks', 'ls', '-q')).stdout.split('\n').filter(Boolean);
+    for (const task of tasks) await ctr('tasks', 'rm', '-f', task).catch(() => undefined);
+  });
+
+  for (let waited = 0; !(await answers(socket)); waited += 100) {
+    if (containerd.exitCode !== null || waited > 30_000)
+      throw new Error(
+        `containerd did not answer on ${socket}\n${await tail(join(dir, 'containerd.log'))}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const importImages = async (archive: Readable) => {
+    const child = spawn(binaries.ctr, ['-a', socket, '-n', 'k8s.io', 'images', 'import', '-'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    archive.pipe(child.stdin);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      archive.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`ctr images import exited (${code}): ${stderr}`);
+  };
+  await run(binaries.ctr, [
+    '-a',
+    socket,
+    '-n',
+    'k8s.io',
+    'images',
+    'import',
+    binaries.pauseArchive,
+  ]);
+
+  for (const user of ['controller-manager', 'scheduler', 'node'])
+    await writeFile(join(nodeDir, `${user}.kubeconfig`), kubeconfig(dir, server, user));
+  launch(
+    binaries.kubeControllerManager,
+    [
+      `--kubeconfig=${join(nodeDir, 'controller-manager.kubeconfig')}`,
+      // No ports of its own: two clusters on one machine would collide on 10252/10257.
+      '--port=0',
+      '--secure-port=0',
+      '--leader-elect=false',
+      // As kubeadm runs it: each controller with its service account's rights.
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${join(dir, 'service-account.key')}`,
+      `--root-ca-file=${join(dir, 'ca.crt')}`,
+    ],
+    'kube-controller-manager.log',
+  );
+  launch(
+    binaries.kubeScheduler,
+    [
+      `--kubeconfig=${join(nodeDir, 'scheduler.kubeconfig')}`,
+      '--port=0',
+      '--secure-port=0',
+      '--leader-elect=false',
+    ],
+    'kube-scheduler.log',
+  );
+
+  await writeFile(join(nodeDir, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+  await writeFile(
+    join(nodeDir, 'kubelet.yaml'),
+    JSON.stringify({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      address: node.address,
+      port: await freePort(),
+      readOnlyPort: 0,
+      healthzPort: 0,
+      tlsCertFile: join(dir, 'kubelet.crt'),
+      tlsPrivateKeyFile: join(dir, 'kubelet.key'),
+      authentication: {
+        anonymous: { enabled: false },
+        webhook: { enabled: false },
+        x509: { clientCAFile: join(dir, 'ca.crt') },
+      },
+      // Only holders of this cluster's certificates get past authentication.
+      authorization: { mode: 'AlwaysAllow' },
+      cgroupDriver: 'cgroupfs',
+      cgroupRoot,
+      failSwapOn: false,
+      // Its chains would go into the machine's iptables; nothing here uses them.
+      makeIPTablesUtilChains: false,
+      resolvConf: join(nodeDir, 'resolv.conf'),
+      clusterDomain: 'cluster.local',
+      // The defaults (15% disk free) would evict pods on a busy CI disk.
+      evictionHard: {
+        'memory.available': '50Mi',
+        'nodefs.available': '1%',
+        'imagefs.available': '1%',
+        'nodefs.inodesFree': '1%',
+      },
+      imageGCHighThresholdPercent: 100,
+      imageGCLowThresholdPercent: 99,
+      // Ready is reported within seconds, not the default 10 s.
+      nodeStatusUpdateFrequency: '2s',
+    }),
+  );
+  launch(
+    binaries.nsenter,
+    [
+      `--target=${containerd.pid}`,
+      '--mount',
+      '--',
+      binaries.kubelet,
+      `--config=${join(nodeDir, 'kubelet.yaml')}`,
+      `--kubeconfig=${join(nodeDir, 'node.kubeconfig')}`,
+      `--hostname-override=${node.name}`,
+      `--node-ip=${node.address}`,
+      '--container-runtime=remote',
+      `--container-runtime-endpoint=unix://${socket}`,
+      // Keeps the sandbox image from image garbage collection.
+      '--pod-infra-container-image=studio-test/pause:1',
+      `--root-dir=${join(nodeDir, 'kubelet')}`,
+      `--volume-plugin-dir=${join(nodeDir, 'kubelet/volume-plugins')}`,
+      '--v=1',
+    ],
+    'kubelet.log',
+  );
+
+  return { name: node.name, importImages };
 }
