@@ -45,12 +45,17 @@ export function objectNames(id: string) {
   return { pod: base, home: `${base}-home`, secret: `${base}-daemon`, policy: base };
 }
 
-function labelsOf(spec: WorkspaceSpec, placement: KubernetesPlacement): Record<string, string> {
+/** Name, namespace and the labels that find every object of the workspace. */
+function metadataOf(spec: WorkspaceSpec, placement: KubernetesPlacement, name: string) {
   return {
-    [LABELS.managedBy]: 'prometheus-studio',
-    [LABELS.workspace]: spec.id,
-    [LABELS.owner]: spec.ownerId,
-    [LABELS.installation]: placement.installation,
+    name,
+    namespace: placement.namespace,
+    labels: {
+      [LABELS.managedBy]: 'prometheus-studio',
+      [LABELS.workspace]: spec.id,
+      [LABELS.owner]: spec.ownerId,
+      [LABELS.installation]: placement.installation,
+    },
   };
 }
 
@@ -63,11 +68,7 @@ export function secretManifest(
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: {
-      name: objectNames(spec.id).secret,
-      namespace: placement.namespace,
-      labels: labelsOf(spec, placement),
-    },
+    metadata: metadataOf(spec, placement, objectNames(spec.id).secret),
     type: 'Opaque',
     stringData: { secret },
   };
@@ -81,11 +82,7 @@ export function homeManifest(
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: {
-      name: objectNames(spec.id).home,
-      namespace: placement.namespace,
-      labels: labelsOf(spec, placement),
-    },
+    metadata: metadataOf(spec, placement, objectNames(spec.id).home),
     spec: {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: `${spec.resources.diskMiB ?? DEFAULT_DISK_MIB}Mi` } },
@@ -102,11 +99,7 @@ export function networkPolicyManifest(
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: {
-      name: objectNames(spec.id).policy,
-      namespace: placement.namespace,
-      labels: labelsOf(spec, placement),
-    },
+    metadata: metadataOf(spec, placement, objectNames(spec.id).policy),
     spec: {
       podSelector: { matchLabels: { [LABELS.workspace]: spec.id } },
       policyTypes: ['Ingress'],
@@ -143,11 +136,7 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: {
-      name: names.pod,
-      namespace: placement.namespace,
-      labels: labelsOf(spec, placement),
-    },
+    metadata: metadataOf(spec, placement, names.pod),
     spec: {
       hostname: hostnameOf(spec.name),
       automountServiceAccountToken: false,
