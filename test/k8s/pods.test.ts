@@ -53,6 +53,15 @@ describe.runIf(binaries)('a tier-2 Kubernetes cluster', () => {
     core = admin.makeApiClient(CoreV1Api);
     namespace = `test-${randomUUID().slice(0, 8)}`;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // The controller manager creates the namespace's default service account a moment later;
+    // a pod created before it is refused.
+    for (;;) {
+      const account = await core
+        .readNamespacedServiceAccount({ name: 'default', namespace })
+        .catch(() => null);
+      if (account) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }, 300_000);
 
   afterAll(async () => {
@@ -66,6 +75,8 @@ describe.runIf(binaries)('a tier-2 Kubernetes cluster', () => {
       body: {
         metadata: { name: 'sleeper' },
         spec: {
+          // As workspace pods: no token (and so no wait for the token controller to mint one).
+          automountServiceAccountToken: false,
           containers: [
             {
               name: 'main',
