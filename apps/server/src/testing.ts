@@ -146,3 +146,29 @@ export async function waitForWorkspace(
 export function wsUrl(server: TestServer, path: string): string {
   return `${server.origin.replace('http', 'ws')}${path}`;
 }
+
+/**
+ * Adds an OpenAI-compatible provider at `baseUrl` (the scripted LLM) for `who` and makes it serve
+ * chat (`scripted-chat`) and the agent (`scripted-coder`); returns the provider's id.
+ */
+export async function useScriptedProvider(
+  server: TestServer,
+  who: { cookie: string },
+  baseUrl: string,
+  apiKey?: string,
+): Promise<string> {
+  const created = await injectAs(server, who, 'POST', '/api/ai/providers', {
+    name: 'Local',
+    kind: 'openai-compatible',
+    baseUrl,
+    ...(apiKey ? { apiKey } : {}),
+  });
+  if (created.statusCode !== 201) throw new Error(`adding the provider: ${created.body}`);
+  const providerId = created.json().id as string;
+  const saved = await injectAs(server, who, 'PUT', '/api/ai/settings', {
+    chat: { providerId, model: 'scripted-chat' },
+    agent: { providerId, model: 'scripted-coder' },
+  });
+  if (saved.statusCode !== 200) throw new Error(`choosing the models: ${saved.body}`);
+  return providerId;
+}

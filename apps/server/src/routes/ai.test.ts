@@ -8,6 +8,7 @@ import {
   injectAs,
   signedInUser,
   startTestServer,
+  useScriptedProvider,
   waitForWorkspace,
   type InjectArgs,
   type TestServer,
@@ -35,24 +36,6 @@ afterAll(async () => {
   await server?.close();
   await llm?.close();
 }, 60_000);
-
-/** Alice's OpenAI-compatible provider at the scripted server, serving chat and agent. */
-async function configureProvider(): Promise<string> {
-  const created = await api(alice, 'POST', '/api/ai/providers', {
-    name: 'Local',
-    kind: 'openai-compatible',
-    baseUrl: llm.openaiBaseUrl,
-    apiKey,
-  });
-  expect(created.statusCode).toBe(201);
-  const id = created.json().id as string;
-  const saved = await api(alice, 'PUT', '/api/ai/settings', {
-    chat: { providerId: id, model: 'scripted-chat' },
-    agent: { providerId: id, model: 'scripted-coder' },
-  });
-  expect(saved.statusCode).toBe(200);
-  return id;
-}
 
 async function newConversation(): Promise<string> {
   const response = await api(alice, 'POST', '/api/workspaces/ai/ai/conversations', {});
@@ -128,7 +111,7 @@ describe('without a provider', () => {
 describe('providers', () => {
   let providerId: string;
   beforeAll(async () => {
-    providerId = await configureProvider();
+    providerId = await useScriptedProvider(server, alice, llm.openaiBaseUrl, apiKey);
   });
 
   it('never shows the key, and keeps it sealed at rest', async () => {

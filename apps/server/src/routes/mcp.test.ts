@@ -11,6 +11,7 @@ import {
   injectAs,
   signedInUser,
   startTestServer,
+  useScriptedProvider,
   waitForWorkspace,
   type InjectArgs,
   type TestServer,
@@ -31,15 +32,7 @@ beforeAll(async () => {
   bob = await signedInUser(server, { email: 'bob@example.com' });
   await api(alice, 'POST', '/api/workspaces', { name: 'mcp' });
   await waitForWorkspace(server, alice, 'mcp', 'running');
-  const created = await api(alice, 'POST', '/api/ai/providers', {
-    name: 'Local',
-    kind: 'openai-compatible',
-    baseUrl: llm.openaiBaseUrl,
-    apiKey,
-  });
-  await api(alice, 'PUT', '/api/ai/settings', {
-    agent: { providerId: created.json().id, model: 'scripted-coder' },
-  });
+  await useScriptedProvider(server, alice, llm.openaiBaseUrl, apiKey);
 }, 90_000);
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import {
   injectAs,
   signedInUser,
   startTestServer,
+  useScriptedProvider,
   type InjectArgs,
   type TestServer,
 } from '../testing.ts';
@@ -31,18 +32,7 @@ beforeAll(async () => {
   // An admin: her provider is the scripted server on this machine's loopback.
   alice = await signedInUser(server, { email: 'alice@example.com', role: 'admin' });
   bob = await signedInUser(server, { email: 'bob@example.com' });
-  const created = await api(alice, 'POST', '/api/ai/providers', {
-    name: 'Local',
-    kind: 'openai-compatible',
-    baseUrl: llm.openaiBaseUrl,
-  });
-  expect(created.statusCode, created.body).toBe(201);
-  const providerId = created.json().id as string;
-  const saved = await api(alice, 'PUT', '/api/ai/settings', {
-    chat: { providerId, model: 'scripted-chat' },
-    agent: { providerId, model: 'scripted-coder' },
-  });
-  expect(saved.statusCode, saved.body).toBe(200);
+  await useScriptedProvider(server, alice, llm.openaiBaseUrl);
 }, 90_000);
 
 beforeEach(() => llm.reset());
