@@ -6,7 +6,8 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, existsSync, statfsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { homedir, networkInterfaces, tmpdir } from 'node:os';
@@ -45,6 +46,8 @@ export interface NodeBinaries {
 /** The node of a tier-2 cluster. */
 export interface TestNode {
   name: string;
+  /** The node's IP: pods reach this machine, and the API server, there. */
+  address: string;
   /** Import a `docker save` archive into the node's containerd; pods use `imagePullPolicy: Never`. */
   importImages(archive: Readable): Promise<void>;
 }
@@ -197,7 +200,7 @@ async function makeCertificates(
     certificate('apiserver', '/CN=kube-apiserver', [
       'basicConstraints=critical,CA:FALSE',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+      `subjectAltName=IP:127.0.0.1,IP:10.96.0.1,${node ? `IP:${node.address},` : ''}DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local`,
     ]),
     certificate('admin', '/O=system:masters/CN=studio-admin', [
       'basicConstraints=critical,CA:FALSE',
@@ -323,6 +326,20 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
+/** `docker save` of `images` from the engine at DOCKER_HOST, into the node's containerd. */
+export async function importFromDocker(node: TestNode, images: string[]): Promise<void> {
+  const save = spawn('docker', ['save', ...images], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const saved = new Promise<void>((resolve, reject) => {
+    save.once('error', reject);
+    save.once('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`docker save ${images.join(' ')} exited (${code})`)),
+    );
+  });
+  await Promise.all([node.importImages(save.stdout), saved]);
+}
+
 /** Undo steps, run last first by `stop()`; each one must be safe to run after a failed start. */
 type Cleanup = () => Promise<void>;
 
@@ -406,8 +423,9 @@ export async function startCluster(
       binaries.kubeApiserver,
       [
         `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        // With a node, pods (the platform's own server) reach this server at the node's address.
+        `--bind-address=${node ? '0.0.0.0' : '127.0.0.1'}`,
+        `--advertise-address=${node?.address ?? '127.0.0.1'}`,
         `--secure-port=${apiPort}`,
         // 1.20 still serves an unauthenticated port on 127.0.0.1:8080 unless told not to; two
         // clusters would collide on it.
@@ -798,6 +816,11 @@ async function startNode(context: NodeContext): Promise<TestNode> {
       imageGCLowThresholdPercent: 99,
       // Ready is reported within seconds, not the default 10 s.
       nodeStatusUpdateFrequency: '2s',
+      // A process limit per pod: on Kubernetes it is the node's setting, not the pod's.
+      podPidsLimit: POD_PIDS_LIMIT,
+      // A memory-backed emptyDir's tmpfs gets its sizeLimit as its size (beta and on by default
+      // from 1.22): filling /tmp ends in ENOSPC, not in an eviction.
+      featureGates: { SizeMemoryBackedVolumes: true },
     }),
   );
   launch(
@@ -822,5 +845,75 @@ async function startNode(context: NodeContext): Promise<TestNode> {
     'kubelet.log',
   );
 
-  return { name: node.name, importImages };
+  const volumes = join(containerdRoot, 'volumes');
+  await mkdir(volumes);
+  const admin = new KubeConfig();
+  admin.loadFromFile(join(dir, 'kubeconfig'));
+  const provisioner = provisionVolumes(admin.makeApiClient(CoreV1Api), volumes);
+  cleanups.push(provisioner.stop);
+
+  return { name: node.name, address: node.address, importImages };
+}
+
+/** Each pod's process limit in a tier-2 cluster. */
+export const POD_PIDS_LIMIT = 256;
+
+const PROVISIONED = 'studio-test/provisioned';
+
+/**
+ * What a storage class's provisioner does, for a cluster with none: every pending claim gets a
+ * host folder of its own as a volume bound to it, and a released volume goes with its folder.
+ * The folders are world-writable, as a fresh filesystem's root is to its pod's fsGroup; sizes are
+ * not enforced.
+ */
+function provisionVolumes(core: CoreV1Api, root: string): { stop: () => Promise<void> } {
+  let stopped = false;
+  const pass = async () => {
+    const claims = await core.listPersistentVolumeClaimForAllNamespaces();
+    for (const claim of claims.items) {
+      const { name, namespace, uid } = claim.metadata ?? {};
+      if (claim.status?.phase !== 'Pending' || claim.spec?.volumeName || !name || !uid) continue;
+      const path = join(root, uid);
+      await mkdir(path, { recursive: true });
+      await chmod(path, 0o777);
+      await core
+        .createPersistentVolume({
+          body: {
+            metadata: { name: `studio-pv-${uid}`, labels: { [PROVISIONED]: 'true' } },
+            spec: {
+              capacity: { storage: claim.spec?.resources?.requests?.storage ?? '1Gi' },
+              accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
+              persistentVolumeReclaimPolicy: 'Retain',
+              storageClassName: claim.spec?.storageClassName ?? '',
+              claimRef: { namespace, name, uid },
+              hostPath: { path },
+            },
+          },
+        })
+        .catch((error: unknown) => {
+          // Made on an earlier pass, not bound yet.
+          if ((error as { code?: number }).code !== 409) throw error;
+        });
+    }
+    const volumes = await core.listPersistentVolume({ labelSelector: `${PROVISIONED}=true` });
+    for (const volume of volumes.items) {
+      if (volume.status?.phase !== 'Released' || !volume.spec?.hostPath) continue;
+      await core.deletePersistentVolume({ name: volume.metadata!.name! });
+      await rm(volume.spec.hostPath.path, { recursive: true, force: true });
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await pass().catch((error: unknown) => {
+        if (!stopped) console.warn('test volume provisioner:', error);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
 }

@@ -31,7 +31,20 @@ export interface Config {
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
   workspaces: {
     /** The driver asked for; `undefined` means Docker when reachable, else local. */
-    driver: 'local' | 'docker' | undefined;
+    driver: 'local' | 'docker' | 'kubernetes' | undefined;
+    /** With the kubernetes driver: where workspaces go and how the server reaches them. */
+    kubernetes: {
+      /** `undefined`: the service account's own namespace in a cluster, else `default`. */
+      namespace: string | undefined;
+      /** The daemon runtime image (`studio images build-runtime` makes one). */
+      runtimeImage: string | undefined;
+      /** `undefined`: the pod IP inside a cluster, the API server's port-forward outside. */
+      reach: 'pod-ip' | 'port-forward' | undefined;
+      imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never' | undefined;
+      storageClass: string | undefined;
+      /** The storage class enforces a claim's size. */
+      diskLimits: boolean;
+    };
     dockerHost: string | undefined;
     /** Host TCP ports Docker workspaces may reach through the firewall (a git server here). */
     dockerHostPorts: number[];
@@ -100,7 +113,25 @@ const variables = {
   STUDIO_OIDC_CLIENT_ID: nonEmpty.optional(),
   STUDIO_OIDC_CLIENT_SECRET: nonEmpty.optional(),
   STUDIO_OIDC_NAME: nonEmpty.default('Single sign-on'),
-  STUDIO_RUNTIME: z.enum(['local', 'docker'], { error: 'must be local or docker' }).optional(),
+  STUDIO_RUNTIME: z
+    .enum(['local', 'docker', 'kubernetes'], { error: 'must be local, docker or kubernetes' })
+    .optional(),
+  STUDIO_K8S_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .optional(),
+  STUDIO_K8S_RUNTIME_IMAGE: nonEmpty.optional(),
+  STUDIO_K8S_REACH: z
+    .enum(['pod-ip', 'port-forward'], { error: 'must be pod-ip or port-forward' })
+    .optional(),
+  STUDIO_K8S_IMAGE_PULL_POLICY: z
+    .enum(['Always', 'IfNotPresent', 'Never'], { error: 'must be Always, IfNotPresent or Never' })
+    .optional(),
+  STUDIO_K8S_STORAGE_CLASS: nonEmpty.optional(),
+  STUDIO_K8S_DISK_LIMITS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   DOCKER_HOST: nonEmpty.optional(),
   STUDIO_DOCKER_HOST_PORTS: z
     .string()
@@ -218,6 +249,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
         : undefined,
     workspaces: {
       driver: parsed.STUDIO_RUNTIME,
+      kubernetes: {
+        namespace: parsed.STUDIO_K8S_NAMESPACE,
+        runtimeImage: parsed.STUDIO_K8S_RUNTIME_IMAGE,
+        reach: parsed.STUDIO_K8S_REACH,
+        imagePullPolicy: parsed.STUDIO_K8S_IMAGE_PULL_POLICY,
+        storageClass: parsed.STUDIO_K8S_STORAGE_CLASS,
+        diskLimits: parsed.STUDIO_K8S_DISK_LIMITS,
+      },
       dockerHost: parsed.DOCKER_HOST,
       dockerHostPorts: parsed.STUDIO_DOCKER_HOST_PORTS,
       localSandbox: parsed.STUDIO_LOCAL_SANDBOX,

@@ -1,6 +1,6 @@
 // The composition root: the one place that reads the environment and wires concrete services.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routeProviderWarnings } from '@studio/agent';
@@ -8,6 +8,8 @@ import { DataDirLockedError, openDatabase } from '@studio/db';
 import { homedir } from 'node:os';
 import {
   DockerRuntime,
+  KubeConfig,
+  KubernetesRuntime,
   LocalRuntime,
   RuntimeError,
   buildTemplateImage,
@@ -146,6 +148,12 @@ async function pickRuntime(
     config.workspaces.daemonRuntimeDir ??
     fileURLToPath(new URL('../../../packages/daemon/dist/runtime', import.meta.url));
   const { driver, dockerHost } = config.workspaces;
+  // Stable for this installation (replicas share the secret), different for any other.
+  const installation = createHash('sha256')
+    .update(`studio-installation\0${config.secret}`)
+    .digest('hex')
+    .slice(0, 16);
+  if (driver === 'kubernetes') return pickKubernetes(config, installation);
   if (driver !== 'local') {
     const docker = await openEngine(dockerHost);
     if (await engineAnswers(docker)) {
@@ -154,11 +162,7 @@ async function pickRuntime(
         runtimeDir: daemonRuntimeDir,
         stateDir: join(config.dataDir, 'docker'),
         allowHostPorts: config.workspaces.dockerHostPorts,
-        // Stable for this installation (replicas share the secret), different for any other.
-        installation: createHash('sha256')
-          .update(`studio-installation\0${config.secret}`)
-          .digest('hex')
-          .slice(0, 16),
+        installation,
       });
       const images: ImageBuilder = {
         ensure: async (template, onProgress) => {
@@ -200,6 +204,41 @@ async function pickRuntime(
   });
   const why = driver === 'local' ? 'STUDIO_RUNTIME=local' : 'no container engine answers';
   return { runtime, why };
+}
+
+/**
+ * Workspaces as pods: the kubeconfig from KUBECONFIG or ~/.kube/config, else the pod's own
+ * service account. Inside a cluster the server reaches daemons at their pod IPs.
+ */
+async function pickKubernetes(config: Config, installation: string) {
+  const settings = config.workspaces.kubernetes;
+  if (!settings.runtimeImage) {
+    throw new ConfigError(
+      'STUDIO_K8S_RUNTIME_IMAGE',
+      'must name the daemon runtime image when STUDIO_RUNTIME=kubernetes (see deploy/kubernetes/README.md)',
+    );
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
+  const namespace =
+    settings.namespace ??
+    (await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8')
+      .then((text) => text.trim())
+      .catch(() => 'default'));
+  const runtime = await KubernetesRuntime.open({
+    kubeConfig,
+    reach: settings.reach ?? (inCluster ? 'pod-ip' : 'port-forward'),
+    diskLimits: settings.diskLimits,
+    placement: {
+      namespace,
+      installation,
+      runtimeImage: settings.runtimeImage,
+      imagePullPolicy: settings.imagePullPolicy,
+      storageClassName: settings.storageClass,
+    },
+  });
+  return { runtime, why: `STUDIO_RUNTIME=kubernetes, namespace ${namespace}` };
 }
 
 main().catch((error: unknown) => {

@@ -27,11 +27,21 @@ export {
   type DockerRuntimeOptions,
 } from './docker/docker-runtime.ts';
 export {
+  buildContentImage,
   buildTemplateImage,
   defaultCacheDir,
   listTemplateNames,
   loadTemplate,
+  type BuildContentImageOptions,
   type BuildTemplateImageOptions,
   type BuildTemplateImageResult,
 } from './docker/images.ts';
 export { engineAnswers, openEngine } from './docker/engine.ts';
+export {
+  KubernetesRuntime,
+  type DaemonReach,
+  type KubernetesRuntimeOptions,
+} from './kubernetes/kubernetes-runtime.ts';
+export type { KubernetesPlacement } from './kubernetes/manifests.ts';
+// The server loads its kubeconfig with the same client the driver uses.
+export { KubeConfig } from '@kubernetes/client-node';

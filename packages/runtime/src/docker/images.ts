@@ -50,6 +50,12 @@ export interface BuildTemplateImageOptions {
   onProgress?: ProgressListener;
 }
 
+/** What building a `studio/rootfs` image needs. */
+type RootfsOptions = Pick<
+  BuildTemplateImageOptions,
+  'docker' | 'imagesDir' | 'cacheDir' | 'aptMirror' | 'debootstrapPath' | 'onProgress'
+>;
+
 /** What {@link buildTemplateImage} did. */
 export interface BuildTemplateImageResult {
   ref: string;
@@ -185,25 +191,54 @@ export async function buildTemplateImage(
     await buildTemplateImage({ ...options, template: parent, force: false, onProgress: progress });
   }
 
-  const workDir = join(options.cacheDir, 'build', `${build}-${randomBytes(4).toString('hex')}`);
+  const imageIdBuilt = await buildFromFolder(options, {
+    ref,
+    recipe: `images/${build}/Dockerfile`,
+    buildDir,
+    labels: { 'studio.template': template.name },
+    fill: (context) => writeExtraCa(join(context, 'extra-ca'), options.extraCaCertsFile),
+  });
+  return done('built', imageIdBuilt);
+}
+
+/** What {@link buildFromFolder} builds. */
+interface FolderBuild {
+  ref: string;
+  /** The Dockerfile as a user would find it, for messages. */
+  recipe: string;
+  /** The folder with the Dockerfile; copied as the build context. */
+  buildDir: string;
+  labels: Record<string, string>;
+  /** Adds generated files to the copied context. */
+  fill(context: string): Promise<void>;
+}
+
+/** `docker build` of a folder of ours, on an engine with no default bridge; resolves with the image id. */
+async function buildFromFolder(
+  options: Pick<BuildTemplateImageOptions, 'docker' | 'cacheDir' | 'onProgress'>,
+  { ref, recipe, buildDir, labels, fill }: FolderBuild,
+): Promise<string> {
+  const { docker } = options;
+  const progress: ProgressListener = options.onProgress ?? (() => {});
+  const workDir = join(options.cacheDir, 'build', `${randomBytes(6).toString('hex')}`);
   try {
     progress('build', `preparing the build context for ${ref}`);
     const context = join(workDir, 'context');
     await mkdir(workDir, { recursive: true });
     await cp(buildDir, context, { recursive: true });
-    await writeExtraCa(join(context, 'extra-ca'), options.extraCaCertsFile);
+    await fill(context);
     const contextTar = join(workDir, 'context.tar');
     // Fixed mtimes and no owners, so an unchanged folder hits the engine's layer cache.
     await createTar({ cwd: context, file: contextTar, portable: true, mtime: new Date(0) }, ['.']);
 
-    progress('build', `building ${ref} from images/${build}/Dockerfile`);
+    progress('build', `building ${ref} from ${recipe}`);
     const stream = await docker.buildImage(contextTar, {
       t: ref,
       rm: true,
       forcerm: true,
       // RUN steps fetch from the apt mirror; the engine may have no default bridge (--bridge none).
       networkmode: 'host',
-      labels: { 'studio.template': template.name },
+      labels,
     });
     const tail: string[] = [];
     try {
@@ -221,7 +256,7 @@ export async function buildTemplateImage(
       throw new RuntimeError(
         'internal',
         `Building ${ref} failed: ${engineMessage(error)}. Check that the apt mirror is reachable ` +
-          `from the engine and that images/${build}/Dockerfile builds; the last lines were:\n` +
+          `from the engine and that ${recipe} builds; the last lines were:\n` +
           tail.join('\n'),
       );
     }
@@ -232,12 +267,67 @@ export async function buildTemplateImage(
         `The engine finished building ${ref} but has no such image.`,
       );
     }
-    return done('built', built);
+    return built;
   } catch (error) {
     throw toRuntimeError(docker, error, `Building ${ref}`);
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Options for {@link buildContentImage}. */
+export type BuildContentImageOptions = RootfsOptions & {
+  /** The recipe: `images/<folder>/Dockerfile`; the image is `studio/<folder>:<hash>`. */
+  folder: string;
+  /** Folders copied into the build context: context path → folder on this machine. */
+  content: Record<string, string>;
+};
+
+/**
+ * An image of files of ours on our own rootfs: the daemon runtime an init container copies into
+ * Kubernetes workspaces (`runtime`), the server for a cluster (`server`). The tag is a hash of
+ * the content, so a change gets a new image and pods never run a stale copy. Resolves with the ref.
+ */
+export async function buildContentImage(options: BuildContentImageOptions): Promise<string> {
+  const hash = createHash('sha256');
+  for (const [name, dir] of Object.entries(options.content).sort())
+    hash.update(`${name}\0${await treeHash(dir)}\0`);
+  const ref = `studio/${options.folder}:${hash.digest('hex').slice(0, 16)}`;
+  if (await imageId(options.docker, ref)) return ref;
+  const buildDir = resolve(options.imagesDir, options.folder);
+  const dockerfile = await readFile(join(buildDir, 'Dockerfile'), 'utf8');
+  for (const match of dockerfile.matchAll(FROM_ROOTFS)) await ensureRootfsImage(options, match[1]!);
+  await buildFromFolder(options, {
+    ref,
+    recipe: `images/${options.folder}/Dockerfile`,
+    buildDir,
+    labels: { 'studio.content': options.folder },
+    fill: async (context) => {
+      for (const [name, dir] of Object.entries(options.content))
+        await cp(dir, join(context, name), { recursive: true, verbatimSymlinks: true });
+    },
+  });
+  return ref;
+}
+
+/** A short hash of the names and contents of every file below `dir`. */
+async function treeHash(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(join(dir, relative), { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const path = join(relative, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile())
+        hash
+          .update(path)
+          .update('\0')
+          .update(await readFile(join(dir, path)));
+    }
+  };
+  await walk('.');
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** The template in `images/templates` whose image is `ref`, if any. */
@@ -308,7 +398,7 @@ export function rootfsCacheKey(recipe: RootfsRecipe): string {
  * (needs root and debootstrap). The image carries the cache key as a label, so a changed recipe
  * replaces a stale image.
  */
-async function ensureRootfsImage(options: BuildTemplateImageOptions, name: string): Promise<void> {
+async function ensureRootfsImage(options: RootfsOptions, name: string): Promise<void> {
   const { docker } = options;
   const progress = options.onProgress ?? (() => {});
   const recipe = await loadRootfsRecipe(options.imagesDir, name);
@@ -343,7 +433,7 @@ async function ensureRootfsImage(options: BuildTemplateImageOptions, name: strin
 }
 
 async function debootstrapRootfs(
-  options: BuildTemplateImageOptions,
+  options: RootfsOptions,
   recipe: RootfsRecipe,
   cacheDir: string,
   tarball: string,

@@ -73,7 +73,7 @@ describe('workspace manifests', () => {
     });
     const workspace = pod.spec!.containers[0]!;
     expect(workspace.resources).toEqual({
-      requests: { cpu: '1500m', memory: '2048Mi' },
+      requests: { cpu: '150m', memory: '2048Mi' },
       limits: { cpu: '1500m', memory: '2048Mi' },
     });
     expect(workspace.env).toContainEqual({
@@ -129,9 +129,9 @@ describe.runIf(binaries)('workspace manifests on a real API server', () => {
       namespace,
       body: networkPolicyManifest(spec, here),
     });
-    await core.createNamespacedPod({ namespace, body: podManifest(spec, here) });
-
-    const pod = await core.readNamespacedPod({ name: names.pod, namespace });
+    const pod = await core.createNamespacedPod({ namespace, body: podManifest(spec, here) });
+    // Named per start: the workspace's prefix and a suffix of the API server's.
+    expect(pod.metadata?.name).toMatch(new RegExp(`^${names.pod}-[a-z0-9]{5}$`));
     expect(restrictedProblems(pod)).toEqual([]);
     expect(pod.spec?.securityContext?.runAsUser).toBe(1000);
     const secret = await core.readNamespacedSecret({ name: names.secret, namespace });
@@ -151,7 +151,7 @@ describe.runIf(binaries)('workspace manifests on a real API server', () => {
       namespace,
       labelSelector: selector,
     });
-    expect(pods.items.map((item) => item.metadata?.name)).toEqual([names.pod]);
+    expect(pods.items.map((item) => item.metadata?.name)).toEqual([pod.metadata?.name]);
     expect(claims.items.map((item) => item.metadata?.name)).toEqual([names.home]);
   });
 });

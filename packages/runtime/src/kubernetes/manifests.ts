@@ -59,7 +59,10 @@ function metadataOf(spec: WorkspaceSpec, placement: KubernetesPlacement, name: s
   };
 }
 
-/** The daemon's secret; the server keeps reading it from here, the pod mounts it read-only. */
+/**
+ * The daemon's secret, which the pod mounts read-only, and the workspace's spec, from which each
+ * start makes the pod again. Replicas read both from here.
+ */
 export function secretManifest(
   spec: WorkspaceSpec,
   placement: KubernetesPlacement,
@@ -70,7 +73,7 @@ export function secretManifest(
     kind: 'Secret',
     metadata: metadataOf(spec, placement, objectNames(spec.id).secret),
     type: 'Opaque',
-    stringData: { secret },
+    stringData: { secret, spec: JSON.stringify(spec) },
   };
 }
 
@@ -125,6 +128,9 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
   const pullPolicy = placement.imagePullPolicy ?? 'IfNotPresent';
   const memory = `${spec.resources.memoryMiB}Mi`;
   const cpu = `${Math.round(spec.resources.cpus * 1000)}m`;
+  // Workspaces idle most of the time: the scheduler reserves a tenth of the CPU limit, so a node
+  // holds many; memory, which cannot be taken back, is reserved in full.
+  const cpuRequest = `${Math.max(10, Math.round(spec.resources.cpus * 100))}m`;
   const restricted = {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
@@ -136,7 +142,12 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: metadataOf(spec, placement, names.pod),
+    // A name of its own per start: a restart need not wait for the last pod's object to go.
+    metadata: {
+      ...metadataOf(spec, placement, ''),
+      name: undefined,
+      generateName: `${names.pod}-`,
+    },
     spec: {
       hostname: hostnameOf(spec.name),
       automountServiceAccountToken: false,
@@ -155,9 +166,15 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
           name: 'runtime',
           image: placement.runtimeImage,
           imagePullPolicy: pullPolicy,
-          command: ['cp', '-a', `${RUNTIME_DIR}/.`, '/runtime/'],
+          // Not -a: the emptyDir's root is not the workspace user's to set times on.
+          command: ['cp', '-R', `${RUNTIME_DIR}/.`, '/runtime/'],
           securityContext: restricted,
-          resources: { limits: { cpu: '500m', memory: '128Mi' } },
+          // A pod reserves the most of any init container and the sum of the others: keep the
+          // copy's reservation below the workspace's own.
+          resources: {
+            requests: { cpu: '10m', memory: '32Mi' },
+            limits: { cpu: '500m', memory: '128Mi' },
+          },
           volumeMounts: [{ name: 'runtime', mountPath: '/runtime' }],
         },
       ],
@@ -178,7 +195,7 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
             STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
           }).map(([name, value]) => ({ name, value })),
           ports: [{ name: 'daemon', containerPort: DAEMON_PORT, protocol: 'TCP' }],
-          resources: { requests: { cpu, memory }, limits: { cpu, memory } },
+          resources: { requests: { cpu: cpuRequest, memory }, limits: { cpu, memory } },
           securityContext: restricted,
           volumeMounts: [
             { name: 'home', mountPath: HOME },
@@ -193,7 +210,14 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
         { name: 'home', persistentVolumeClaim: { claimName: names.home } },
         { name: 'runtime', emptyDir: {} },
         // 0440 with fsGroup: the workspace user reads it, nobody writes it.
-        { name: 'secret', secret: { secretName: names.secret, defaultMode: 0o440 } },
+        {
+          name: 'secret',
+          secret: {
+            secretName: names.secret,
+            items: [{ key: 'secret', path: 'secret' }],
+            defaultMode: 0o440,
+          },
+        },
         { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: tmpLimit } },
         { name: 'var-tmp', emptyDir: { medium: 'Memory', sizeLimit: tmpLimit } },
       ],
