@@ -51,6 +51,8 @@ interface BusMessage {
 }
 
 const ACTIVITY_WRITE_MS = 30_000;
+/** Statuses a lifecycle step of some replica is moving the workspace through. */
+const DRIVEN = new Set<string>(['creating', 'starting', 'stopping', 'deleting']);
 
 /**
  * Workspaces: the database rows people own, kept in step with what the driver runs. Every
@@ -470,8 +472,9 @@ export class WorkspaceService {
     reason: string | null;
   }) {
     const [row] = await this.db.select().from(workspaces).where(eq(workspaces.id, event.id));
-    // Transitions we drive ourselves report through their own steps.
-    if (!row || this.queues.has(row.id)) return;
+    // Transitions report through their own steps, whichever replica drives them: every replica
+    // hears the driver's events, and one that is not driving must not write over the steps.
+    if (!row || this.queues.has(row.id) || DRIVEN.has(row.status)) return;
     const status = toStatusName(event.state);
     if (status === row.status) return;
     if (status === 'stopped') this.dropConnection(row.id);
@@ -480,6 +483,8 @@ export class WorkspaceService {
 
   /** Stop workspaces idle past their template's timeout or running past its maximum lifetime. */
   async sweep(): Promise<void> {
+    // Other replicas judge idleness by the database: say that terminals here are still open.
+    for (const [id, holders] of this.inUse) if (holders > 0) this.touch(id);
     const rows = await this.db.select().from(workspaces).where(eq(workspaces.status, 'running'));
     const now = this.now().getTime();
     for (const row of rows) {
