@@ -564,7 +564,9 @@ async function removeCgroup(path: string): Promise<void> {
  *   namespaces see.
  * - Pods' cgroups go under a cgroup root of this cluster's own, removed on stop.
  * - The CNI bridge and its subnet are this cluster's own; no NAT rules: the kubelet makes no
- *   iptables chains and the bridge masquerades nothing.
+ *   iptables chains and the bridge masquerades nothing. One FORWARD rule lets pods on the bridge
+ *   reach each other; it goes at stop.
+ * - Claims are bound to host folders by a provisioner in this process (no storage class here).
  */
 async function startNode(context: NodeContext): Promise<TestNode> {
   const { binaries, dir, server, node, suffix, launch, cleanups } = context;
@@ -605,6 +607,17 @@ async function startNode(context: NodeContext): Promise<TestNode> {
   cleanups.push(async () => {
     await run(binaries.ip, ['link', 'delete', bridge]).catch(() => undefined);
   });
+  // Pod to pod (the platform's server to a workspace) crosses the bridge, and bridged packets go
+  // through the machine's FORWARD chain, whose policy a Docker Engine sets to DROP.
+  const iptables =
+    onPath('iptables') ?? (isExecutable('/usr/sbin/iptables') ? '/usr/sbin/iptables' : null);
+  if (iptables) {
+    const rule = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT'];
+    await run(iptables, ['-w', '-I', ...rule]);
+    cleanups.push(async () => {
+      await run(iptables, ['-w', '-D', ...rule]).catch(() => undefined);
+    });
+  }
 
   await writeFile(
     join(nodeDir, 'cni/net.d/10-studio.conflist'),

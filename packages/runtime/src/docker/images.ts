@@ -307,6 +307,18 @@ export async function buildContentImage(options: BuildContentImageOptions): Prom
         await cp(dir, join(context, name), { recursive: true, verbatimSymlinks: true });
     },
   });
+  // Each change makes a new image of some hundred megabytes: drop the ones it replaces.
+  const built = await imageId(options.docker, ref);
+  const older = await options.docker.listImages({
+    filters: { label: [`studio.content=${options.folder}`] },
+  });
+  for (const image of older) {
+    if (image.Id === built) continue;
+    await options.docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => {});
+  }
   return ref;
 }
 

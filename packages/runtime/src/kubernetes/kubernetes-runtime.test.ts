@@ -50,21 +50,19 @@ describe.runIf(binaries)('kubernetes driver on a tier-2 cluster', () => {
   beforeAll(async () => {
     const docker = new Docker();
     const cacheDir = defaultCacheDir(process.env, homedir());
-    const images = (async () => {
-      const template = await loadTemplate(imagesDir, 'base');
-      await buildTemplateImage({ docker, template, imagesDir, cacheDir });
-      runtimeImage = await buildContentImage({
-        docker,
-        imagesDir,
-        cacheDir,
-        folder: 'runtime',
-        content: { runtime: runtimeDir },
-      });
-    })();
+    // Not side by side: building images starves a starting etcd of CPU on 2 cores.
+    const template = await loadTemplate(imagesDir, 'base');
+    await buildTemplateImage({ docker, template, imagesDir, cacheDir });
+    runtimeImage = await buildContentImage({
+      docker,
+      imagesDir,
+      cacheDir,
+      folder: 'runtime',
+      content: { runtime: runtimeDir },
+    });
     const started = Date.now();
     cluster = await startCluster(binaries!, { nodes: true, readyTimeoutMs: 120_000 });
     console.info(`node ${cluster.node!.name} Ready ${Date.now() - started} ms after start`);
-    await images;
     const importing = Date.now();
     await importFromDocker(cluster.node!, [IMAGE, runtimeImage]);
     console.info(`imported ${IMAGE} and ${runtimeImage} in ${Date.now() - importing} ms`);
