@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, desktop); no names runs them all.
+// parts (server, workspaces, ide, agent, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { measureAgent } from './agent.ts';
 import { measureDesktop } from './desktop.ts';
 import { measureIde } from './ide.ts';
+import { measureKubernetes } from './kubernetes.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
 import {
@@ -48,7 +49,7 @@ interface Metric {
   baselineUnavailable?: string;
 }
 
-const PARTS = ['server', 'workspaces', 'ide', 'agent', 'desktop'] as const;
+const PARTS = ['server', 'workspaces', 'ide', 'agent', 'desktop', 'kubernetes'] as const;
 
 interface Measured {
   coldStartMs: number;
@@ -309,7 +310,11 @@ async function main(): Promise<void> {
       const baseline = await measureBaseline(baselineScript);
       metrics = toMetrics(product, baseline);
     }
-    if ((['workspaces', 'ide', 'agent', 'desktop'] as const).some((part) => parts.has(part))) {
+    if (
+      (['workspaces', 'ide', 'agent', 'desktop', 'kubernetes'] as const).some((part) =>
+        parts.has(part),
+      )
+    ) {
       log('building the workspace daemon');
       spawnSync('npm', ['run', '--silent', 'build', '-w', '@studio/daemon'], {
         cwd: ROOT,
@@ -341,6 +346,11 @@ async function main(): Promise<void> {
         join(ROOT, 'packages/daemon/dist/runtime'),
       );
       for (const [name, figure] of Object.entries(desktop)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('kubernetes')) {
+      const kubernetes = await measureKubernetes(join(ROOT, 'packages/daemon/dist/runtime'), log);
+      for (const [name, figure] of Object.entries(kubernetes))
+        metrics[name] = roundedMetric(figure);
     }
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);

@@ -920,7 +920,8 @@ function provisionVolumes(core: CoreV1Api, root: string): { stop: () => Promise<
       await pass().catch((error: unknown) => {
         if (!stopped) console.warn('test volume provisioner:', error);
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // As often as a watch-based provisioner would notice a new claim.
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
   return {

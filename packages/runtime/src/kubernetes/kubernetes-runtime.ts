@@ -143,15 +143,16 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     this.secrets.set(spec.id, secret);
     try {
       progress('volume', objectNames(spec.id).home);
-      await this.core.createNamespacedPersistentVolumeClaim({
-        namespace: this.namespace,
-        body: homeManifest(spec, placement),
-      });
-      progress('network', objectNames(spec.id).policy);
-      await this.networking.createNamespacedNetworkPolicy({
-        namespace: this.namespace,
-        body: networkPolicyManifest(spec, placement),
-      });
+      await Promise.all([
+        this.core.createNamespacedPersistentVolumeClaim({
+          namespace: this.namespace,
+          body: homeManifest(spec, placement),
+        }),
+        this.networking.createNamespacedNetworkPolicy({
+          namespace: this.namespace,
+          body: networkPolicyManifest(spec, placement),
+        }),
+      ]);
     } catch (error) {
       await this.remove(spec.id).catch(() => {});
       throw this.failure(error, `Creating workspace ${spec.id}`);
@@ -212,7 +213,8 @@ export class KubernetesRuntime implements WorkspaceRuntime {
           `Workspace ${id} did not start within ${Math.round((this.options.startTimeoutMs ?? 120_000) / 1000)} s: ${pendingReason(pod) ?? 'its daemon does not answer yet'}.`,
         );
       }
-      await sleep(POLL_MS);
+      // Once the pod has an address the daemon is moments away: try again sooner.
+      await sleep(pod?.status?.podIP ? POLL_MS / 4 : POLL_MS);
     }
     progress('daemon', 'waiting for the workspace daemon');
     const daemon = await this.connectTo(id, pod!, Math.max(deadline - Date.now(), 1_000));
