@@ -93,12 +93,18 @@ export class WorkspaceService {
 
   /** Follow the driver's own events, reconcile rows with what runs, and start the idle sweeper. */
   async startBackground(sweepMs = 60_000): Promise<void> {
-    this.unsubscribe = this.runtime.onEvent((event) => void this.onRuntimeEvent(event));
+    this.unsubscribe = this.runtime.onEvent((event) => {
+      this.onRuntimeEvent(event).catch((error: unknown) =>
+        this.log.warn({ err: error, workspace: event.id }, 'could not record a driver event'),
+      );
+    });
     // Another replica's workspace events reach the browsers connected here.
     this.stopListening =
       (await this.bus?.subscribe(EVENTS_CHANNEL, (payload) => this.onBusMessage(payload))) ?? null;
     await this.reconcile();
-    this.sweeper = setInterval(() => void this.sweep(), sweepMs);
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'idle sweep failed'));
+    }, sweepMs);
     this.sweeper.unref();
   }
 

@@ -289,13 +289,16 @@ export type BuildContentImageOptions = RootfsOptions & {
  * the content, so a change gets a new image and pods never run a stale copy. Resolves with the ref.
  */
 export async function buildContentImage(options: BuildContentImageOptions): Promise<string> {
-  const hash = createHash('sha256');
+  const buildDir = resolve(options.imagesDir, options.folder);
+  const dockerfile = await readFile(join(buildDir, 'Dockerfile'), 'utf8');
+  // The recipe and the rootfs under it are part of what the tag stands for.
+  const hash = createHash('sha256').update(dockerfile);
+  for (const match of dockerfile.matchAll(FROM_ROOTFS))
+    hash.update(rootfsCacheKey(await loadRootfsRecipe(options.imagesDir, match[1]!)));
   for (const [name, dir] of Object.entries(options.content).sort())
     hash.update(`${name}\0${await treeHash(dir)}\0`);
   const ref = `studio/${options.folder}:${hash.digest('hex').slice(0, 16)}`;
   if (await imageId(options.docker, ref)) return ref;
-  const buildDir = resolve(options.imagesDir, options.folder);
-  const dockerfile = await readFile(join(buildDir, 'Dockerfile'), 'utf8');
   for (const match of dockerfile.matchAll(FROM_ROOTFS)) await ensureRootfsImage(options, match[1]!);
   await buildFromFolder(options, {
     ref,

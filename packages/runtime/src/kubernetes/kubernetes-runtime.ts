@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
@@ -60,6 +63,8 @@ const POLL_MS = 100;
 const STOP_TIMEOUT_MS = 60_000;
 const CLAIM_WAIT_MS = 2_000;
 const SETTLE_MS = 10_000;
+// Past a deleted pod's grace period, how long its kubelet gets before the object is removed.
+const LOST_AFTER_MS = 10_000;
 // Waiting reasons after which a pod will not start without a change (an image, a config).
 const STUCK = new Set([
   'ErrImageNeverPull',
@@ -89,6 +94,8 @@ export class KubernetesRuntime implements WorkspaceRuntime {
   private readonly secrets = new Map<string, string>();
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private informer: Informer<V1Pod> | null = null;
+  /** A folder (0700, made on first use) for the port-forwards' one-connection sockets. */
+  private forwardDir: Promise<string> | null = null;
   /** The state last reported per workspace, so an event is sent only on a change. */
   private readonly reported = new Map<string, WorkspaceState>();
   /** Pods (uid) this driver deleted (stop, remove), so their end is not reported as a failure. */
@@ -143,7 +150,8 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     this.secrets.set(spec.id, secret);
     try {
       progress('volume', objectNames(spec.id).home);
-      await Promise.all([
+      // Both settled before any cleanup: one still in flight would outlive the removal.
+      const created = await Promise.allSettled([
         this.core.createNamespacedPersistentVolumeClaim({
           namespace: this.namespace,
           body: homeManifest(spec, placement),
@@ -153,6 +161,8 @@ export class KubernetesRuntime implements WorkspaceRuntime {
           body: networkPolicyManifest(spec, placement),
         }),
       ]);
+      const failed = created.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
     } catch (error) {
       await this.remove(spec.id).catch(() => {});
       throw this.failure(error, `Creating workspace ${spec.id}`);
@@ -166,6 +176,11 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     const { spec } = await this.stored(id);
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 120_000);
     let pod = await this.readPod(id);
+    // A pod that failed (evicted, its image missing) stays failed: start again with a new one.
+    if (pod && !pod.metadata?.deletionTimestamp && podState(pod).state === 'error') {
+      await this.deletePod(id);
+      pod = null;
+    }
     if (!pod || pod.metadata?.deletionTimestamp) {
       // Each start makes a pod of its own name, so a stopped one need not be gone first (the
       // kubelet of 1.20 reports it gone up to 10 s after its containers ended); but two daemons
@@ -269,12 +284,14 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     ]).catch((error: unknown) => {
       throw this.failure(error, 'Listing workspaces');
     });
-    const podOf = new Map(
-      pods.items.map((pod) => [pod.metadata?.labels?.[LABELS.workspace] ?? '', pod]),
-    );
+    const podsOf = new Map<string, V1Pod[]>();
+    for (const pod of pods.items) {
+      const id = pod.metadata?.labels?.[LABELS.workspace] ?? '';
+      podsOf.set(id, [...(podsOf.get(id) ?? []), pod]);
+    }
     return secrets.items.flatMap((secret) => {
       const spec = specOf(secret);
-      return spec ? [this.statusFrom(spec, podOf.get(spec.id) ?? null)] : [];
+      return spec ? [this.statusFrom(spec, newest(podsOf.get(spec.id) ?? []))] : [];
     });
   }
 
@@ -352,6 +369,9 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     const informer = this.informer;
     this.informer = null;
     await informer?.stop();
+    const dir = await this.forwardDir?.catch(() => null);
+    this.forwardDir = null;
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   /** Follow the installation's pods and report each workspace's changes of state. */
@@ -379,7 +399,13 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       const reason = outside
         ? (pod.status?.message ?? 'its pod was deleted outside Prometheus Studio')
         : stated;
-      if (gone) this.deleting.delete(uid);
+      if (gone) {
+        this.deleting.delete(uid);
+        current.delete(id);
+      }
+      // Steps in between are the lifecycle's to report (as with Docker): a replica not driving
+      // them would otherwise leave its row at `stopping` when the final event follows.
+      if (state === 'starting' || state === 'stopping') return;
       if (this.reported.get(id) === state) return;
       this.reported.set(id, state);
       for (const listener of this.listeners) listener({ id, state, reason });
@@ -408,14 +434,16 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       return connectDaemon({ url: `ws://${ip}:${DAEMON_PORT}`, secret, timeoutMs });
     }
     // Each try needs a forward of its own: one forward carries one connection.
+    this.forwardDir ??= mkdtemp(join(tmpdir(), 'studio-k8s-forward-'));
+    const dir = await this.forwardDir;
     for (;;) {
-      const port = await forwardOnce(this.options.kubeConfig, {
-        namespace: this.namespace,
-        pod: pod.metadata!.name!,
-        port: DAEMON_PORT,
-      });
+      const socketPath = await forwardOnce(
+        this.options.kubeConfig,
+        { namespace: this.namespace, pod: pod.metadata!.name!, port: DAEMON_PORT },
+        dir,
+      );
       try {
-        return await connectDaemon({ url: `ws://127.0.0.1:${port}`, secret });
+        return await connectDaemon({ socketPath, secret });
       } catch (error) {
         if (Date.now() > deadline) throw error;
         await sleep(POLL_MS);
@@ -465,6 +493,23 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     }
   }
 
+  /**
+   * Remove the object of a pod whose kubelet never acted on its deletion (a node that is gone,
+   * or a 1.20 kubelet that lost a deletion arriving just after the start); the kubelet, if any,
+   * then kills what it still runs of a pod it no longer has.
+   */
+  private async forceDelete(pod: V1Pod): Promise<void> {
+    await this.core
+      .deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: this.namespace,
+        gracePeriodSeconds: 0,
+      })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw this.failure(error, 'Removing a stuck pod');
+      });
+  }
+
   /** The workspace's current pod: the newest not being deleted, else the newest. */
   private async readPod(id: string): Promise<V1Pod | null> {
     return newest(await this.podsOf(id));
@@ -502,6 +547,7 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       );
       if (ended) return;
       if (pods.some((pod) => !pod.metadata?.deletionTimestamp)) await this.deletePod(id);
+      for (const pod of pods) if (lost(pod)) await this.forceDelete(pod);
       if (Date.now() > deadline)
         throw new RuntimeError('timeout', `The pod of workspace ${id} is still terminating.`);
       await sleep(POLL_MS);
@@ -555,6 +601,14 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     if (error instanceof RuntimeError) return error;
     const status = statusOf(error);
     const message = apiMessage(error);
+    if (status === 422) return new RuntimeError('bad_request', `${doing}: ${message}`);
+    if (status === 401)
+      return new RuntimeError(
+        'engine_unavailable',
+        `${doing}: the cluster did not accept the server's credentials (${message}).`,
+      );
+    if (status === 403 && /quota/i.test(message))
+      return new RuntimeError('forbidden', `${doing}: ${message}`);
     if (status === 403)
       return new RuntimeError(
         'forbidden',
@@ -642,6 +696,16 @@ function podState(pod: V1Pod): { state: WorkspaceState; reason: string | null } 
   if (phase === 'Running' && containerOf(pod)?.state?.running)
     return { state: 'running', reason: null };
   return { state: 'starting', reason: null };
+}
+
+/**
+ * Whether a deleted pod's containers still run well past its grace period (the deletion
+ * timestamp is when it ends): its kubelet is not going to stop it.
+ */
+function lost(pod: V1Pod): boolean {
+  const until = pod.metadata?.deletionTimestamp;
+  if (!until || podState(pod).state === 'stopped') return false;
+  return Date.now() > new Date(until).getTime() + LOST_AFTER_MS;
 }
 
 /** The newest pod not being deleted, else the newest. */

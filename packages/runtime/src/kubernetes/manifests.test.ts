@@ -143,6 +143,10 @@ describe.runIf(binaries)('workspace manifests on a real API server', () => {
       'app.kubernetes.io/name': 'prometheus-studio-server',
     });
     expect(policy.spec?.ingress?.[0]?.ports).toEqual([{ protocol: 'TCP', port: DAEMON_PORT }]);
+    expect(policy.spec?.egress?.[0]?.to?.[0]?.ipBlock).toEqual({
+      cidr: '0.0.0.0/0',
+      except: ['169.254.0.0/16'],
+    });
 
     // Every object of the workspace is found by its labels (what the driver lists and removes).
     const selector = `${LABELS.workspace}=${spec.id},${LABELS.installation}=inst-1`;

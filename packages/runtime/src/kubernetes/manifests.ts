@@ -105,7 +105,9 @@ export function networkPolicyManifest(
     metadata: metadataOf(spec, placement, objectNames(spec.id).policy),
     spec: {
       podSelector: { matchLabels: { [LABELS.workspace]: spec.id } },
-      policyTypes: ['Ingress'],
+      policyTypes: ['Ingress', 'Egress'],
+      // Out anywhere but link-local: no cloud metadata service (169.254.169.254), as with Docker.
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }] }],
       ingress: [
         {
           // client-node's name for `from` (a reserved word); it writes `from` on the wire.
