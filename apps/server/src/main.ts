@@ -215,11 +215,18 @@ async function pickKubernetes(config: Config, installation: string) {
   if (!settings.runtimeImage) {
     throw new ConfigError(
       'STUDIO_K8S_RUNTIME_IMAGE',
-      'must name the daemon runtime image when STUDIO_RUNTIME=kubernetes (see deploy/kubernetes/README.md)',
+      'must name the daemon runtime image when STUDIO_RUNTIME=kubernetes (`npm run images:k8s` builds one; see the README, "On Kubernetes")',
     );
   }
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  try {
+    kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new ConfigError(
+      'KUBECONFIG',
+      `could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const inCluster = Boolean(process.env.KUBERNETES_SERVICE_HOST);
   const namespace =
     settings.namespace ??
