@@ -185,7 +185,7 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       // Each start makes a pod of its own name, so a stopped one need not be gone first (the
       // kubelet of 1.20 reports it gone up to 10 s after its containers ended); but two daemons
       // never share the home volume.
-      progress('stopping', 'waiting for the previous pod to end');
+      if (pod) progress('stopping', 'waiting for the previous pod to end');
       await this.untilPodStopped(id, deadline);
       await this.untilClaimBound(id);
       progress('pod', objectNames(id).pod);
