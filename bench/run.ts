@@ -355,10 +355,15 @@ async function main(): Promise<void> {
     const path = join(RESULTS_DIR, 'latest.json');
     await writeFile(path, `${JSON.stringify(metrics, null, 2)}\n`);
     process.stdout.write(`${formatTable(metrics)}\n`);
-    for (const [name, m] of Object.entries(metrics)) {
-      if (m.baselineUnavailable !== undefined) {
-        log(`${name}: baseline unavailable: ${m.baselineUnavailable}`);
-      }
+    const unavailable = Object.entries(metrics).filter(([, m]) => m.baselineUnavailable);
+    for (const [name, m] of unavailable)
+      log(`${name}: baseline unavailable: ${m.baselineUnavailable}`);
+    // A part the person named must be a result: a missing baseline is a failure, not a row.
+    if (unavailable.length > 0 && process.argv.length > 2) {
+      log(
+        `failed: ${unavailable.length} rows have no baseline (first: ${unavailable[0]![1].baselineUnavailable})`,
+      );
+      process.exitCode = 1;
     }
     log(`wrote ${path} in ${Math.round((performance.now() - began) / 1000)} s`);
   } finally {

@@ -41,6 +41,7 @@ async function bundle() {
     path.join(here, '..', 'protocol', 'src'),
     path.dirname(require.resolve('ws/package.json')),
     path.dirname(require.resolve('tar/package.json')),
+    path.dirname(require.resolve('x11/package.json')),
   ];
   const inputs = Math.max(...(await Promise.all(sources.map(newestMtime))));
   if ((await mtimeOf(target)) > inputs) return false;
@@ -49,7 +50,7 @@ async function bundle() {
     entryPoints: { daemon: path.join(here, 'src', 'main.ts') },
     outdir: out,
     outExtension: { '.js': '.mjs' },
-    // Lazily imported modules (node-tar) become separate chunks, parsed only when first used:
+    // Lazily imported modules (node-tar, node-x11) become separate chunks, parsed only when first used:
     // every megabyte of source parsed at start is idle memory in every workspace.
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonParsedParams, DesktopAction } from '@studio/protocol';
 import { DaemonFailure } from './errors.ts';
+import { openXSession, type XSession } from './x-session.ts';
 
 /** The display desktop templates start Xvfb on, unless the workspace's env names another. */
 const DEFAULT_DISPLAY = ':1';
@@ -88,16 +89,80 @@ export async function screenshot(
   };
 }
 
-/** How long a click waits for the window manager to move the focus, in seconds. */
-const CLICK_SETTLE_S = 0.15;
+/**
+ * How long a click waits for the window manager to give the clicked window the keyboard focus.
+ * It is a bound, not a delay: the wait ends as soon as the X server reports the new focus (a
+ * fixed 150 ms lost keys on a loaded machine).
+ */
+const FOCUS_BOUND_MS = 3_000;
+const FOCUS_POLL_MS = 15;
+/** Clicks after which a window manager moves the keyboard focus to the window clicked. */
+const FOCUSING = new Set(['left_click', 'double_click', 'triple_click']);
+
+/** Where the pointer is after an action, and what the action could not confirm. */
+export interface DesktopInputResult {
+  x: number;
+  y: number;
+  /** Set when the action's effect could not be confirmed (keys that may have gone elsewhere). */
+  warning?: string;
+}
+
+function displayOf(env: NodeJS.ProcessEnv): string {
+  return env.DISPLAY ?? DEFAULT_DISPLAY;
+}
+
+async function withX<T>(env: NodeJS.ProcessEnv, use: (x: XSession) => Promise<T>): Promise<T> {
+  const x = await openXSession(displayOf(env));
+  try {
+    return await use(x);
+  } finally {
+    x.close();
+  }
+}
 
 /**
- * One mouse, keyboard or wait action; answers where the pointer is afterwards. Moves are not
- * `--sync`: Debian's xdotool then waits for a motion that never comes when the pointer is already
- * there (a second click on the same spot hung until the tool timeout). The X server handles the
- * move and the click after it in order, so the click lands where the pointer went.
+ * After a click: waits until the window under the pointer holds the keyboard focus, so keys typed
+ * next reach it. Answers why not when that does not happen within the bound.
  */
-export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv) {
+async function awaitFocus(env: NodeJS.ProcessEnv, at: { x: number; y: number }) {
+  return withX(env, async (x) => {
+    const deadline = performance.now() + FOCUS_BOUND_MS;
+    for (;;) {
+      const [under, focused] = await Promise.all([x.windowUnderPointer(), x.focusedWindow()]);
+      if (under === 0)
+        return `there is no window at ${at.x},${at.y} (the click landed on the desktop background); take a screenshot to see where windows are`;
+      if (under === focused) return undefined;
+      if (performance.now() > deadline)
+        return `the window at ${at.x},${at.y} did not take the keyboard focus within ${FOCUS_BOUND_MS / 1000} s; keys typed next may go to another window. Take a screenshot before typing`;
+      await sleep(FOCUS_POLL_MS);
+    }
+  });
+}
+
+/** Runs `send` (keys or text) and says whether they could have gone to the window that had the focus. */
+async function sendKeys(env: NodeJS.ProcessEnv, send: () => Promise<void>) {
+  const before = await withX(env, (x) => x.focusedWindow());
+  await send();
+  if (before === 0)
+    return 'no window had the keyboard focus, so the keys went nowhere; click into a window first';
+  const after = await withX(env, (x) => x.focusedWindow());
+  if (after !== before)
+    return 'the keyboard focus moved to another window while typing; some keys may have gone there. Take a screenshot to check';
+  return undefined;
+}
+
+/**
+ * One mouse, keyboard or wait action; answers where the pointer is afterwards, and a warning
+ * when its effect could not be confirmed. Moves are not `--sync`: Debian's xdotool then waits
+ * for a motion that never comes when the pointer is already there (a second click on the same
+ * spot hung until the tool timeout). The X server handles the move and the click after it in
+ * order, so the click lands where the pointer went.
+ */
+export async function desktopInput(
+  action: DesktopAction,
+  env: NodeJS.ProcessEnv,
+): Promise<DesktopInputResult> {
+  let warning: string | undefined;
   switch (action.action) {
     case 'mouse_move':
       await xdotool(['mousemove', String(action.x), String(action.y)], env);
@@ -123,12 +188,11 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
         '80',
         String(button),
         ...(held.length ? ['keyup', ...held] : []),
-        // A click often moves the focus (the window manager does that after it sees the click):
-        // keys typed at once would still go to the old window.
-        'sleep',
-        String(CLICK_SETTLE_S),
       ];
       await xdotool(args, env);
+      // The window manager moves the focus after it sees the click: keys typed before that
+      // would still go to the old window.
+      if (FOCUSING.has(action.action)) warning = await awaitFocus(env, await pointer(env));
       break;
     }
     case 'left_click_drag':
@@ -166,14 +230,21 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
       break;
     case 'key':
       // Space-separated combos press in sequence ("ctrl+a Delete").
-      await xdotool(
-        ['key', '--clearmodifiers', '--delay', '30', ...action.keys.split(/\s+/).filter(Boolean)],
-        env,
-      );
+      warning = await sendKeys(env, async () => {
+        await xdotool(
+          ['key', '--clearmodifiers', '--delay', '30', ...action.keys.split(/\s+/).filter(Boolean)],
+          env,
+        );
+      });
       break;
     case 'type':
-      for (let at = 0; at < action.text.length; at += TYPE_CHUNK)
-        await xdotool(['type', '--delay', '8', '--', action.text.slice(at, at + TYPE_CHUNK)], env);
+      warning = await sendKeys(env, async () => {
+        for (let at = 0; at < action.text.length; at += TYPE_CHUNK)
+          await xdotool(
+            ['type', '--delay', '8', '--', action.text.slice(at, at + TYPE_CHUNK)],
+            env,
+          );
+      });
       break;
     case 'cursor_position':
       break;
@@ -181,5 +252,20 @@ export async function desktopInput(action: DesktopAction, env: NodeJS.ProcessEnv
       await sleep(action.ms);
       break;
   }
-  return pointer(env);
+  const at = await pointer(env);
+  return warning === undefined ? at : { ...at, warning };
+}
+
+/** The windows the desktop's window manager shows, and which one has the keyboard focus. */
+export async function desktopWindows(env: NodeJS.ProcessEnv) {
+  return withX(env, async (x) => {
+    const [clients, focused] = await Promise.all([x.clients(), x.focusedWindow()]);
+    return {
+      windows: clients.map(({ topLevel, type, title }) => ({
+        type,
+        title,
+        focused: focused !== 0 && topLevel === focused,
+      })),
+    };
+  });
 }

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { DaemonMethod, DaemonParsedParams } from '@studio/protocol';
 import { startDownload, startUpload } from './archive.ts';
 import { CredentialBroker } from './credentials.ts';
-import { desktopInput, screenshot } from './desktop.ts';
+import { desktopInput, desktopWindows, screenshot } from './desktop.ts';
 import { startExec } from './exec.ts';
 import { FileService } from './files.ts';
 import { daemonInfo } from './info.ts';
@@ -118,6 +118,7 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   },
   'desktop.screenshot': (params, _context, state) => screenshot(params, state.env),
   'desktop.input': (params, _context, state) => desktopInput(params, state.env),
+  'desktop.windows': (_params, _context, state) => desktopWindows(state.env),
   'search.text': async (params, _context, state) =>
     searchText(state.root, params, await state.ripgrep),
 };

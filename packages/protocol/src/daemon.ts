@@ -327,10 +327,28 @@ export const daemonMethods = {
       screenHeight: z.number(),
     }),
   },
-  /** Mouse, keyboard and waits; answers the pointer position after the action. */
+  /**
+   * Mouse, keyboard and waits; answers the pointer position after the action, and a warning when
+   * its effect could not be confirmed (a click whose window did not take the focus, keys typed
+   * while no window had it).
+   */
   'desktop.input': {
     params: desktopActionSchema,
-    result: z.object({ x: z.number(), y: z.number() }),
+    result: z.object({ x: z.number(), y: z.number(), warning: z.optional(z.string()) }),
+  },
+  /** The windows the desktop's window manager shows (EWMH), and which one has the focus. */
+  'desktop.windows': {
+    params: z.strictObject({}),
+    result: z.object({
+      windows: z.array(
+        z.object({
+          /** `normal`, `dock`, `dialog`, … from `_NET_WM_WINDOW_TYPE`. */
+          type: z.string(),
+          title: z.string(),
+          focused: z.boolean(),
+        }),
+      ),
+    }),
   },
 
   'search.text': {

@@ -53,6 +53,8 @@ const BUILD_STEPS = new Set(['pull', 'build', 'rootfs', 'import']);
 const DEPLOY_TIMEOUT_MS = 30 * 60_000;
 /** From the workspace running to its VNC server answering. */
 const DESKTOP_TIMEOUT_MS = 60_000;
+/** How long a desktop session may take to open its first window (a terminal, say). */
+const SESSION_WINDOWS_MS = 20_000;
 const SWEEP_MS = 30_000;
 const DEPLOYING: MissionStatus[] = ['queued', 'building', 'starting'];
 
@@ -465,16 +467,31 @@ export class MissionService {
   }
 }
 
-/** Waits until the desktop's VNC server answers with its RFB banner through the daemon's tunnel. */
+/**
+ * Waits until the desktop is usable: its VNC server answers with its RFB banner through the
+ * daemon's tunnel (the person can watch), and the session has put a window on the screen that
+ * takes the keyboard (the worker's first click has something to land on; a click before the
+ * template's terminal appeared sent the first keys nowhere).
+ */
 async function waitForDesktop(daemon: DaemonConnection): Promise<void> {
   const deadline = Date.now() + DESKTOP_TIMEOUT_MS;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
   while (!(await answersRfb(daemon))) {
     if (Date.now() > deadline)
       throw new AppError(
         'unavailable',
         `The desktop did not start within ${DESKTOP_TIMEOUT_MS / 1000} s (nothing answered on its VNC port). The workspace's log (studio ws logs) says why.`,
       );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pause();
+  }
+  // A session that opens no window of its own is ready once the window manager has had time.
+  const windowsBy = Math.min(deadline, Date.now() + SESSION_WINDOWS_MS);
+  while (Date.now() < windowsBy) {
+    const { windows } = await daemon
+      .call('desktop.windows', {})
+      .catch(() => ({ windows: [] as Array<{ type: string }> }));
+    if (windows.some((window) => window.type === 'normal')) return;
+    await pause();
   }
 }
 

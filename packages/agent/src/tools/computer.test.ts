@@ -7,7 +7,7 @@ import { ToolError, type ToolContext, type ToolDaemon } from './tool.ts';
 // records what the tool asked of it, with a screen larger than the display the model sees.
 const PNG = 'iVBORw0KGgo=';
 
-function fakeDesktop(screen = { width: 1920, height: 1080 }) {
+function fakeDesktop(screen = { width: 1920, height: 1080 }, warning?: string) {
   const calls: Array<{ method: DaemonMethod; params: unknown }> = [];
   let pointer = { x: 0, y: 0 };
   const daemon = {
@@ -28,7 +28,7 @@ function fakeDesktop(screen = { width: 1920, height: 1080 }) {
       const action = params as DaemonParams<'desktop.input'>;
       if ('x' in action && action.x !== undefined && action.y !== undefined)
         pointer = { x: action.x, y: action.y };
-      return pointer;
+      return warning && action.action !== 'cursor_position' ? { ...pointer, warning } : pointer;
     },
     open: () => Promise.reject(new Error('not used')),
   } as unknown as ToolDaemon;
@@ -105,6 +105,19 @@ describe('computer', () => {
       { action: 'type', text: 'echo done\n' },
       { action: 'wait', ms: 500 },
     ]);
+  });
+
+  it('tells the model what the desktop could not confirm', async () => {
+    const desktop = fakeDesktop(
+      { width: 1280, height: 800 },
+      'there is no window at 10,20 (the click landed on the desktop background)',
+    );
+    expect(await run({ action: 'left_click', coordinate: [10, 20] }, desktop.context)).toBe(
+      'left_click done; pointer at 10,20; warning: there is no window at 10,20 (the click landed on the desktop background)',
+    );
+    expect(await run({ action: 'type', text: 'ls' }, desktop.context)).toMatch(
+      /^typed 2 characters; warning: there is no window/,
+    );
   });
 
   it.each([

@@ -108,10 +108,14 @@ export function computerTool(
     },
     async execute(input, context): Promise<ToolResult> {
       const { daemon } = context;
+      // What the desktop could not confirm (keys that may have gone to another window) is part
+      // of the answer, so the model and the person watching see it.
+      const warned = (result: { warning?: string }) =>
+        result.warning ? `; warning: ${result.warning}` : '';
       const act = async (action: Action) => {
-        const pointer = await daemon.call('desktop.input', action);
-        const { x, y } = toShot(pointer, await sizesOf(daemon));
-        return `pointer at ${x},${y}`;
+        const result = await daemon.call('desktop.input', action);
+        const { x, y } = toShot(result, await sizesOf(daemon));
+        return `pointer at ${x},${y}${warned(result)}`;
       };
       const at = async (field: 'coordinate' | 'start_coordinate') => {
         const value = input[field];
@@ -166,13 +170,13 @@ export function computerTool(
         }
         case 'key': {
           const keys = needText('the keys in xdotool names, e.g. ctrl+s or Return');
-          await daemon.call('desktop.input', { action: 'key', keys });
-          return `pressed ${keys}`;
+          const result = await daemon.call('desktop.input', { action: 'key', keys });
+          return `pressed ${keys}${warned(result)}`;
         }
         case 'type': {
           const text = needText('what to type');
-          await daemon.call('desktop.input', { action: 'type', text });
-          return `typed ${text.length} characters`;
+          const result = await daemon.call('desktop.input', { action: 'type', text });
+          return `typed ${text.length} characters${warned(result)}`;
         }
         case 'cursor_position': {
           const pointer = await daemon.call('desktop.input', { action: 'cursor_position' });

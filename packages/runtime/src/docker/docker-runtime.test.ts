@@ -569,18 +569,19 @@ describe.runIf(engineAnswers && daemonBuilt)('desktop template', () => {
     await writeFile(join(screenshots, 'desktop-workspace.png'), Buffer.from(shot!.png, 'base64'));
 
     // The session's terminal (openbox autostarts it at 40,40): click into it and type a command.
-    let windows = '';
-    for (let i = 0; i < 100 && !windows.includes('xterm'); i++) {
-      windows = (
-        await daemon.exec('sh', [
-          '-c',
-          'xdotool search --class xterm getwindowname %@ 2>/dev/null || true',
-        ])
-      ).stdout;
-      if (!windows) await sleep(200);
+    let titles: string[] = [];
+    for (let i = 0; i < 100 && !titles.some((title) => title.includes('xterm')); i++) {
+      const { windows } = await daemon.call('desktop.windows', {});
+      titles = windows.filter((window) => window.type === 'normal').map((window) => window.title);
+      if (!titles.length) await sleep(200);
     }
-    await daemon.call('desktop.input', { action: 'left_click', x: 300, y: 200 });
-    await daemon.call('desktop.input', { action: 'type', text: 'echo done > ~/result.txt' });
+    const click = await daemon.call('desktop.input', { action: 'left_click', x: 300, y: 200 });
+    expect(click.warning).toBeUndefined();
+    const typed = await daemon.call('desktop.input', {
+      action: 'type',
+      text: 'echo done > ~/result.txt',
+    });
+    expect(typed.warning).toBeUndefined();
     await daemon.call('desktop.input', { action: 'key', keys: 'Return' });
     let written = '';
     for (let i = 0; i < 50 && written !== 'done\n'; i++) {

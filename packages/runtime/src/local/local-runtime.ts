@@ -29,6 +29,7 @@ import {
 } from '../runtime.ts';
 import { cgroupOf, detectCgroups } from './cgroups.ts';
 import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
+import { stageRuntime } from './staged-runtime.ts';
 
 /** How the local driver runs workspaces. */
 export interface LocalRuntimeOptions {
@@ -105,7 +106,12 @@ export class LocalRuntime implements WorkspaceRuntime {
     await mkdir(options.dir, { recursive: true });
     // Workspace users must be able to pass through (not list) the folder to reach their own.
     await chmod(options.dir, 0o711);
-    if (process.getuid?.() === 0) await assertTraversable(options.dir);
+    let runtimeDir = options.runtimeDir;
+    if (process.getuid?.() === 0) {
+      await assertTraversable(options.dir);
+      // Workspaces run as another user, who must be able to read the runtime the sandbox mounts.
+      runtimeDir = await stageRuntime(options.runtimeDir, options.dir);
+    }
     const cgroups = await detectCgroups();
     return new LocalRuntime(
       {
@@ -115,6 +121,7 @@ export class LocalRuntime implements WorkspaceRuntime {
         gid: 1000,
         startTimeoutMs: 15_000,
         ...options,
+        runtimeDir,
       },
       hasBwrap ? 'bwrap' : 'none',
       cgroups,
