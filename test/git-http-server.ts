@@ -12,6 +12,11 @@ export interface GitHttpServerOptions {
   token: string;
   /** Address to bind; 127.0.0.1 unless a test needs the workspace to reach another one. */
   host?: string;
+  /**
+   * The address clients use, when it is not the bound one: a local workspace with a network of
+   * its own reaches the host's loopback at 10.0.2.2.
+   */
+  advertise?: string;
   port?: number;
 }
 
@@ -47,7 +52,8 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const bound = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const host = options.advertise ?? bound;
   const hostPort = `${host}:${address.port}`;
   return {
     origin: `http://${hostPort}`,

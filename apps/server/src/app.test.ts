@@ -93,25 +93,57 @@ describe('errors on the wire', () => {
 });
 
 describe('health, metrics, OpenAPI', () => {
-  it('reports liveness, readiness and Prometheus metrics', async () => {
+  it('reports liveness and readiness to anyone, metrics to admins and metrics tokens', async () => {
     expect((await api('GET', '/healthz')).json()).toEqual({ status: 'ok' });
     expect((await api('GET', '/readyz')).json()).toEqual({ status: 'ready' });
-    const metrics = (await api('GET', '/metrics')).body;
+    expect((await api('GET', '/metrics')).statusCode).toBe(401);
+    const metrics = (await api('GET', '/metrics', { cookie: admin.cookie })).body;
     expect(metrics).toContain('studio_http_request_duration_seconds_bucket');
     expect(metrics).toContain('studio_websockets_open');
     expect(metrics).toContain('process_resident_memory_bytes');
+    // A scraper's token: /metrics and nothing else.
+    const { secret } = await server.services.tokens.create(admin.id, {
+      name: 'scraper',
+      scope: 'metrics',
+    });
+    expect((await api('GET', '/metrics', { token: secret })).statusCode).toBe(200);
+    expect((await api('GET', '/api/me', { token: secret })).json()).toMatchObject({
+      code: 'forbidden',
+      message: 'this API token may only read /metrics',
+    });
+    const member = await signedInUser(server, { email: 'not-an-admin@example.com' });
+    expect((await api('GET', '/metrics', { cookie: member.cookie })).statusCode).toBe(403);
   });
 
-  it('publishes an OpenAPI 3 document of the routes and readable docs', async () => {
-    const spec = (await api('GET', '/api/openapi.json')).json();
+  it('publishes an OpenAPI 3 document of the routes and readable docs, to admins', async () => {
+    expect((await api('GET', '/api/openapi.json')).statusCode).toBe(401);
+    expect((await api('GET', '/api/docs/')).statusCode).toBe(401);
+    const spec = (await api('GET', '/api/openapi.json', { cookie: admin.cookie })).json();
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/api/me', '/api/tokens', '/api/admin/users']),
     );
     expect(spec.paths['/api/tokens'].post.requestBody).toBeDefined();
-    const docs = await api('GET', '/api/docs/');
+    const docs = await api('GET', '/api/docs/', { cookie: admin.cookie });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');
+  });
+
+  it('serves metrics and docs to anyone only when configured so', async () => {
+    const open = await startTestServer({
+      STUDIO_PUBLIC_METRICS: 'true',
+      STUDIO_PUBLIC_API_DOCS: 'true',
+    });
+    try {
+      expect(
+        (await open.app.inject({ url: '/metrics', headers: sameOrigin(open) })).statusCode,
+      ).toBe(200);
+      expect(
+        (await open.app.inject({ url: '/api/openapi.json', headers: sameOrigin(open) })).statusCode,
+      ).toBe(200);
+    } finally {
+      await open.close();
+    }
   });
 });
 
@@ -285,7 +317,10 @@ describe('API tokens', () => {
   });
 
   it('an expired token is refused', async () => {
-    const { secret, token } = await server.services.tokens.create(admin.id, 'short', 1);
+    const { secret, token } = await server.services.tokens.create(admin.id, {
+      name: 'short',
+      expiresInDays: 1,
+    });
     const later = new Date(Date.parse(token.createdAt) + 2 * 86_400_000);
     const resolved = await new TokenService(server.services.database.db, () => later).resolve(
       secret,
@@ -333,7 +368,7 @@ describe('admin', () => {
 
   it('disabling a user ends their sessions, tokens and open sockets at once; they cannot sign in', async () => {
     const user = await signedInUser(server, { email: 'disabled@example.com' });
-    const { secret } = await server.services.tokens.create(user.id, 't');
+    const { secret } = await server.services.tokens.create(user.id, { name: 't' });
     const socket = await openEventsSocket(user.cookie);
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     const response = await api('PATCH', `/api/admin/users/${user.id}`, {

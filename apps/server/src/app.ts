@@ -8,6 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { DatabaseHandle } from '@studio/db';
 import type { WorkspaceRuntime } from '@studio/runtime';
 import { WS_CLOSE } from '@studio/protocol';
+import pino from 'pino';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -24,7 +25,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AuditLog } from './audit-log.ts';
 import { createAuth, type Auth } from './auth/auth.ts';
-import { Authenticator, type Principal } from './auth/authenticator.ts';
+import { Authenticator } from './auth/authenticator.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import { TokenService } from './auth/tokens.ts';
 import { UserService } from './auth/user-service.ts';
@@ -32,7 +33,8 @@ import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { registerErrorHandler } from './http/error-handler.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
-import { isCrossSiteRequest, isUpgradeOriginAllowed } from './http/origin.ts';
+import { registerAccess } from './http/access.ts';
+import { registerTextRules } from './http/text-rules.ts';
 import { SocketRegistry } from './http/sockets.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { aiRoutes } from './routes/ai.ts';
@@ -49,18 +51,6 @@ import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { TemplateStore } from './workspaces/templates.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
-
-/** Who may call a route. Routes under /api default to `user`. */
-export type Access = 'public' | 'user' | 'admin';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    access?: Access;
-  }
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-}
 
 /** The Fastify instance with zod schemas as its type provider. */
 export type App = FastifyInstance<
@@ -121,6 +111,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       },
       serializers: {
         req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+        err: serializeError,
       },
     },
     genReqId: () => randomUUID(),
@@ -131,6 +122,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  registerTextRules(app);
 
   const metrics = createMetrics();
   const auth = createAuth(database.db, config);
@@ -166,30 +158,16 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     }),
   };
 
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    const url = request.url;
-    if (!url.startsWith('/api/')) return;
-    const isUpgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
-    if (isUpgrade && !isUpgradeOriginAllowed(request.headers, config.publicUrl)) {
-      throw new AppError('origin_rejected', 'WebSocket upgrade from a foreign or missing Origin');
-    }
-    if (
-      !['GET', 'HEAD', 'OPTIONS'].includes(request.method) &&
-      isCrossSiteRequest(request.headers, config.publicUrl)
-    ) {
-      throw new AppError('origin_rejected', 'cross-site request refused');
-    }
-    const access =
-      request.routeOptions.config.access ?? (url.startsWith('/api/docs') ? 'public' : 'user');
-    if (access === 'public' || request.routeOptions.url === undefined) return;
-    const { principal, setCookies } = await services.authenticator.authenticate(request.headers);
-    if (setCookies.length) reply.header('set-cookie', setCookies);
-    if (!principal) throw new AppError('unauthenticated', 'sign in or send a valid API token');
-    if (access === 'admin' && principal.user.role !== 'admin')
-      throw new AppError('forbidden', 'admins only');
-    request.principal = principal;
+  const { withAccess } = registerAccess(app, {
+    publicUrl: config.publicUrl,
+    allowedHosts: config.allowedHosts,
+    authenticate: (request) => services.authenticator.authenticate(request.headers),
+    tokenReachesWorkspace: async (principal, request) => {
+      const { name } = request.params as { name?: string };
+      if (!name || !principal.workspaceId) return false;
+      const row = await services.workspaces.get(principal.user.id, name).catch(() => null);
+      return row?.id === principal.workspaceId;
+    },
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -212,7 +190,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  // The API's own description: public only when configured so, else for admins.
+  const docsAccess = config.publicApiDocs ? 'public' : 'admin';
+  await withAccess(docsAccess, () => app.register(fastifySwaggerUi, { routePrefix: '/api/docs' }));
   await app.register(fastifyWebsocket, {
     options: { maxPayload: 1024 * 1024 },
     // The one final error handler for WebSockets: log it, close with a code from WS_CLOSE.
@@ -235,11 +215,13 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   mcpRoutes(app, services);
   auditRoutes(app, services);
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
-  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
-    app.swagger(),
+  app.get(
+    '/api/openapi.json',
+    { config: { access: docsAccess }, schema: { hide: true } },
+    async () => app.swagger(),
   );
 
-  await registerWebApp(app);
+  await registerWebApp(app, withAccess);
   app.addHook('onClose', async () => {
     services.sockets.closeAll();
     await services.workspaces.close();
@@ -248,23 +230,28 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
 }
 
 /** Serves the built web app with SPA fallback; unknown /api routes get a JSON 404. */
-async function registerWebApp(app: App): Promise<void> {
+async function registerWebApp(
+  app: App,
+  withAccess: (access: 'public', register: () => PromiseLike<unknown>) => Promise<void>,
+): Promise<void> {
   const built = existsSync(`${WEB_DIST}index.html`);
   if (built) {
-    await app.register(fastifyStatic, {
-      root: WEB_DIST,
-      wildcard: false,
-      index: false,
-      // The web build writes .br and .gz beside each asset; the browser gets the smallest it takes.
-      preCompressed: true,
-      setHeaders: (res, path) => {
-        // Vite fingerprints everything under assets/, so it never changes under the same name.
-        res.setHeader(
-          'cache-control',
-          path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-        );
-      },
-    });
+    await withAccess('public', () =>
+      app.register(fastifyStatic, {
+        root: WEB_DIST,
+        wildcard: false,
+        index: false,
+        // The web build writes .br and .gz beside each asset; the browser gets the smallest it takes.
+        preCompressed: true,
+        setHeaders: (res, path) => {
+          // Vite fingerprints everything under assets/, so it never changes under the same name.
+          res.setHeader(
+            'cache-control',
+            path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+          );
+        },
+      }),
+    );
   }
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
@@ -301,6 +288,22 @@ const WEB_CSP = [
   "base-uri 'self'",
   "form-action 'self'",
 ].join('; ');
+
+/**
+ * Errors as logged: a failed query's bound parameters (passwords, tokens, whatever a person
+ * typed) never reach the log, at any depth of `cause`.
+ */
+function serializeError(error: Error): { type: string; message: string; stack: string } {
+  const serialized = pino.stdSerializers.err(error);
+  const strip = (value: unknown, depth: number) => {
+    if (!value || typeof value !== 'object' || depth > 5) return;
+    const record = value as Record<string, unknown>;
+    for (const key of ['params', 'parameters', 'values']) delete record[key];
+    strip(record.cause, depth + 1);
+  };
+  strip(serialized, 0);
+  return serialized as { type: string; message: string; stack: string };
+}
 
 /** Request URLs as logged: one-time secrets in invite paths and setup links never reach the log. */
 function redactUrl(url: string): string {

@@ -26,6 +26,11 @@ export interface Config {
   secretGenerated: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   trustProxy: boolean;
+  /** Host names besides the public URL's that browsers may use (`Host` is checked: DNS rebinding). */
+  allowedHosts: string[];
+  /** Who may read `/metrics` and the API docs without signing in as an admin. */
+  publicMetrics: boolean;
+  publicApiDocs: boolean;
   admin: { email: string; password: string } | undefined;
   github: { clientId: string; clientSecret: string } | undefined;
   oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | undefined;
@@ -46,9 +51,14 @@ export interface Config {
       diskLimits: boolean;
     };
     dockerHost: string | undefined;
-    /** Host TCP ports Docker workspaces may reach through the firewall (a git server here). */
+    /**
+     * Host TCP ports workspaces may reach through the firewall (a git server here): Docker
+     * workspaces at their bridge's gateway, local ones at 10.0.2.2.
+     */
     dockerHostPorts: number[];
     localSandbox: 'auto' | 'bwrap' | 'none';
+    /** `isolated`: each local workspace has its own network (slirp4netns); `auto` when it can. */
+    localNetwork: 'auto' | 'isolated' | 'host';
     /** The daemon runtime folder (`bin/node`, `daemon.mjs`); `undefined` means the built one. */
     daemonRuntimeDir: string | undefined;
     /** Image recipes and template files; `undefined` means the repository's `images/`. */
@@ -105,6 +115,20 @@ const variables = {
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
+  STUDIO_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .refine(
+      (value) =>
+        value.trim() === '' ||
+        value.split(',').every((item) => /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(item.trim())),
+      'must be a comma-separated list of host names, like studio.internal,studio',
+    )
+    .transform((value) =>
+      value.trim() === '' ? [] : value.split(',').map((item) => item.trim().toLowerCase()),
+    ),
+  STUDIO_PUBLIC_METRICS: flag(),
+  STUDIO_PUBLIC_API_DOCS: flag(),
   STUDIO_ADMIN_EMAIL: z.email('must be an email address').optional(),
   STUDIO_ADMIN_PASSWORD: z.string().min(10, 'must be at least 10 characters').max(128).optional(),
   STUDIO_GITHUB_CLIENT_ID: nonEmpty.optional(),
@@ -133,22 +157,13 @@ const variables = {
     .default('false')
     .transform((value) => value === 'true'),
   DOCKER_HOST: nonEmpty.optional(),
-  STUDIO_DOCKER_HOST_PORTS: z
-    .string()
-    .default('')
-    .refine(
-      (value) =>
-        value.trim() === '' ||
-        value
-          .split(',')
-          .every(
-            (item) => /^\d{1,5}$/.test(item.trim()) && Number(item) <= 65_535 && Number(item) > 0,
-          ),
-      'must be a comma-separated list of TCP ports from 1 to 65535, like 3000,8443',
-    )
-    .transform((value) =>
-      value.trim() === '' ? [] : value.split(',').map((item) => Number(item.trim())),
-    ),
+  STUDIO_HOST_PORTS: portList(),
+  STUDIO_DOCKER_HOST_PORTS: portList(),
+  STUDIO_LOCAL_NETWORK: z
+    .enum(['auto', 'isolated', 'host'], { error: 'must be auto, isolated or host' })
+    .default('auto'),
+  STUDIO_NETWORK_ALLOW: addressList(),
+  STUDIO_AI_FETCH_ALLOW: addressList(),
   STUDIO_LOCAL_SANDBOX: z
     .enum(['auto', 'bwrap', 'none'], { error: 'must be auto, bwrap or none' })
     .default('auto'),
@@ -165,7 +180,29 @@ const variables = {
     .number({ error: 'must be a number of US dollars (0 for no budget)' })
     .min(0, 'must be a number of US dollars (0 for no budget)')
     .default(0),
-  STUDIO_AI_FETCH_ALLOW: z
+};
+
+function portList() {
+  return z
+    .string()
+    .default('')
+    .refine(
+      (value) =>
+        value.trim() === '' ||
+        value
+          .split(',')
+          .every(
+            (item) => /^\d{1,5}$/.test(item.trim()) && Number(item) <= 65_535 && Number(item) > 0,
+          ),
+      'must be a comma-separated list of TCP ports from 1 to 65535, like 3000,8443',
+    )
+    .transform((value) =>
+      value.trim() === '' ? [] : value.split(',').map((item) => Number(item.trim())),
+    );
+}
+
+function addressList() {
+  return z
     .string()
     .default('')
     .refine(
@@ -178,8 +215,15 @@ const variables = {
       value.trim() === ''
         ? []
         : value.split(',').map((item) => item.trim().replace(/^\[(.*)\]:/, '$1:')),
-    ),
-};
+    );
+}
+
+function flag() {
+  return z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1');
+}
 
 function positive(kind: 'an integer' | 'a number', integer: boolean) {
   const message = `must be ${kind} above 0`;
@@ -232,10 +276,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
       maxRunCostUsd: parsed.STUDIO_AI_MAX_RUN_COST_USD,
       runsPerHour: parsed.STUDIO_AI_RUNS_PER_HOUR,
       monthlyBudgetUsd: parsed.STUDIO_AI_MONTHLY_BUDGET_USD,
-      fetchAllow: parsed.STUDIO_AI_FETCH_ALLOW,
+      // One list for every address rule (fetch_url, git imports); the old name still works.
+      fetchAllow: [...new Set([...parsed.STUDIO_NETWORK_ALLOW, ...parsed.STUDIO_AI_FETCH_ALLOW])],
     },
     missionSweepMs: parsed.STUDIO_MISSION_SWEEP_SECONDS * 1000,
     trustProxy: parsed.STUDIO_TRUST_PROXY,
+    allowedHosts: parsed.STUDIO_ALLOWED_HOSTS,
+    publicMetrics: parsed.STUDIO_PUBLIC_METRICS,
+    publicApiDocs: parsed.STUDIO_PUBLIC_API_DOCS,
     admin:
       parsed.STUDIO_ADMIN_EMAIL && parsed.STUDIO_ADMIN_PASSWORD
         ? { email: parsed.STUDIO_ADMIN_EMAIL.toLowerCase(), password: parsed.STUDIO_ADMIN_PASSWORD }
@@ -258,8 +306,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
         diskLimits: parsed.STUDIO_K8S_DISK_LIMITS,
       },
       dockerHost: parsed.DOCKER_HOST,
-      dockerHostPorts: parsed.STUDIO_DOCKER_HOST_PORTS,
+      dockerHostPorts: [
+        ...new Set([...parsed.STUDIO_HOST_PORTS, ...parsed.STUDIO_DOCKER_HOST_PORTS]),
+      ],
       localSandbox: parsed.STUDIO_LOCAL_SANDBOX,
+      localNetwork: parsed.STUDIO_LOCAL_NETWORK,
       daemonRuntimeDir:
         parsed.STUDIO_DAEMON_RUNTIME_DIR && resolve(cwd, parsed.STUDIO_DAEMON_RUNTIME_DIR),
       imagesDir: parsed.STUDIO_IMAGES_DIR && resolve(cwd, parsed.STUDIO_IMAGES_DIR),

@@ -16,6 +16,7 @@ import {
   defaultCacheDir,
   engineAnswers,
   isReachableByWorkspaces,
+  localNetworkAvailable,
   openEngine,
   type WorkspaceRuntime,
 } from '@studio/runtime';
@@ -75,6 +76,13 @@ async function main(): Promise<void> {
     { driver: picked.runtime.kind, isolation: picked.runtime.isolation, why: picked.why },
     `workspaces run on the ${picked.runtime.kind} driver`,
   );
+  if (picked.runtime instanceof LocalRuntime) {
+    for (const note of picked.runtime.notes) app.log.info(note);
+    if (picked.runtime.hostNetwork)
+      app.log.warn(
+        "local workspaces share this machine's network (install slirp4netns for a network each); only you should use this server",
+      );
+  }
   if (picked.runtime.isolation === 'none') {
     app.log.warn(
       'workspaces run UNSANDBOXED on this machine (no bubblewrap, no container engine); only you should use this server',
@@ -201,9 +209,22 @@ async function pickRuntime(
     dir,
     runtimeDir: daemonRuntimeDir,
     sandbox: config.workspaces.localSandbox,
+    network: localNetwork(config),
+    allowHostPorts: config.workspaces.dockerHostPorts,
   });
   const why = driver === 'local' ? 'STUDIO_RUNTIME=local' : 'no container engine answers';
   return { runtime, why };
+}
+
+/**
+ * Each local workspace gets a network of its own when bubblewrap and slirp4netns are here
+ * (`auto`), so several people can share the machine; `isolated` insists, `host` shares the
+ * host's network (one person, who can then reach their own machine's services from workspaces).
+ */
+function localNetwork(config: Config): 'isolated' | 'host' {
+  const asked = config.workspaces.localNetwork;
+  if (asked !== 'auto') return asked;
+  return config.workspaces.localSandbox !== 'none' && localNetworkAvailable() ? 'isolated' : 'host';
 }
 
 /**

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@studio/db';
 import { workspaceSchema, type Workspace } from '@studio/protocol';
-import { LocalRuntime } from '@studio/runtime';
+import { LocalRuntime, localNetworkAvailable, type LocalRuntimeOptions } from '@studio/runtime';
 import { createApp, type App, type Services } from './app.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import { loadConfig } from './config.ts';
@@ -20,7 +20,10 @@ export interface TestServer {
 }
 
 /** Starts the whole server in-process; `env` adds configuration variables. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { runtime?: Partial<LocalRuntimeOptions> } = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'studio-server-'));
   const config = await loadConfig({
     STUDIO_DATA_DIR: dataDir,
@@ -34,6 +37,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const runtime = await LocalRuntime.open({
     dir: join(dataDir, 'workspaces'),
     runtimeDir: fileURLToPath(new URL('../../../packages/daemon/dist/runtime', import.meta.url)),
+    // As the server runs them for several people: each workspace with its own network.
+    network: localNetworkAvailable() ? 'isolated' : 'host',
+    ...options.runtime,
   });
   const { app, services } = await createApp({
     config,

@@ -1,5 +1,6 @@
 export {
   assertPublicUrl,
+  classifyAddress,
   safeFetch,
   FetchRefusedError,
   type SafeFetchOptions,

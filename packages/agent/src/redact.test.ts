@@ -24,6 +24,9 @@ describe('redactSecrets token shapes', () => {
     ['AWS temporary key id', `ASIA${upper(16)}`],
     ['Google API key', `AIza${alnum(35)}`],
     ['JWT', JWT],
+    // The platform's own (THREATS 32): an API token and a daemon secret.
+    ['Studio API token', `studio_${alnum(43)}`],
+    ['Studio daemon secret', `studio_daemon_${'0123456789abcdef'.repeat(4)}`],
   ])('%s', (_name, secret) => {
     expect(redactSecrets(`value: ${secret} (end)`)).toBe('value: [REDACTED] (end)');
     expect(redactSecrets(`"${secret}"`)).toBe('"[REDACTED]"');

@@ -33,6 +33,9 @@ const PATTERNS: string[] = [
   // GitHub: classic (ghp_/gho_/ghu_/ghs_/ghr_ + 36) and fine-grained (github_pat_…).
   String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}`,
   String.raw`\bgithub_pat_[A-Za-z0-9_]{22,}`,
+  // The platform's own: API tokens (studio_ + 43 base64url) and daemon secrets
+  // (studio_daemon_ + 64 hex), printed by a command in a workspace.
+  String.raw`\bstudio_[A-Za-z0-9_-]{32,}`,
   // GitLab personal access tokens.
   String.raw`\bglpat-[A-Za-z0-9_-]{20,}`,
   // Slack bot/app/user/refresh tokens: xoxb-123-456-abc…

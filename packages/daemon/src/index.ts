@@ -5,7 +5,7 @@ import { CredentialBroker, credentialHelperEnv } from './credentials.ts';
 import { killExec } from './exec.ts';
 import { createDaemonState } from './methods.ts';
 import { createDaemonServer, type ListenAddress } from './server.ts';
-import { runStartCommands } from './start-commands.ts';
+import { runStartCommands, waitForDevice } from './start-commands.ts';
 
 export { createArchiveGuard, DEFAULT_UPLOAD_MAX_BYTES, type ArchiveGuard } from './archive.ts';
 export { DaemonFailure } from './errors.ts';
@@ -30,6 +30,8 @@ export interface StartDaemonOptions {
   /** Shell for terminals that name no command (`$SHELL`); `null` picks bash, else sh. */
   shell?: string | null;
   startCommands?: string[];
+  /** A network device attached after the daemon started (`tap0`): start commands wait for it. */
+  networkDevice?: string;
   /**
    * How to run this daemon as git's credential helper (`node script git-credential`). When set,
    * every terminal and command gets git configuration pointing at it; see `credentials.ts`.
@@ -75,11 +77,17 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   }
   const state = createDaemonState(root, env, options.shell ?? null, credentials);
   const server = await createDaemonServer({ listen, secret: options.secret, state });
-  const startChildren: ChildProcess[] = runStartCommands(options.startCommands ?? [], {
-    cwd: root,
-    env: options.env,
-    output: { stdout: process.stdout, stderr: process.stderr },
-  });
+  const startChildren: ChildProcess[] = [];
+  // A dev server's `npm install` needs the network: the device comes up just after the daemon.
+  void (options.networkDevice ? waitForDevice(options.networkDevice) : Promise.resolve()).then(() =>
+    startChildren.push(
+      ...runStartCommands(options.startCommands ?? [], {
+        cwd: root,
+        env: options.env,
+        output: { stdout: process.stdout, stderr: process.stderr },
+      }),
+    ),
+  );
   let closing: Promise<void> | null = null;
   return {
     address: server.address,

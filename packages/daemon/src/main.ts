@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { runCredentialHelper } from './credentials.ts';
 import { startDaemon } from './index.ts';
 
@@ -16,6 +16,13 @@ function readConfig() {
   const secret = readFileSync(secretFile, 'utf8').trim();
   if (secret.length < 16)
     throw new Error(`The secret in ${secretFile} is shorter than 16 characters`);
+  // The workspace's processes run as the daemon's user: once read, the secret leaves the disk
+  // (drivers write it again at each start). A read-only mount (a Kubernetes Secret) stays.
+  try {
+    unlinkSync(secretFile);
+  } catch {
+    // Read-only, or already gone.
+  }
   let startCommands: string[] = [];
   if (env.STUDIO_START_COMMANDS) {
     const parsed: unknown = JSON.parse(env.STUDIO_START_COMMANDS);
@@ -24,6 +31,7 @@ function readConfig() {
     }
     startCommands = parsed;
   }
+  const networkDevice = env.STUDIO_NETWORK_DEVICE;
   // Children (terminals, commands) must not see the daemon's settings, least of all the secret file.
   for (const key of Object.keys(env)) {
     if (key.startsWith('STUDIO_')) delete env[key];
@@ -33,6 +41,7 @@ function readConfig() {
     secret,
     root,
     startCommands,
+    ...(networkDevice ? { networkDevice } : {}),
     shell: env.SHELL ?? null,
     env: { ...env },
     // git runs this same bundle with the same node as its credential helper.

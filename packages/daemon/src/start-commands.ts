@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where start-command output goes (the daemon's own stdout/stderr, which drivers collect as logs). */
 export interface StartCommandOutput {
@@ -37,4 +39,18 @@ export function runStartCommands(
     );
     return child;
   });
+}
+
+/**
+ * Resolves once network device `name` is up (its IFF_UP flag), or after `boundMs` when it never
+ * comes: start commands then run without a network rather than not at all.
+ */
+export async function waitForDevice(name: string, boundMs = 5_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (Date.now() < deadline) {
+    const flags = await readFile(`/sys/class/net/${name}/flags`, 'utf8').catch(() => '0x0');
+    if (Number.parseInt(flags, 16) & 1) return;
+    await sleep(20);
+  }
+  console.error(`[daemon] network device ${name} did not come up; start commands run without it`);
 }

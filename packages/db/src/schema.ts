@@ -101,6 +101,9 @@ export const apiTokens = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** `full`, `read` (GET only), `workspace` (one workspace) or `metrics` (`/metrics` only). */
+    scope: text('scope').notNull().default('full'),
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
   },
   (table) => [
     uniqueIndex('api_tokens_secret_hash_idx').on(table.secretHash),

@@ -1,6 +1,7 @@
 // The assistant's REST and streaming contract: providers, model roles, conversations, agent runs,
 // approvals, the permission policy and the audit log. Shared by the server and the web app.
 import { z } from 'zod';
+import { oneLine } from './text.ts';
 import { workspacePathSchema } from './files.ts';
 
 export const AI_PROVIDER_KINDS = ['openai', 'anthropic', 'google', 'openai-compatible'] as const;
@@ -37,7 +38,7 @@ const baseUrlSchema = z
 export const createAiProviderBodySchema = z
   .strictObject({
     scope: aiScopeSchema.default('user'),
-    name: z.string().trim().min(1).max(80),
+    name: oneLine(1, 80),
     kind: aiProviderKindSchema,
     /** Required for `openai-compatible` (e.g. `http://localhost:11434/v1`); optional for the vendors. */
     baseUrl: baseUrlSchema.optional(),
@@ -51,7 +52,7 @@ export const createAiProviderBodySchema = z
 export type CreateAiProviderBody = z.input<typeof createAiProviderBodySchema>;
 
 export const updateAiProviderBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(80).optional(),
+  name: oneLine(1, 80).optional(),
   baseUrl: baseUrlSchema.nullable().optional(),
   /** A new key; `null` removes the key; absent keeps it. */
   apiKey: z.string().trim().min(1).max(4096).nullable().optional(),
@@ -137,10 +138,10 @@ export type Conversation = z.infer<typeof conversationSchema>;
 export const conversationListSchema = z.object({ conversations: z.array(conversationSchema) });
 
 export const createConversationBodySchema = z.strictObject({
-  title: z.string().trim().min(1).max(200).optional(),
+  title: oneLine(1, 200).optional(),
 });
 export const updateConversationBodySchema = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: oneLine(1, 200),
 });
 
 const contextText = z.string().max(200_000);

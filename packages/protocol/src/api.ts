@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneLine } from './text.ts';
 import { workspaceSchema } from './workspaces.ts';
 
 /** Roles a user can hold. */
@@ -12,7 +13,7 @@ const email = z
   .transform((value) => value.toLowerCase());
 /** Passwords: 10–128 characters (NIST 800-63B favours length over composition rules). */
 export const passwordSchema = z.string().min(10).max(128);
-const displayName = z.string().trim().min(1).max(100);
+const displayName = oneLine(1, 100);
 
 /** A user as the API shows it. */
 export const userSchema = z.object({
@@ -73,11 +74,22 @@ export const changePasswordBodySchema = z.strictObject({
 /** Body of `POST /api/me/password`. */
 export type ChangePasswordBody = z.infer<typeof changePasswordBodySchema>;
 
+/**
+ * What an API token may do: everything its owner may (`full`), only read (`read`: GET requests,
+ * no sockets), act on one workspace (`workspace`), or read `/metrics` (`metrics`, for a scraper).
+ */
+export const TOKEN_SCOPES = ['full', 'read', 'workspace', 'metrics'] as const;
+/** What an API token may do. */
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 /** An API token as listed (the secret itself is shown only once, at creation). */
 export const apiTokenSchema = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
+  scope: z.enum(TOKEN_SCOPES),
+  /** The workspace a `workspace` token is limited to. */
+  workspace: z.object({ id: z.string(), name: z.string() }).nullable(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
@@ -86,12 +98,20 @@ export const apiTokenSchema = z.object({
 export type ApiToken = z.infer<typeof apiTokenSchema>;
 
 /** `POST /api/tokens`. */
-export const createTokenBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
-});
+export const createTokenBodySchema = z
+  .strictObject({
+    name: oneLine(1, 100),
+    expiresInDays: z.number().int().min(1).max(3650).optional(),
+    scope: z.enum(TOKEN_SCOPES).default('full'),
+    /** With scope `workspace`: the name of one of your workspaces. */
+    workspace: z.string().min(1).max(64).optional(),
+  })
+  .refine((body) => (body.scope === 'workspace') === (body.workspace !== undefined), {
+    path: ['workspace'],
+    message: 'is required with scope "workspace", and only then',
+  });
 /** Body of `POST /api/tokens`. */
-export type CreateTokenBody = z.infer<typeof createTokenBodySchema>;
+export type CreateTokenBody = z.input<typeof createTokenBodySchema>;
 
 /** Response of `POST /api/tokens`: the token's secret, shown this once. */
 export const createdTokenSchema = z.object({ token: apiTokenSchema, secret: z.string() });

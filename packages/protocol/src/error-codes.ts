@@ -5,6 +5,7 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'forbidden',
   'origin_rejected',
+  'misdirected_request',
   'not_found',
   'conflict',
   'payload_too_large',

@@ -20,6 +20,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_credentials: 401,
   forbidden: 403,
   origin_rejected: 403,
+  misdirected_request: 421,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

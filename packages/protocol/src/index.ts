@@ -8,6 +8,7 @@ export {
 } from './errors.ts';
 export {
   ROLES,
+  TOKEN_SCOPES,
   acceptInviteBodySchema,
   adminCreateUserBodySchema,
   adminCreatedUserSchema,
@@ -40,6 +41,7 @@ export {
   type SetupBody,
   type SetupStatus,
   type SignInBody,
+  type TokenScope,
   type UpdateProfileBody,
   type User,
 } from './api.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneLine } from './text.ts';
 
 /** A template or port name: lower-case letters, digits and dashes, starting with a letter. */
 const slug = z
@@ -52,7 +53,7 @@ export const templatePortSchema = z.strictObject({
 /** A workspace template: which image, which limits, what runs at start. */
 export const templateSchema = z.strictObject({
   name: slug,
-  title: z.string().trim().min(1).max(100),
+  title: oneLine(1, 100),
   description: z.string().max(2000).default(''),
   image: templateImageSchema,
   resources: templateResourcesSchema.default({ cpus: 2, memoryMiB: 2048, pids: 512 }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneLine } from './text.ts';
 import { ptyInfoSchema } from './daemon.ts';
 
 /** Workspace names: what a person types in a URL and a shell (`/w/my-app`, `studio ws shell my-app`). */
@@ -100,7 +101,7 @@ export const createTerminalBodySchema = z.strictObject({
 });
 /** `PATCH /api/workspaces/:name/terminals/:id`: rename a terminal. */
 export const renameTerminalBodySchema = z.strictObject({
-  title: z.string().trim().min(1, 'must not be empty').max(200),
+  title: oneLine(1, 200),
 });
 
 /** Body of `POST /api/workspaces/:name/terminals`. */

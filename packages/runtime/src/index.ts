@@ -15,10 +15,12 @@ export {
   type WorkspaceState,
   type WorkspaceStats,
   type WorkspaceStatus,
+  newDaemonSecret,
 } from './runtime.ts';
 export {
   LocalRuntime,
   isReachableByWorkspaces,
+  localNetworkAvailable,
   type LocalRuntimeOptions,
 } from './local/local-runtime.ts';
 export {

@@ -2,6 +2,7 @@
 // interface, many implementations, one shared test suite"). Not a test file by itself: each
 // driver's test calls `runRuntimeConformance`.
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -354,6 +355,24 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
           ]);
           expect(metadata.code).not.toBe(0);
           server.cancel();
+          // A service on the host's loopback (a database, a browser's DevTools port): neither
+          // reachable nor listed among the workspace's ports (THREATS 31).
+          const hostService = createServer((socket) => socket.end('host service\n'));
+          await new Promise<void>((resolve) => hostService.listen(0, '127.0.0.1', resolve));
+          const hostPort = (hostService.address() as AddressInfo).port;
+          try {
+            for (const address of ['127.0.0.1', '10.0.2.2', '172.17.0.1']) {
+              const probe = await b.daemon.exec('python3', [
+                '-c',
+                `import socket; socket.create_connection(("${address}", ${hostPort}), timeout=2)`,
+              ]);
+              expect(probe.code, `host loopback via ${address}`).not.toBe(0);
+            }
+            const { ports } = await b.daemon.call('ports.list', {});
+            expect(ports.map((port) => port.port)).not.toContain(hostPort);
+          } finally {
+            hostService.close();
+          }
         }
       } finally {
         a.daemon.close();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type {
   DaemonMethod,
   DaemonParams,
@@ -8,6 +9,14 @@ import type {
 
 /** How strongly a driver separates a workspace from the host and from other workspaces. */
 export type Isolation = 'container' | 'bwrap' | 'none';
+
+/**
+ * A new secret between the server and one workspace's daemon. The prefix gives it a shape the
+ * redactor knows (`studio_…`), so a command that prints it never shows it in a transcript.
+ */
+export function newDaemonSecret(): string {
+  return `studio_daemon_${randomBytes(32).toString('hex')}`;
+}
 
 /** Resources a template asks for; drivers enforce them as hard limits where they can. */
 export interface WorkspaceResources {
@@ -153,6 +162,11 @@ export type ProgressListener = (step: string, detail?: string) => void;
 export interface WorkspaceRuntime {
   readonly kind: 'local' | 'docker' | 'kubernetes';
   readonly isolation: Isolation;
+  /**
+   * Whether workspaces share the host's network: its ports, its loopback services, each other's
+   * listeners. A server with several people refuses to create workspaces on such a driver.
+   */
+  readonly hostNetwork: boolean;
   /**
    * Whether `resources.diskMiB` is enforced here (filling the disk ends in ENOSPC inside the
    * workspace). Without it a workspace can fill the host's disk; the server warns at start.

@@ -1,7 +1,7 @@
 import { connectMcp, type AgentTool, type McpConnection, type ToolDaemon } from '@studio/agent';
 import type { schema } from '@studio/db';
 import type { FastifyBaseLogger } from 'fastify';
-import { refuseServerNetwork } from './provider-store.ts';
+import { refuseServerNetwork } from '../net/server-network.ts';
 import type { Person, ToolSource } from './assistant.ts';
 import type { McpServerStore, ResolvedMcpServer } from './mcp-store.ts';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { assertPublicUrl, type ProviderConfig } from '@studio/agent';
+import type { ProviderConfig } from '@studio/agent';
+import { refuseServerNetwork } from '../net/server-network.ts';
 import { schema, type Database } from '@studio/db';
 import type { createAiProviderBodySchema } from '@studio/protocol';
 import {
@@ -240,28 +241,6 @@ export class AiProviderStore {
     if (row.ownerId === null && !caller.admin)
       throw new AppError('forbidden', 'only admins change the organisation’s providers');
     return row;
-  }
-}
-
-/**
- * A member's own endpoints (model providers, MCP servers) may not point into the server's network
- * (loopback, private, link-local, metadata): the server would make requests there for them.
- * Admins may, and so may the organisation's providers: an Ollama beside the server is normal.
- * Checked when saved and again before each use, since a name can resolve elsewhere later.
- */
-export async function refuseServerNetwork(
-  caller: Caller,
-  url: string,
-  field: string,
-): Promise<void> {
-  if (caller.admin) return;
-  try {
-    await assertPublicUrl(url);
-  } catch (error) {
-    throw new AppError(
-      'bad_request',
-      `${field}: ${(error as Error).message}. Only admins can add endpoints on this server's own network; ask one to add it for the organisation.`,
-    );
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenScope } from '@studio/protocol';
 import type { Auth } from './auth.ts';
 import type { TokenService } from './tokens.ts';
 import type { UserRow } from './user-service.ts';
@@ -9,6 +10,10 @@ export interface Principal {
   via: 'session' | 'token';
   sessionId?: string;
   tokenId?: string;
+  /** What the API token may do; a session may do everything its user may. */
+  scope?: TokenScope;
+  /** The one workspace a `workspace` token acts on. */
+  workspaceId?: string | null;
 }
 
 /** Resolves a request's credentials: `Authorization: Bearer <API token>` first, else the session cookie. */
@@ -29,7 +34,13 @@ export class Authenticator {
       const resolved = match ? await this.tokens.resolve(match[1]!) : null;
       return {
         principal: resolved
-          ? { user: resolved.user, via: 'token', tokenId: resolved.tokenId }
+          ? {
+              user: resolved.user,
+              via: 'token',
+              tokenId: resolved.tokenId,
+              scope: resolved.scope,
+              workspaceId: resolved.workspaceId,
+            }
           : null,
         setCookies: [],
       };

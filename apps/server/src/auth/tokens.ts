@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { apiTokens, users, type Database } from '@studio/db';
-import type { ApiToken } from '@studio/protocol';
+import { apiTokens, users, workspaces, type Database } from '@studio/db';
+import type { ApiToken, TokenScope } from '@studio/protocol';
 import { and, desc, eq } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
@@ -27,34 +27,44 @@ export class TokenService {
 
   async create(
     userId: string,
-    name: string,
-    expiresInDays?: number,
+    input: { name: string; expiresInDays?: number; scope?: TokenScope; workspaceId?: string },
   ): Promise<{ token: ApiToken; secret: string }> {
     const secret = newSecret();
-    const expiresAt = expiresInDays
-      ? new Date(this.now().getTime() + expiresInDays * 86_400_000)
+    const expiresAt = input.expiresInDays
+      ? new Date(this.now().getTime() + input.expiresInDays * 86_400_000)
       : null;
-    const [row] = await this.db
-      .insert(apiTokens)
-      .values({
-        id: randomUUID(),
-        userId,
-        name,
-        prefix: secret.slice(0, PREFIX.length + 6),
-        secretHash: hashSecret(secret),
-        expiresAt,
-      })
-      .returning();
-    return { token: toApiToken(row!), secret };
+    const id = randomUUID();
+    await this.db.insert(apiTokens).values({
+      id,
+      userId,
+      name: input.name,
+      prefix: secret.slice(0, PREFIX.length + 6),
+      secretHash: hashSecret(secret),
+      expiresAt,
+      scope: input.scope ?? 'full',
+      workspaceId: input.workspaceId ?? null,
+    });
+    const token = (await this.list(userId)).find((listed) => listed.id === id)!;
+    return { token, secret };
   }
 
   async list(userId: string): Promise<ApiToken[]> {
     const rows = await this.db
-      .select()
+      .select({ token: apiTokens, workspaceName: workspaces.name })
       .from(apiTokens)
+      .leftJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
       .where(eq(apiTokens.userId, userId))
       .orderBy(desc(apiTokens.createdAt));
-    return rows.map(toApiToken);
+    return rows.map(({ token, workspaceName }) => toApiToken(token, workspaceName));
+  }
+
+  /** Ends every token of a user: a disabled person's tokens stay revoked when they come back. */
+  async revokeAll(userId: string): Promise<number> {
+    const deleted = await this.db
+      .delete(apiTokens)
+      .where(eq(apiTokens.userId, userId))
+      .returning({ id: apiTokens.id });
+    return deleted.length;
   }
 
   async revoke(userId: string, id: string): Promise<void> {
@@ -67,9 +77,12 @@ export class TokenService {
   }
 
   /** The user a Bearer secret belongs to, or null when it is unknown, expired or its user is disabled. */
-  async resolve(
-    secret: string,
-  ): Promise<{ user: typeof users.$inferSelect; tokenId: string } | null> {
+  async resolve(secret: string): Promise<{
+    user: typeof users.$inferSelect;
+    tokenId: string;
+    scope: TokenScope;
+    workspaceId: string | null;
+  } | null> {
     if (!secret.startsWith(PREFIX)) return null;
     // One query on the hot path: the token and its user together.
     const [row] = await this.db
@@ -77,6 +90,8 @@ export class TokenService {
         id: apiTokens.id,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
+        scope: apiTokens.scope,
+        workspaceId: apiTokens.workspaceId,
         user: users,
       })
       .from(apiTokens)
@@ -87,15 +102,23 @@ export class TokenService {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
     }
-    return { user: row.user, tokenId: row.id };
+    return {
+      user: row.user,
+      tokenId: row.id,
+      scope: row.scope as TokenScope,
+      workspaceId: row.workspaceId,
+    };
   }
 }
 
-function toApiToken(row: typeof apiTokens.$inferSelect): ApiToken {
+function toApiToken(row: typeof apiTokens.$inferSelect, workspaceName: string | null): ApiToken {
   return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
+    scope: row.scope as TokenScope,
+    workspace:
+      row.workspaceId && workspaceName ? { id: row.workspaceId, name: workspaceName } : null,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     expiresAt: row.expiresAt?.toISOString() ?? null,

@@ -17,6 +17,7 @@ import type { Person } from '../ai/assistant.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { AppError } from '../errors.ts';
 import { VNC_PORT } from '../routes/desktop.ts';
+import { refuseGitImport } from '../net/server-network.ts';
 import type { TemplateStore } from '../workspaces/templates.ts';
 import type { WorkspaceService } from '../workspaces/workspace-service.ts';
 
@@ -44,6 +45,8 @@ export interface MissionDeps {
   workers: Workers;
   audit: AuditLog;
   logger: FastifyBaseLogger;
+  /** Private "ip:port" pairs repositories may be cloned from (`STUDIO_NETWORK_ALLOW`). */
+  allowAddresses?: string[];
   now?: () => Date;
 }
 
@@ -100,6 +103,8 @@ export class MissionService {
     const template = await this.deps.templates.get(request.template);
     const unavailable = this.unavailable(template);
     if (unavailable) throw new AppError('bad_request', unavailable);
+    for (const url of request.repositories)
+      await refuseGitImport(person, url, this.deps.allowAddresses ?? []);
     const name = `mission-${randomBytes(3).toString('hex')}`;
     const id = randomUUID();
     const [row] = await this.db

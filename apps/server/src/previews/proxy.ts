@@ -68,10 +68,15 @@ export function forwardRequest(
   };
 }
 
+/** The most an app's answer to an upgrade may send before its header block ends. */
+const MAX_UPGRADE_HEAD = 64 * 1024;
+
 /**
- * Hand an upgrade request (WebSocket) to the app and join the browser's connection to the tunnel
- * byte for byte: the app answers the handshake itself, so subprotocols and extensions are its own.
- * Resolves when either side closed.
+ * Hand an upgrade request (WebSocket) to the app and, once the app agrees (`101`), join the
+ * browser's connection to the tunnel byte for byte: the app answers the handshake itself, so
+ * subprotocols and extensions are its own. An app that answers anything else has its answer
+ * passed on and the browser's connection closed: the next request on it (with the platform's
+ * cookie) must never reach the app (THREATS 29). Resolves when either side closed.
  */
 export function forwardUpgrade(
   tunnel: DaemonStream,
@@ -88,30 +93,80 @@ export function forwardUpgrade(
   }
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   if (head.byteLength > 0) socket.write(head);
-  let answered = false;
-  socket.once('data', () => (answered = true));
-  client.pipe(socket);
-  socket.pipe(client);
+  // Nothing more of the browser's reaches the app until the app has agreed to the upgrade.
+  client.pause();
   return new Promise((resolve) => {
-    let refused = false;
-    socket.once('error', (error) => {
-      // The app never answered (nothing listening): the browser gets an HTTP error, not a reset.
-      if (answered || client.destroyed) return;
-      refused = true;
-      socket.unpipe(client);
-      client.end(refusal(error), () => client.destroy());
-    });
+    let answer = Buffer.alloc(0);
+    let settled = false;
+    let refuseTimer: NodeJS.Timeout | undefined;
     const close = () => {
-      if (!refused) client.destroy();
+      client.destroy();
       socket.destroy();
       resolve();
     };
+    const finish = (text: string | Buffer) => {
+      if (settled) return;
+      clearTimeout(refuseTimer);
+      settled = true;
+      socket.off('data', onData);
+      client.end(text, () => close());
+    };
+    const onData = (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (answer.byteLength > MAX_UPGRADE_HEAD) finish(refusal(new Error('oversized answer')));
+        return;
+      }
+      const headText = answer.subarray(0, end).toString('latin1');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(headText)?.[1]);
+      if (status !== 101) {
+        // Its answer goes to the browser (the body as far as its length says, within bounds),
+        // then the connection ends.
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(headText)?.[1] ?? 0);
+        const complete = answer.byteLength - end - 4 >= Math.min(length, MAX_UPGRADE_HEAD);
+        if (complete) finish(refusedAnswer(answer, end));
+        else refuseTimer ??= setTimeout(() => finish(refusedAnswer(answer, end)), 1000);
+        return;
+      }
+      settled = true;
+      socket.off('data', onData);
+      client.write(answer);
+      client.pipe(socket);
+      socket.pipe(client);
+      client.resume();
+    };
+    socket.on('data', onData);
+    socket.once('error', (error) => {
+      // The app never answered (nothing listening): the browser gets an HTTP error, not a reset.
+      if (settled || client.destroyed) return;
+      finish(refusal(error));
+    });
     client.once('close', close);
-    socket.once('close', close);
+    socket.once('close', () => {
+      if (!settled && answer.byteLength > 0)
+        finish(refusedAnswer(answer, answer.indexOf('\r\n\r\n')));
+      else if (!settled) finish(refusal(new Error('closed without answering')));
+      else close();
+    });
     // Either side failing closes both; the close events do the rest.
     client.on('error', () => undefined);
     socket.on('error', () => undefined);
   });
+}
+
+/** An app's non-101 answer to an upgrade, told to close the connection after it. */
+function refusedAnswer(answer: Buffer, headEnd: number): Buffer {
+  if (headEnd < 0) return answer;
+  const head = answer
+    .subarray(0, headEnd)
+    .toString('latin1')
+    .split('\r\n')
+    .filter((line) => !/^(connection|keep-alive)\s*:/i.test(line));
+  return Buffer.concat([
+    Buffer.from(`${[...head, 'connection: close'].join('\r\n')}\r\n\r\n`, 'latin1'),
+    answer.subarray(headEnd + 4),
+  ]);
 }
 
 /**

@@ -70,6 +70,7 @@ export function aiRoutes(app: App, services: Services): void {
     templates: services.templates,
     audit,
     logger: app.log,
+    allowAddresses: config.ai.fetchAllow,
     workers: {
       async start(owner, workspace, mission) {
         const conversation = await conversations.create(
@@ -119,7 +120,7 @@ export function aiRoutes(app: App, services: Services): void {
   // ---- Providers and model roles ----
   app.get(
     '/api/ai/providers',
-    { schema: { tags, response: { 200: aiProviderListSchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: aiProviderListSchema } } },
     async (request) => ({
       providers: await providers.list(person(request)),
     }),
@@ -127,7 +128,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/ai/providers',
-    { schema: { tags, body: createAiProviderBodySchema, response: { 201: aiProviderSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, body: createAiProviderBodySchema, response: { 201: aiProviderSchema } },
+    },
     async (request, reply) => {
       const created = await providers.create(person(request), request.body);
       await audit.record({
@@ -149,6 +153,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.patch(
     '/api/ai/providers/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: idParams,
@@ -171,7 +176,7 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/ai/providers/:id',
-    { schema: { tags, params: idParams } },
+    { config: { access: 'user' }, schema: { tags, params: idParams } },
     async (request, reply) => {
       await providers.remove(person(request), request.params.id);
       await audit.record({
@@ -186,7 +191,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/ai/providers/:id/models',
-    { schema: { tags, params: idParams, response: { 200: aiModelListSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: idParams, response: { 200: aiModelListSchema } },
+    },
     async (request) => {
       const provider = await providers.resolve(person(request), request.params.id);
       try {
@@ -204,26 +212,32 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/ai/settings',
-    { schema: { tags, response: { 200: aiSettingsSchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: aiSettingsSchema } } },
     async (request) => providers.settings(person(request)),
   );
 
   app.put(
     '/api/ai/settings',
-    { schema: { tags, body: updateAiSettingsBodySchema, response: { 200: aiSettingsSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, body: updateAiSettingsBodySchema, response: { 200: aiSettingsSchema } },
+    },
     async (request) => providers.updateSettings(person(request), request.body),
   );
 
   // ---- Policy ----
   app.get(
     '/api/ai/policy',
-    { schema: { tags, response: { 200: policySchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: policySchema } } },
     async (request) => policies.policy(request.principal!.user.id),
   );
 
   app.put(
     '/api/ai/policy',
-    { schema: { tags, body: updatePolicyBodySchema, response: { 200: policySchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, body: updatePolicyBodySchema, response: { 200: policySchema } },
+    },
     async (request) => {
       const policy = await policies.replace(request.principal!.user.id, request.body.rules);
       await audit.record({
@@ -246,7 +260,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/ai/conversations',
-    { schema: { tags, params: nameParams, response: { 200: conversationListSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: conversationListSchema } },
+    },
     async (request) => {
       const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
       const rows = await conversations.list(request.principal!.user.id, workspace.id);
@@ -259,6 +276,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/conversations',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -279,7 +297,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/ai/conversations/:id',
-    { schema: { tags, params: conversationParams, response: { 200: conversationDetailSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: conversationParams, response: { 200: conversationDetailSchema } },
+    },
     async (request) => {
       const { row } = await conversation(request, request.params.name, request.params.id);
       return {
@@ -292,6 +313,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.patch(
     '/api/workspaces/:name/ai/conversations/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: conversationParams,
@@ -308,7 +330,7 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name/ai/conversations/:id',
-    { schema: { tags, params: conversationParams } },
+    { config: { access: 'user' }, schema: { tags, params: conversationParams } },
     async (request, reply) => {
       const { row } = await conversation(request, request.params.name, request.params.id);
       runs.activeIn(row.id)?.controller.abort();
@@ -320,6 +342,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/conversations/:id/messages',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: conversationParams,
@@ -345,7 +368,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/ai/conversations',
-    { schema: { tags: mainTags, response: { 200: conversationListSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: mainTags, response: { 200: conversationListSchema } },
+    },
     async (request) => {
       const rows = await conversations.list(request.principal!.user.id, null);
       return {
@@ -357,6 +383,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/ai/conversations',
     {
+      config: { access: 'user' },
       schema: {
         tags: mainTags,
         body: createConversationBodySchema.optional(),
@@ -376,6 +403,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.get(
     '/api/ai/conversations/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags: mainTags,
         params: mainConversationParams,
@@ -394,6 +422,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.patch(
     '/api/ai/conversations/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags: mainTags,
         params: mainConversationParams,
@@ -410,7 +439,7 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/ai/conversations/:id',
-    { schema: { tags: mainTags, params: mainConversationParams } },
+    { config: { access: 'user' }, schema: { tags: mainTags, params: mainConversationParams } },
     async (request, reply) => {
       const row = await mainConversation(request, request.params.id);
       runs.activeIn(row.id)?.controller.abort();
@@ -422,6 +451,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/ai/conversations/:id/messages',
     {
+      config: { access: 'user' },
       schema: {
         tags: mainTags,
         description: 'A message for the main agent, which deploys environments for workers.',
@@ -441,6 +471,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.get(
     '/api/ai/runs/:id/events',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: runParams,
@@ -479,7 +510,10 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/ai/runs/:id/approvals/:callId',
-    { schema: { tags, params: approvalParams, body: approvalBodySchema } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: approvalParams, body: approvalBodySchema },
+    },
     async (request, reply) => {
       const run = runs.get(request.principal!.user.id, request.params.id);
       await assistant.answer(person(request), run, request.params.callId, request.body);
@@ -490,6 +524,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/ai/runs/:id/messages',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         description:
@@ -507,6 +542,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/ai/runs/:id/pause',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         description: 'The run finishes its current step, then waits for `resume` (or `stop`).',
@@ -521,7 +557,7 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/ai/runs/:id/resume',
-    { schema: { tags, params: runParams } },
+    { config: { access: 'user' }, schema: { tags, params: runParams } },
     async (request, reply) => {
       runs.get(request.principal!.user.id, request.params.id).resume();
       return reply.status(204).send();
@@ -530,7 +566,7 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/ai/runs/:id/stop',
-    { schema: { tags, params: runParams } },
+    { config: { access: 'user' }, schema: { tags, params: runParams } },
     async (request, reply) => {
       runs.get(request.principal!.user.id, request.params.id).controller.abort();
       return reply.status(204).send();
@@ -541,6 +577,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/complete',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,

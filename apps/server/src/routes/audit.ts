@@ -45,7 +45,10 @@ export function auditRoutes(app: App, { database }: Services): void {
 
   app.get(
     '/api/audit',
-    { schema: { tags, querystring: auditQuerySchema, response: { 200: auditPageSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, querystring: auditQuerySchema, response: { 200: auditPageSchema } },
+    },
     async (request) => {
       const rows = await select(where(request, request.query), request.query.limit + 1);
       const page = rows.slice(0, request.query.limit).map(view);
@@ -59,6 +62,7 @@ export function auditRoutes(app: App, { database }: Services): void {
   app.get(
     '/api/audit/export',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         querystring: auditQuerySchema,

@@ -19,30 +19,58 @@ import { AppError } from '../errors.ts';
 export function authRoutes(app: App, services: Services): void {
   const { auth, users, audit, limits, sockets, config, metrics } = services;
 
-  // better-auth's handler: OAuth redirects and callbacks. Our own routes below wrap the rest.
+  // better-auth serves only what the product uses: starting a GitHub or OIDC sign-in, the
+  // provider's callback, and its error page. Its other endpoints (email sign-in, password
+  // change, session listing…) would sidestep our limits, revocation and audit: our own routes
+  // below do those, and better-auth's are not exposed (THREATS 27).
+  const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+    throttle(reply, limits.ip.hit(`oauth:${request.ip}`));
+    const url = new URL(request.url, config.publicUrl.origin);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const response = await auth.handler(
+      new Request(url, {
+        method: request.method,
+        headers: toFetchHeaders(request.headers),
+        body,
+      }),
+    );
+    void reply.status(response.status);
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie' && name !== 'content-length') void reply.header(name, value);
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) void reply.header('set-cookie', cookies);
+    return { response, cookies };
+  };
+  const hidden = { config: { access: 'public' as const }, schema: { hide: true } };
+  app.post('/api/auth/sign-in/social', hidden, async (request, reply) => {
+    const { response } = await forward(request, reply);
+    return reply.send(Buffer.from(await response.arrayBuffer()));
+  });
   app.route({
     method: ['GET', 'POST'],
-    url: '/api/auth/*',
-    config: { access: 'public' },
-    schema: { hide: true },
+    url: '/api/auth/callback/:id',
+    ...hidden,
     handler: async (request, reply) => {
-      const url = new URL(request.url, config.publicUrl.origin);
-      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-      const response = await auth.handler(
-        new Request(url, {
-          method: request.method,
-          headers: toFetchHeaders(request.headers),
-          body,
-        }),
-      );
-      void reply.status(response.status);
-      response.headers.forEach((value, name) => {
-        if (name !== 'set-cookie' && name !== 'content-length') void reply.header(name, value);
+      const { response, cookies } = await forward(request, reply);
+      // A provider's callback that started a session is a sign-in like any other: audited.
+      const session = cookies.map((cookie) => cookie.split(';', 1)[0]!).join('; ');
+      const { principal } = session.includes('session_token=')
+        ? await services.authenticator.authenticate({ cookie: session })
+        : { principal: null };
+      metrics.signIns.inc({ outcome: principal ? 'success' : 'failure' });
+      await audit.record({
+        actorId: principal?.user.id ?? null,
+        action: 'session.sign_in',
+        outcome: principal ? 'success' : 'failure',
+        data: { ip: request.ip, provider: (request.params as { id: string }).id },
       });
-      const cookies = response.headers.getSetCookie();
-      if (cookies.length) void reply.header('set-cookie', cookies);
       return reply.send(Buffer.from(await response.arrayBuffer()));
     },
+  });
+  app.get('/api/auth/error', hidden, async (request, reply) => {
+    const { response } = await forward(request, reply);
+    return reply.send(Buffer.from(await response.arrayBuffer()));
   });
 
   app.get(
@@ -133,36 +161,44 @@ export function authRoutes(app: App, services: Services): void {
     },
   );
 
-  app.delete('/api/session', { schema: { tags: ['auth'] } }, async (request, reply) => {
-    const principal = request.principal!;
-    if (principal.via === 'session') {
-      const response = await auth.api.signOut({
-        headers: toFetchHeaders(request.headers),
-        asResponse: true,
-      });
-      forwardCookies(reply, response);
-      sockets.closeSession(principal.sessionId!);
-    }
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/session',
+    { config: { access: 'user' }, schema: { tags: ['auth'] } },
+    async (request, reply) => {
+      const principal = request.principal!;
+      if (principal.via === 'session') {
+        const response = await auth.api.signOut({
+          headers: toFetchHeaders(request.headers),
+          asResponse: true,
+        });
+        forwardCookies(reply, response);
+        sockets.closeSession(principal.sessionId!);
+      }
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/api/session/revoke-all', { schema: { tags: ['auth'] } }, async (request, reply) => {
-    const { user } = request.principal!;
-    await users.endSessions(user.id);
-    sockets.closeUser(user.id);
-    await audit.record({
-      actorId: user.id,
-      action: 'session.revoke_all',
-      targetType: 'user',
-      targetId: user.id,
-    });
-    const ctx = await auth.$context;
-    void reply.header(
-      'set-cookie',
-      `${ctx.authCookies.sessionToken.name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`,
-    );
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/session/revoke-all',
+    { config: { access: 'user' }, schema: { tags: ['auth'] } },
+    async (request, reply) => {
+      const { user } = request.principal!;
+      await users.endSessions(user.id);
+      sockets.closeUser(user.id);
+      await audit.record({
+        actorId: user.id,
+        action: 'session.revoke_all',
+        targetType: 'user',
+        targetId: user.id,
+      });
+      const ctx = await auth.$context;
+      void reply.header(
+        'set-cookie',
+        `${ctx.authCookies.sessionToken.name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`,
+      );
+      return reply.status(204).send();
+    },
+  );
 
   const inviteParams = z.object({ token: z.string().min(1).max(200) });
   app.get(

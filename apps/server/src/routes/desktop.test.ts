@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -12,23 +11,33 @@ import {
 } from '../testing.ts';
 import { VNC_PORT } from './desktop.ts';
 
-// A local workspace shares this machine's network, so a stand-in VNC server here is what the
-// daemon's tunnel reaches on the workspace's loopback. It speaks RFB's first line, as x11vnc does.
+// A stand-in VNC server inside the workspace, where the daemon's tunnel reaches its loopback. It
+// speaks RFB's first line, as x11vnc does, and reports what the viewer sent.
 let server: TestServer;
-let vnc: Server;
+let vnc: { close(): void };
 const fromViewer: Buffer[] = [];
 let alice: { id: string; cookie: string };
 let bob: { id: string; cookie: string };
 
-function startVnc(): Promise<Server> {
-  const listener = createServer((socket: Socket) => {
-    socket.write('RFB 003.008\n');
-    socket.on('data', (chunk) => fromViewer.push(chunk));
+const STAND_IN = `require('net').createServer((socket) => {
+  socket.write('RFB 003.008\\n');
+  socket.on('data', (chunk) => console.log('viewer ' + chunk.toString('base64')));
+}).listen(${VNC_PORT}, '127.0.0.1', () => console.log('listening'));`;
+
+async function startVnc(): Promise<{ close(): void }> {
+  const row = await server.services.workspaces.get(alice.id, 'desk');
+  const daemon = await server.services.workspaces.connect(row);
+  const stream = await daemon.open('exec.start', { command: 'node', args: ['-e', STAND_IN] });
+  let output = '';
+  stream.onData((payload) => {
+    output += Buffer.from(payload).toString();
+    for (const match of output.matchAll(/viewer (\S+)\n/g))
+      fromViewer.push(Buffer.from(match[1]!, 'base64'));
+    output = output.replace(/viewer \S+\n/g, '');
   });
-  return new Promise((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(VNC_PORT, '127.0.0.1', () => resolve(listener));
-  });
+  for (let i = 0; i < 200 && !output.includes('listening'); i++)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  return { close: () => stream.cancel() };
 }
 
 function open(who: { cookie: string }, name: string, origin = server.origin) {
@@ -75,7 +84,8 @@ describe('the desktop socket', () => {
 
     expect(await closeOf(open(bob, 'desk'))).toMatchObject({ code: 4404 });
 
-    await new Promise<void>((resolve) => vnc.close(() => resolve()));
+    vnc.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const nothing = await closeOf(open(alice, 'desk'));
     expect(nothing.code).toBe(4503);
     expect(nothing.reason).toMatch(/desk has no desktop running/);

@@ -17,7 +17,7 @@ const params = z.object({ name: z.string().max(64) });
 export function desktopRoutes(app: App, { workspaces, sockets }: Services): void {
   app.get(
     '/api/workspaces/:name/desktop/vnc',
-    { websocket: true, schema: { hide: true, params } },
+    { config: { access: 'user' }, websocket: true, schema: { hide: true, params } },
     async (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);

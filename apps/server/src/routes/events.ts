@@ -10,19 +10,25 @@ export function eventsRoutes(
   { sockets, users, workspaces }: Services,
   recheckMs: number,
 ): void {
-  app.get('/api/events', { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const principal = request.principal!;
-    sockets.track(socket, principal);
-    const send = (event: ServerEvent) => socket.send(JSON.stringify(event));
-    send({ type: 'hello', userId: principal.user.id });
-    const ping = setInterval(() => send({ type: 'ping', at: Date.now() }), PING_MS);
-    socket.on('message', () => socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason));
-    const unsubscribe = workspaces.subscribe(principal.user.id, send);
-    socket.once('close', () => {
-      clearInterval(ping);
-      unsubscribe();
-    });
-  });
+  app.get(
+    '/api/events',
+    { config: { access: 'user' }, websocket: true, schema: { hide: true } },
+    (socket, request) => {
+      const principal = request.principal!;
+      sockets.track(socket, principal);
+      const send = (event: ServerEvent) => socket.send(JSON.stringify(event));
+      send({ type: 'hello', userId: principal.user.id });
+      const ping = setInterval(() => send({ type: 'ping', at: Date.now() }), PING_MS);
+      socket.on('message', () =>
+        socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason),
+      );
+      const unsubscribe = workspaces.subscribe(principal.user.id, send);
+      socket.once('close', () => {
+        clearInterval(ping);
+        unsubscribe();
+      });
+    },
+  );
 
   // Sessions ended elsewhere (another replica, a direct database change, expiry) close their sockets here.
   const recheck = setInterval(() => {

@@ -57,6 +57,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -88,6 +89,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/all',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -104,6 +106,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/content',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -120,6 +123,8 @@ export function filesRoutes(app: App, services: Services): void {
   app.put(
     '/api/workspaces/:name/files/content',
     {
+      // A file's text is the person's own, NUL bytes included; it goes to disk, not to SQL.
+      config: { access: 'user', rawText: true },
       bodyLimit: WRITE_BODY_MAX_BYTES,
       schema: {
         tags,
@@ -146,7 +151,7 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/workspaces/:name/files/mkdir',
-    { schema: { tags, params: nameParams, body: mkdirBodySchema } },
+    { config: { access: 'user' }, schema: { tags, params: nameParams, body: mkdirBodySchema } },
     async (request, reply) => {
       const { row, daemon } = await reach(request, request.params.name);
       await daemon.call('files.mkdir', request.body);
@@ -157,7 +162,7 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/workspaces/:name/files/move',
-    { schema: { tags, params: nameParams, body: moveFileBodySchema } },
+    { config: { access: 'user' }, schema: { tags, params: nameParams, body: moveFileBodySchema } },
     async (request, reply) => {
       const { row, daemon } = await reach(request, request.params.name);
       await daemon.call('files.move', request.body);
@@ -168,7 +173,10 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name/files',
-    { schema: { tags, params: nameParams, querystring: deleteFileQuerySchema } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, querystring: deleteFileQuerySchema },
+    },
     async (request, reply) => {
       const { row, daemon } = await reach(request, request.params.name);
       await daemon.call('files.delete', request.query);
@@ -201,6 +209,7 @@ export function filesRoutes(app: App, services: Services): void {
     scope.withTypeProvider<ZodTypeProvider>().put(
       '/api/workspaces/:name/files/raw',
       {
+        config: { access: 'user' },
         bodyLimit: RAW_UPLOAD_MAX_BYTES,
         schema: {
           tags,
@@ -224,6 +233,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/download',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         description: 'A file as itself; a folder as a tar archive.',
@@ -270,6 +280,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/search',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -285,7 +296,10 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/ports',
-    { schema: { tags, params: nameParams, response: { 200: portListSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: portListSchema } },
+    },
     async (request) => {
       const { daemon } = await reach(request, request.params.name);
       return daemon.call('ports.list', {});
@@ -296,6 +310,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/watch',
     {
+      config: { access: 'user' },
       websocket: true,
       schema: { hide: true, params: nameParams, querystring: listFilesQuerySchema },
     },

@@ -57,7 +57,10 @@ export function gitRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/git/repos',
-    { schema: { tags, params: nameParams, response: { 200: gitRepoListSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: gitRepoListSchema } },
+    },
     async (request) => {
       const { daemon } = await reach(request, request.params.name);
       return { repos: await findRepositories(daemon) };
@@ -67,6 +70,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/status',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -83,6 +87,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/diff',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -101,6 +106,7 @@ export function gitRoutes(app: App, services: Services): void {
     app.post(
       `/api/workspaces/:name/git/${action}`,
       {
+        config: { access: 'user' },
         schema: {
           tags,
           params: nameParams,
@@ -120,6 +126,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/commit',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -142,6 +149,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/branches',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -158,6 +166,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/branches',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -177,6 +186,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/checkout',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -195,6 +205,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/push',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -213,6 +224,7 @@ export function gitRoutes(app: App, services: Services): void {
     app.post(
       `/api/workspaces/:name/git/${action}`,
       {
+        config: { access: 'user' },
         schema: {
           tags,
           params: nameParams,
@@ -232,13 +244,14 @@ export function gitRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/me/git-credentials',
-    { schema: { tags, response: { 200: gitCredentialListSchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: gitCredentialListSchema } } },
     async (request) => ({ credentials: await credentials.list(request.principal!.user.id) }),
   );
 
   app.put(
     '/api/me/git-credentials/:host',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: hostParams,
@@ -262,7 +275,7 @@ export function gitRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/me/git-credentials/:host',
-    { schema: { tags, params: hostParams } },
+    { config: { access: 'user' }, schema: { tags, params: hostParams } },
     async (request, reply) => {
       const { user } = request.principal!;
       const { host } = request.params;

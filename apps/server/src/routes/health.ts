@@ -3,7 +3,7 @@ import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 
 /** `/healthz` (process alive), `/readyz` (database answers), `/metrics` (Prometheus text). */
-export function healthRoutes(app: App, { database, metrics }: Services): void {
+export function healthRoutes(app: App, { database, metrics, config }: Services): void {
   const status = z.object({ status: z.string() });
   app.get(
     '/healthz',
@@ -28,7 +28,11 @@ export function healthRoutes(app: App, { database, metrics }: Services): void {
   );
   app.get(
     '/metrics',
-    { config: { access: 'public' }, schema: { hide: true } },
+    {
+      // Public only when configured so; otherwise an admin, or a token with the `metrics` scope.
+      config: { access: config.publicMetrics ? 'public' : 'admin' },
+      schema: { hide: true },
+    },
     async (_request, reply) => {
       void reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();

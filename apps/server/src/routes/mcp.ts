@@ -11,7 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { PolicyStore } from '../ai/policy-store.ts';
 import { McpServerStore } from '../ai/mcp-store.ts';
-import { refuseServerNetwork } from '../ai/provider-store.ts';
+import { refuseServerNetwork } from '../net/server-network.ts';
 import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
 import { workspaceMcpServer } from '../ai/workspace-mcp.ts';
 import type { App, Services } from '../app.ts';
@@ -32,13 +32,16 @@ export function mcpRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/ai/mcp-servers',
-    { schema: { tags, response: { 200: mcpServerListSchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: mcpServerListSchema } } },
     async (request) => ({ servers: await servers.list(request.principal!.user.id) }),
   );
 
   app.post(
     '/api/ai/mcp-servers',
-    { schema: { tags, body: createMcpServerBodySchema, response: { 201: mcpServerSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, body: createMcpServerBodySchema, response: { 201: mcpServerSchema } },
+    },
     async (request, reply) => {
       const caller = {
         id: request.principal!.user.id,
@@ -68,6 +71,7 @@ export function mcpRoutes(app: App, services: Services): void {
   app.patch(
     '/api/ai/mcp-servers/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: idParams,
@@ -99,7 +103,7 @@ export function mcpRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/ai/mcp-servers/:id',
-    { schema: { tags, params: idParams } },
+    { config: { access: 'user' }, schema: { tags, params: idParams } },
     async (request, reply) => {
       await servers.remove(request.principal!.user.id, request.params.id);
       await audit.record({
@@ -115,6 +119,7 @@ export function mcpRoutes(app: App, services: Services): void {
   app.get(
     '/api/ai/mcp-servers/:id/tools',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: idParams,
@@ -127,7 +132,7 @@ export function mcpRoutes(app: App, services: Services): void {
       const server = await servers.resolve(userId, request.params.id);
       if (server.endpoint.transport === 'http')
         await refuseServerNetwork(
-          { id: userId, admin: request.principal!.user.role === 'admin' },
+          { admin: request.principal!.user.role === 'admin' },
           server.endpoint.url,
           'url',
         );
@@ -168,6 +173,7 @@ export function mcpRoutes(app: App, services: Services): void {
   // Each workspace as an MCP server (Streamable HTTP, stateless: one server and transport per
   // request, so any replica can answer any request). Authenticated like every /api route.
   app.route({
+    config: { access: 'user' },
     method: ['GET', 'POST', 'DELETE'],
     url: '/api/workspaces/:name/mcp',
     schema: { tags, params: nameParams, hide: true },

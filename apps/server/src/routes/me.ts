@@ -16,14 +16,21 @@ import { throttle } from './auth.ts';
 export function meRoutes(app: App, services: Services): void {
   const { users, tokens, sockets, audit, limits } = services;
 
-  app.get('/api/me', { schema: { tags: ['me'], response: { 200: meSchema } } }, async (request) => {
-    const { user, via } = request.principal!;
-    return { user: toApiUser(user), via };
-  });
+  app.get(
+    '/api/me',
+    { config: { access: 'user' }, schema: { tags: ['me'], response: { 200: meSchema } } },
+    async (request) => {
+      const { user, via } = request.principal!;
+      return { user: toApiUser(user), via };
+    },
+  );
 
   app.patch(
     '/api/me',
-    { schema: { tags: ['me'], body: updateProfileBodySchema, response: { 200: meSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['me'], body: updateProfileBodySchema, response: { 200: meSchema } },
+    },
     async (request) => {
       const { user, via } = request.principal!;
       const updated = await users.update(user.id, { name: request.body.name });
@@ -33,7 +40,7 @@ export function meRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/me/password',
-    { schema: { tags: ['me'], body: changePasswordBodySchema } },
+    { config: { access: 'user' }, schema: { tags: ['me'], body: changePasswordBodySchema } },
     async (request, reply) => {
       const { user, sessionId } = request.principal!;
       throttle(reply, limits.account.hit(`password:${user.id}`));
@@ -57,13 +64,17 @@ export function meRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/tokens',
-    { schema: { tags: ['tokens'], response: { 200: z.array(apiTokenSchema) } } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['tokens'], response: { 200: z.array(apiTokenSchema) } },
+    },
     async (request) => tokens.list(request.principal!.user.id),
   );
 
   app.post(
     '/api/tokens',
     {
+      config: { access: 'user' },
       schema: {
         tags: ['tokens'],
         body: createTokenBodySchema,
@@ -72,13 +83,18 @@ export function meRoutes(app: App, services: Services): void {
     },
     async (request, reply) => {
       const { user } = request.principal!;
-      const created = await tokens.create(user.id, request.body.name, request.body.expiresInDays);
+      const { name, expiresInDays, scope, workspace } = request.body;
+      // Another person's workspace answers like a missing one.
+      const workspaceId = workspace
+        ? (await services.workspaces.get(user.id, workspace)).id
+        : undefined;
+      const created = await tokens.create(user.id, { name, expiresInDays, scope, workspaceId });
       await audit.record({
         actorId: user.id,
         action: 'token.created',
         targetType: 'api_token',
         targetId: created.token.id,
-        data: { name: created.token.name },
+        data: { name: created.token.name, scope, workspace: workspace ?? null },
       });
       return reply.status(201).send(created);
     },
@@ -86,7 +102,10 @@ export function meRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/tokens/:id',
-    { schema: { tags: ['tokens'], params: z.object({ id: z.string().max(100) }) } },
+    {
+      config: { access: 'user' },
+      schema: { tags: ['tokens'], params: z.object({ id: z.string().max(100) }) },
+    },
     async (request, reply) => {
       const { user } = request.principal!;
       await tokens.revoke(user.id, request.params.id);

@@ -22,6 +22,7 @@ export function missionRoutes(app: App, missions: MissionService): void {
   app.post(
     '/api/missions',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         description:
@@ -37,19 +38,20 @@ export function missionRoutes(app: App, missions: MissionService): void {
 
   app.get(
     '/api/missions',
-    { schema: { tags, response: { 200: missionListSchema } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: missionListSchema } } },
     async (request) => ({ missions: await missions.list(request.principal!.user.id) }),
   );
 
   app.get(
     '/api/missions/:id',
-    { schema: { tags, params, response: { 200: missionSchema } } },
+    { config: { access: 'user' }, schema: { tags, params, response: { 200: missionSchema } } },
     async (request) => missions.get(request.principal!.user.id, request.params.id),
   );
 
   app.get(
     '/api/missions/:id/connect',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         description:
@@ -64,18 +66,25 @@ export function missionRoutes(app: App, missions: MissionService): void {
 
   app.patch(
     '/api/missions/:id',
-    { schema: { tags, params, body: updateMissionBodySchema, response: { 200: missionSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params, body: updateMissionBodySchema, response: { 200: missionSchema } },
+    },
     async (request) => missions.change(request.principal!.user.id, request.params.id, request.body),
   );
 
   app.post(
     '/api/missions/:id/stop',
-    { schema: { tags, params, response: { 200: missionSchema } } },
+    { config: { access: 'user' }, schema: { tags, params, response: { 200: missionSchema } } },
     async (request) => missions.stop(request.principal!.user.id, request.params.id),
   );
 
-  app.delete('/api/missions/:id', { schema: { tags, params } }, async (request, reply) => {
-    await missions.remove(request.principal!.user.id, request.params.id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/missions/:id',
+    { config: { access: 'user' }, schema: { tags, params } },
+    async (request, reply) => {
+      await missions.remove(request.principal!.user.id, request.params.id);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -160,7 +160,7 @@ afterAll(async () => {
 
 describe('port previews', () => {
   it('proxies a request with its query string, without the platform credentials', async () => {
-    const { secret } = await server.services.tokens.create(alice.id, 'preview test');
+    const { secret } = await server.services.tokens.create(alice.id, { name: 'preview test' });
     const response = await fetch(previewUrl('/echo/a%20b?q=1&r=two'), {
       headers: {
         authorization: `Bearer ${secret}`,
@@ -291,13 +291,26 @@ describe('port previews', () => {
     const bob = await signedInUser(server, { email: 'bob@example.com' });
     await api(bob, 'POST', '/api/workspaces', { name: 'bobs' });
     await waitForWorkspace(server, bob, 'bobs', 'running');
+    // Bob's workspace has a network of its own: an app of his answers on the same port.
+    const row = await server.services.workspaces.get(bob.id, 'bobs');
+    const daemon = await server.services.workspaces.connect(row);
+    let said = '';
+    const bobsApp = await daemon.open('exec.start', {
+      command: 'node',
+      args: [
+        '-e',
+        `require('http').createServer((q, r) => r.end('ok')).listen(${port}, () => console.log('up'))`,
+      ],
+    });
+    bobsApp.onData((payload) => (said += Buffer.from(payload).toString()));
+    await until(() => said.includes('up'));
     const scoped = await passPrefix(bob.cookie, `/w/bobs/p/${port}`);
-    // Bob's workspace shares the host's network here, so alice's app answers on that port.
     expect((await fetch(`${server.origin}${scoped}/echo`)).status).toBe(200);
     expect((await api(bob, 'DELETE', '/api/session')).statusCode).toBe(204);
     const after = await fetch(`${server.origin}${scoped}/echo`);
     expect(after.status).toBe(401);
     expect(((await after.json()) as { message: string }).message).toMatch(/open the preview again/);
+    bobsApp.cancel();
   }, 60_000);
 
   it('redirects the bare preview path to the one with a slash', async () => {

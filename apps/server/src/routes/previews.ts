@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { toApiError } from '../http/error-handler.ts';
+import { checkTokenScope } from '../http/access.ts';
 import { isUpgradeOriginAllowed } from '../http/origin.ts';
 import {
   clientResponseHeaders,
@@ -56,6 +57,7 @@ export function previewRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/previews/:port/url',
     {
+      config: { access: 'user' },
       schema: {
         tags: ['previews'],
         description: 'Where the browser opens a preview of this port.',
@@ -128,13 +130,24 @@ export function previewRoutes(app: App, services: Services): void {
       const { principal, setCookies } = await authenticator.authenticate(request.headers);
       if (setCookies.length) void reply.header('set-cookie', setCookies);
       if (!principal) throw new AppError('unauthenticated', 'sign in or send a valid API token');
+      await checkTokenScope(principal, request, request.headers.upgrade !== undefined, {
+        tokenReachesWorkspace: async (tokenPrincipal) => {
+          const row = await workspaces
+            .get(tokenPrincipal.user.id, (request.params as { name: string }).name)
+            .catch(() => null);
+          return row !== null && row.id === tokenPrincipal.workspaceId;
+        },
+      });
       request.principal = principal;
     });
 
     // Relative asset URLs in the app's pages resolve against the directory, which needs the slash.
     scope.all(
       '/w/:name/p/:port',
-      { schema: { hide: true, params: nameParams.extend({ port: z.string() }) } },
+      {
+        config: { access: 'user', selfAuthenticated: true },
+        schema: { hide: true, params: nameParams.extend({ port: z.string() }) },
+      },
       async (request, reply) => {
         parsePort(request.params.port);
         const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
@@ -145,6 +158,7 @@ export function previewRoutes(app: App, services: Services): void {
     scope.all(
       '/w/:name/p/:port/*',
       {
+        config: { access: 'user', selfAuthenticated: true },
         schema: { hide: true, params: nameParams.extend({ port: z.string(), '*': z.string() }) },
         // Upgrades here, before the handler: the WebSocket plugin wraps every handler and would
         // answer the handshake itself, where the app must answer its own.

@@ -17,6 +17,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
+import { refuseGitImport } from '../net/server-network.ts';
 import { closeWithError, toApiError } from '../http/error-handler.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
@@ -30,6 +31,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/runtime',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         response: {
@@ -54,7 +56,7 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/templates',
-    { schema: { tags, response: { 200: z.array(templateSchema) } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: z.array(templateSchema) } } },
     async () => templates.list(),
   );
 
@@ -101,15 +103,25 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces',
-    { schema: { tags, response: { 200: z.array(workspaceSchema) } } },
+    { config: { access: 'user' }, schema: { tags, response: { 200: z.array(workspaceSchema) } } },
     async (request) => workspaces.list(request.principal!.user.id),
   );
 
   app.post(
     '/api/workspaces',
-    { schema: { tags, body: createWorkspaceBodySchema, response: { 201: workspaceSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, body: createWorkspaceBodySchema, response: { 201: workspaceSchema } },
+    },
     async (request, reply) => {
       const user = request.principal!.user;
+      // A clone runs where the workspace's network reaches: not the server's own (THREATS 18).
+      if (request.body.repoUrl)
+        await refuseGitImport(
+          { admin: user.role === 'admin' },
+          request.body.repoUrl,
+          services.config.ai.fetchAllow,
+        );
       const workspace = await workspaces.create(user.id, request.body);
       await audit.record({
         actorId: user.id,
@@ -125,7 +137,10 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name',
-    { schema: { tags, params: nameParams, response: { 200: workspaceSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: workspaceSchema } },
+    },
     async (request) =>
       workspaces.toApi(await workspaces.get(request.principal!.user.id, request.params.name)),
   );
@@ -133,7 +148,10 @@ export function workspaceRoutes(app: App, services: Services): void {
   for (const action of ['start', 'stop', 'restart'] as const) {
     app.post(
       `/api/workspaces/:name/${action}`,
-      { schema: { tags, params: nameParams, response: { 202: workspaceSchema } } },
+      {
+        config: { access: 'user' },
+        schema: { tags, params: nameParams, response: { 202: workspaceSchema } },
+      },
       async (request, reply) => {
         const workspace = await workspaces[action](request.principal!.user.id, request.params.name);
         return reply.status(202).send(workspace);
@@ -143,7 +161,7 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name',
-    { schema: { tags, params: nameParams } },
+    { config: { access: 'user' }, schema: { tags, params: nameParams } },
     async (request, reply) => {
       const user = request.principal!.user;
       const row = await workspaces.get(user.id, request.params.name);
@@ -163,6 +181,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/logs',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -178,7 +197,10 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/stats',
-    { schema: { tags, params: nameParams, response: { 200: workspaceStatsSchema } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: workspaceStatsSchema } },
+    },
     async (request) => {
       const row = await workspaces.get(request.principal!.user.id, request.params.name);
       return workspaces.stats(row);
@@ -189,7 +211,10 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/workspaces/:name/terminals',
-    { schema: { tags, params: nameParams, response: { 200: z.array(terminalSchema) } } },
+    {
+      config: { access: 'user' },
+      schema: { tags, params: nameParams, response: { 200: z.array(terminalSchema) } },
+    },
     async (request) => {
       const row = await workspaces.get(request.principal!.user.id, request.params.name);
       const daemon = await workspaces.connect(row);
@@ -200,6 +225,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/terminals',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: nameParams,
@@ -219,6 +245,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.patch(
     '/api/workspaces/:name/terminals/:id',
     {
+      config: { access: 'user' },
       schema: {
         tags,
         params: terminalParams,
@@ -235,7 +262,7 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name/terminals/:id',
-    { schema: { tags, params: terminalParams } },
+    { config: { access: 'user' }, schema: { tags, params: terminalParams } },
     async (request, reply) => {
       const row = await workspaces.get(request.principal!.user.id, request.params.name);
       const daemon = await workspaces.connect(row);
@@ -247,7 +274,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   // The browser's terminal: binary frames are terminal bytes both ways, text frames are control.
   app.get(
     '/api/workspaces/:name/terminals/:id/attach',
-    { websocket: true, schema: { hide: true, params: terminalParams } },
+    { config: { access: 'user' }, websocket: true, schema: { hide: true, params: terminalParams } },
     async (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);
@@ -351,7 +378,11 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/workspaces/:name/exec',
-    { schema: { tags, params: nameParams, body: execBodySchema } },
+    {
+      // Standard input may be any bytes a program reads; it never reaches SQL.
+      config: { access: 'user', rawText: true },
+      schema: { tags, params: nameParams, body: execBodySchema },
+    },
     async (request, reply) => {
       const row = await workspaces.get(request.principal!.user.id, request.params.name);
       const daemon = await workspaces.connect(row);

@@ -161,14 +161,20 @@ export class WorkspaceService {
   }
 
   async create(ownerId: string, body: CreateWorkspaceBody): Promise<Workspace> {
-    if (this.runtime.isolation === 'none') {
+    const shared =
+      this.runtime.isolation === 'none'
+        ? 'runs workspaces unsandboxed. Install bubblewrap or a container engine'
+        : this.runtime.hostNetwork
+          ? "runs workspaces on this machine's own network, where each could reach the others' ports and the host's services. Install slirp4netns (and bubblewrap), or use a container engine"
+          : null;
+    if (shared) {
       const [{ value }] = (await this.db.select({ value: count() }).from(users)) as [
         { value: number },
       ];
       if (value > 1) {
         throw new AppError(
           'isolation_unavailable',
-          'This server has several users but runs workspaces unsandboxed. Install bubblewrap or a container engine; until then workspaces cannot be created.',
+          `This server has several users but ${shared}; until then workspaces cannot be created.`,
         );
       }
     }

@@ -80,13 +80,9 @@ export function startProviderSignIn(
   provider: { kind: 'github' } | { kind: 'oidc'; id: string },
   callbackURL: string,
 ): Promise<{ url: string }> {
-  return provider.kind === 'github'
-    ? requestJson('POST', '/api/auth/sign-in/social', redirectSchema, {
-        provider: 'github',
-        callbackURL,
-      })
-    : requestJson('POST', '/api/auth/sign-in/oauth2', redirectSchema, {
-        providerId: provider.id,
-        callbackURL,
-      });
+  // GitHub and the generic OIDC provider both start through better-auth's social sign-in.
+  return requestJson('POST', '/api/auth/sign-in/social', redirectSchema, {
+    provider: provider.kind === 'github' ? 'github' : provider.id,
+    callbackURL,
+  });
 }

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FetchRefusedError, safeFetch } from './safe-fetch.ts';
+import { classifyAddress, FetchRefusedError, safeFetch } from './safe-fetch.ts';
 
 interface TestServer {
   server: Server;
@@ -94,6 +94,15 @@ describe('safeFetch refuses internal targets', () => {
     ['unique-local IPv6', () => 'http://[fd00::1]/', 'unique-local'],
     ['link-local IPv6', () => 'http://[fe80::1]/', 'link-local'],
     ['NAT64 of a private v4', () => 'http://[64:ff9b::a00:1]/', 'NAT64'],
+    // Found by probing: IPv4-compatible IPv6 passed as "unicast" (THREATS 18).
+    ['IPv4-compatible loopback', () => 'http://[::127.0.0.1]/v1', 'IPv4-compatible loopback'],
+    ['IPv4-compatible public', () => 'http://[::8.8.8.8]/', 'IPv4-compatible deprecated'],
+    ['6to4 of loopback', () => 'http://[2002:7f00:1::1]/', '6to4'],
+    ['Teredo', () => 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'Teredo'],
+    ['site-local IPv6', () => 'http://[fec0::1]/', 'site-local'],
+    ['NAT64 local-use', () => 'http://[64:ff9b:1::a00:1]/', 'NAT64'],
+    ['unassigned IPv6', () => 'http://[4000::1]/', 'non-global IPv6'],
+    ['zone id', () => 'http://[fe80::1%25eth0]/', 'not a valid URL'],
     ['multicast', () => 'http://224.0.0.1/', 'multicast'],
     ['broadcast', () => 'http://255.255.255.255/', 'broadcast'],
     ['non-http scheme', () => 'ftp://x/', 'scheme ftp:'],
@@ -259,5 +268,17 @@ describe('safeFetch on allowed addresses', () => {
     });
     setTimeout(() => controller.abort(new Error('user cancelled')), 50);
     await expect(pending).rejects.toThrow('user cancelled');
+  });
+});
+
+describe('classifyAddress', () => {
+  it.each([
+    ['fe80::1%eth0', 'link-local'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::a00:1', 'IPv4-compatible private'],
+    ['2606:4700::1111', null],
+    ['8.8.8.8', null],
+  ])('%s → %s', (address, refused) => {
+    expect(classifyAddress(address).refused).toBe(refused);
   });
 });

@@ -61,6 +61,7 @@ const RANGE_WORDS: Record<string, string> = {
   broadcast: 'broadcast',
   multicast: 'multicast',
   linkLocal: 'link-local',
+  deprecatedSiteLocal: 'site-local',
   loopback: 'loopback',
   carrierGradeNat: 'carrier-grade NAT',
   private: 'private',
@@ -194,19 +195,61 @@ async function checkTarget(
 
   const addresses: Target['addresses'] = [];
   for (const entry of resolved) {
-    // process() turns IPv4-mapped IPv6 (::ffff:127.0.0.1) into IPv4 so its real range shows.
-    const ip = ipaddr.process(entry.address);
-    const address = ip.toString();
-    const range = ip.range();
-    if (range !== 'unicast' && !allowed.has(addressKey(address, port))) {
-      const what = RANGE_WORDS[range] ?? range;
-      if (literal) refuse(`${address} is a ${what} address`, what, address);
-      const why = `${host} resolves to ${address}, a ${what} address`;
+    const { address, family, refused } = classifyAddress(entry.address);
+    if (refused && !allowed.has(addressKey(address, port))) {
+      if (literal) refuse(`${address} is a ${refused} address`, refused, address);
+      const why = `${host} resolves to ${address}, a ${refused} address`;
       refuse(why, why, address);
     }
-    addresses.push({ address, family: ip.kind() === 'ipv4' ? 4 : 6 });
+    addresses.push({ address, family });
   }
   return { url, host, port, addresses };
+}
+
+/**
+ * The one address rule (providers, MCP servers, `fetch_url`, git imports): an address is public
+ * only if it is IPv4 unicast, or IPv6 global unicast (2000::/3) that embeds no IPv4 address.
+ * Every IPv6 form that carries an IPv4 address (mapped `::ffff:a.b.c.d`, compatible
+ * `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo) is judged by, or refused for,
+ * what it carries; a zone id (`fe80::1%eth0`) is dropped first.
+ */
+export function classifyAddress(raw: string): {
+  address: string;
+  family: 4 | 6;
+  /** Why it is not public (`loopback`, `private`, …), or null when it is. */
+  refused: string | null;
+} {
+  const bare = raw.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (!ipaddr.isValid(bare)) return { address: bare, family: 4, refused: 'malformed' };
+  // process() turns IPv4-mapped IPv6 (::ffff:127.0.0.1) into IPv4 so its real range shows.
+  const ip = ipaddr.process(bare);
+  const address = ip.toString();
+  if (ip.kind() === 'ipv4') {
+    const range = ip.range();
+    return {
+      address,
+      family: 4,
+      refused: range === 'unicast' ? null : (RANGE_WORDS[range] ?? range),
+    };
+  }
+  const v6 = ip as ipaddr.IPv6;
+  const parts = v6.parts;
+  // IPv4-compatible (::a.b.c.d, deprecated): the IPv4 address in the last 32 bits decides.
+  if (parts.slice(0, 6).every((part) => part === 0) && (parts[6] !== 0 || parts[7]! > 1)) {
+    const embedded = ipaddr.fromByteArray(v6.toByteArray().slice(12)) as ipaddr.IPv4;
+    const range = embedded.range();
+    return {
+      address,
+      family: 6,
+      refused: `IPv4-compatible ${range === 'unicast' ? 'deprecated' : (RANGE_WORDS[range] ?? range)}`,
+    };
+  }
+  const range = v6.range();
+  if (range !== 'unicast') return { address, family: 6, refused: RANGE_WORDS[range] ?? range };
+  // Only global unicast (2000::/3): site-local fec0::/10, NAT64's local-use 64:ff9b:1::/48 and
+  // the unassigned space are not the internet.
+  if ((parts[0]! & 0xe000) !== 0x2000) return { address, family: 6, refused: 'non-global IPv6' };
+  return { address, family: 6, refused: null };
 }
 
 interface RawResponse {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { connectDaemon } from '../daemon-client.ts';
 import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
 import {
   RuntimeError,
+  newDaemonSecret,
   type DaemonConnection,
   type ProgressListener,
   type RuntimeEvent,
@@ -76,6 +76,7 @@ const silent: DockerRuntimeLogger = { info: () => {}, warn: () => {} };
 export class DockerRuntime implements WorkspaceRuntime {
   readonly kind = 'docker' as const;
   readonly isolation = 'container' as const;
+  readonly hostNetwork = false;
   /** What the best-effort host firewall did, once the network was first needed. */
   firewall: FirewallReport | null = null;
 
@@ -639,7 +640,7 @@ export class DockerRuntime implements WorkspaceRuntime {
 
     let secret: string | null = null;
     if (refresh) secret = await readFile(this.secretCopyOf(id), 'utf8').catch(() => null);
-    secret = secret?.trim() || randomBytes(32).toString('hex');
+    secret = secret?.trim() || newDaemonSecret();
     await writeFile(this.secretCopyOf(id), `${secret}\n`, { mode: 0o600 });
     const file = join(dir, 'secret');
     // The workspace could have replaced the file (say, with a symlink); never write through it.

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
 import { connectDaemon } from '../daemon-client.ts';
 import {
   RuntimeError,
+  newDaemonSecret,
   type DaemonConnection,
   type ProgressListener,
   type RuntimeEvent,
@@ -86,6 +86,7 @@ const STUCK = new Set([
 export class KubernetesRuntime implements WorkspaceRuntime {
   readonly kind = 'kubernetes';
   readonly isolation = 'container';
+  readonly hostNetwork = false;
 
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
@@ -135,7 +136,7 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     checkId(spec.id);
     const progress = onProgress ?? (() => {});
     const { placement } = this.options;
-    const secret = randomBytes(32).toString('hex');
+    const secret = newDaemonSecret();
     progress('secret', objectNames(spec.id).secret);
     try {
       await this.core.createNamespacedSecret({

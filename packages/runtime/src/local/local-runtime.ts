@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import {
   chmod,
@@ -18,6 +17,7 @@ import { connectDaemon } from '../daemon-client.ts';
 import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
 import {
   RuntimeError,
+  newDaemonSecret,
   type DaemonConnection,
   type Isolation,
   type ProgressListener,
@@ -30,6 +30,15 @@ import {
 import { cgroupOf, detectCgroups } from './cgroups.ts';
 import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
 import { stageRuntime } from './staged-runtime.ts';
+import {
+  RESOLV_CONF,
+  attachNetwork,
+  installLocalFirewall,
+  pickNetworkGid,
+  namespaceHolder,
+  OWN_NETWORK,
+  slirpAvailable,
+} from './network.ts';
 
 /** How the local driver runs workspaces. */
 export interface LocalRuntimeOptions {
@@ -39,8 +48,14 @@ export interface LocalRuntimeOptions {
   runtimeDir: string;
   /** `auto` uses bubblewrap when installed; `bwrap` requires it; `none` never sandboxes. */
   sandbox?: 'auto' | 'bwrap' | 'none';
-  /** Give each workspace its own network namespace (loopback only). */
-  isolateNetwork?: boolean;
+  /**
+   * `isolated`: each workspace has a network namespace of its own (its own loopback and ports),
+   * reaching the internet through slirp4netns but never the host's loopback; `host`: workspaces
+   * share the host's network (one person on their own machine).
+   */
+  network?: 'host' | 'isolated';
+  /** Host TCP ports isolated workspaces may reach, at 10.0.2.2 (a git server on this machine). */
+  allowHostPorts?: number[];
   /** The uid/gid workspaces run as when the server runs as root. */
   uid?: number;
   gid?: number;
@@ -75,6 +90,12 @@ export class LocalRuntime implements WorkspaceRuntime {
   private poller: NodeJS.Timeout | null = null;
   private readonly lastSeen = new Map<string, boolean>();
   private readonly root = process.getuid?.() === 0;
+  /** Whether workspaces share the host's network (ports, loopback). */
+  readonly hostNetwork: boolean;
+  /** What the driver set up on the host, for the server's log. */
+  readonly notes: string[] = [];
+  /** The group slirp4netns runs with when the server is root (the firewall matches it). */
+  private networkGid: number | null = null;
 
   private constructor(
     options: Required<LocalRuntimeOptions>,
@@ -85,6 +106,7 @@ export class LocalRuntime implements WorkspaceRuntime {
     this.isolation = isolation;
     this.cgroups = cgroups;
     this.limitsEnforced = cgroups !== null;
+    this.hostNetwork = options.network !== 'isolated';
   }
 
   /** Detect bubblewrap and cgroups, and prepare the workspaces folder. */
@@ -112,11 +134,24 @@ export class LocalRuntime implements WorkspaceRuntime {
       // Workspaces run as another user, who must be able to read the runtime the sandbox mounts.
       runtimeDir = await stageRuntime(options.runtimeDir, options.dir);
     }
+    if (options.network === 'isolated') {
+      if (!hasBwrap)
+        throw new RuntimeError(
+          'isolation_unavailable',
+          'Workspaces with a network of their own need bubblewrap (apt-get install bubblewrap).',
+        );
+      if (!slirpAvailable())
+        throw new RuntimeError(
+          'isolation_unavailable',
+          'Workspaces with a network of their own need slirp4netns (apt-get install slirp4netns).',
+        );
+    }
     const cgroups = await detectCgroups();
-    return new LocalRuntime(
+    const runtime = new LocalRuntime(
       {
         sandbox,
-        isolateNetwork: false,
+        network: 'host',
+        allowHostPorts: [],
         uid: 1000,
         gid: 1000,
         startTimeoutMs: 15_000,
@@ -126,6 +161,13 @@ export class LocalRuntime implements WorkspaceRuntime {
       hasBwrap ? 'bwrap' : 'none',
       cgroups,
     );
+    if (options.network === 'isolated' && runtime.root) {
+      runtime.networkGid = await pickNetworkGid();
+      runtime.notes.push(
+        ...(await installLocalFirewall(runtime.networkGid, runtime.options.allowHostPorts)),
+      );
+    }
+    return runtime;
   }
 
   async create(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
@@ -144,15 +186,10 @@ export class LocalRuntime implements WorkspaceRuntime {
     await mkdir(join(dir, 'fs', 'home'), { recursive: true });
     await mkdir(join(dir, 'fs', 'run'), { recursive: true });
     await writeFile(join(dir, 'passwd'), passwdFor(this.options.uid, this.options.gid));
-    await writeFile(join(dir, 'fs', 'run', 'secret'), randomBytes(32).toString('hex'), {
-      mode: 0o600,
-    });
+    // The server's copy, outside what the workspace can see; each start hands the daemon its own.
+    await writeFile(join(dir, 'secret'), newDaemonSecret(), { mode: 0o600 });
     if (this.root) {
-      for (const path of [
-        join(dir, 'fs', 'home'),
-        join(dir, 'fs', 'run'),
-        join(dir, 'fs', 'run', 'secret'),
-      ]) {
+      for (const path of [join(dir, 'fs', 'home'), join(dir, 'fs', 'run')]) {
         await chown(path, this.options.uid, this.options.gid);
       }
     }
@@ -301,7 +338,26 @@ export class LocalRuntime implements WorkspaceRuntime {
   }
 
   private async secretOf(id: string): Promise<string> {
-    return (await readFile(join(this.dirOf(id), 'fs', 'run', 'secret'), 'utf8')).trim();
+    const dir = this.dirOf(id);
+    const copy = await readFile(join(dir, 'secret'), 'utf8').catch(() => null);
+    if (copy !== null) return copy.trim();
+    // A workspace made before the server kept its own copy: adopt the one in the run folder.
+    const legacy = (await readFile(join(dir, 'fs', 'run', 'secret'), 'utf8')).trim();
+    await writeFile(join(dir, 'secret'), legacy, { mode: 0o600 });
+    return legacy;
+  }
+
+  /**
+   * The daemon reads its secret at start and removes the file, so the workspace's own processes
+   * (running as the same user) never find it; each start writes it again.
+   */
+  private async handSecret(id: string): Promise<void> {
+    const file = join(this.dirOf(id), 'fs', 'run', 'secret');
+    const secret = await this.secretOf(id);
+    // The workspace could have put a symlink there: never write through it.
+    await rm(file, { force: true });
+    await writeFile(file, secret, { mode: 0o600, flag: 'wx' });
+    if (this.root) await chown(file, this.options.uid, this.options.gid);
   }
 
   private async pidOf(id: string): Promise<number | null> {
@@ -356,6 +412,8 @@ export class LocalRuntime implements WorkspaceRuntime {
       await ensureDisk(this.diskOf(spec.id, spec.resources.diskMiB ?? 0));
     }
     const sandboxed = this.isolation === 'bwrap';
+    const isolated = sandboxed && !this.hostNetwork;
+    if (isolated) await writeFile(join(dir, 'resolv.conf'), RESOLV_CONF);
     const runtime = sandboxed ? INSIDE.runtime : this.options.runtimeDir;
     const home = sandboxed ? INSIDE.home : join(dir, 'fs', 'home');
     const run = sandboxed ? INSIDE.run : join(dir, 'fs', 'run');
@@ -372,6 +430,8 @@ export class LocalRuntime implements WorkspaceRuntime {
       STUDIO_DAEMON_SECRET_FILE: `${run}/secret`,
       STUDIO_WORKSPACE_ROOT: home,
       STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
+      // Start commands wait for the network device, attached just after the sandbox starts.
+      ...(isolated ? { STUDIO_NETWORK_DEVICE: 'tap0' } : {}),
     };
     let argv = [`${runtime}/bin/node`, `${runtime}/daemon.mjs`, `--workspace=${spec.id}`];
     if (sandboxed) {
@@ -385,12 +445,13 @@ export class LocalRuntime implements WorkspaceRuntime {
           passwdFile: join(dir, 'passwd'),
           uid: this.options.uid,
           gid: this.options.gid,
-          isolateNetwork: this.options.isolateNetwork,
+          ...(isolated ? { resolvConf: join(dir, 'resolv.conf') } : {}),
           tmpfsBytes: Math.floor(spec.resources.memoryMiB / 4) * 1024 * 1024,
         }),
         '--',
         ...argv,
       ];
+      if (isolated) argv = [...OWN_NETWORK, ...argv];
     }
     if (this.root) {
       // Never run a workspace as root: drop to the workspace user before anything else runs.
@@ -410,6 +471,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       procsFiles.push(...cgroup.procsFiles);
     }
     await rm(join(dir, 'fs', 'run', 'daemon.sock'), { force: true });
+    await this.handSecret(spec.id);
     const log = openSync(join(dir, 'daemon.log'), 'a');
     // The shell joins the cgroups itself before starting the sandbox, so no child is ever
     // outside them. It stays as the sandbox's parent (no exec): the workspace outlives the
@@ -437,6 +499,24 @@ export class LocalRuntime implements WorkspaceRuntime {
     if (pid === undefined)
       throw new RuntimeError('internal', 'Could not start the workspace daemon.');
     await writeFile(join(dir, 'daemon.pid'), String(pid));
+    if (isolated) {
+      try {
+        const helper = await attachNetwork({
+          pid: await namespaceHolder(pid),
+          credentials:
+            this.root && this.networkGid !== null
+              ? { uid: this.options.uid, gid: this.networkGid }
+              : null,
+          hostLoopback: this.options.allowHostPorts.length > 0 && this.networkGid !== null,
+          procsFiles,
+          logFile: join(dir, 'network.log'),
+        });
+        await writeFile(join(dir, 'network.pid'), String(helper));
+      } catch (error) {
+        await this.kill(spec.id);
+        throw error;
+      }
+    }
     await this.save(spec.id, {
       ...stored,
       desired: 'running',
@@ -467,6 +547,15 @@ export class LocalRuntime implements WorkspaceRuntime {
   }
 
   private async kill(id: string): Promise<void> {
+    const helper = Number(
+      await readFile(join(this.dirOf(id), 'network.pid'), 'utf8').catch(() => ''),
+    );
+    if (Number.isInteger(helper) && helper > 0) {
+      const cmdline = await readFile(`/proc/${helper}/cmdline`, 'utf8').catch(() => '');
+      // Still ours (pids are reused): the helper named this workspace's sandbox.
+      if (cmdline.includes('slirp4netns')) signalGroup(helper, 'SIGKILL');
+      await rm(join(this.dirOf(id), 'network.pid'), { force: true });
+    }
     const pid = await this.pidOf(id);
     if (pid !== null && (await this.isAlive(id))) {
       signalGroup(pid, 'SIGTERM');
@@ -535,6 +624,11 @@ async function assertTraversable(dir: string): Promise<void> {
     }
     if (current === dirname(current)) return;
   }
+}
+
+/** Whether local workspaces can each have a network of their own here (bubblewrap, slirp4netns). */
+export function localNetworkAvailable(): boolean {
+  return bwrapWorks() && slirpAvailable();
 }
 
 function bwrapWorks(): boolean {

@@ -16,14 +16,17 @@ export interface SandboxOptions {
   passwdFile: string;
   uid: number;
   gid: number;
-  /** Give the workspace its own network namespace: no network at all but loopback. */
-  isolateNetwork: boolean;
+  /**
+   * When bwrap runs inside a network namespace of the workspace's own (see network.ts), the
+   * resolver file for the user-mode network attached to it.
+   */
+  resolvConf?: string;
   /** Size of each of /tmp and /var/tmp (memory: a full /tmp is ENOSPC, not an OOM kill). */
   tmpfsBytes: number;
 }
 
 /**
- * The `bwrap` arguments that run a command in a fresh pid/ipc/uts (and optionally net)
+ * The `bwrap` arguments that run a command in a fresh pid/ipc/uts
  * namespace with only the workspace's home and run folders writable and `/usr`, `/etc`
  * read-only. Other workspaces' folders and the server's data dir are simply not mounted.
  */
@@ -38,7 +41,6 @@ export function bwrapArgs(options: SandboxOptions): string[] {
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    ...(options.isolateNetwork ? ['--unshare-net'] : []),
     '--hostname',
     options.hostname,
     // The sandbox dies with bwrap's parent (the driver's launcher shell, not the server), so
@@ -57,6 +59,7 @@ export function bwrapArgs(options: SandboxOptions): string[] {
     '--ro-bind',
     options.passwdFile,
     '/etc/passwd',
+    ...(options.resolvConf ? ['--ro-bind', options.resolvConf, '/etc/resolv.conf'] : []),
     '--proc',
     '/proc',
     '--dev',

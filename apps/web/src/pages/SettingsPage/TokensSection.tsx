@@ -1,9 +1,10 @@
-import type { ApiToken, CreatedToken } from '@studio/protocol';
+import type { ApiToken, CreatedToken, TokenScope } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { fieldErrors } from '../../api/http.ts';
 import { queryKeys } from '../../api/query-keys.ts';
 import { createToken, revokeToken, tokensQueryOptions } from '../../api/tokens.ts';
+import { workspacesQueryOptions } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Badge } from '../../components/Badge.tsx';
 import { Button } from '../../components/Button.tsx';
@@ -25,9 +26,25 @@ const EXPIRY_OPTIONS = [
   { value: 'never', label: 'Never' },
 ];
 
+const SCOPE_LABELS: Record<TokenScope, string> = {
+  full: 'Full access',
+  read: 'Read-only',
+  workspace: 'One workspace',
+  metrics: 'Metrics only',
+};
+
 interface TokenDraft {
   name: string;
   expiry: string;
+  /** Older drafts have none: full access. */
+  scope?: TokenScope;
+  workspace?: string;
+}
+
+function scopeLabel(token: ApiToken): string {
+  return token.scope === 'workspace' && token.workspace
+    ? `Workspace ${token.workspace.name}`
+    : SCOPE_LABELS[token.scope];
 }
 
 function isExpired(token: ApiToken, now: number): boolean {
@@ -60,10 +77,12 @@ export function TokensSection() {
   const toast = useToast();
   const queryClient = useQueryClient();
   const tokens = useQuery(tokensQueryOptions());
+  const workspaces = useQuery(workspacesQueryOptions());
   const [draft, setDraft, clearDraft] = useDraft<TokenDraft>(`${user.id}.new-token`, {
     name: '',
     expiry: '90',
   });
+  const scope = draft.scope ?? 'full';
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const [now] = useState(() => Date.now());
@@ -72,7 +91,7 @@ export function TokensSection() {
     mutationFn: createToken,
     onSuccess: (result) => {
       setCreated(result);
-      clearDraft({ name: '', expiry: draft.expiry });
+      clearDraft({ name: '', expiry: draft.expiry, scope });
       queryClient.setQueryData<ApiToken[]>(queryKeys.tokens(), (list) =>
         list ? [result.token, ...list.filter((token) => token.id !== result.token.id)] : list,
       );
@@ -109,6 +128,8 @@ export function TokensSection() {
           create.mutate({
             name: draft.name.trim(),
             expiresInDays: draft.expiry === 'never' ? undefined : Number(draft.expiry),
+            scope,
+            ...(scope === 'workspace' ? { workspace: draft.workspace ?? '' } : {}),
           });
         }}
       >
@@ -137,6 +158,40 @@ export function TokensSection() {
             </option>
           ))}
         </SelectField>
+        <SelectField
+          label="Access"
+          value={scope}
+          onChange={(event) => setDraft({ ...draft, scope: event.target.value as TokenScope })}
+          error={fields.scope}
+          fieldClassName="w-40"
+        >
+          {(Object.keys(SCOPE_LABELS) as TokenScope[])
+            .filter((value) => value !== 'metrics' || user.role === 'admin')
+            .map((value) => (
+              <option key={value} value={value}>
+                {SCOPE_LABELS[value]}
+              </option>
+            ))}
+        </SelectField>
+        {scope === 'workspace' ? (
+          <SelectField
+            label="Workspace"
+            required
+            value={draft.workspace ?? ''}
+            onChange={(event) => setDraft({ ...draft, workspace: event.target.value })}
+            error={fields.workspace}
+            fieldClassName="w-44"
+          >
+            <option value="" disabled>
+              Choose…
+            </option>
+            {(workspaces.data ?? []).map((workspace) => (
+              <option key={workspace.name} value={workspace.name}>
+                {workspace.name}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
         <Button type="submit" variant="primary" pending={create.isPending} className="mt-[26px]">
           Create token
         </Button>
@@ -160,7 +215,10 @@ export function TokensSection() {
           <div className="overflow-x-auto rounded-md border border-line">
             <table className="w-full text-left text-sm">
               <caption className="sr-only">Your API tokens</caption>
-              <TableHead columns={['Name', 'Token', 'Created', 'Last used', 'Expires']} compact />
+              <TableHead
+                columns={['Name', 'Token', 'Access', 'Created', 'Last used', 'Expires']}
+                compact
+              />
               <tbody className="divide-y divide-line">
                 {tokens.data.map((token) => (
                   <tr key={token.id}>
@@ -168,6 +226,7 @@ export function TokensSection() {
                     <td className="px-4 py-2.5 font-mono text-[13px] text-muted">
                       {token.prefix}…
                     </td>
+                    <td className="px-4 py-2.5 text-muted">{scopeLabel(token)}</td>
                     <td className="px-4 py-2.5 text-muted" title={formatDateTime(token.createdAt)}>
                       {formatDate(token.createdAt)}
                     </td>
