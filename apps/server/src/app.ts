@@ -24,6 +24,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { AuditLog } from './audit-log.ts';
+import { RunRegistry } from './ai/run-registry.ts';
 import { createAuth, type Auth } from './auth/auth.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -75,6 +76,8 @@ export interface Services {
   limits: { ip: RateLimiter; account: RateLimiter };
   templates: TemplateStore;
   workspaces: WorkspaceService;
+  /** The agent runs this server drives. */
+  runs: RunRegistry;
   images: ImageBuilder | undefined;
   /** The one-time token in the first-run setup link. */
   setupToken: string;
@@ -146,6 +149,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     limits: { ip: new RateLimiter(30, 5 * 60_000), account: new RateLimiter(10, 15 * 60_000) },
     setupToken: randomBytes(24).toString('base64url'),
     templates,
+    runs: new RunRegistry(),
     images: deps.images,
     workspaces: new WorkspaceService({
       db: database.db,
@@ -188,7 +192,21 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       },
       security: [{ session: [] }, { token: [] }],
     },
-    transform: jsonSchemaTransform,
+    // Every operation says who may call it (`x-access`); public ones need no credentials.
+    transform: (input) => {
+      const output = jsonSchemaTransform(input);
+      const access = input.route.config?.access;
+      const schema = output.schema as Record<string, unknown>;
+      return {
+        ...output,
+        schema: {
+          ...schema,
+          'x-access': access,
+          ...(input.route.config?.rawText ? { 'x-raw-text': true } : {}),
+          ...(access === 'public' ? { security: [] } : {}),
+        },
+      };
+    },
   });
   // The API's own description: public only when configured so, else for admins.
   const docsAccess = config.publicApiDocs ? 'public' : 'admin';
@@ -217,7 +235,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   eventsRoutes(app, services, deps.socketRecheckMs ?? 5_000);
   app.get(
     '/api/openapi.json',
-    { config: { access: docsAccess }, schema: { hide: true } },
+    { config: { access: docsAccess }, schema: { tags: ['health'] } },
     async () => app.swagger(),
   );
 

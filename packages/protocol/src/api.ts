@@ -144,6 +144,13 @@ export const adminUpdateUserBodySchema = z.strictObject({
 /** Body of `PATCH /api/admin/users/:id`. */
 export type AdminUpdateUserBody = z.infer<typeof adminUpdateUserBodySchema>;
 
+/** `GET /api/admin/workspaces`: every workspace on the server, with its owner. */
+export const adminWorkspaceSchema = workspaceSchema.extend({
+  owner: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+});
+/** A workspace as an admin sees it. */
+export type AdminWorkspace = z.infer<typeof adminWorkspaceSchema>;
+
 /** `GET /api/invites/:token`: who the invite is for. */
 export const inviteSchema = z.object({ email: z.string(), name: z.string() });
 /** Response of `GET /api/invites/:token`. */

@@ -233,7 +233,8 @@ export const putGitCredentialBodySchema = z.strictObject({
     .string()
     .min(1)
     .max(256)
-    .regex(/^[^\s:]+$/, 'must not contain spaces or ":"')
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+    .regex(/^[^\s:\u0000-\u001f\u007f]+$/, 'must not contain spaces, control characters or ":"')
     .optional(),
   token: z
     .string()

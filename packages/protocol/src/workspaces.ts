@@ -97,7 +97,7 @@ export const createTerminalBodySchema = z.strictObject({
   cols: z.number().int().min(1).max(1000).default(80),
   rows: z.number().int().min(1).max(1000).default(24),
   cwd: z.string().max(4096).optional(),
-  title: z.string().max(200).optional(),
+  title: oneLine(1, 200).optional(),
 });
 /** `PATCH /api/workspaces/:name/terminals/:id`: rename a terminal. */
 export const renameTerminalBodySchema = z.strictObject({

@@ -28,6 +28,8 @@ const extraDaemons: ChildProcess[] = [];
 async function startDaemonProcess(
   listen: string,
 ): Promise<{ child: ChildProcess; address: string }> {
+  // The daemon removes its secret file once read, as drivers expect; each start gets a new one.
+  await writeFile(path.join(base, 'secret'), `${SECRET}\n`, { mode: 0o600 });
   const child = spawn(process.execPath, ['--import', 'tsx', daemonMain], {
     env: {
       ...process.env,

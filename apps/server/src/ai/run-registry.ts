@@ -150,6 +150,17 @@ export class RunRegistry {
     return null;
   }
 
+  /** Stops every run of a person (disabled by an admin); answers how many were running. */
+  stopUser(userId: string): number {
+    let stopped = 0;
+    for (const run of this.runs.values())
+      if (run.userId === userId && !run.ended) {
+        run.controller.abort();
+        stopped++;
+      }
+    return stopped;
+  }
+
   /** Stops every run (server shutdown). */
   stopAll(): void {
     for (const run of this.runs.values()) run.controller.abort();

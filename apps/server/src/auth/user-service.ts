@@ -3,6 +3,7 @@ import { accounts, invites, sessions, users, type Database } from '@studio/db';
 import type { Role, User } from '@studio/protocol';
 import { and, asc, count, eq, gt, isNull, ne } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
+import { assertPasswordAllowed } from './password-rules.ts';
 import type { Auth } from './auth.ts';
 import { hashSecret, newSecret } from './tokens.ts';
 
@@ -41,6 +42,7 @@ export class UserService {
     role: Role;
     password?: string | undefined;
   }): Promise<UserRow> {
+    if (input.password) await assertPasswordAllowed(input.password, 'password', input);
     const ctx = await this.auth.$context;
     const id = randomUUID();
     try {
@@ -67,7 +69,8 @@ export class UserService {
   }
 
   /** Sets a password whether or not the user had one (invites, first password). */
-  async setPassword(userId: string, password: string): Promise<void> {
+  async setPassword(userId: string, password: string, field = 'password'): Promise<void> {
+    await assertPasswordAllowed(password, field, { email: (await this.find(userId))?.email });
     const ctx = await this.auth.$context;
     const hash = await ctx.password.hash(password);
     const existing = await ctx.internalAdapter.findCredentialAccount(userId);

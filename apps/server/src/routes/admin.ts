@@ -2,6 +2,7 @@ import {
   adminCreateUserBodySchema,
   adminCreatedUserSchema,
   adminUpdateUserBodySchema,
+  adminWorkspaceSchema,
   userSchema,
 } from '@studio/protocol';
 import { z } from 'zod';
@@ -9,9 +10,12 @@ import type { App, Services } from '../app.ts';
 import { toApiUser } from '../auth/user-service.ts';
 import { AppError } from '../errors.ts';
 
-/** Admin: list, create or invite, change role, disable (which ends every session and socket at once). */
+/**
+ * Admin: people (list, create or invite, change role, disable: which ends every session, socket,
+ * token, run and workspace of theirs at once) and every workspace on the server.
+ */
 export function adminRoutes(app: App, services: Services): void {
-  const { users, sockets, audit, config } = services;
+  const { users, sockets, audit, config, tokens, runs, workspaces } = services;
   const admin = { access: 'admin' } as const;
 
   app.get(
@@ -75,18 +79,85 @@ export function adminRoutes(app: App, services: Services): void {
         );
       }
       const updated = await users.update(target.id, { role, disabled });
-      if (disabled === true) {
+      let ended = {};
+      if (disabled === true && !target.disabled) {
         await users.endSessions(target.id);
         sockets.closeUser(target.id);
+        // Revoked, not suspended: enabling the person again does not bring old tokens back.
+        ended = {
+          tokensRevoked: await tokens.revokeAll(target.id),
+          runsStopped: runs.stopUser(target.id),
+          workspacesStopped: await workspaces.stopAllOf(
+            target.id,
+            'stopped: its owner was disabled by an admin',
+          ),
+        };
       }
       await audit.record({
         actorId: actor.id,
         action: 'user.updated',
         targetType: 'user',
         targetId: target.id,
-        data: { role, disabled },
+        data: { role, disabled, ...ended },
       });
       return toApiUser(updated);
+    },
+  );
+
+  app.get(
+    '/api/admin/workspaces',
+    {
+      config: admin,
+      schema: { tags: ['admin'], response: { 200: z.array(adminWorkspaceSchema) } },
+    },
+    async () => {
+      const people = new Map((await users.list()).map((user) => [user.id, user]));
+      return (await workspaces.listAll())
+        .filter((row) => row.status !== 'deleting')
+        .map((row) => {
+          const owner = people.get(row.ownerId);
+          return {
+            ...workspaces.toApi(row),
+            owner: { id: row.ownerId, email: owner?.email ?? '', name: owner?.name ?? '' },
+          };
+        });
+    },
+  );
+
+  const idParams = z.object({ id: z.string().max(100) });
+  app.post(
+    '/api/admin/workspaces/:id/stop',
+    { config: admin, schema: { tags: ['admin'], params: idParams } },
+    async (request) => {
+      const row = await workspaces.getById(request.params.id);
+      const stopped = await workspaces.stopRow(row, 'stopped by an admin');
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'admin.workspace.stop',
+        targetType: 'workspace',
+        targetId: row.id,
+        workspaceId: row.id,
+        data: { name: row.name, ownerId: row.ownerId },
+      });
+      return stopped;
+    },
+  );
+
+  app.delete(
+    '/api/admin/workspaces/:id',
+    { config: admin, schema: { tags: ['admin'], params: idParams } },
+    async (request, reply) => {
+      const row = await workspaces.getById(request.params.id);
+      await workspaces.removeRow(row);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'admin.workspace.delete',
+        targetType: 'workspace',
+        targetId: row.id,
+        workspaceId: row.id,
+        data: { name: row.name, ownerId: row.ownerId },
+      });
+      return reply.status(202).send();
     },
   );
 }

@@ -30,7 +30,6 @@ import { McpServerStore } from '../ai/mcp-store.ts';
 import { McpToolSource } from '../ai/mcp-tools.ts';
 import { PolicyStore } from '../ai/policy-store.ts';
 import { AiProviderStore } from '../ai/provider-store.ts';
-import { RunRegistry } from '../ai/run-registry.ts';
 import { UsageLedger } from '../ai/usage.ts';
 import type { App, Services } from '../app.ts';
 import { mainAgent, workerBrief } from '../missions/main-agent.ts';
@@ -63,7 +62,7 @@ export function aiRoutes(app: App, services: Services): void {
   const providers = new AiProviderStore(database.db, config.secret);
   const conversations = new ConversationStore(database.db);
   const policies = new PolicyStore(database.db);
-  const runs = new RunRegistry();
+  const { runs } = services;
   const missions = new MissionService({
     db: database.db,
     workspaces,

@@ -42,7 +42,7 @@ export function authRoutes(app: App, services: Services): void {
     if (cookies.length) void reply.header('set-cookie', cookies);
     return { response, cookies };
   };
-  const hidden = { config: { access: 'public' as const }, schema: { hide: true } };
+  const hidden = { config: { access: 'public' as const }, schema: { tags: ['auth'] } };
   app.post('/api/auth/sign-in/social', hidden, async (request, reply) => {
     const { response } = await forward(request, reply);
     return reply.send(Buffer.from(await response.arrayBuffer()));

@@ -17,7 +17,11 @@ const params = z.object({ name: z.string().max(64) });
 export function desktopRoutes(app: App, { workspaces, sockets }: Services): void {
   app.get(
     '/api/workspaces/:name/desktop/vnc',
-    { config: { access: 'user' }, websocket: true, schema: { hide: true, params } },
+    {
+      config: { access: 'user' },
+      websocket: true,
+      schema: { tags: ['desktop'], 'x-websocket': true, params },
+    },
     async (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);

@@ -12,7 +12,11 @@ export function eventsRoutes(
 ): void {
   app.get(
     '/api/events',
-    { config: { access: 'user' }, websocket: true, schema: { hide: true } },
+    {
+      config: { access: 'user' },
+      websocket: true,
+      schema: { tags: ['events'], 'x-websocket': true },
+    },
     (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);

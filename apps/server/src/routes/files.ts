@@ -312,7 +312,7 @@ export function filesRoutes(app: App, services: Services): void {
     {
       config: { access: 'user' },
       websocket: true,
-      schema: { hide: true, params: nameParams, querystring: listFilesQuerySchema },
+      schema: { tags, 'x-websocket': true, params: nameParams, querystring: listFilesQuerySchema },
     },
     async (socket, request) => {
       const principal = request.principal!;

@@ -31,7 +31,7 @@ export function healthRoutes(app: App, { database, metrics, config }: Services):
     {
       // Public only when configured so; otherwise an admin, or a token with the `metrics` scope.
       config: { access: config.publicMetrics ? 'public' : 'admin' },
-      schema: { hide: true },
+      schema: { tags: ['health'] },
     },
     async (_request, reply) => {
       void reply.type(metrics.registry.contentType);

@@ -176,7 +176,7 @@ export function mcpRoutes(app: App, services: Services): void {
     config: { access: 'user' },
     method: ['GET', 'POST', 'DELETE'],
     url: '/api/workspaces/:name/mcp',
-    schema: { tags, params: nameParams, hide: true },
+    schema: { tags, params: nameParams },
     handler: async (request, reply) => {
       const principal = request.principal!;
       const workspace = await workspaces.get(principal.user.id, request.params.name);

@@ -47,7 +47,7 @@ export function meRoutes(app: App, services: Services): void {
       if (!(await users.verifyPassword(user.id, request.body.currentPassword))) {
         throw new AppError('invalid_credentials', 'the current password is wrong');
       }
-      await users.setPassword(user.id, request.body.newPassword);
+      await users.setPassword(user.id, request.body.newPassword, 'newPassword');
       // Every other session (and its sockets) ends; the one that changed the password stays.
       await users.endSessions(user.id, sessionId);
       sockets.closeUser(user.id, sessionId);

@@ -146,10 +146,12 @@ export function previewRoutes(app: App, services: Services): void {
       '/w/:name/p/:port',
       {
         config: { access: 'user', selfAuthenticated: true },
-        schema: { hide: true, params: nameParams.extend({ port: z.string() }) },
+        schema: { tags: ['previews'], params: nameParams.extend({ port: z.string() }) },
       },
       async (request, reply) => {
         parsePort(request.params.port);
+        // Another person's workspace is 404 here too, not a redirect that says it exists.
+        await workspaces.get(request.principal!.user.id, request.params.name);
         const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
         return reply.redirect(`${request.url.split('?')[0]}/${query}`, 308);
       },
@@ -159,7 +161,11 @@ export function previewRoutes(app: App, services: Services): void {
       '/w/:name/p/:port/*',
       {
         config: { access: 'user', selfAuthenticated: true },
-        schema: { hide: true, params: nameParams.extend({ port: z.string(), '*': z.string() }) },
+        schema: {
+          tags: ['previews'],
+          'x-websocket': true,
+          params: nameParams.extend({ port: z.string(), '*': z.string() }),
+        },
         // Upgrades here, before the handler: the WebSocket plugin wraps every handler and would
         // answer the handshake itself, where the app must answer its own.
         preHandler: async (request, reply) => {

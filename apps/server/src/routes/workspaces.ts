@@ -274,7 +274,11 @@ export function workspaceRoutes(app: App, services: Services): void {
   // The browser's terminal: binary frames are terminal bytes both ways, text frames are control.
   app.get(
     '/api/workspaces/:name/terminals/:id/attach',
-    { config: { access: 'user' }, websocket: true, schema: { hide: true, params: terminalParams } },
+    {
+      config: { access: 'user' },
+      websocket: true,
+      schema: { tags, 'x-websocket': true, params: terminalParams },
+    },
     async (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);

@@ -218,10 +218,39 @@ export class WorkspaceService {
   }
 
   async stop(ownerId: string, name: string, reason: string | null = null): Promise<Workspace> {
-    const row = await this.get(ownerId, name);
+    return this.stopRow(await this.get(ownerId, name), reason);
+  }
+
+  /** Any person's workspace by its id, for admins; a missing one is `not_found`. */
+  async getById(id: string): Promise<Row> {
+    const [row] = await this.db.select().from(workspaces).where(eq(workspaces.id, id));
+    if (!row || row.status === 'deleting')
+      throw new AppError('not_found', `There is no workspace with id "${id}".`);
+    return row;
+  }
+
+  /** Every workspace on the server, for admins. */
+  async listAll(): Promise<Row[]> {
+    return this.db.select().from(workspaces).orderBy(workspaces.createdAt);
+  }
+
+  async stopRow(row: Row, reason: string | null = null): Promise<Workspace> {
     const updated = await this.update(row.id, { desiredState: 'stopped' });
     void this.enqueue(row.id, () => this.bringDown(updated, reason));
     return this.toApi(updated);
+  }
+
+  async removeRow(row: Row): Promise<void> {
+    const updated = await this.setStatus(row.id, 'deleting', null, { desiredState: 'deleted' });
+    void this.enqueue(row.id, () => this.destroy(updated));
+  }
+
+  /** Stops every running workspace of a person (disabled by an admin), saying why. */
+  async stopAllOf(ownerId: string, reason: string): Promise<number> {
+    const rows = await this.db.select().from(workspaces).where(eq(workspaces.ownerId, ownerId));
+    const running = rows.filter((row) => row.desiredState === 'running');
+    for (const row of running) await this.stopRow(row, reason);
+    return running.length;
   }
 
   async restart(ownerId: string, name: string): Promise<Workspace> {
@@ -235,9 +264,7 @@ export class WorkspaceService {
   }
 
   async remove(ownerId: string, name: string): Promise<void> {
-    const row = await this.get(ownerId, name);
-    const updated = await this.setStatus(row.id, 'deleting', null, { desiredState: 'deleted' });
-    void this.enqueue(row.id, () => this.destroy(updated));
+    await this.removeRow(await this.get(ownerId, name));
   }
 
   /** Wait until queued lifecycle work of a workspace is done (tests, CLI `--wait`). */

@@ -4,6 +4,7 @@ export const queryKeys = {
   setupStatus: () => ['setup-status'] as const,
   tokens: () => ['tokens'] as const,
   adminUsers: () => ['admin', 'users'] as const,
+  adminWorkspaces: () => ['admin', 'workspaces'] as const,
   invite: (token: string) => ['invite', token] as const,
   runtime: () => ['runtime'] as const,
   templates: () => ['templates'] as const,

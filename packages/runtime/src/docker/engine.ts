@@ -44,7 +44,13 @@ export function isEngineUnreachable(error: unknown): boolean {
 
 /** Where dockerode talks to, for messages. */
 export function engineAddress(docker: Dockerode): string {
-  const modem = docker.modem as { socketPath?: string; host?: string; port?: number | string };
+  const modem = docker.modem as {
+    socketPath?: string | (() => unknown);
+    host?: string;
+    port?: number | string;
+  };
+  // docker-modem's default is a function that looks for the socket at request time.
+  if (typeof modem.socketPath === 'function') return 'the default socket (/var/run/docker.sock)';
   if (modem.socketPath) return `unix://${modem.socketPath}`;
   return `tcp://${modem.host ?? 'localhost'}:${modem.port ?? ''}`;
 }

@@ -162,7 +162,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       cgroups,
     );
     if (options.network === 'isolated' && runtime.root) {
-      runtime.networkGid = await pickNetworkGid();
+      runtime.networkGid = await pickNetworkGid(runtime.options.allowHostPorts);
       runtime.notes.push(
         ...(await installLocalFirewall(runtime.networkGid, runtime.options.allowHostPorts)),
       );

@@ -1,4 +1,5 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -13,7 +14,6 @@ export const HOST_LOOPBACK_ALIAS = '10.0.2.2';
 /** slirp4netns's DNS forwarder inside the workspace. */
 const SLIRP_DNS = '10.0.2.3';
 const TAP = 'tap0';
-const CHAIN = 'STUDIO-LOCAL-NET';
 /** Link-local: cloud metadata services (169.254.169.254) live here. */
 const LINK_LOCAL = '169.254.0.0/16';
 const ATTACH_TIMEOUT_MS = 10_000;
@@ -31,10 +31,17 @@ export const RESOLV_CONF = `nameserver ${SLIRP_DNS}\n`;
  * A group id no account on this host has: slirp4netns runs with it, so the firewall can tell its
  * connections (the workspaces' outbound traffic) from everything else on the host.
  */
-export async function pickNetworkGid(): Promise<number> {
+export async function pickNetworkGid(allowHostPorts: readonly number[]): Promise<number> {
   const groups = await readFile('/etc/group', 'utf8').catch(() => '');
   const taken = new Set(groups.split('\n').map((line) => Number(line.split(':')[2])));
-  for (let gid = 64_990; gid > 60_000; gid--) if (!taken.has(gid)) return gid;
+  // Servers on one host with different open ports need rules of their own: a group each.
+  const spread = allowHostPorts.length
+    ? Number.parseInt(
+        createHash('sha256').update(allowHostPorts.join(',')).digest('hex').slice(0, 6),
+        16,
+      ) % 2000
+    : 0;
+  for (let gid = 64_990 - spread; gid > 60_000; gid--) if (!taken.has(gid)) return gid;
   throw new RuntimeError('isolation_unavailable', 'no free group id for workspace networking');
 }
 
@@ -48,6 +55,7 @@ export async function installLocalFirewall(
   allowHostPorts: readonly number[],
 ): Promise<string[]> {
   const iptables = (...args: string[]) => run('iptables', ['-w', '5', ...args]);
+  const CHAIN = `STUDIO-NET-${gid}`;
   try {
     await iptables('-N', CHAIN).catch(() => {});
     await iptables('-F', CHAIN);

@@ -7,10 +7,11 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { Loading } from '../../components/Spinner.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
+import { AllWorkspacesTable } from './AllWorkspacesTable.tsx';
 import { CreateUserForm } from './CreateUserForm.tsx';
 import { UsersTable } from './UsersTable.tsx';
 
-/** `/admin/users`: list, add, promote, disable and enable users (admins only). */
+/** `/admin/users`: list, add, promote, disable and enable users, and every workspace (admins only). */
 export function AdminUsersPage() {
   useDocumentTitle('Users');
   const me = useCurrentUser();
@@ -41,6 +42,12 @@ export function AdminUsersPage() {
             ) : (
               <UsersTable users={users.data} currentUserId={me.id} />
             )}
+          </section>
+          <section aria-labelledby="all-workspaces" className="space-y-3">
+            <h2 id="all-workspaces" className="text-base font-semibold text-fg">
+              Workspaces
+            </h2>
+            <AllWorkspacesTable />
           </section>
         </div>
       )}

@@ -125,7 +125,7 @@ export function UsersTable({ users, currentUserId }: { users: User[]; currentUse
         }
         description={
           disabling
-            ? 'They are signed out everywhere at once and cannot sign in or use their API tokens until an admin enables them again.'
+            ? 'They are signed out everywhere at once, their API tokens are revoked, their assistant runs and workspaces stop, and they cannot sign in until an admin enables them again.'
             : 'They can sign in again with their existing password.'
         }
         confirmLabel={disabling ? 'Disable user' : 'Enable user'}
