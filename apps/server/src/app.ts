@@ -24,7 +24,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { AuditLog } from './audit-log.ts';
-import { RunRegistry } from './ai/run-registry.ts';
+import { RunService } from './ai/runs.ts';
 import { createAuth, type Auth } from './auth/auth.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -76,8 +76,8 @@ export interface Services {
   limits: { ip: RateLimiter; account: RateLimiter };
   templates: TemplateStore;
   workspaces: WorkspaceService;
-  /** The agent runs this server drives. */
-  runs: RunRegistry;
+  /** Agent runs, in the database; this server drives some of them. */
+  runs: RunService;
   images: ImageBuilder | undefined;
   /** The one-time token in the first-run setup link. */
   setupToken: string;
@@ -97,6 +97,8 @@ export interface AppDeps {
   templatesDir?: string;
   /** How often sockets re-check that their session still exists (sessions ended on another replica). */
   socketRecheckMs?: number;
+  /** How long a run's lease lasts (tests shorten it to see a takeover sooner). */
+  runLeaseMs?: number;
 }
 
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -149,7 +151,13 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     limits: { ip: new RateLimiter(30, 5 * 60_000), account: new RateLimiter(10, 15 * 60_000) },
     setupToken: randomBytes(24).toString('base64url'),
     templates,
-    runs: new RunRegistry(),
+    runs: new RunService({
+      db: database.db,
+      bus: database.bus,
+      logger: app.log,
+      replicaId: randomUUID(),
+      ...(deps.runLeaseMs ? { leaseMs: deps.runLeaseMs } : {}),
+    }),
     images: deps.images,
     workspaces: new WorkspaceService({
       db: database.db,

@@ -22,9 +22,18 @@ export interface TestServer {
 /** Starts the whole server in-process; `env` adds configuration variables. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { runtime?: Partial<LocalRuntimeOptions> } = {},
+  options: {
+    runtime?: Partial<LocalRuntimeOptions>;
+    /**
+     * A data dir shared with another test server (replicas on one PostgreSQL reach the same
+     * local workspaces); the caller removes it, and closing leaves its workspaces running.
+     */
+    dataDir?: string;
+    runLeaseMs?: number;
+  } = {},
 ): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'studio-server-'));
+  const shared = options.dataDir !== undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'studio-server-')));
   const config = await loadConfig({
     STUDIO_DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
@@ -47,6 +56,7 @@ export async function startTestServer(
     runtime,
     templatesDir: fileURLToPath(new URL('../../../images/templates', import.meta.url)),
     socketRecheckMs: 200,
+    ...(options.runLeaseMs ? { runLeaseMs: options.runLeaseMs } : {}),
   });
   await services.workspaces.startBackground();
   // Every test signs in from 127.0.0.1; the per-IP limit would otherwise trip across tests.
@@ -62,10 +72,10 @@ export async function startTestServer(
     close: async () => {
       await app.close();
       // Local workspaces outlive the server on purpose; a test's must not outlive the test.
-      for (const workspace of await runtime.list()) await runtime.remove(workspace.id);
+      if (!shared) for (const workspace of await runtime.list()) await runtime.remove(workspace.id);
       await runtime.close();
       await database.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!shared) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -99,12 +99,34 @@ export interface RunAgentOptions {
    * conversation as their messages (and shown as `user-note` events). A message that arrives
    * after the model's last step stays in the inbox: the caller sends it as a new turn.
    */
-  inbox?: { take(): string[] };
+  inbox?: { take(): string[] | Promise<string[]> };
   /**
    * Awaited before each model step after the first (pause and resume). Stop ends the wait; the
    * time cap keeps counting while it waits.
    */
   gate?: () => Promise<void>;
+  /**
+   * Called before each model step after the first with the conversation as the model will see
+   * it: every earlier step done, its tool results in. A run resumed elsewhere starts from here.
+   */
+  onCheckpoint?(state: { messages: ModelMessage[]; usage: RunOutcome['usage'] }): void;
+  /**
+   * A run resumed after its server stopped: the step that was under way when it stopped. Its
+   * text and tool calls are put back in the conversation; a call that waited for approval waits
+   * again (the card is still shown), one that was running is reported to the model as
+   * interrupted, never run twice.
+   */
+  resumed?: {
+    text: string;
+    calls: Array<{
+      callId: string;
+      tool: string;
+      input: unknown;
+      awaitingApproval: boolean;
+      /** What the model is told of a call that finished before the stop. */
+      result?: string;
+    }>;
+  };
 }
 
 export interface RunOutcome {
@@ -171,6 +193,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     agentTool: AgentTool<unknown, ToolResult>,
     callId: string,
     modelInput: unknown,
+    /** The call and its approval card were shown before the run was resumed. */
+    shown = false,
   ): Promise<ToolResult> {
     const started = performance.now();
     let input = modelInput;
@@ -179,7 +203,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
       signal,
       onOutput: (chunk) => emit({ type: 'tool-output', callId, chunk: options.redact(chunk) }),
     };
-    emit({ type: 'tool-call', callId, tool: agentTool.name, input });
+    if (!shown) emit({ type: 'tool-call', callId, tool: agentTool.name, input });
     const subject = agentTool.subject(input);
     const decision = options.decide(agentTool, subject);
     const record = (status: ToolCallRecord['status'], extra: Partial<ToolCallRecord>) =>
@@ -216,7 +240,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
         // A change that cannot apply (no match, missing file) fails before anyone is asked.
         return failTool(error);
       }
-      emit({ type: 'approval', callId, tool: agentTool.name, input, detail });
+      if (!shown) emit({ type: 'approval', callId, tool: agentTool.name, input, detail, subject });
       const answer = await untilAborted(
         options.askApproval({ callId, tool: agentTool, input, detail }),
         signal,
@@ -268,10 +292,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
   }
 
   try {
+    const messages = options.resumed
+      ? [...options.messages, ...(await finishResumedStep(options.resumed))]
+      : options.messages;
     const result = streamText({
       model: options.model,
       system: options.system,
-      messages: options.messages,
+      messages,
       tools,
       abortSignal: signal,
       maxRetries: options.maxRetries ?? 2,
@@ -280,12 +307,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
       stopWhen: ({ steps }) => steps.length >= caps.maxSteps || overBudget() !== null,
       prepareStep: async ({ stepNumber, messages }) => {
         if (stepNumber > 0 && options.gate) await untilAborted(options.gate(), signal);
-        for (const text of options.inbox?.take() ?? []) {
+        for (const text of (await options.inbox?.take()) ?? []) {
           if (!text.trim()) continue;
           emit({ type: 'user-note', text });
           notes.push({ at: messages.length, message: { role: 'user', content: text } });
         }
-        return { messages: conversationOf(messages) };
+        const conversation = conversationOf(messages);
+        if (stepNumber > 0) options.onCheckpoint?.({ messages: conversation, usage: { ...usage } });
+        return { messages: conversation };
       },
     });
     for await (const part of result.fullStream) {
@@ -340,6 +369,53 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     messageId: '',
   });
   return { ...end, parts: withEnd, usage };
+
+  /**
+   * The step that was under way when the run's server stopped, finished: calls waiting for
+   * approval wait again and run (or are denied), calls that were running are reported as
+   * interrupted. Answers the assistant's message and the tool results, for the conversation.
+   */
+  async function finishResumedStep(step: NonNullable<RunAgentOptions['resumed']>) {
+    const results: ToolResultPart[] = [];
+    for (const call of step.calls) {
+      seenCalls.add(call.callId);
+      const agentTool = options.tools.find((item) => item.name === call.tool);
+      let result: ToolResult;
+      if (call.result !== undefined) {
+        result = call.result;
+      } else if (!agentTool) {
+        result = `Error: the tool ${call.tool} is no longer available.`;
+      } else if (call.awaitingApproval) {
+        result = await callTool(agentTool, call.callId, call.input, true);
+      } else {
+        const message =
+          'Interrupted: the server running this call stopped before it finished, so it may or ' +
+          'may not have taken effect. Check its effect before you run it again.';
+        emit({ type: 'tool-result', callId: call.callId, status: 'error', error: message });
+        result = message;
+      }
+      results.push({
+        type: 'tool-result',
+        toolCallId: call.callId,
+        toolName: call.tool,
+        output: modelOutputOf(result),
+      });
+    }
+    const assistant: ModelMessage = {
+      role: 'assistant',
+      content: [
+        ...(step.text ? [{ type: 'text' as const, text: step.text }] : []),
+        ...step.calls.map((call) => ({
+          type: 'tool-call' as const,
+          toolCallId: call.callId,
+          toolName: call.tool,
+          input: call.input,
+        })),
+      ],
+    };
+    // A step that was only writing text starts again: the model writes it anew.
+    return step.calls.length ? [assistant, { role: 'tool' as const, content: results }] : [];
+  }
 
   /** The step's messages with the person's notes in place, and images out of tool results where needed. */
   function conversationOf(messages: ModelMessage[]): ModelMessage[] {

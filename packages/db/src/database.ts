@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +29,8 @@ export interface DatabaseConfig {
 
 /**
  * Messages between the servers sharing one database: PostgreSQL's LISTEN/NOTIFY. A server hears
- * its own messages too. PGlite belongs to one process, so there is nobody to tell: it drops them.
+ * its own messages too. PGlite belongs to one process: its messages go to that process's own
+ * listeners, so code that follows them works the same on either.
  */
 export interface DatabaseBus {
   /** At most 8000 bytes of payload (PostgreSQL's limit). */
@@ -108,10 +110,7 @@ async function openPglite(dir: string, migrationsFolder: string): Promise<Databa
     return {
       db,
       kind: 'pglite',
-      bus: {
-        publish: async () => {},
-        subscribe: async () => async () => {},
-      },
+      bus: localBus(),
       ping: async () => {
         await db.execute(sql`select 1`);
       },
@@ -125,6 +124,23 @@ async function openPglite(dir: string, migrationsFolder: string): Promise<Databa
     await lock.release();
     throw error;
   }
+}
+
+/** One process's LISTEN/NOTIFY: delivered after the publisher's turn, as a notification would be. */
+function localBus(): DatabaseBus {
+  const channels = new EventEmitter();
+  channels.setMaxListeners(0);
+  return {
+    publish: async (channel, payload) => {
+      setImmediate(() => channels.emit(channel, payload));
+    },
+    subscribe: async (channel, listener) => {
+      channels.on(channel, listener);
+      return async () => {
+        channels.off(channel, listener);
+      };
+    },
+  };
 }
 
 /** The migrations folder beside this package's source, or beside a bundle that copied it. */

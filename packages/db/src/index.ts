@@ -10,6 +10,9 @@ export {
 export { DataDirLockedError } from './dir-lock.ts';
 export {
   accounts,
+  aiRunEvents,
+  aiRunInputs,
+  aiRuns,
   apiTokens,
   auditEvents,
   invites,

@@ -5,9 +5,11 @@ import {
   boolean,
   doublePrecision,
   index,
+  integer,
   jsonb,
   pgTable,
   primaryKey,
+  serial,
   text,
   timestamp,
   uniqueIndex,
@@ -288,6 +290,77 @@ export const aiMessages = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index('ai_messages_conversation_idx').on(table.conversationId, table.createdAt)],
+);
+
+/**
+ * Agent runs, driven by one server at a time under a lease (`holder` until `leaseUntil`): when
+ * the holder dies another takes the lease and resumes from `checkpoint`, the conversation as the
+ * model saw it at the start of the last step (with the usage so far).
+ */
+export const aiRuns = pgTable(
+  'ai_runs',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => aiConversations.id, { onDelete: 'cascade' }),
+    /** Null for the main agent's runs. */
+    workspaceId: text('workspace_id').references(() => workspaces.id, { onDelete: 'cascade' }),
+    mode: text('mode', { enum: ['chat', 'agent'] }).notNull(),
+    state: text('state', { enum: ['running', 'ended'] }).notNull(),
+    holder: text('holder'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    paused: boolean('paused').notNull().default(false),
+    stopRequested: boolean('stop_requested').notNull().default(false),
+    /** What the run was started with: its brief, extra rules, the model's first messages. */
+    start: jsonb('start').$type<Record<string, unknown>>().notNull(),
+    checkpoint: jsonb('checkpoint').$type<Record<string, unknown>>(),
+    endCode: text('end_code'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (table) => [
+    // One running run per conversation, across every replica.
+    uniqueIndex('ai_runs_one_running_idx')
+      .on(table.conversationId)
+      .where(sql`state = 'running'`),
+    index('ai_runs_lease_idx').on(table.state, table.leaseUntil),
+  ],
+);
+
+/** A run's events in order; followers read them by `seq` from any replica. */
+export const aiRunEvents = pgTable(
+  'ai_run_events',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => aiRuns.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    event: jsonb('event').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.runId, table.seq] })],
+);
+
+/** What people send a running run: messages for the model, and answers to approval cards. */
+export const aiRunInputs = pgTable(
+  'ai_run_inputs',
+  {
+    id: serial('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => aiRuns.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['note', 'answer'] }).notNull(),
+    /** The approval card an answer is for. */
+    callId: text('call_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('ai_run_inputs_run_idx').on(table.runId, table.kind)],
 );
 
 /** A person's agent permission rules (allow / ask / deny per tool and pattern). */

@@ -295,6 +295,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
     tool: z.string(),
     input: z.unknown(),
     detail: approvalDetailSchema,
+    /** What the permission policy matches for this call ("always allow" remembers it). */
+    subject: z.string().optional(),
   }),
   z.object({ seq: z.int(), type: z.literal('tool-output'), callId: z.string(), chunk: z.string() }),
   z.object({
@@ -310,6 +312,14 @@ export const runEventSchema = z.discriminatedUnion('type', [
   }),
   /** The person's message sent during the run, handed to the model before its next step. */
   z.object({ seq: z.int(), type: z.literal('user-note'), text: z.string() }),
+  /** Something the person should know about the run itself (it moved to another server). */
+  z.object({
+    seq: z.int(),
+    type: z.literal('notice'),
+    level: z.enum(['info', 'error']),
+    code: z.string(),
+    message: z.string(),
+  }),
   /** The person paused the run (it waits before its next step) or resumed it. */
   z.object({ seq: z.int(), type: z.literal('paused'), paused: z.boolean() }),
   z.object({
@@ -469,6 +479,11 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
       }));
     case 'user-note':
       return [...parts, { type: 'user-note', text: event.text }];
+    case 'notice':
+      return [
+        ...parts,
+        { type: 'notice', level: event.level, code: event.code, message: event.message },
+      ];
     case 'end':
       if (event.code === 'done') return [...parts];
       return [

@@ -17,14 +17,19 @@ import {
   type ToolDaemon,
 } from '@studio/agent';
 import type { schema } from '@studio/db';
-import type {
-  ApprovalBody,
-  ChatMessage,
-  CompletionBody,
-  PolicyRule,
-  SendMessageBody,
-  Template,
+import {
+  applyRunEvent,
+  type ApprovalBody,
+  type ChatMessage,
+  type CompletionBody,
+  type MessagePart,
+  type PolicyRule,
+  type RunEndCode,
+  type RunEvent,
+  type SendMessageBody,
+  type Template,
 } from '@studio/protocol';
+import type { ModelMessage } from 'ai';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuditLog } from '../audit-log.ts';
 import { RateLimiter } from '../auth/rate-limiter.ts';
@@ -34,7 +39,8 @@ import type { WorkspaceService } from '../workspaces/workspace-service.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import { exactPattern, type PolicyStore } from './policy-store.ts';
 import type { AiProviderStore, Caller, ResolvedModel } from './provider-store.ts';
-import type { Run, RunRegistry } from './run-registry.ts';
+import type { DrivenRun, RunRow, RunService } from './runs.ts';
+import type { UserService } from '../auth/user-service.ts';
 import type { UsageLedger } from './usage.ts';
 
 type WorkspaceRow = typeof schema.workspaces.$inferSelect;
@@ -76,7 +82,8 @@ export interface AssistantDeps {
   conversations: ConversationStore;
   policies: PolicyStore;
   usage: UsageLedger;
-  runs: RunRegistry;
+  runs: RunService;
+  users: UserService;
   workspaces: WorkspaceService;
   audit: AuditLog;
   config: Config;
@@ -117,7 +124,7 @@ export class AssistantService {
     conversation: ConversationRow,
     body: Required<SendMessageBody>,
     options: RunOptions = {},
-  ): Promise<{ run: Run; message: ChatMessage }> {
+  ): Promise<{ run: DrivenRun; message: ChatMessage }> {
     const { config, conversations, runs } = this.deps;
     if (!workspace && !this.deps.mainAgent)
       throw new AppError('not_found', 'this server has no main agent');
@@ -138,16 +145,24 @@ export class AssistantService {
         );
     }
     const daemon = workspace ? await this.deps.workspaces.connect(workspace) : null;
-    const run = runs.start(
-      person.id,
-      conversation.id,
-      workspace ? { id: workspace.id, name: workspace.name } : null,
-    );
-    let history: ChatMessage[];
+    const history = await conversations.messages(conversation.id);
+    const turn = await renderUserTurn(body.text, body.context, daemon);
+    const messages: ModelMessage[] = [...historyMessages(history), { role: 'user', content: turn }];
+    // The run is in the database before the message: a conversation busy on any replica refuses.
+    const run = await runs.start({
+      userId: person.id,
+      conversationId: conversation.id,
+      workspace: workspace ? { id: workspace.id, name: workspace.name } : null,
+      mode,
+      start: {
+        messages,
+        rules: options.rules ?? [],
+        brief: options.brief ?? null,
+        startedAt: Date.now(),
+      },
+    });
     let message: ChatMessage;
-    let turn: string;
     try {
-      history = await conversations.messages(conversation.id);
       message = await conversations.append(conversation.id, {
         role: 'user',
         mode,
@@ -156,7 +171,6 @@ export class AssistantService {
       });
       if (conversation.title === DEFAULT_TITLE && history.length === 0)
         await conversations.rename(conversation, titleFrom(body.text));
-      turn = await renderUserTurn(body.text, body.context, daemon);
     } catch (error) {
       // The run never started: end it, or the conversation would stay busy for good.
       run.push({
@@ -165,38 +179,106 @@ export class AssistantService {
         message: 'The message could not be stored.',
         messageId: '',
       });
-      runs.finish(run);
+      await run.finish('internal');
       throw error;
     }
-    void this.execute(
+    void this.drive(run, person, workspace, resolved, daemon, mode, messages, options).catch(
+      (error: unknown) =>
+        this.deps.logger.error({ err: error, runId: run.id }, 'assistant run failed'),
+    );
+    return { run, message };
+  }
+
+  /**
+   * Takes over a run whose server stopped: from its last completed step, with the step that was
+   * under way finished (calls waiting for approval wait again; calls that were running are
+   * reported to the model as interrupted). Called by the run service for a lapsed lease.
+   */
+  async takeOver(row: RunRow): Promise<void> {
+    const { runs, users, workspaces } = this.deps;
+    const events = await runs.events(row.id, -1);
+    const parts = events.reduce<MessagePart[]>((all, event) => applyRunEvent(all, event), []);
+    const run = runs.drive(row, (events.at(-1)?.seq ?? -1) + 1, parts);
+    const end = async (code: 'internal' | 'stopped', message: string) => {
+      await this.end(run, row.mode, code, message);
+    };
+    if (row.stopRequested) return end('stopped', 'Stopped.');
+    const user = await users.find(row.userId);
+    if (!user || user.disabled) return end('stopped', 'Stopped: its person can no longer sign in.');
+    const person: Person = {
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      admin: user.role === 'admin',
+    };
+    const workspace = row.workspaceId
+      ? await workspaces.getById(row.workspaceId).catch(() => null)
+      : null;
+    if (row.workspaceId && !workspace)
+      return end('internal', 'Its workspace was removed while the run moved to another server.');
+    if (workspace && workspace.status !== 'running')
+      return end('internal', `Its workspace is ${workspace.status}; start it and ask again.`);
+    let resolved: ResolvedModel;
+    let daemon: ToolDaemon | null;
+    try {
+      resolved = await this.modelFor(person, row.mode);
+      daemon = workspace ? await workspaces.connect(workspace) : null;
+    } catch (error) {
+      return end('internal', error instanceof Error ? error.message : String(error));
+    }
+    const start = row.start as {
+      messages: ModelMessage[];
+      rules: PolicyRule[];
+      brief: string | null;
+      startedAt: number;
+    };
+    const checkpoint = (row.checkpoint ?? {
+      messages: start.messages,
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 },
+      seq: -1,
+    }) as { messages: ModelMessage[]; usage: Usage; seq: number };
+    run.push({
+      type: 'notice',
+      level: 'info',
+      code: 'resumed',
+      message:
+        'The server running this went away; another one took over and goes on from the last completed step.',
+    });
+    await this.drive(
       run,
       person,
       workspace,
       resolved,
       daemon,
-      mode,
-      [...historyMessages(history), { role: 'user', content: turn }],
-      options,
-    ).catch((error: unknown) =>
-      this.deps.logger.error({ err: error, runId: run.id }, 'assistant run failed'),
+      row.mode,
+      checkpoint.messages,
+      { rules: start.rules, ...(start.brief ? { brief: start.brief } : {}) },
+      {
+        step: stepInFlight(events.filter((event) => event.seq > checkpoint.seq)),
+        usage: checkpoint.usage,
+        startedAt: start.startedAt,
+      },
     );
-    return { run, message };
   }
 
   /** The person's answer to an approval card; "always allow" becomes a policy rule. */
-  async answer(person: Person, run: Run, callId: string, body: ApprovalBody): Promise<void> {
-    const { tool, subject } = run.answer(callId, {
+  async answer(person: Person, run: RunRow, callId: string, body: ApprovalBody): Promise<void> {
+    const card = await this.deps.runs.openCard(run.id, callId);
+    await this.deps.runs.answer(run, callId, {
       decision: body.decision,
       ...(body.reason ? { reason: body.reason } : {}),
       ...(body.input !== undefined ? { input: body.input } : {}),
     });
-    const pattern = exactPattern(subject);
-    if (body.remember && body.decision === 'approve' && pattern) {
+    const pattern = card?.subject ? exactPattern(card.subject) : null;
+    if (body.remember && body.decision === 'approve' && card && pattern) {
+      const workspace = run.workspaceId
+        ? await this.deps.workspaces.getById(run.workspaceId).catch(() => null)
+        : null;
       const rule: PolicyRule = {
-        tool,
+        tool: card.tool,
         pattern,
         decision: 'allow',
-        ...(run.workspace ? { workspace: run.workspace.name } : {}),
+        ...(workspace ? { workspace: workspace.name } : {}),
       };
       await this.deps.policies.remember(person.id, rule);
     }
@@ -233,15 +315,20 @@ export class AssistantService {
     return resolved;
   }
 
-  private async execute(
-    run: Run,
+  /**
+   * Drives a run on this server until it ends, or until this server lets go of it (another
+   * takes it over then). `resumed` continues a run another server started.
+   */
+  private async drive(
+    run: DrivenRun,
     person: Person,
     workspace: WorkspaceRow | null,
     resolved: ResolvedModel,
     daemon: ToolDaemon | null,
     mode: 'chat' | 'agent',
-    messages: Parameters<typeof runAgent>[0]['messages'],
+    messages: ModelMessage[],
     options: RunOptions,
+    resumed?: { step: InFlightStep; usage: Usage; startedAt: number },
   ): Promise<void> {
     const { config, policies, audit } = this.deps;
     const secrets = [resolved.provider.apiKey, config.secret].filter(
@@ -272,7 +359,8 @@ export class AssistantService {
     const system = !workspace
       ? this.deps.mainAgent!.system
       : [systemPrompt(mode, workspace.name), options.brief].filter(Boolean).join('\n\n');
-    const started = Date.now();
+    const startedAt = resumed?.startedAt ?? Date.now();
+    const before = resumed?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 };
     let outcome;
     try {
       outcome = await runAgent({
@@ -295,33 +383,30 @@ export class AssistantService {
             subject,
             workspace: workspace?.name ?? '',
           }),
-        askApproval: ({ callId, tool, input }) =>
-          run.waitForApproval(callId, tool.name, tool.subject(input)),
+        askApproval: ({ callId }) => run.waitForApproval(callId),
         onToolCall: (record) => void this.auditToolCall(person, workspace, run, record, secrets),
+        onCheckpoint: (state) =>
+          run.checkpoint({ messages: state.messages, usage: add(before, state.usage) }),
+        // What a resumed run already used counts against its limits.
         caps: {
-          maxSteps: config.ai.maxSteps,
-          maxWallMs: config.ai.maxRunSeconds * 1000,
-          maxTokens: config.ai.maxRunTokens,
-          maxCostUsd: config.ai.maxRunCostUsd,
+          maxSteps: Math.max(1, config.ai.maxSteps - before.steps),
+          maxWallMs: Math.max(1000, config.ai.maxRunSeconds * 1000 - (Date.now() - startedAt)),
+          maxTokens: Math.max(1, config.ai.maxRunTokens - before.inputTokens - before.outputTokens),
+          maxCostUsd: Math.max(0.000_001, config.ai.maxRunCostUsd - before.costUsd),
         },
         price: priceOf(resolved.model),
-        emit: (event) => run.push(event),
+        emit: (event) =>
+          run.push(event.type === 'usage' ? { ...event, ...add(before, event) } : event),
         signal: run.controller.signal,
         redact,
+        ...(resumed ? { resumed: resumed.step } : {}),
       });
     } catch (error) {
       this.deps.logger.error({ err: error, runId: run.id }, 'agent run crashed');
       outcome = {
         code: 'internal' as const,
         message: 'The assistant failed unexpectedly; the server log has the details.',
-        parts: [
-          {
-            type: 'notice' as const,
-            level: 'error' as const,
-            code: 'internal',
-            message: 'The assistant failed unexpectedly.',
-          },
-        ],
+        parts: [],
         usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 },
       };
     } finally {
@@ -331,52 +416,34 @@ export class AssistantService {
           this.deps.logger.warn({ err: error, runId: run.id }, 'closing extra tools failed'),
         );
     }
-    const parts = outcome.parts.map((part) =>
-      part.type === 'text' ? { ...part, text: redact(part.text) } : part,
-    );
-    let messageId = '';
-    try {
-      const stored = await this.deps.conversations.append(run.conversationId, {
-        role: 'assistant',
-        mode,
-        parts,
-      });
-      messageId = stored.id;
+    // This server let go of the run (shutting down, or another took it over): it says nothing.
+    if (run.relinquished) return;
+    const usage = add(before, outcome.usage);
+    await this.end(run, mode, outcome.code, outcome.message, async (messageId) => {
       await this.deps.usage.add(person.id, outcome.usage);
-    } catch (error) {
-      this.deps.logger.error(
-        { err: error, runId: run.id },
-        'could not store the assistant message',
-      );
-    }
-    await audit.record({
-      actorId: person.id,
-      action: 'agent.run',
-      targetType: 'conversation',
-      targetId: run.conversationId,
-      ...(workspace ? { workspaceId: workspace.id } : {}),
-      outcome: outcome.code === 'done' || outcome.code === 'stopped' ? 'success' : 'failure',
-      data: {
-        runId: run.id,
-        workspace: workspace?.name ?? null,
-        mode,
-        provider: resolved.provider.name,
-        model: resolved.model,
-        end: outcome.code,
-        ...(outcome.message ? { message: outcome.message } : {}),
-        ...outcome.usage,
-        durationMs: Date.now() - started,
-      },
+      await audit.record({
+        actorId: person.id,
+        action: 'agent.run',
+        targetType: 'conversation',
+        targetId: run.conversationId,
+        ...(workspace ? { workspaceId: workspace.id } : {}),
+        outcome: outcome.code === 'done' || outcome.code === 'stopped' ? 'success' : 'failure',
+        data: {
+          runId: run.id,
+          workspace: workspace?.name ?? null,
+          mode,
+          provider: resolved.provider.name,
+          model: resolved.model,
+          end: outcome.code,
+          ...(outcome.message ? { message: outcome.message } : {}),
+          ...usage,
+          durationMs: Date.now() - startedAt,
+          messageId,
+        },
+      });
     });
-    run.push({
-      type: 'end',
-      code: outcome.code,
-      ...(outcome.message ? { message: outcome.message } : {}),
-      messageId,
-    });
-    this.deps.runs.finish(run);
     // Messages sent during the model's last step were never read: they start the next turn.
-    const unread = run.takeNotes();
+    const unread = await run.takeNotes();
     if (unread.length > 0 && outcome.code === 'done') {
       const conversation = await this.deps.conversations.get(
         person.id,
@@ -393,10 +460,42 @@ export class AssistantService {
     }
   }
 
+  /**
+   * Ends a run: the assistant's message as every event made it (with how it ended) goes into the
+   * conversation, then the `end` event, then the run's row.
+   */
+  private async end(
+    run: DrivenRun,
+    mode: 'chat' | 'agent',
+    code: RunEndCode,
+    message: string | undefined,
+    after?: (messageId: string) => Promise<void>,
+  ): Promise<void> {
+    const ending = { type: 'end' as const, code, ...(message ? { message } : {}), messageId: '' };
+    const redact = (text: string) => redactSecrets(text, [this.deps.config.secret]);
+    const parts = applyRunEvent(run.message, { ...ending, seq: 0 }).map((part) =>
+      part.type === 'text' ? { ...part, text: redact(part.text) } : part,
+    );
+    let messageId = '';
+    try {
+      messageId = (
+        await this.deps.conversations.append(run.conversationId, { role: 'assistant', mode, parts })
+      ).id;
+      await after?.(messageId);
+    } catch (error) {
+      this.deps.logger.error(
+        { err: error, runId: run.id },
+        'could not store the assistant message',
+      );
+    }
+    run.push({ ...ending, messageId });
+    await run.finish(code);
+  }
+
   private async auditToolCall(
     person: Person,
     workspace: WorkspaceRow | null,
-    run: Run,
+    run: DrivenRun,
     record: ToolCallRecord,
     secrets: string[],
   ): Promise<void> {
@@ -455,4 +554,49 @@ function priceOf(model: string) {
   ];
   const hit = table.find(([pattern]) => pattern.test(model));
   return hit ? { inputPerMTok: hit[1], outputPerMTok: hit[2] } : undefined;
+}
+
+/** What a run used: tokens, dollars, model steps. */
+type Usage = { inputTokens: number; outputTokens: number; costUsd: number; steps: number };
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: a.costUsd + b.costUsd,
+    steps: a.steps + b.steps,
+  };
+}
+
+/** The step a stopped server was in: the text it had written and its tool calls. */
+type InFlightStep = NonNullable<Parameters<typeof runAgent>[0]['resumed']>;
+
+/** The step under way in `events` (those after the last checkpoint). */
+function stepInFlight(events: RunEvent[]): InFlightStep {
+  const calls = new Map<string, InFlightStep['calls'][number]>();
+  let text = '';
+  for (const event of events) {
+    if (event.type === 'text') text += event.delta;
+    else if (event.type === 'tool-call')
+      calls.set(event.callId, {
+        callId: event.callId,
+        tool: event.tool,
+        input: event.input,
+        awaitingApproval: false,
+      });
+    else if (event.type === 'approval') {
+      const call = calls.get(event.callId);
+      if (call) call.awaitingApproval = true;
+    } else if (event.type === 'tool-result') {
+      const call = calls.get(event.callId);
+      if (call) {
+        call.awaitingApproval = false;
+        call.result =
+          event.status === 'done'
+            ? (event.output ?? '')
+            : `${event.status === 'denied' ? 'Denied' : 'Error'}: ${event.error ?? ''}`;
+      }
+    }
+  }
+  return { text, calls: [...calls.values()] };
 }

@@ -34,8 +34,8 @@ export interface Workers {
     mission: { requirement: string; desktop: boolean },
   ): Promise<{ conversationId: string }>;
   /** The run working in that conversation, if any. */
-  activeRun(conversationId: string): string | null;
-  stop(conversationId: string): void;
+  activeRun(conversationId: string): Promise<string | null>;
+  stop(conversationId: string): Promise<void>;
 }
 
 export interface MissionDeps {
@@ -178,8 +178,10 @@ export class MissionService {
       .where(eq(missions.userId, userId))
       .orderBy(desc(missions.createdAt))
       .limit(100);
-    return rows.map((row) =>
-      this.view(row.mission, row.workspace?.status ?? null, row.workspace?.statusReason ?? null),
+    return Promise.all(
+      rows.map((row) =>
+        this.view(row.mission, row.workspace?.status ?? null, row.workspace?.statusReason ?? null),
+      ),
     );
   }
 
@@ -205,7 +207,7 @@ export class MissionService {
   /** Stop the worker and the environment; the workspace stays, stopped, until removed. */
   async stop(userId: string, id: string, reason = 'Stopped by you.'): Promise<Mission> {
     const { mission, workspace } = await this.row(userId, id);
-    if (mission.workerConversationId) this.deps.workers.stop(mission.workerConversationId);
+    if (mission.workerConversationId) await this.deps.workers.stop(mission.workerConversationId);
     if (mission.status !== 'stopped' && mission.status !== 'failed')
       await this.update(id, { status: 'stopped', statusReason: reason, expiresAt: null });
     if (workspace && !['stopped', 'stopping', 'deleting', 'error'].includes(workspace.status))
@@ -223,7 +225,7 @@ export class MissionService {
   /** Stop it and delete its environment and the record. */
   async remove(userId: string, id: string): Promise<void> {
     const { mission, workspace } = await this.row(userId, id);
-    if (mission.workerConversationId) this.deps.workers.stop(mission.workerConversationId);
+    if (mission.workerConversationId) await this.deps.workers.stop(mission.workerConversationId);
     await this.update(id, { status: 'stopped', statusReason: 'Removed.' });
     if (workspace && workspace.status !== 'deleting')
       await this.deps.workspaces.remove(userId, workspace.name);
@@ -441,7 +443,11 @@ export class MissionService {
    * The mission as the API shows it. A ready mission whose environment stopped on its own (idle,
    * lifetime, a crash) shows as stopped, with the workspace's reason.
    */
-  private view(row: MissionRow, workspaceStatus: string | null, workspaceReason: string | null) {
+  private async view(
+    row: MissionRow,
+    workspaceStatus: string | null,
+    workspaceReason: string | null,
+  ): Promise<Mission> {
     let status = row.status as MissionStatus;
     let reason = row.statusReason;
     if (status === 'ready' && workspaceStatus !== 'running') {
@@ -452,7 +458,7 @@ export class MissionService {
           : (workspaceReason ?? `Its environment is ${workspaceStatus}.`);
     }
     const runId = row.workerConversationId
-      ? this.deps.workers.activeRun(row.workerConversationId)
+      ? await this.deps.workers.activeRun(row.workerConversationId)
       : null;
     return {
       id: row.id,

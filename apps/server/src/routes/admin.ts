@@ -86,7 +86,7 @@ export function adminRoutes(app: App, services: Services): void {
         // Revoked, not suspended: enabling the person again does not bring old tokens back.
         ended = {
           tokensRevoked: await tokens.revokeAll(target.id),
-          runsStopped: runs.stopUser(target.id),
+          runsStopped: await runs.stopUser(target.id),
           workspacesStopped: await workspaces.stopAllOf(
             target.id,
             'stopped: its owner was disabled by an admin',

@@ -92,8 +92,9 @@ export function aiRoutes(app: App, services: Services): void {
         );
         return { conversationId: conversation.id };
       },
-      activeRun: (conversationId) => runs.activeIn(conversationId)?.id ?? null,
-      stop: (conversationId) => runs.activeIn(conversationId)?.controller.abort(),
+      activeRun: async (conversationId) =>
+        (await runs.activeIn([conversationId])).get(conversationId) ?? null,
+      stop: (conversationId) => runs.stopIn(conversationId),
     },
   });
   const assistant = new AssistantService({
@@ -102,6 +103,7 @@ export function aiRoutes(app: App, services: Services): void {
     policies,
     usage: new UsageLedger(database.db, () => new Date()),
     runs,
+    users: services.users,
     workspaces,
     audit,
     config,
@@ -109,11 +111,14 @@ export function aiRoutes(app: App, services: Services): void {
     extraTools: new McpToolSource(new McpServerStore(database.db, config.secret), app.log),
     mainAgent: mainAgent(missions, services.templates),
   });
-  app.addHook('onReady', async () => missions.startBackground(config.missionSweepMs));
-  app.addHook('onClose', async () => {
-    runs.stopAll();
-    await missions.close();
+  app.addHook('onReady', async () => {
+    await runs.startBackground((row) => assistant.takeOver(row));
+    await missions.startBackground(config.missionSweepMs);
   });
+  // First thing on shutdown, before workspace connections close under running tools: runs are
+  // not ended, their leases lapse at once and a server that is up resumes them.
+  app.addHook('preClose', async () => runs.close());
+  app.addHook('onClose', async () => missions.close());
   missionRoutes(app, missions);
 
   // ---- Providers and model roles ----
@@ -267,7 +272,10 @@ export function aiRoutes(app: App, services: Services): void {
       const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
       const rows = await conversations.list(request.principal!.user.id, workspace.id);
       return {
-        conversations: rows.map((row) => conversationView(row, runs.activeIn(row.id)?.id ?? null)),
+        conversations: await (async () => {
+          const active = await runs.activeIn(rows.map((row) => row.id));
+          return rows.map((row) => conversationView(row, active.get(row.id) ?? null));
+        })(),
       };
     },
   );
@@ -303,7 +311,7 @@ export function aiRoutes(app: App, services: Services): void {
     async (request) => {
       const { row } = await conversation(request, request.params.name, request.params.id);
       return {
-        ...conversationView(row, runs.activeIn(row.id)?.id ?? null),
+        ...conversationView(row, (await runs.activeIn([row.id])).get(row.id) ?? null),
         messages: await conversations.messages(row.id),
       };
     },
@@ -323,7 +331,7 @@ export function aiRoutes(app: App, services: Services): void {
     async (request) => {
       const { row } = await conversation(request, request.params.name, request.params.id);
       const renamed = await conversations.rename(row, request.body.title);
-      return conversationView(renamed, runs.activeIn(row.id)?.id ?? null);
+      return conversationView(renamed, (await runs.activeIn([row.id])).get(row.id) ?? null);
     },
   );
 
@@ -332,7 +340,7 @@ export function aiRoutes(app: App, services: Services): void {
     { config: { access: 'user' }, schema: { tags, params: conversationParams } },
     async (request, reply) => {
       const { row } = await conversation(request, request.params.name, request.params.id);
-      runs.activeIn(row.id)?.controller.abort();
+      await runs.stopIn(row.id);
       await conversations.remove(row);
       return reply.status(204).send();
     },
@@ -374,7 +382,10 @@ export function aiRoutes(app: App, services: Services): void {
     async (request) => {
       const rows = await conversations.list(request.principal!.user.id, null);
       return {
-        conversations: rows.map((row) => conversationView(row, runs.activeIn(row.id)?.id ?? null)),
+        conversations: await (async () => {
+          const active = await runs.activeIn(rows.map((row) => row.id));
+          return rows.map((row) => conversationView(row, active.get(row.id) ?? null));
+        })(),
       };
     },
   );
@@ -412,7 +423,7 @@ export function aiRoutes(app: App, services: Services): void {
     async (request) => {
       const row = await mainConversation(request, request.params.id);
       return {
-        ...conversationView(row, runs.activeIn(row.id)?.id ?? null),
+        ...conversationView(row, (await runs.activeIn([row.id])).get(row.id) ?? null),
         messages: await conversations.messages(row.id),
       };
     },
@@ -432,7 +443,7 @@ export function aiRoutes(app: App, services: Services): void {
     async (request) => {
       const row = await mainConversation(request, request.params.id);
       const renamed = await conversations.rename(row, request.body.title);
-      return conversationView(renamed, runs.activeIn(row.id)?.id ?? null);
+      return conversationView(renamed, (await runs.activeIn([row.id])).get(row.id) ?? null);
     },
   );
 
@@ -441,7 +452,7 @@ export function aiRoutes(app: App, services: Services): void {
     { config: { access: 'user' }, schema: { tags: mainTags, params: mainConversationParams } },
     async (request, reply) => {
       const row = await mainConversation(request, request.params.id);
-      runs.activeIn(row.id)?.controller.abort();
+      await runs.stopIn(row.id);
       await conversations.remove(row);
       return reply.status(204).send();
     },
@@ -476,11 +487,11 @@ export function aiRoutes(app: App, services: Services): void {
         params: runParams,
         querystring: eventsQuery,
         description:
-          'Server-Sent Events: one `runEventSchema` JSON object per `data:` line; ends after `end`.',
+          "Server-Sent Events: one `runEventSchema` JSON object per `data:` line, its `id` the event's seq (resume with `Last-Event-ID` or `?after=`); ends after `end`. Served by any replica.",
       },
     },
     async (request, reply) => {
-      const run = runs.get(request.principal!.user.id, request.params.id);
+      const run = await runs.get(request.principal!.user.id, request.params.id);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -497,11 +508,16 @@ export function aiRoutes(app: App, services: Services): void {
         unsubscribe();
         raw.end();
       };
+      // Each event's id is its seq: a browser's EventSource resumes with Last-Event-ID.
       const send = (event: RunEvent) => {
-        raw.write(`data: ${JSON.stringify(event)}\n\n`);
+        raw.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
         if (event.type === 'end') queueMicrotask(close);
       };
-      unsubscribe = run.subscribe(request.query.after, send);
+      const lastEventId = Number(request.headers['last-event-id']);
+      const after = Number.isInteger(lastEventId)
+        ? Math.max(lastEventId, request.query.after)
+        : request.query.after;
+      unsubscribe = runs.follow(run.id, after, send);
       // The response's close is the client going away (the request's fires once its body is read).
       raw.once('close', close);
     },
@@ -514,7 +530,7 @@ export function aiRoutes(app: App, services: Services): void {
       schema: { tags, params: approvalParams, body: approvalBodySchema },
     },
     async (request, reply) => {
-      const run = runs.get(request.principal!.user.id, request.params.id);
+      const run = await runs.get(request.principal!.user.id, request.params.id);
       await assistant.answer(person(request), run, request.params.callId, request.body);
       return reply.status(204).send();
     },
@@ -533,7 +549,10 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      runs.get(request.principal!.user.id, request.params.id).say(request.body.text);
+      await runs.say(
+        await runs.get(request.principal!.user.id, request.params.id),
+        request.body.text,
+      );
       return reply.status(202).send();
     },
   );
@@ -549,7 +568,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      runs.get(request.principal!.user.id, request.params.id).pause();
+      await runs.pause(await runs.get(request.principal!.user.id, request.params.id));
       return reply.status(204).send();
     },
   );
@@ -558,7 +577,7 @@ export function aiRoutes(app: App, services: Services): void {
     '/api/ai/runs/:id/resume',
     { config: { access: 'user' }, schema: { tags, params: runParams } },
     async (request, reply) => {
-      runs.get(request.principal!.user.id, request.params.id).resume();
+      await runs.resume(await runs.get(request.principal!.user.id, request.params.id));
       return reply.status(204).send();
     },
   );
@@ -567,7 +586,7 @@ export function aiRoutes(app: App, services: Services): void {
     '/api/ai/runs/:id/stop',
     { config: { access: 'user' }, schema: { tags, params: runParams } },
     async (request, reply) => {
-      runs.get(request.principal!.user.id, request.params.id).controller.abort();
+      await runs.stop((await runs.get(request.principal!.user.id, request.params.id)).id);
       return reply.status(204).send();
     },
   );
