@@ -219,3 +219,69 @@ describe('runs on two servers', () => {
     expect(assistant).toHaveLength(1);
   }, 90_000);
 });
+
+describe('a single server on the embedded database', () => {
+  it('THREATS 20: restarted mid-run, resumes the run where it stopped', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'studio-restart-'));
+    const secret = { STUDIO_SECRET: randomBytes(32).toString('hex') };
+    let running = await startTestServer(secret, { dataDir: dir, runLeaseMs: LEASE_MS });
+    try {
+      const person = await signedInUser(running, { email: 'solo@example.com', role: 'admin' });
+      await useScriptedProvider(running, person, llm.openaiBaseUrl);
+      llm.reset();
+      llm.respond((request) =>
+        request.toolResults.length === 0
+          ? { toolCalls: [{ name: 'run_command', input: { command: 'echo after-restart' } }] }
+          : { text: 'finished' },
+      );
+      await injectAs(running, person, 'POST', '/api/workspaces', { name: 'solo' });
+      await waitForWorkspace(running, person, 'solo', 'running');
+      const conversation = await injectAs(
+        running,
+        person,
+        'POST',
+        '/api/workspaces/solo/ai/conversations',
+        {},
+      );
+      const sent = await injectAs(
+        running,
+        person,
+        'POST',
+        `/api/workspaces/solo/ai/conversations/${conversation.json().id}/messages`,
+        { text: 'go', mode: 'agent' },
+      );
+      const runId = sent.json().runId as string;
+      await eventsUntil(running, runId, (events) => events.some((e) => e.type === 'approval'));
+      // The command waits for approval; the server restarts on the same data.
+      await running.close();
+      running = await startTestServer(secret, { dataDir: dir, runLeaseMs: LEASE_MS });
+      const cookie = await signIn(running, 'solo@example.com', person.password);
+      const card = (
+        await eventsUntil(running, runId, (events) => events.some((e) => e.type === 'notice'))
+      ).find((event) => event.type === 'approval') as Extract<RunEvent, { type: 'approval' }>;
+      expect(
+        (
+          await injectAs(
+            running,
+            { cookie },
+            'POST',
+            `/api/ai/runs/${runId}/approvals/${card.callId}`,
+            {
+              decision: 'approve',
+            },
+          )
+        ).statusCode,
+      ).toBe(204);
+      const events = await eventsUntil(running, runId, (all) => all.at(-1)?.type === 'end');
+      expect(events.at(-1)).toMatchObject({ type: 'end', code: 'done' });
+      expect(JSON.stringify(events)).toContain('finished');
+    } finally {
+      for (const workspace of await running.services.workspaces.listAll()) {
+        await running.services.workspaces.removeRow(workspace);
+        await running.services.workspaces.settled(workspace.id);
+      }
+      await running.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
