@@ -170,6 +170,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     }),
   };
 
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   const { withAccess } = registerAccess(app, {
     publicUrl: config.publicUrl,
     allowedHosts: config.allowedHosts,
