@@ -25,6 +25,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { AuditLog } from './audit-log.ts';
 import { RunService } from './ai/runs.ts';
+import { JobQueue } from './jobs/job-queue.ts';
 import { createAuth, type Auth } from './auth/auth.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
@@ -76,6 +77,8 @@ export interface Services {
   limits: { ip: RateLimiter; account: RateLimiter };
   templates: TemplateStore;
   workspaces: WorkspaceService;
+  /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
+  jobs: JobQueue;
   /** Agent runs, in the database; this server drives some of them. */
   runs: RunService;
   images: ImageBuilder | undefined;
@@ -134,6 +137,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   const users = new UserService(database.db, auth, now);
   const tokens = new TokenService(database.db, now);
   const templates = new TemplateStore(database.db);
+  // This server among the replicas sharing the database: it holds leases under this name.
+  const replicaId = randomUUID();
+  const jobs = new JobQueue({ db: database.db, bus: database.bus, logger: app.log, replicaId });
   if (deps.templatesDir) await templates.syncFiles(deps.templatesDir);
   const services: Services = {
     config,
@@ -155,11 +161,13 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       db: database.db,
       bus: database.bus,
       logger: app.log,
-      replicaId: randomUUID(),
+      replicaId,
       ...(deps.runLeaseMs ? { leaseMs: deps.runLeaseMs } : {}),
     }),
     images: deps.images,
+    jobs,
     workspaces: new WorkspaceService({
+      jobs,
       db: database.db,
       runtime: deps.runtime,
       templates,
@@ -253,6 +261,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   await registerWebApp(app, withAccess);
   app.addHook('onClose', async () => {
     services.sockets.closeAll();
+    await services.jobs.close();
     await services.workspaces.close();
   });
   return { app, services };

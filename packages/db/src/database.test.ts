@@ -76,6 +76,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'audit_events',
       'git_credentials',
       'invites',
+      'jobs',
       'missions',
       'sessions',
       'templates',

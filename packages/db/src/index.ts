@@ -16,6 +16,7 @@ export {
   apiTokens,
   auditEvents,
   invites,
+  jobs,
   sessions,
   templates,
   users,

@@ -452,3 +452,32 @@ export const missions = pgTable(
     index('missions_expiry_idx').on(table.status, table.expiresAt),
   ],
 );
+
+/**
+ * Long work that must outlive the server doing it (workspace lifecycle steps, mission
+ * deployments): claimed under a lease by one replica at a time, re-run by another when the lease
+ * lapses. At most one job runs per subject (a workspace, a mission) across every replica.
+ */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    subject: text('subject').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    state: text('state', { enum: ['queued', 'running', 'done', 'failed'] }).notNull(),
+    holder: text('holder'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('jobs_one_running_idx')
+      .on(table.subject)
+      .where(sql`state = 'running'`),
+    index('jobs_state_idx').on(table.state, table.id),
+    index('jobs_subject_idx').on(table.subject, table.state),
+  ],
+);

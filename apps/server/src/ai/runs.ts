@@ -4,7 +4,8 @@ import { aiRunEvents, aiRunInputs, aiRuns, type Database, type DatabaseBus } fro
 import { applyRunEvent, type MessagePart, type RunEvent } from '@studio/protocol';
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { AppError } from '../errors.ts';
+import { affectedRows, rowsOf } from '../sql-results.ts';
+import { AppError, isUniqueViolation } from '../errors.ts';
 
 type Unnumbered<E> = E extends unknown ? Omit<E, 'seq'> : never;
 /** A run event before it gets its number. */
@@ -364,12 +365,6 @@ export class RunService {
 
 type RunRowSql = { id: string };
 
-/** The rows of `db.execute`: postgres.js answers an array, PGlite an object with `rows`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
-
 interface DrivenRunDeps {
   db: Database;
   bus: DatabaseBus;
@@ -474,7 +469,7 @@ export class DrivenRun {
       where exists (
         select 1 from ai_runs where id = ${this.id} and holder = ${this.deps.replicaId}
       )`);
-    if (affected(written) === 0) return false;
+    if (affectedRows(written) === 0) return false;
     this.nextSeq += rows.length;
     await this.deps.bus.publish(EVENTS_CHANNEL, `${this.id} ${this.nextSeq - 1}`);
     return true;
@@ -624,17 +619,4 @@ function coalesce(events: NewRunEvent[]): NewRunEvent[] {
     } else merged.push(event);
   }
   return merged;
-}
-
-/** Rows an insert or update touched: postgres.js says `count`, PGlite `affectedRows`. */
-function affected(result: unknown): number {
-  const record = result as { count?: number; affectedRows?: number };
-  return record.count ?? record.affectedRows ?? 0;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { accounts, invites, sessions, users, type Database } from '@studio/db';
 import type { Role, User } from '@studio/protocol';
 import { and, asc, count, eq, gt, isNull, ne } from 'drizzle-orm';
-import { AppError } from '../errors.ts';
+import { AppError, isUniqueViolation } from '../errors.ts';
 import { assertPasswordAllowed } from './password-rules.ts';
 import type { Auth } from './auth.ts';
 import { hashSecret, newSecret } from './tokens.ts';
@@ -192,11 +192,4 @@ export function toApiUser(row: UserRow): User {
     disabled: row.disabled,
     createdAt: row.createdAt.toISOString(),
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
 }

@@ -13,6 +13,8 @@ import { deployMissionBodySchema } from '@studio/protocol';
 import type { DaemonConnection } from '@studio/runtime';
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import type { UserService } from '../auth/user-service.ts';
 import type { Person } from '../ai/assistant.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { AppError } from '../errors.ts';
@@ -47,6 +49,10 @@ export interface MissionDeps {
   logger: FastifyBaseLogger;
   /** Private "ip:port" pairs repositories may be cloned from (`STUDIO_NETWORK_ALLOW`). */
   allowAddresses?: string[];
+  /** Deployments run as jobs, so a replica that dies hands its deployments to another. */
+  jobs: JobQueue;
+  /** The person a deployment works for, looked up again when another replica resumes it. */
+  users: Pick<UserService, 'find'>;
   now?: () => Date;
 }
 
@@ -71,30 +77,37 @@ export class MissionService {
   private readonly db: Database;
   private readonly now: () => Date;
   private sweeper: NodeJS.Timeout | null = null;
-  private readonly driving = new Set<Promise<void>>();
 
   constructor(private readonly deps: MissionDeps) {
     this.db = deps.db;
     this.now = deps.now ?? (() => new Date());
+    deps.jobs.handle('mission', (payload) =>
+      this.deployJob(payload as { missionId: string; request: DeployRequest }),
+    );
   }
 
-  /** Missions caught mid-deployment by a restart have failed; start the time-to-live sweeper. */
+  /**
+   * Starts the time-to-live sweeper. A deployment caught by a restart goes on as its job (on
+   * whichever replica takes it); only one with no job (made before deployments were jobs) fails.
+   */
   async startBackground(sweepMs = SWEEP_MS): Promise<void> {
-    await this.db
-      .update(missions)
-      .set({
-        status: 'failed',
-        statusReason:
-          'The server restarted while this environment was being deployed. Deploy it again.',
-      })
+    const deploying = await this.db
+      .select({ id: missions.id })
+      .from(missions)
       .where(inArray(missions.status, DEPLOYING));
+    for (const { id } of deploying)
+      if (!(await this.deps.jobs.busy(id)))
+        await this.update(id, {
+          status: 'failed',
+          statusReason:
+            'The server restarted while this environment was being deployed. Deploy it again.',
+        });
     this.sweeper = setInterval(() => void this.sweep(), sweepMs);
     this.sweeper.unref();
   }
 
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.allSettled([...this.driving]);
   }
 
   /** Create the environment and return at once; the deployment goes on in the background. */
@@ -107,27 +120,22 @@ export class MissionService {
       await refuseGitImport(person, url, this.deps.allowAddresses ?? []);
     const name = `mission-${randomBytes(3).toString('hex')}`;
     const id = randomUUID();
-    const [row] = await this.db
-      .insert(missions)
-      .values({
-        id,
-        userId: person.id,
-        workspaceName: name,
-        template: template.name,
-        desktop: template.desktop,
-        requirement: request.requirement,
-        request: {
-          ...(request.resources ? { resources: request.resources } : {}),
-          files: request.files.map((file) => file.path),
-          repositories: request.repositories,
-          startWorker: request.startWorker,
-        },
-        status: 'queued',
-        ttlMinutes: request.ttlMinutes,
-      })
-      .returning();
-    // Follow the workspace from before it exists, so no step of its start is missed.
-    const follow = this.follow(person.id, name, row!);
+    await this.db.insert(missions).values({
+      id,
+      userId: person.id,
+      workspaceName: name,
+      template: template.name,
+      desktop: template.desktop,
+      requirement: request.requirement,
+      request: {
+        ...(request.resources ? { resources: request.resources } : {}),
+        files: request.files.map((file) => file.path),
+        repositories: request.repositories,
+        startWorker: request.startWorker,
+      },
+      status: 'queued',
+      ttlMinutes: request.ttlMinutes,
+    });
     let workspace;
     try {
       workspace = await this.deps.workspaces.create(person.id, {
@@ -136,7 +144,6 @@ export class MissionService {
         ...(request.resources ? { resources: request.resources } : {}),
       });
     } catch (error) {
-      follow.cancel();
       await this.db.delete(missions).where(eq(missions.id, id));
       throw error;
     }
@@ -156,10 +163,8 @@ export class MissionService {
         repositories: request.repositories,
       },
     });
-    const driving = this.drive(person, updated, request, follow.running).finally(() =>
-      this.driving.delete(driving),
-    );
-    this.driving.add(driving);
+    // The job carries the whole request (the files' contents too): whichever replica runs it.
+    await this.deps.jobs.enqueue('mission', id, { missionId: id, request });
     return this.view(updated, workspace.status, workspace.statusReason);
   }
 
@@ -287,13 +292,13 @@ export class MissionService {
   // --- deployment ---
 
   /**
-   * Follows the workspace's events: image steps make the mission `building`, its start makes it
-   * `starting`; `running` resolves with the row, an error or a stop rejects with the reason.
+   * Waits for the mission's workspace to run: image steps make the mission `building`, its start
+   * makes it `starting`; an error or a stop rejects with the reason. Reads the row too (each
+   * second, and at once), so a deployment resumed on another replica misses nothing.
    */
-  private follow(userId: string, name: string, mission: MissionRow) {
+  private untilRunning(mission: MissionRow): Promise<WorkspaceRow> {
     let status: MissionStatus = mission.status;
     let lastWrite = 0;
-    let unsubscribe = () => {};
     const set = (next: MissionStatus, reason: string | null) => {
       const at = Date.now();
       // Build output comes line by line: a new status is written at once, a new detail once a second.
@@ -302,52 +307,83 @@ export class MissionService {
       lastWrite = at;
       void this.update(mission.id, { status: next, statusReason: reason }).catch(() => {});
     };
-    const running = new Promise<WorkspaceRow>((resolve, reject) => {
+    return new Promise<WorkspaceRow>((resolve, reject) => {
+      let finished = false;
+      const finish = (error: Error | null, row?: WorkspaceRow) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        unsubscribe();
+        if (error) reject(error);
+        else resolve(row!);
+      };
+      const judge = (row: WorkspaceRow | undefined) => {
+        if (!row || row.status === 'deleting')
+          return finish(
+            new AppError('conflict', 'The environment was removed before it was ready.'),
+          );
+        if (row.status === 'running') return finish(null, row);
+        if (row.status === 'starting') set('starting', 'starting the environment');
+        if (row.status === 'error')
+          return finish(new AppError('unavailable', row.statusReason ?? 'The environment failed.'));
+        if (row.status === 'stopping' || row.status === 'stopped')
+          return finish(
+            new AppError('conflict', 'The environment was stopped before it was ready.'),
+          );
+      };
+      const check = () =>
+        void this.db
+          .select()
+          .from(workspaces)
+          .where(eq(workspaces.id, mission.workspaceId ?? ''))
+          .then(([row]) => judge(row))
+          .catch(() => {});
       const timer = setTimeout(
-        () => reject(new AppError('timeout', 'The environment did not start within 30 minutes.')),
+        () => finish(new AppError('timeout', 'The environment did not start within 30 minutes.')),
         DEPLOY_TIMEOUT_MS,
       );
-      const done = () => {
-        clearTimeout(timer);
-        unsubscribe();
-      };
-      unsubscribe = this.deps.workspaces.subscribe(userId, (event: ServerEvent) => {
-        if (event.type === 'workspace.progress' && event.name === name) {
+      const poll = setInterval(check, 1000);
+      const unsubscribe = this.deps.workspaces.subscribe(mission.userId, (event: ServerEvent) => {
+        if (event.type === 'workspace.progress' && event.name === mission.workspaceName) {
           const detail = event.detail ? `${event.step}: ${event.detail}`.slice(0, 300) : event.step;
           if (BUILD_STEPS.has(event.step)) set('building', detail);
           else if (status !== 'queued') set(status, detail);
-        } else if (event.type === 'workspace' && event.workspace.name === name) {
-          const workspace = event.workspace;
-          if (workspace.status === 'starting') set('starting', 'starting the environment');
-          else if (workspace.status === 'running') {
-            done();
-            this.db
-              .select()
-              .from(workspaces)
-              .where(eq(workspaces.id, workspace.id))
-              .then(([row]) => (row ? resolve(row) : reject(new Error('workspace vanished'))))
-              .catch(reject);
-          } else if (workspace.status === 'error') {
-            done();
-            reject(
-              new AppError('unavailable', workspace.statusReason ?? 'The environment failed.'),
-            );
-          } else if (['stopping', 'stopped', 'deleting'].includes(workspace.status)) {
-            done();
-            reject(new AppError('conflict', 'The environment was stopped before it was ready.'));
-          }
-        } else if (event.type === 'workspace.deleted' && event.name === name) {
-          done();
-          reject(new AppError('conflict', 'The environment was removed before it was ready.'));
+        } else if (event.type === 'workspace' && event.workspace.name === mission.workspaceName) {
+          check();
+        } else if (event.type === 'workspace.deleted' && event.name === mission.workspaceName) {
+          check();
         }
       });
+      check();
     });
-    // A rejection nobody awaits yet (the create failed) must not crash the process.
-    running.catch(() => {});
-    return {
-      running,
-      cancel: () => unsubscribe(),
+  }
+
+  /**
+   * A deployment, as its job: run again from the start after a replica died, it skips what is
+   * done (files are written again, a cloned repository is kept, a started worker is not started
+   * twice).
+   */
+  private async deployJob({
+    missionId,
+    request,
+  }: {
+    missionId: string;
+    request: DeployRequest;
+  }): Promise<void> {
+    const [mission] = await this.db.select().from(missions).where(eq(missions.id, missionId));
+    if (!mission || mission.status === 'stopped' || mission.status === 'failed') return;
+    if (mission.status === 'ready' && (mission.workerConversationId || !request.startWorker))
+      return;
+    const user = await this.deps.users.find(mission.userId);
+    if (!user) return;
+    const person: Person = {
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      admin: user.role === 'admin',
     };
+    await this.drive(person, mission, request, this.untilRunning(mission));
   }
 
   private async drive(
@@ -359,6 +395,12 @@ export class MissionService {
     try {
       const workspace = await running;
       const daemon = await this.deps.workspaces.connect(workspace);
+      if (mission.status === 'ready') {
+        // Resumed after the environment was ready: only the worker is left to start.
+        const worker = await this.deps.workers.start(person, workspace, mission);
+        await this.update(mission.id, { workerConversationId: worker.conversationId });
+        return;
+      }
       if (mission.desktop) {
         await this.update(mission.id, {
           status: 'starting',
@@ -408,6 +450,17 @@ export class MissionService {
       });
     }
     for (const url of request.repositories) {
+      // Cloned already by a deployment that was resumed: keep it.
+      const folder = url
+        .replace(/\/+$/, '')
+        .split(/[/:]/)
+        .at(-1)!
+        .replace(/\.git$/, '');
+      const there = await daemon.call('files.stat', { path: folder }).then(
+        () => true,
+        () => false,
+      );
+      if (there) continue;
       await this.update(mission.id, { statusReason: `cloning ${url}` });
       const result = await daemon.exec('git', ['clone', '--', url], {
         timeoutMs: 15 * 60_000,

@@ -70,6 +70,8 @@ export function aiRoutes(app: App, services: Services): void {
     audit,
     logger: app.log,
     allowAddresses: config.ai.fetchAllow,
+    jobs: services.jobs,
+    users: services.users,
     workers: {
       async start(owner, workspace, mission) {
         const conversation = await conversations.create(

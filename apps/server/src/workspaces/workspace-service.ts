@@ -18,7 +18,8 @@ import {
 } from '@studio/runtime';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import { AppError } from '../errors.ts';
+import type { JobQueue } from '../jobs/job-queue.ts';
+import { AppError, isUniqueViolation } from '../errors.ts';
 import type { TemplateStore } from './templates.ts';
 
 type Row = typeof workspaces.$inferSelect;
@@ -38,7 +39,19 @@ export interface WorkspaceServiceDeps {
   now?: () => Date;
   /** Tells the other servers on this database about workspace events, and hears theirs. */
   bus?: DatabaseBus;
+  /** Where lifecycle steps run: one at a time per workspace, on whichever replica is up. */
+  jobs: JobQueue;
 }
+
+/** A lifecycle step of one workspace, as its job says it. */
+type Step =
+  | { step: 'provision' }
+  | { step: 'start' }
+  | { step: 'stop'; reason: string | null }
+  | { step: 'restart' }
+  | { step: 'remove' }
+  /** A workspace the driver runs that has no row (a crash between create and insert). */
+  | { step: 'remove-orphan' };
 
 /** The bus channel of workspace events; its messages are `BusMessage` JSON. */
 const EVENTS_CHANNEL = 'studio_workspace_events';
@@ -67,7 +80,7 @@ export class WorkspaceService {
   private readonly log: FastifyBaseLogger;
   private readonly now: () => Date;
   private readonly events = new EventEmitter();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly jobs: JobQueue;
   private readonly connections = new Map<string, Promise<DaemonConnection>>();
   private readonly lastActivityWrite = new Map<string, number>();
   /** Terminals and other live users per workspace: a workspace in use is never idle. */
@@ -88,6 +101,8 @@ export class WorkspaceService {
     this.log = deps.logger;
     this.now = deps.now ?? (() => new Date());
     this.bus = deps.bus;
+    this.jobs = deps.jobs;
+    this.jobs.handle('workspace', (payload) => this.runStep(payload as { id: string } & Step));
     this.events.setMaxListeners(0);
   }
 
@@ -102,6 +117,7 @@ export class WorkspaceService {
     this.stopListening =
       (await this.bus?.subscribe(EVENTS_CHANNEL, (payload) => this.onBusMessage(payload))) ?? null;
     await this.reconcile();
+    await this.jobs.start();
     this.sweeper = setInterval(() => {
       this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'idle sweep failed'));
     }, sweepMs);
@@ -112,7 +128,6 @@ export class WorkspaceService {
     this.unsubscribe?.();
     await this.stopListening?.().catch(() => {});
     if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.allSettled([...this.queues.values()]);
     for (const pending of this.connections.values())
       pending.then(
         (c) => c.close(),
@@ -206,14 +221,14 @@ export class WorkspaceService {
       throw error;
     }
     this.announce(row);
-    void this.enqueue(id, () => this.provision(row, template));
+    await this.enqueue(id, { step: 'provision' });
     return this.toApi(row);
   }
 
   async start(ownerId: string, name: string): Promise<Workspace> {
     const row = await this.get(ownerId, name);
     const updated = await this.update(row.id, { desiredState: 'running' });
-    void this.enqueue(row.id, () => this.bringUp(updated));
+    await this.enqueue(row.id, { step: 'start' });
     return this.toApi(updated);
   }
 
@@ -236,13 +251,13 @@ export class WorkspaceService {
 
   async stopRow(row: Row, reason: string | null = null): Promise<Workspace> {
     const updated = await this.update(row.id, { desiredState: 'stopped' });
-    void this.enqueue(row.id, () => this.bringDown(updated, reason));
+    await this.enqueue(row.id, { step: 'stop', reason });
     return this.toApi(updated);
   }
 
   async removeRow(row: Row): Promise<void> {
-    const updated = await this.setStatus(row.id, 'deleting', null, { desiredState: 'deleted' });
-    void this.enqueue(row.id, () => this.destroy(updated));
+    await this.setStatus(row.id, 'deleting', null, { desiredState: 'deleted' });
+    await this.enqueue(row.id, { step: 'remove' });
   }
 
   /** Stops every running workspace of a person (disabled by an admin), saying why. */
@@ -256,10 +271,7 @@ export class WorkspaceService {
   async restart(ownerId: string, name: string): Promise<Workspace> {
     const row = await this.get(ownerId, name);
     const updated = await this.update(row.id, { desiredState: 'running' });
-    void this.enqueue(row.id, async () => {
-      await this.bringDown(updated, null);
-      await this.bringUp(updated);
-    });
+    await this.enqueue(row.id, { step: 'restart' });
     return this.toApi(updated);
   }
 
@@ -269,7 +281,7 @@ export class WorkspaceService {
 
   /** Wait until queued lifecycle work of a workspace is done (tests, CLI `--wait`). */
   async settled(id: string): Promise<void> {
-    await this.queues.get(id)?.catch(() => {});
+    await this.jobs.settled(id);
   }
 
   /**
@@ -374,18 +386,20 @@ export class WorkspaceService {
     try {
       if (this.images) await this.images.ensure(template, progress);
       progress('creating', 'creating the workspace');
-      await this.runtime.create(
-        {
-          id: row.id,
-          name: row.name,
-          ownerId: row.ownerId,
-          image: template.image.ref,
-          resources: template.resources,
-          env: template.env,
-          startCommands: template.startCommands,
-        },
-        progress,
-      );
+      // A job re-run after its server died may find the workspace made already.
+      if (!(await this.runtime.inspect(row.id)))
+        await this.runtime.create(
+          {
+            id: row.id,
+            name: row.name,
+            ownerId: row.ownerId,
+            image: template.image.ref,
+            resources: template.resources,
+            env: template.env,
+            startCommands: template.startCommands,
+          },
+          progress,
+        );
     } catch (error) {
       await this.fail(row.id, error, 'could not create the workspace');
       return;
@@ -461,15 +475,20 @@ export class WorkspaceService {
 
   // --- keeping rows and the driver in step ---
 
-  /** On start: finish interrupted work, adopt what runs, and clean up what has no row. */
+  /**
+   * On start: adopt what runs and clean up what has no row. A row in the middle of a step whose
+   * job is queued or running (here or on another replica, or left by one that died: its lease
+   * lapses and another takes it) is that job's; only a row with no job gets one.
+   */
   async reconcile(): Promise<void> {
     const running = new Map((await this.runtime.list()).map((status) => [status.id, status]));
     const rows = await this.db.select().from(workspaces);
     for (const row of rows) {
       const actual = running.get(row.id);
       running.delete(row.id);
+      if (await this.jobs.busy(row.id)) continue;
       if (row.status === 'deleting' || row.desiredState === 'deleted') {
-        void this.enqueue(row.id, () => this.destroy(row));
+        await this.enqueue(row.id, { step: 'remove' });
       } else if (!actual) {
         if (row.status !== 'creating') {
           await this.setStatus(
@@ -478,30 +497,22 @@ export class WorkspaceService {
             `The ${this.runtime.kind} driver has no such workspace any more; delete it and create it again.`,
           );
         } else {
-          void this.enqueue(row.id, () =>
-            this.templates.get(row.templateName).then((t) => this.provision(row, t)),
-          );
+          await this.enqueue(row.id, { step: 'provision' });
         }
       } else if (row.status === 'starting' || row.status === 'creating') {
-        void this.enqueue(row.id, () => this.bringUp(row));
+        await this.enqueue(row.id, { step: 'start' });
       } else if (row.status === 'stopping') {
-        void this.enqueue(row.id, () => this.bringDown(row, row.statusReason));
+        await this.enqueue(row.id, { step: 'stop', reason: row.statusReason });
       } else {
         const status = toStatusName(actual.state);
         if (status !== row.status) await this.setStatus(row.id, status, actual.reason);
       }
     }
     // Workspaces with no row are leftovers of a crash between create and insert: remove them.
-    // In the background: a removal can wait on a busy volume, and must not hold up the start.
+    // As a job: a removal can wait on a busy volume, and must not hold up the start.
     for (const orphan of running.keys()) {
       this.log.warn({ workspace: orphan }, 'removing a workspace that has no database row');
-      void this.enqueue(orphan, () =>
-        this.runtime
-          .remove(orphan)
-          .catch((error: unknown) =>
-            this.log.error({ err: error, workspace: orphan }, 'could not remove orphan'),
-          ),
-      );
+      await this.enqueue(orphan, { step: 'remove-orphan' });
     }
   }
 
@@ -513,7 +524,7 @@ export class WorkspaceService {
     const [row] = await this.db.select().from(workspaces).where(eq(workspaces.id, event.id));
     // Transitions report through their own steps, whichever replica drives them: every replica
     // hears the driver's events, and one that is not driving must not write over the steps.
-    if (!row || this.queues.has(row.id) || DRIVEN.has(row.status)) return;
+    if (!row || DRIVEN.has(row.status) || (await this.jobs.busy(row.id))) return;
     const status = toStatusName(event.state);
     if (status === row.status) return;
     if (status === 'stopped') this.dropConnection(row.id);
@@ -549,18 +560,42 @@ export class WorkspaceService {
 
   // --- helpers ---
 
-  private enqueue<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(work);
-    this.queues.set(id, next);
-    const cleanup = () => {
-      if (this.queues.get(id) === next) this.queues.delete(id);
-    };
-    next.then(cleanup, (error: unknown) => {
-      cleanup();
-      this.log.error({ err: error, workspace: id }, 'workspace lifecycle step failed');
-    });
-    return next;
+  /** Queues a lifecycle step; it runs after the workspace's earlier steps, on some replica. */
+  private async enqueue(id: string, step: Step): Promise<void> {
+    await this.jobs.enqueue('workspace', id, { id, ...step });
+  }
+
+  /** Runs one step from its job, on the row as it is now. */
+  private async runStep(job: { id: string } & Step): Promise<void> {
+    if (job.step === 'remove-orphan') {
+      await this.runtime
+        .remove(job.id)
+        .catch((error: unknown) =>
+          this.log.error({ err: error, workspace: job.id }, 'could not remove orphan'),
+        );
+      return;
+    }
+    const [row] = await this.db.select().from(workspaces).where(eq(workspaces.id, job.id));
+    if (!row) return;
+    switch (job.step) {
+      case 'provision': {
+        await this.provision(row, row.template as unknown as Template);
+        return;
+      }
+      case 'start':
+        await this.bringUp(row);
+        return;
+      case 'stop':
+        await this.bringDown(row, job.reason);
+        return;
+      case 'restart':
+        await this.bringDown(row, null);
+        await this.bringUp(row);
+        return;
+      case 'remove':
+        await this.destroy(row);
+        return;
+    }
   }
 
   private progress(row: Row): ProgressListener {
@@ -652,13 +687,6 @@ function toStatusName(state: WorkspaceState): WorkspaceStatusName {
     default:
       return state;
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
 }
 
 /**
