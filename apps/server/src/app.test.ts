@@ -212,7 +212,7 @@ describe('sign-in and sessions', () => {
 
   it('attempts are rate-limited per IP across accounts', async () => {
     const saved = server.services.limits.ip;
-    server.services.limits.ip = new RateLimiter(3, 60_000);
+    server.services.limits.ip = new RateLimiter(server.services.database.db, 'ip-test', 3, 60_000);
     try {
       const statuses = [];
       for (let index = 0; index < 4; index++) {

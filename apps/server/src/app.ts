@@ -100,7 +100,7 @@ export interface AppDeps {
   templatesDir?: string;
   /** How often sockets re-check that their session still exists (sessions ended on another replica). */
   socketRecheckMs?: number;
-  /** How long a run's lease lasts (tests shorten it to see a takeover sooner). */
+  /** How long a run's or job's lease lasts, over `config.leaseMs` (tests shorten it). */
   runLeaseMs?: number;
 }
 
@@ -139,7 +139,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   const templates = new TemplateStore(database.db);
   // This server among the replicas sharing the database: it holds leases under this name.
   const replicaId = randomUUID();
-  const jobs = new JobQueue({ db: database.db, bus: database.bus, logger: app.log, replicaId });
+  const leaseMs = deps.runLeaseMs ?? config.leaseMs;
+  const jobs = new JobQueue({
+    db: database.db,
+    bus: database.bus,
+    logger: app.log,
+    replicaId,
+    leaseMs,
+  });
   if (deps.templatesDir) await templates.syncFiles(deps.templatesDir);
   const services: Services = {
     config,
@@ -154,7 +161,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     ),
     metrics,
     // Per IP: generous enough for a shared office NAT; per account: slows password guessing to a crawl.
-    limits: { ip: new RateLimiter(30, 5 * 60_000), account: new RateLimiter(10, 15 * 60_000) },
+    limits: {
+      ip: new RateLimiter(database.db, 'ip', 30, 5 * 60_000),
+      account: new RateLimiter(database.db, 'account', 10, 15 * 60_000),
+    },
     setupToken: randomBytes(24).toString('base64url'),
     templates,
     runs: new RunService({
@@ -162,7 +172,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       bus: database.bus,
       logger: app.log,
       replicaId,
-      ...(deps.runLeaseMs ? { leaseMs: deps.runLeaseMs } : {}),
+      leaseMs,
     }),
     images: deps.images,
     jobs,

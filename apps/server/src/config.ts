@@ -81,6 +81,11 @@ export interface Config {
   };
   /** How often mission environments past their time-to-live are looked for. */
   missionSweepMs: number;
+  /**
+   * How long a replica's hold on a run or a job lasts without renewal: a replica that dies hands
+   * its work to another within about this long.
+   */
+  leaseMs: number;
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -172,6 +177,7 @@ const variables = {
   STUDIO_EXTRA_CA_CERTS: nonEmpty.optional(),
   STUDIO_AI_MAX_STEPS: positive('an integer', true).default(40),
   STUDIO_MISSION_SWEEP_SECONDS: positive('an integer', true).default(30),
+  STUDIO_LEASE_SECONDS: positive('a number', false).default(6),
   STUDIO_AI_MAX_RUN_SECONDS: positive('an integer', true).default(900),
   STUDIO_AI_MAX_RUN_TOKENS: positive('an integer', true).default(2_000_000),
   STUDIO_AI_MAX_RUN_COST_USD: positive('a number', false).default(5),
@@ -280,6 +286,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
       fetchAllow: [...new Set([...parsed.STUDIO_NETWORK_ALLOW, ...parsed.STUDIO_AI_FETCH_ALLOW])],
     },
     missionSweepMs: parsed.STUDIO_MISSION_SWEEP_SECONDS * 1000,
+    leaseMs: Math.round(parsed.STUDIO_LEASE_SECONDS * 1000),
     trustProxy: parsed.STUDIO_TRUST_PROXY,
     allowedHosts: parsed.STUDIO_ALLOWED_HOSTS,
     publicMetrics: parsed.STUDIO_PUBLIC_METRICS,

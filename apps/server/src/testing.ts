@@ -60,7 +60,7 @@ export async function startTestServer(
   });
   await services.workspaces.startBackground();
   // Every test signs in from 127.0.0.1; the per-IP limit would otherwise trip across tests.
-  services.limits.ip = new RateLimiter(100_000, 60_000);
+  services.limits.ip = new RateLimiter(database.db, 'ip', 100_000, 60_000);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

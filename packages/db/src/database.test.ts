@@ -78,6 +78,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'invites',
       'jobs',
       'missions',
+      'rate_limits',
       'sessions',
       'templates',
       'users',

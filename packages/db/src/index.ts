@@ -17,6 +17,7 @@ export {
   auditEvents,
   invites,
   jobs,
+  rateLimits,
   sessions,
   templates,
   users,

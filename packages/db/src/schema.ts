@@ -481,3 +481,13 @@ export const jobs = pgTable(
     index('jobs_subject_idx').on(table.subject, table.state),
   ],
 );
+
+/**
+ * Fixed-window counters of attempts (sign-ins, invites, agent runs), shared by every replica:
+ * a limit per person or address holds however many servers answer.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  count: integer('count').notNull(),
+  resetAt: timestamp('reset_at', { withTimezone: true }).notNull(),
+});

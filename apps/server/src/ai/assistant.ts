@@ -16,7 +16,7 @@ import {
   type ToolCallRecord,
   type ToolDaemon,
 } from '@studio/agent';
-import type { schema } from '@studio/db';
+import type { Database, schema } from '@studio/db';
 import {
   applyRunEvent,
   type ApprovalBody,
@@ -78,6 +78,7 @@ export interface ToolSource {
 }
 
 export interface AssistantDeps {
+  db: Database;
   providers: AiProviderStore;
   conversations: ConversationStore;
   policies: PolicyStore;
@@ -111,7 +112,7 @@ export class AssistantService {
   private readonly runLimiter: RateLimiter;
 
   constructor(private readonly deps: AssistantDeps) {
-    this.runLimiter = new RateLimiter(deps.config.ai.runsPerHour, 3600_000);
+    this.runLimiter = new RateLimiter(deps.db, 'runs', deps.config.ai.runsPerHour, 3600_000);
   }
 
   /**
@@ -130,7 +131,7 @@ export class AssistantService {
       throw new AppError('not_found', 'this server has no main agent');
     const mode = workspace ? body.mode : 'agent';
     const resolved = await this.modelFor(person, mode);
-    const wait = this.runLimiter.hit(person.id);
+    const wait = await this.runLimiter.hit(person.id);
     if (wait > 0)
       throw new AppError(
         'rate_limited',

@@ -98,7 +98,25 @@ export class JobQueue {
 
   /** Queues a job for `subject`; it runs after the subject's earlier jobs, on some replica. */
   async enqueue(kind: string, subject: string, payload: Record<string, unknown> = {}) {
-    await this.db.insert(jobs).values({ kind, subject, payload, state: 'queued' });
+    await this.insert(this.db, kind, subject, payload);
+    await this.announce(subject);
+  }
+
+  /**
+   * Queues a job inside the caller's transaction (`tx`), so it exists exactly when what it works
+   * on does; call `announce` once the transaction committed.
+   */
+  async insert(
+    tx: Pick<Database, 'insert'>,
+    kind: string,
+    subject: string,
+    payload: Record<string, unknown>,
+  ): Promise<void> {
+    await tx.insert(jobs).values({ kind, subject, payload, state: 'queued' });
+  }
+
+  /** Tells every replica (this one first) that `subject` has a job waiting. */
+  async announce(subject: string): Promise<void> {
     this.wake();
     await this.bus.publish(CHANNEL, subject).catch(() => {});
   }

@@ -120,40 +120,38 @@ export class MissionService {
       await refuseGitImport(person, url, this.deps.allowAddresses ?? []);
     const name = `mission-${randomBytes(3).toString('hex')}`;
     const id = randomUUID();
-    await this.db.insert(missions).values({
-      id,
-      userId: person.id,
-      workspaceName: name,
-      template: template.name,
-      desktop: template.desktop,
-      requirement: request.requirement,
-      request: {
-        ...(request.resources ? { resources: request.resources } : {}),
-        files: request.files.map((file) => file.path),
-        repositories: request.repositories,
-        startWorker: request.startWorker,
-      },
-      status: 'queued',
-      ttlMinutes: request.ttlMinutes,
+    // The mission and the job that deploys it exist together, or not at all: a server killed a
+    // moment later leaves a job another replica finishes, never a mission stuck queued.
+    const row = await this.db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(missions)
+        .values({
+          id,
+          userId: person.id,
+          workspaceName: name,
+          template: template.name,
+          desktop: template.desktop,
+          requirement: request.requirement,
+          request: {
+            ...(request.resources ? { resources: request.resources } : {}),
+            files: request.files.map((file) => file.path),
+            repositories: request.repositories,
+            startWorker: request.startWorker,
+          },
+          status: 'queued',
+          ttlMinutes: request.ttlMinutes,
+        })
+        .returning();
+      // The job carries the whole request (the files' contents too): whichever replica runs it.
+      await this.deps.jobs.insert(tx, 'mission', id, { missionId: id, request });
+      return inserted!;
     });
-    let workspace;
-    try {
-      workspace = await this.deps.workspaces.create(person.id, {
-        name,
-        template: template.name,
-        ...(request.resources ? { resources: request.resources } : {}),
-      });
-    } catch (error) {
-      await this.db.delete(missions).where(eq(missions.id, id));
-      throw error;
-    }
-    const updated = await this.update(id, { workspaceId: workspace.id });
+    await this.deps.jobs.announce(id);
     await this.deps.audit.record({
       actorId: person.id,
       action: 'mission.deploy',
       targetType: 'mission',
       targetId: id,
-      workspaceId: workspace.id,
       data: {
         template: template.name,
         workspace: name,
@@ -163,9 +161,7 @@ export class MissionService {
         repositories: request.repositories,
       },
     });
-    // The job carries the whole request (the files' contents too): whichever replica runs it.
-    await this.deps.jobs.enqueue('mission', id, { missionId: id, request });
-    return this.view(updated, workspace.status, workspace.statusReason);
+    return this.view(row, null, null);
   }
 
   /** Why this server cannot deploy the template, or null when it can. */
@@ -383,7 +379,37 @@ export class MissionService {
       email: user.email,
       admin: user.role === 'admin',
     };
-    await this.drive(person, mission, request, this.untilRunning(mission));
+    let deployed = mission;
+    if (!mission.workspaceId) {
+      try {
+        deployed = await this.update(mission.id, {
+          workspaceId: (await this.environmentOf(person, mission, request)).id,
+        });
+      } catch (error) {
+        await this.update(mission.id, {
+          status: 'failed',
+          statusReason:
+            error instanceof AppError ? error.message : 'The environment could not be created.',
+        });
+        if (!(error instanceof AppError))
+          this.deps.logger.error({ err: error, mission: mission.id }, 'mission environment failed');
+        return;
+      }
+    }
+    await this.drive(person, deployed, request, this.untilRunning(deployed));
+  }
+
+  /** The mission's workspace: made now, or found (made by a deployment that was cut short). */
+  private async environmentOf(person: Person, mission: MissionRow, request: DeployRequest) {
+    const existing = await this.deps.workspaces
+      .get(person.id, mission.workspaceName)
+      .catch(() => null);
+    if (existing) return existing;
+    return this.deps.workspaces.create(person.id, {
+      name: mission.workspaceName,
+      template: mission.template,
+      ...(request.resources ? { resources: request.resources } : {}),
+    });
   }
 
   private async drive(

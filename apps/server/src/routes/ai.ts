@@ -100,6 +100,7 @@ export function aiRoutes(app: App, services: Services): void {
     },
   });
   const assistant = new AssistantService({
+    db: database.db,
     providers,
     conversations,
     policies,

@@ -24,7 +24,7 @@ export function authRoutes(app: App, services: Services): void {
   // change, session listing…) would sidestep our limits, revocation and audit: our own routes
   // below do those, and better-auth's are not exposed (THREATS 27).
   const forward = async (request: FastifyRequest, reply: FastifyReply) => {
-    throttle(reply, limits.ip.hit(`oauth:${request.ip}`));
+    throttle(reply, await limits.ip.hit(`oauth:${request.ip}`));
     const url = new URL(request.url, config.publicUrl.origin);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const response = await auth.handler(
@@ -97,7 +97,7 @@ export function authRoutes(app: App, services: Services): void {
       schema: { tags: ['auth'], body: setupBodySchema, response: { 201: meSchema } },
     },
     async (request, reply) => {
-      throttle(reply, limits.ip.hit(`setup:${request.ip}`));
+      throttle(reply, await limits.ip.hit(`setup:${request.ip}`));
       const run = setupInFlight.then(async () => {
         if ((await users.count()) > 0)
           throw new AppError('setup_completed', 'setup is already done; sign in instead');
@@ -132,11 +132,14 @@ export function authRoutes(app: App, services: Services): void {
       const { email, password } = request.body;
       throttle(
         reply,
-        Math.max(limits.ip.hit(`sign-in:${request.ip}`), limits.account.hit(`sign-in:${email}`)),
+        Math.max(
+          await limits.ip.hit(`sign-in:${request.ip}`),
+          await limits.account.hit(`sign-in:${email}`),
+        ),
       );
       try {
         const me = await signIn(services, request, reply, email, password);
-        limits.account.reset(`sign-in:${email}`);
+        await limits.account.reset(`sign-in:${email}`);
         metrics.signIns.inc({ outcome: 'success' });
         await audit.record({
           actorId: me.user.id,
@@ -208,7 +211,7 @@ export function authRoutes(app: App, services: Services): void {
       schema: { tags: ['auth'], params: inviteParams, response: { 200: inviteSchema } },
     },
     async (request, reply) => {
-      throttle(reply, limits.ip.hit(`invite:${request.ip}`));
+      throttle(reply, await limits.ip.hit(`invite:${request.ip}`));
       const user = await users.findInvite(request.params.token);
       return { email: user.email, name: user.name };
     },
@@ -225,7 +228,7 @@ export function authRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      throttle(reply, limits.ip.hit(`invite:${request.ip}`));
+      throttle(reply, await limits.ip.hit(`invite:${request.ip}`));
       const user = await users.acceptInvite(request.params.token, request.body.password);
       await audit.record({
         actorId: user.id,

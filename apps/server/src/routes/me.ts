@@ -43,7 +43,7 @@ export function meRoutes(app: App, services: Services): void {
     { config: { access: 'user' }, schema: { tags: ['me'], body: changePasswordBodySchema } },
     async (request, reply) => {
       const { user, sessionId } = request.principal!;
-      throttle(reply, limits.account.hit(`password:${user.id}`));
+      throttle(reply, await limits.account.hit(`password:${user.id}`));
       if (!(await users.verifyPassword(user.id, request.body.currentPassword))) {
         throw new AppError('invalid_credentials', 'the current password is wrong');
       }
@@ -51,7 +51,7 @@ export function meRoutes(app: App, services: Services): void {
       // Every other session (and its sockets) ends; the one that changed the password stays.
       await users.endSessions(user.id, sessionId);
       sockets.closeUser(user.id, sessionId);
-      limits.account.reset(`password:${user.id}`);
+      await limits.account.reset(`password:${user.id}`);
       await audit.record({
         actorId: user.id,
         action: 'user.password_changed',
