@@ -151,7 +151,6 @@ async function agentRound(round: number, killAfterMs: number) {
       }),
     killAfterMs,
   );
-  const admin = await call(survivor);
   const runId = (sent?.body as unknown as { runId?: string } | null)?.runId;
   if (!runId) return 'killed before it began';
   // Followed through the survivor, from the start: every event once, in order, to its end.
