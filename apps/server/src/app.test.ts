@@ -85,6 +85,27 @@ describe('errors on the wire', () => {
     expect((await api('GET', '/healthz')).statusCode).toBe(200);
   });
 
+  it('takes an empty body that says it is JSON as no body', async () => {
+    const revoke = await server.app.inject({
+      method: 'POST',
+      url: '/api/session/revoke-all',
+      headers: {
+        ...sameOrigin(server),
+        'content-type': 'application/json',
+        cookie: (await signedInUser(server, { email: 'empty-body@example.com' })).cookie,
+      },
+      payload: '',
+    });
+    expect(revoke.statusCode).toBe(204);
+    // Where a body is needed, the schema names it.
+    const token = await api('POST', '/api/tokens', {
+      cookie: admin.cookie,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(token.statusCode).toBe(400);
+    expect(token.json().message).toMatch(/^body/);
+  });
+
   it('/api/me without credentials is 401 unauthenticated', async () => {
     const response = await api('GET', '/api/me');
     expect(response.statusCode).toBe(401);

@@ -131,6 +131,14 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
   registerTextRules(app);
+  // An empty body that says it is JSON (a client's `POST …/stop` with the header set) is no
+  // body: accepted where the route takes none, and named by the schema where it takes one.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, String(body), done);
+  });
 
   const metrics = createMetrics();
   const auth = createAuth(database.db, config);

@@ -64,6 +64,16 @@ export const missionSchema = z.object({
   workerConversationId: z.string().nullable(),
   /** The worker's run while it works. */
   workerRunId: z.string().nullable(),
+  /**
+   * How the worker is doing: `working`, or how its last run ended (`done`, `stopped`, `failed`),
+   * with why (a failed model, a cap reached); null before it started.
+   */
+  worker: z
+    .object({
+      state: z.enum(['working', 'done', 'stopped', 'failed']),
+      reason: z.string().nullable(),
+    })
+    .nullable(),
   /** When the environment stops unless kept; null while deploying or when kept. */
   expiresAt: z.string().nullable(),
   keep: z.boolean(),

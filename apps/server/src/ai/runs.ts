@@ -166,6 +166,35 @@ export class RunService {
     return new Map(rows.map((row) => [row.conversationId, row.id]));
   }
 
+  /** The newest run of a conversation: running, or how it ended and why. */
+  async latestIn(
+    conversationId: string,
+  ): Promise<{
+    id: string;
+    running: boolean;
+    endCode: string | null;
+    message: string | null;
+  } | null> {
+    const [row] = await this.db
+      .select({ id: aiRuns.id, state: aiRuns.state, endCode: aiRuns.endCode })
+      .from(aiRuns)
+      .where(eq(aiRuns.conversationId, conversationId))
+      .orderBy(sql`${aiRuns.createdAt} desc`)
+      .limit(1);
+    if (!row) return null;
+    let message: string | null = null;
+    if (row.state === 'ended') {
+      const [last] = await this.db
+        .select({ event: aiRunEvents.event })
+        .from(aiRunEvents)
+        .where(eq(aiRunEvents.runId, row.id))
+        .orderBy(sql`${aiRunEvents.seq} desc`)
+        .limit(1);
+      message = typeof last?.event.message === 'string' ? last.event.message : null;
+    }
+    return { id: row.id, running: row.state === 'running', endCode: row.endCode, message };
+  }
+
   /** A message for the model, read before its next step, wherever the run is driven. */
   async say(row: RunRow, text: string): Promise<void> {
     if (row.state !== 'running')

@@ -37,6 +37,10 @@ export interface Workers {
   ): Promise<{ conversationId: string }>;
   /** The run working in that conversation, if any. */
   activeRun(conversationId: string): Promise<string | null>;
+  /** The worker's newest run: running, or how it ended and why. */
+  latestRun(
+    conversationId: string,
+  ): Promise<{ running: boolean; endCode: string | null; message: string | null } | null>;
   stop(conversationId: string): Promise<void>;
 }
 
@@ -539,6 +543,23 @@ export class MissionService {
     const runId = row.workerConversationId
       ? await this.deps.workers.activeRun(row.workerConversationId)
       : null;
+    const latest = row.workerConversationId
+      ? await this.deps.workers.latestRun(row.workerConversationId)
+      : null;
+    // A worker whose model failed leaves a ready environment: the mission says so, and why.
+    const worker = !latest
+      ? null
+      : latest.running
+        ? { state: 'working' as const, reason: null }
+        : {
+            state:
+              latest.endCode === 'done'
+                ? ('done' as const)
+                : latest.endCode === 'stopped'
+                  ? ('stopped' as const)
+                  : ('failed' as const),
+            reason: latest.endCode === 'done' ? null : latest.message,
+          };
     return {
       id: row.id,
       requirement: row.requirement,
@@ -549,6 +570,7 @@ export class MissionService {
       workspace: row.workspaceName,
       workerConversationId: row.workerConversationId,
       workerRunId: runId,
+      worker,
       expiresAt: status === 'ready' && !row.keep ? (row.expiresAt?.toISOString() ?? null) : null,
       keep: row.keep,
       createdAt: row.createdAt.toISOString(),

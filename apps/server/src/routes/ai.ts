@@ -96,6 +96,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
       activeRun: async (conversationId) =>
         (await runs.activeIn([conversationId])).get(conversationId) ?? null,
+      latestRun: (conversationId) => runs.latestIn(conversationId),
       stop: (conversationId) => runs.stopIn(conversationId),
     },
   });

@@ -347,3 +347,24 @@ describe('steering a running agent', () => {
     await api(alice, 'DELETE', `/api/missions/${ready.id}`);
   }, 60_000);
 });
+
+describe('a worker whose model fails', () => {
+  it('leaves the environment ready and says the worker failed, and why', async () => {
+    llm.script({ error: { status: 401, message: 'Incorrect API key provided' } });
+    const created = await api(alice, 'POST', '/api/missions', {
+      requirement: 'Summarise the README',
+      template: 'base',
+    });
+    expect(created.statusCode, created.body).toBe(202);
+    const { mission: ready } = await untilSettled(created.json().id);
+    expect(ready.status).toBe('ready');
+    let current = ready;
+    for (let i = 0; i < 200 && current.worker?.state !== 'failed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      current = await mission(ready.id);
+    }
+    expect(current.worker).toMatchObject({ state: 'failed' });
+    expect(current.worker?.reason).toMatch(/key|auth|401/i);
+    await api(alice, 'DELETE', `/api/missions/${ready.id}`);
+  }, 60_000);
+});

@@ -13,6 +13,7 @@ function mission(id: string, status: Mission['status'] = 'ready'): Mission {
     workspace: `mission-${id}`,
     workerConversationId: null,
     workerRunId: null,
+    worker: null,
     expiresAt: null,
     keep: false,
     createdAt: '2026-01-01T12:00:00Z',

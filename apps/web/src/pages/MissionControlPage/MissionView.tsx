@@ -236,6 +236,10 @@ export function MissionView({ mission }: { mission: Mission }) {
           <Alert tone="info" title="Stopped">
             {mission.statusReason ?? 'The environment was stopped.'}
           </Alert>
+        ) : mission.worker?.state === 'failed' ? (
+          <Alert tone="error" title="The worker stopped with an error">
+            {mission.worker.reason ?? 'Its run ended without saying why.'}
+          </Alert>
         ) : isDeploying(mission.status) ? null : mission.statusReason ? (
           <p className="text-[13px] text-muted">{mission.statusReason}</p>
         ) : null}
