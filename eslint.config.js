@@ -16,11 +16,15 @@ const OURS = [
   '@studio/cli',
 ];
 
-/** Restrict a package to importing only the listed packages of ours, and nothing deep or relative across packages. */
-function mayImport(files, allowed) {
+/**
+ * Restrict a package to importing only the listed packages of ours, and nothing deep or relative
+ * across packages; `more` adds patterns (layers inside a package), `ignores` leaves files out.
+ */
+function mayImport(files, allowed, { more = [], ignores = [] } = {}) {
   const forbidden = OURS.filter((name) => !allowed.includes(name));
   return {
     files,
+    ignores,
     rules: {
       'no-restricted-imports': [
         'error',
@@ -42,12 +46,25 @@ function mayImport(files, allowed) {
               group: ['**/packages/**', '**/apps/**', '../../*/src/**'],
               message: 'Import another package by its name, never by a relative path.',
             },
+            ...more,
           ],
         },
       ],
     },
   };
 }
+
+const SERVER_PACKAGES = ['@studio/protocol', '@studio/db', '@studio/runtime', '@studio/agent'];
+/** The server's own modules, held to its layers. */
+const SERVER_LAYERED = ['apps/server/src/**'];
+/** What may import anything of the server: the composition root, routes themselves, tests. */
+const SERVER_ROOT = [
+  'apps/server/src/app.ts',
+  'apps/server/src/main.ts',
+  'apps/server/src/testing.ts',
+  'apps/server/src/routes/**',
+  'apps/server/src/**/*.test.ts',
+];
 
 export default tseslint.config(
   {
@@ -76,10 +93,19 @@ export default tseslint.config(
   mayImport(['packages/daemon/**'], ['@studio/protocol']),
   mayImport(['packages/runtime/**'], ['@studio/protocol']),
   mayImport(['packages/agent/**'], ['@studio/protocol']),
-  mayImport(
-    ['apps/server/**'],
-    ['@studio/protocol', '@studio/db', '@studio/runtime', '@studio/agent'],
-  ),
+  // Inside the server, layers too (STYLE.md): routes may use services, services may use
+  // stores, and nothing but the composition root (app.ts, main.ts) imports routes.
+  mayImport(['apps/server/**'], SERVER_PACKAGES, { ignores: SERVER_LAYERED }),
+  mayImport(SERVER_ROOT, SERVER_PACKAGES),
+  mayImport(SERVER_LAYERED, SERVER_PACKAGES, {
+    ignores: SERVER_ROOT,
+    more: [
+      {
+        group: ['./routes/*', '../routes/*', '**/routes/*'],
+        message: 'Services never import routes: routes receive services (docs/STYLE.md).',
+      },
+    ],
+  }),
   mayImport(['apps/cli/**'], ['@studio/protocol']),
   mayImport(['apps/web/**'], ['@studio/protocol']),
   {

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -23,21 +23,11 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { AuditLog } from './audit-log.ts';
-import { RunService } from './ai/runs.ts';
-import { JobQueue } from './jobs/job-queue.ts';
-import { createAuth, type Auth } from './auth/auth.ts';
-import { Authenticator } from './auth/authenticator.ts';
-import { RateLimiter } from './auth/rate-limiter.ts';
-import { TokenService } from './auth/tokens.ts';
-import { UserService } from './auth/user-service.ts';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { registerErrorHandler } from './http/error-handler.ts';
-import { createMetrics, type Metrics } from './http/metrics.ts';
 import { registerAccess } from './http/access.ts';
 import { registerTextRules } from './http/text-rules.ts';
-import { SocketRegistry } from './http/sockets.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { aiRoutes } from './routes/ai.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -51,8 +41,16 @@ import { mcpRoutes } from './routes/mcp.ts';
 import { meRoutes } from './routes/me.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
-import { TemplateStore } from './workspaces/templates.ts';
-import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
+import type { ImageBuilder } from './workspaces/workspace-service.ts';
+import {
+  buildServices,
+  releaseRuns,
+  startServices,
+  stopServices,
+  type Services,
+} from './services.ts';
+
+export type { Services } from './services.ts';
 
 /** The Fastify instance with zod schemas as its type provider. */
 export type App = FastifyInstance<
@@ -62,29 +60,6 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
-
-/** Everything the routes share; built once per app. */
-export interface Services {
-  config: Config;
-  database: DatabaseHandle;
-  auth: Auth;
-  users: UserService;
-  tokens: TokenService;
-  authenticator: Authenticator;
-  sockets: SocketRegistry;
-  audit: AuditLog;
-  metrics: Metrics;
-  limits: { ip: RateLimiter; account: RateLimiter };
-  templates: TemplateStore;
-  workspaces: WorkspaceService;
-  /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
-  jobs: JobQueue;
-  /** Agent runs, in the database; this server drives some of them. */
-  runs: RunService;
-  images: ImageBuilder | undefined;
-  /** The one-time token in the first-run setup link. */
-  setupToken: string;
-}
 
 /** What `createApp` needs from the composition root. */
 export interface AppDeps {
@@ -140,61 +115,17 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     parseJson(request, String(body), done);
   });
 
-  const metrics = createMetrics();
-  const auth = createAuth(database.db, config);
-  const users = new UserService(database.db, auth, now);
-  const tokens = new TokenService(database.db, now);
-  const templates = new TemplateStore(database.db);
-  // This server among the replicas sharing the database: it holds leases under this name.
-  const replicaId = randomUUID();
-  const leaseMs = deps.runLeaseMs ?? config.leaseMs;
-  const jobs = new JobQueue({
-    db: database.db,
-    bus: database.bus,
-    logger: app.log,
-    replicaId,
-    leaseMs,
-  });
-  if (deps.templatesDir) await templates.syncFiles(deps.templatesDir);
-  const services: Services = {
+  const services = await buildServices({
     config,
     database,
-    auth,
-    users,
-    tokens,
-    authenticator: new Authenticator(auth, tokens),
-    sockets: new SocketRegistry((count) => metrics.openWebSockets.set(count)),
-    audit: new AuditLog(database.db, (error) =>
-      app.log.error({ err: error }, 'audit write failed'),
-    ),
-    metrics,
-    // Per IP: generous enough for a shared office NAT; per account: slows password guessing to a crawl.
-    limits: {
-      ip: new RateLimiter(database.db, 'ip', 30, 5 * 60_000),
-      account: new RateLimiter(database.db, 'account', 10, 15 * 60_000),
-    },
-    setupToken: randomBytes(24).toString('base64url'),
-    templates,
-    runs: new RunService({
-      db: database.db,
-      bus: database.bus,
-      logger: app.log,
-      replicaId,
-      leaseMs,
-    }),
+    logger: app.log,
+    now,
+    runtime: deps.runtime,
     images: deps.images,
-    jobs,
-    workspaces: new WorkspaceService({
-      jobs,
-      db: database.db,
-      runtime: deps.runtime,
-      templates,
-      images: deps.images,
-      logger: app.log,
-      now,
-      bus: database.bus,
-    }),
-  };
+    templatesDir: deps.templatesDir,
+    leaseMs: deps.runLeaseMs ?? config.leaseMs,
+  });
+  const { metrics } = services;
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -277,11 +208,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   );
 
   await registerWebApp(app, withAccess);
-  app.addHook('onClose', async () => {
-    services.sockets.closeAll();
-    await services.jobs.close();
-    await services.workspaces.close();
-  });
+  app.addHook('onReady', async () => startServices(services));
+  app.addHook('preClose', async () => releaseRuns(services));
+  app.addHook('onClose', async () => stopServices(services));
   return { app, services };
 }
 

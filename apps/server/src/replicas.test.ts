@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { createTestDatabase, type TestDatabase } from '@studio/db';
 import { serverEventSchema, type ServerEvent } from '@studio/protocol';
@@ -21,17 +24,26 @@ let database: TestDatabase;
 let one: TestServer;
 let two: TestServer;
 
+let dataDir: string;
+
 beforeAll(async () => {
   database = await createTestDatabase(POSTGRES_URL);
-  // Replicas share the secret: a session started on one is good on the other.
+  // Replicas share the secret (a session started on one is good on the other) and, with the local
+  // driver, the data dir: a lifecycle step may run on either.
   const env = { DATABASE_URL: database.url, STUDIO_SECRET: randomBytes(32).toString('hex') };
-  one = await startTestServer(env);
-  two = await startTestServer(env);
+  dataDir = await mkdtemp(join(tmpdir(), 'studio-replicas-'));
+  one = await startTestServer(env, { dataDir });
+  two = await startTestServer(env, { dataDir });
 }, 60_000);
 
 afterAll(async () => {
+  for (const workspace of (await one?.services.workspaces.listAll()) ?? []) {
+    await one!.services.workspaces.removeRow(workspace);
+    await one!.services.workspaces.settled(workspace.id);
+  }
   await one?.close();
   await two?.close();
+  await rm(dataDir, { recursive: true, force: true });
   await database?.drop();
 }, 60_000);
 

@@ -167,9 +167,7 @@ export class RunService {
   }
 
   /** The newest run of a conversation: running, or how it ended and why. */
-  async latestIn(
-    conversationId: string,
-  ): Promise<{
+  async latestIn(conversationId: string): Promise<{
     id: string;
     running: boolean;
     endCode: string | null;

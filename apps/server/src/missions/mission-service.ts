@@ -18,7 +18,7 @@ import type { UserService } from '../auth/user-service.ts';
 import type { Person } from '../ai/assistant.ts';
 import type { AuditLog } from '../audit-log.ts';
 import { AppError } from '../errors.ts';
-import { VNC_PORT } from '../routes/desktop.ts';
+import { VNC_PORT } from '../workspaces/desktop.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import type { TemplateStore } from '../workspaces/templates.ts';
 import type { WorkspaceService } from '../workspaces/workspace-service.ts';

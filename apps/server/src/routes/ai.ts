@@ -24,16 +24,9 @@ import {
 } from '@studio/protocol';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AssistantService, DEFAULT_TITLE, titleFrom, type Person } from '../ai/assistant.ts';
-import { ConversationStore, conversationView } from '../ai/conversation-store.ts';
-import { McpServerStore } from '../ai/mcp-store.ts';
-import { McpToolSource } from '../ai/mcp-tools.ts';
-import { PolicyStore } from '../ai/policy-store.ts';
-import { AiProviderStore } from '../ai/provider-store.ts';
-import { UsageLedger } from '../ai/usage.ts';
+import { DEFAULT_TITLE, type Person } from '../ai/assistant.ts';
+import { conversationView } from '../ai/conversation-store.ts';
 import type { App, Services } from '../app.ts';
-import { mainAgent, workerBrief } from '../missions/main-agent.ts';
-import { MissionService } from '../missions/mission-service.ts';
 import { missionRoutes } from './missions.ts';
 
 const idParams = z.object({ id: z.string().max(100) });
@@ -57,72 +50,9 @@ export function person(request: FastifyRequest): Person {
  * policy, completions; and Mission Control, whose main agent deploys environments for workers.
  */
 export function aiRoutes(app: App, services: Services): void {
-  const { database, config, workspaces, audit } = services;
+  const { workspaces, audit } = services;
   const tags = ['ai'];
-  const providers = new AiProviderStore(database.db, config.secret);
-  const conversations = new ConversationStore(database.db);
-  const policies = new PolicyStore(database.db);
-  const { runs } = services;
-  const missions = new MissionService({
-    db: database.db,
-    workspaces,
-    templates: services.templates,
-    audit,
-    logger: app.log,
-    allowAddresses: config.ai.fetchAllow,
-    jobs: services.jobs,
-    users: services.users,
-    workers: {
-      async start(owner, workspace, mission) {
-        const conversation = await conversations.create(
-          owner.id,
-          workspace.id,
-          titleFrom(mission.requirement),
-        );
-        await assistant.send(
-          owner,
-          workspace,
-          conversation,
-          { text: mission.requirement, mode: 'agent', context: [] },
-          {
-            brief: workerBrief(mission.desktop),
-            // The person approved a deployment whose card said so: the desktop is the worker's.
-            rules: mission.desktop
-              ? [{ tool: 'computer', decision: 'allow', workspace: workspace.name }]
-              : [],
-          },
-        );
-        return { conversationId: conversation.id };
-      },
-      activeRun: async (conversationId) =>
-        (await runs.activeIn([conversationId])).get(conversationId) ?? null,
-      latestRun: (conversationId) => runs.latestIn(conversationId),
-      stop: (conversationId) => runs.stopIn(conversationId),
-    },
-  });
-  const assistant = new AssistantService({
-    db: database.db,
-    providers,
-    conversations,
-    policies,
-    usage: new UsageLedger(database.db, () => new Date()),
-    runs,
-    users: services.users,
-    workspaces,
-    audit,
-    config,
-    logger: app.log,
-    extraTools: new McpToolSource(new McpServerStore(database.db, config.secret), app.log),
-    mainAgent: mainAgent(missions, services.templates),
-  });
-  app.addHook('onReady', async () => {
-    await runs.startBackground((row) => assistant.takeOver(row));
-    await missions.startBackground(config.missionSweepMs);
-  });
-  // First thing on shutdown, before workspace connections close under running tools: runs are
-  // not ended, their leases lapse at once and a server that is up resumes them.
-  app.addHook('preClose', async () => runs.close());
-  app.addHook('onClose', async () => missions.close());
+  const { runs, providers, conversations, policies, assistant, missions } = services;
   missionRoutes(app, missions);
 
   // ---- Providers and model roles ----

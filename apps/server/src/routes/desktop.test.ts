@@ -9,7 +9,7 @@ import {
   wsUrl,
   type TestServer,
 } from '../testing.ts';
-import { VNC_PORT } from './desktop.ts';
+import { VNC_PORT } from '../workspaces/desktop.ts';
 
 // A stand-in VNC server inside the workspace, where the daemon's tunnel reaches its loopback. It
 // speaks RFB's first line, as x11vnc does, and reports what the viewer sent.

@@ -2,10 +2,8 @@ import { WS_CLOSE } from '@studio/protocol';
 import type { DaemonStream } from '@studio/runtime';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
+import { VNC_PORT } from '../workspaces/desktop.ts';
 import { closeWithError } from '../http/error-handler.ts';
-
-/** Where desktop templates run their VNC server: inside the workspace, on loopback only. */
-export const VNC_PORT = 5900;
 
 const params = z.object({ name: z.string().max(64) });
 

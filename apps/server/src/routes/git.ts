@@ -22,8 +22,6 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
-import { GitCredentialBroker } from '../git/credential-broker.ts';
-import { GitCredentialStore } from '../git/credential-store.ts';
 import { findRepositories, GitRepository } from '../git/repository.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
@@ -35,12 +33,8 @@ const hostParams = z.object({ host: gitHostSchema });
  * only through the daemon's credential helper.
  */
 export function gitRoutes(app: App, services: Services): void {
-  const { workspaces, audit } = services;
+  const { workspaces, audit, gitCredentials: credentials, gitBroker: broker } = services;
   const tags = ['git'];
-  const credentials = new GitCredentialStore(services.database.db, services.config.secret);
-  const broker = new GitCredentialBroker(credentials, app.log);
-  // Every daemon connection serves credentials: git in terminals and in the clone at creation too.
-  workspaces.onConnect((row, daemon) => broker.attach(row.ownerId, row.id, daemon));
 
   /** The caller's running workspace and its daemon; another user's is `not_found`. */
   const reach = async (request: FastifyRequest, name: string) => {

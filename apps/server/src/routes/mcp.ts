@@ -9,8 +9,6 @@ import {
 } from '@studio/protocol';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { PolicyStore } from '../ai/policy-store.ts';
-import { McpServerStore } from '../ai/mcp-store.ts';
 import { refuseServerNetwork } from '../net/server-network.ts';
 import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
 import { workspaceMcpServer } from '../ai/workspace-mcp.ts';
@@ -25,10 +23,8 @@ const nameParams = z.object({ name: z.string().max(64) });
  * and each workspace as an MCP server for outside clients (`/api/workspaces/:name/mcp`).
  */
 export function mcpRoutes(app: App, services: Services): void {
-  const { database, config, workspaces, audit } = services;
+  const { config, workspaces, audit, policies, mcpServers: servers } = services;
   const tags = ['ai'];
-  const servers = new McpServerStore(database.db, config.secret);
-  const policies = new PolicyStore(database.db);
 
   app.get(
     '/api/ai/mcp-servers',
