@@ -1,15 +1,8 @@
-import type { ErrorCode } from '@studio/protocol';
+import { CodedError } from '@studio/protocol';
 
-/** An expected failure with a stable code and a message a person can act on. */
-export class AppError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly detail?: unknown,
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
+/** An expected failure with a stable code and a message a person can act on (and its cause). */
+export class AppError extends CodedError {
+  override name = 'AppError';
 }
 
 /** True for errors that mean the database cannot be reached right now (→ 503, not 500). */

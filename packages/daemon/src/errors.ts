@@ -1,15 +1,8 @@
-import type { ErrorCode } from '@studio/protocol';
+import { CodedError, type ErrorCode } from '@studio/protocol';
 
 /** An expected failure with a stable wire code; anything else the daemon throws is a bug. */
-export class DaemonFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly detail?: unknown,
-  ) {
-    super(message);
-    this.name = 'DaemonFailure';
-  }
+export class DaemonFailure extends CodedError {
+  override name = 'DaemonFailure';
 }
 
 // Node's errno codes that are expected outcomes of a file operation, mapped to wire codes.

@@ -1,3 +1,4 @@
+export { CodedError } from './coded-error.ts';
 export {
   ERROR_CODES,
   ERROR_STATUS,

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type {
-  DaemonMethod,
-  DaemonParams,
-  DaemonResult,
-  DaemonStreamEvent,
-  ErrorCode,
-} from '@studio/protocol';
+import { CodedError } from '@studio/protocol';
+import type { DaemonMethod, DaemonParams, DaemonResult, DaemonStreamEvent } from '@studio/protocol';
 
 /** How strongly a driver separates a workspace from the host and from other workspaces. */
 export type Isolation = 'container' | 'bwrap' | 'none';
@@ -136,15 +131,8 @@ export interface DaemonConnection {
  * An expected failure with a stable code: a workspace that is not running, a missing image, an
  * unreachable engine. The server maps `code` to an HTTP status; `message` says what to do.
  */
-export class RuntimeError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly detail?: unknown,
-  ) {
-    super(message);
-    this.name = 'RuntimeError';
-  }
+export class RuntimeError extends CodedError {
+  override name = 'RuntimeError';
 }
 
 /** An error the daemon returned, or a broken daemon connection. */

@@ -1,8 +1,13 @@
-import { ERROR_STATUS, WS_CLOSE, type ApiErrorBody, type ErrorCode } from '@studio/protocol';
+import {
+  CodedError,
+  ERROR_STATUS,
+  WS_CLOSE,
+  type ApiErrorBody,
+  type ErrorCode,
+} from '@studio/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { RuntimeError } from '@studio/runtime';
-import { AppError, isDatabaseUnavailable } from '../errors.ts';
+import { isDatabaseUnavailable } from '../errors.ts';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
@@ -30,7 +35,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { code: ErrorCode; message: string }
 
 /** Maps any error to the wire shape `{ code, message, detail? }` and its status. */
 export function toApiError(error: unknown): { status: number; body: ApiErrorBody } {
-  if (error instanceof AppError || error instanceof RuntimeError) {
+  if (error instanceof CodedError) {
     const body: ApiErrorBody = { code: error.code, message: error.message };
     if (error.detail !== undefined) body.detail = error.detail;
     return { status: ERROR_STATUS[error.code], body };

@@ -9,7 +9,7 @@ import type {
   Template,
   UpdateMissionBody,
 } from '@studio/protocol';
-import { deployMissionBodySchema } from '@studio/protocol';
+import { CodedError, deployMissionBodySchema } from '@studio/protocol';
 import type { DaemonConnection } from '@studio/runtime';
 import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
@@ -393,9 +393,9 @@ export class MissionService {
         await this.update(mission.id, {
           status: 'failed',
           statusReason:
-            error instanceof AppError ? error.message : 'The environment could not be created.',
+            error instanceof CodedError ? error.message : 'The environment could not be created.',
         });
-        if (!(error instanceof AppError))
+        if (!(error instanceof CodedError))
           this.deps.logger.error({ err: error, mission: mission.id }, 'mission environment failed');
         return;
       }
@@ -454,8 +454,10 @@ export class MissionService {
       const [current] = await this.db.select().from(missions).where(eq(missions.id, mission.id));
       if (!current || current.status === 'stopped') return;
       const message =
-        error instanceof AppError ? error.message : 'Deploying failed; the server log has details.';
-      if (!(error instanceof AppError))
+        error instanceof CodedError
+          ? error.message
+          : 'Deploying failed; the server log has details.';
+      if (!(error instanceof CodedError))
         this.deps.logger.error({ err: error, mission: mission.id }, 'mission deployment failed');
       await this.update(mission.id, {
         status: current.status === 'ready' ? 'ready' : 'failed',

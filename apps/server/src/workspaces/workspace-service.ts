@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism, totalmem } from 'node:os';
 import { users, workspaces, type Database, type DatabaseBus } from '@studio/db';
-import type {
-  CreateWorkspaceBody,
-  ServerEvent,
-  Template,
-  Workspace,
-  WorkspaceStatusName,
+import {
+  CodedError,
+  type CreateWorkspaceBody,
+  type ServerEvent,
+  type Template,
+  type Workspace,
+  type WorkspaceStatusName,
 } from '@studio/protocol';
 import {
-  RuntimeError,
   type DaemonConnection,
   type ProgressListener,
   type WorkspaceRuntime,
@@ -610,11 +610,8 @@ export class WorkspaceService {
   }
 
   private async fail(id: string, error: unknown, what: string): Promise<void> {
-    const message =
-      error instanceof RuntimeError || error instanceof AppError
-        ? error.message
-        : `${what}; see the server log`;
-    if (!(error instanceof RuntimeError || error instanceof AppError)) {
+    const message = error instanceof CodedError ? error.message : `${what}; see the server log`;
+    if (!(error instanceof CodedError)) {
       this.log.error({ err: error, workspace: id }, what);
     }
     await this.setStatus(id, 'error', message);
