@@ -399,6 +399,36 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       for (const item of specs) expect(await runtime.inspect(item.id)).toBeNull();
     }, 180_000);
 
+    it('tells listeners once that a workspace came up and once that it stopped', async () => {
+      const workspace = spec();
+      await runtime.create(workspace);
+      const seen: string[] = [];
+      const off = runtime.onEvent((event) => {
+        if (event.id === workspace.id) seen.push(event.state);
+      });
+      try {
+        await runtime.start(workspace.id);
+        await waitFor(() => seen.includes('running'), 15_000);
+        await runtime.stop(workspace.id);
+        await waitFor(() => seen.includes('stopped'), 15_000);
+        // Late reports (a poll, an informer's relist) must not repeat a state.
+        await sleep(1_500);
+      } finally {
+        off();
+      }
+      expect(seen.filter((state) => state === 'running')).toHaveLength(1);
+      expect(seen.filter((state) => state === 'stopped')).toHaveLength(1);
+      expect(seen.indexOf('running')).toBeLessThan(seen.indexOf('stopped'));
+    }, 60_000);
+
+    it('knows the machine its workspaces run on, or says it cannot tell', async () => {
+      const capacity = await runtime.capacity();
+      if (capacity) {
+        expect(capacity.cpus).toBeGreaterThan(0);
+        expect(capacity.memoryMiB).toBeGreaterThan(RESOURCES.memoryMiB);
+      }
+    });
+
     it('refuses a duplicate id and unknown workspaces with typed errors', async () => {
       const workspace = spec();
       await runtime.create(workspace);

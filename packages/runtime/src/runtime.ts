@@ -2,6 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { CodedError } from '@studio/protocol';
 import type { DaemonMethod, DaemonParams, DaemonResult, DaemonStreamEvent } from '@studio/protocol';
 
+/** What a driver's workspaces can have beyond files, processes and ports. */
+export interface DriverCapabilities {
+  /** A graphical desktop (the template's image brings Xvfb, a window manager and a VNC server). */
+  desktop: boolean;
+}
+
+export interface WorkspaceCapacity {
+  cpus: number;
+  memoryMiB: number;
+}
+
 /** How strongly a driver separates a workspace from the host and from other workspaces. */
 export type Isolation = 'container' | 'bwrap' | 'none';
 
@@ -155,6 +166,13 @@ export interface WorkspaceRuntime {
    * listeners. A server with several people refuses to create workspaces on such a driver.
    */
   readonly hostNetwork: boolean;
+  /** What workspaces on this driver can have: the server asks this, never the driver's name. */
+  readonly capabilities: DriverCapabilities;
+  /**
+   * The most one workspace can be given where workspaces run (the engine's machine, the largest
+   * node), not where the server runs; null when the driver cannot tell (the cluster then says).
+   */
+  capacity(): Promise<WorkspaceCapacity | null>;
   /**
    * Whether `resources.diskMiB` is enforced here (filling the disk ends in ENOSPC inside the
    * workspace). Without it a workspace can fill the host's disk; the server warns at start.

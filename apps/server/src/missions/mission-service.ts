@@ -170,8 +170,8 @@ export class MissionService {
 
   /** Why this server cannot deploy the template, or null when it can. */
   unavailable(template: Template): string | null {
-    if (template.desktop && this.deps.workspaces.driver === 'local')
-      return `The "${template.name}" template has a desktop, which needs the Docker driver; this server runs workspaces on the local driver (start it with STUDIO_RUNTIME=docker).`;
+    if (template.desktop && !this.deps.workspaces.capabilities.desktop)
+      return `The "${template.name}" template has a desktop, which the ${this.deps.workspaces.driver} driver this server runs workspaces on cannot give; use the Docker or Kubernetes driver (STUDIO_RUNTIME).`;
     return null;
   }
 

@@ -152,10 +152,12 @@ describe('the missions API', () => {
     });
     expect(escape.statusCode).toBe(400);
     expect(escape.json().message).toMatch(/\.\./);
-    // A desktop needs the Docker driver; this server runs the local one.
+    // The local driver this server runs gives no desktops.
     const desktop = await api(alice, 'POST', '/api/missions', { requirement: 'x' });
     expect(desktop.statusCode).toBe(400);
-    expect(desktop.json().message).toMatch(/needs the Docker driver.*STUDIO_RUNTIME=docker/);
+    expect(desktop.json().message).toMatch(
+      /the local driver this server runs workspaces on cannot give; use the Docker or Kubernetes driver/,
+    );
 
     // Nothing half-made is left behind.
     expect((await api(alice, 'GET', '/api/missions')).json().missions).toHaveLength(0);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { availableParallelism, totalmem } from 'node:os';
 import { users, workspaces, type Database, type DatabaseBus } from '@studio/db';
 import {
   CodedError,
@@ -12,7 +11,9 @@ import {
 } from '@studio/protocol';
 import {
   type DaemonConnection,
+  type DriverCapabilities,
   type ProgressListener,
+  type WorkspaceCapacity,
   type WorkspaceRuntime,
   type WorkspaceState,
 } from '@studio/runtime';
@@ -154,6 +155,10 @@ export class WorkspaceService {
     return this.runtime.kind;
   }
 
+  get capabilities(): DriverCapabilities {
+    return this.runtime.capabilities;
+  }
+
   async list(ownerId: string): Promise<Workspace[]> {
     const rows = await this.db
       .select()
@@ -196,6 +201,7 @@ export class WorkspaceService {
     const template = withResources(
       await this.templates.get(body.template ?? 'base'),
       body.resources,
+      body.resources ? await this.runtime.capacity() : null,
     );
     const id = randomBytes(8).toString('hex');
     let row: Row;
@@ -687,25 +693,26 @@ function toStatusName(state: WorkspaceState): WorkspaceStatusName {
 }
 
 /**
- * The template with the resources the person picked at creation. Nobody gets more than this
- * machine has: more cores than it has, or more memory than it holds, is a clear 400.
+ * The template with the resources the person picked at creation. Nobody gets more than the
+ * machine workspaces run on has (`capacity`, when the driver can tell): more cores or memory is a
+ * clear 400.
  */
 export function withResources(
   template: Template,
   picked: CreateWorkspaceBody['resources'],
-  machine = { cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 1024 / 1024) },
+  capacity: WorkspaceCapacity | null,
 ): Template {
   if (!picked) return template;
-  if (picked.cpus !== undefined && picked.cpus > machine.cpus) {
+  if (capacity && picked.cpus !== undefined && picked.cpus > capacity.cpus) {
     throw new AppError(
       'bad_request',
-      `resources.cpus: this server has ${machine.cpus} CPU cores; pick at most that many.`,
+      `resources.cpus: workspaces here run on a machine with ${capacity.cpus} CPU cores; pick at most that many.`,
     );
   }
-  if (picked.memoryMiB !== undefined && picked.memoryMiB > machine.memoryMiB) {
+  if (capacity && picked.memoryMiB !== undefined && picked.memoryMiB > capacity.memoryMiB) {
     throw new AppError(
       'bad_request',
-      `resources.memoryMiB: this server has ${machine.memoryMiB} MiB of memory; pick at most that.`,
+      `resources.memoryMiB: workspaces here run on a machine with ${capacity.memoryMiB} MiB of memory; pick at most that.`,
     );
   }
   const defined = Object.fromEntries(

@@ -12,6 +12,7 @@ import {
   type DaemonConnection,
   type ProgressListener,
   type RuntimeEvent,
+  type WorkspaceCapacity,
   type WorkspaceRuntime,
   type WorkspaceSpec,
   type WorkspaceState,
@@ -21,6 +22,7 @@ import {
 import { engineMessage, engineStatus, isEngineUnreachable, toRuntimeError } from './engine.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
 import { hostnameOf } from '../hostname.ts';
+import { checkId as checkIdAgainst, missingStatus, notFound, untilDaemon } from '../kernel.ts';
 
 /** Where the Docker driver reports what it did on the host (network, firewall, event stream). */
 export interface DockerRuntimeLogger {
@@ -77,6 +79,7 @@ export class DockerRuntime implements WorkspaceRuntime {
   readonly kind = 'docker' as const;
   readonly isolation = 'container' as const;
   readonly hostNetwork = false;
+  readonly capabilities = { desktop: true };
   /** What the best-effort host firewall did, once the network was first needed. */
   firewall: FirewallReport | null = null;
 
@@ -84,6 +87,7 @@ export class DockerRuntime implements WorkspaceRuntime {
   private readonly options: Required<Omit<DockerRuntimeOptions, 'docker' | 'logger'>>;
   private readonly logger: DockerRuntimeLogger;
   private networkReady: Promise<void> | null = null;
+  private engineInfo: Promise<unknown> | null = null;
   private readonly listeners = new Set<(event: RuntimeEvent) => void>();
   private events: { stream: NodeJS.ReadableStream | null; stopped: boolean } | null = null;
   /** Signal of the last `kill` event per workspace, to explain the `die` after it. */
@@ -247,34 +251,23 @@ export class DockerRuntime implements WorkspaceRuntime {
     }
 
     progress('waiting', 'for the workspace daemon');
-    const deadline = Date.now() + this.options.startTimeoutMs;
-    let lastError: unknown;
-    // The socket appears the moment the daemon listens: poll for it often (a stat is cheap) and
-    // ask the engine whether the container died only now and then.
-    let checkedAt = 0;
-    while (Date.now() < deadline) {
-      if (Date.now() - checkedAt > 500) {
-        checkedAt = Date.now();
-        await this.assertStillStarting(id);
-      }
-      if (existsSync(socketPath)) {
-        try {
-          const connection = await this.connectDaemonOf(id, 2_000);
-          connection.close();
-          progress('ready');
-          return this.mustInspect(id);
-        } catch (error) {
-          lastError = error;
-        }
-      }
-      await sleep(10);
-    }
-    const log = await this.logs(id, 20).catch(() => '');
-    throw new RuntimeError(
-      'timeout',
-      `The daemon of workspace ${id} did not answer within ${this.options.startTimeoutMs / 1000} s ` +
-        `(${lastError instanceof Error ? lastError.message : String(lastError)}). Its last log lines:\n${log}`,
-    );
+    // The socket appears the moment the daemon listens: try often (a stat is cheap) and ask the
+    // engine whether the container died only now and then.
+    await untilDaemon({
+      id,
+      timeoutMs: this.options.startTimeoutMs,
+      pollMs: 10,
+      check: () => this.assertStillStarting(id),
+      checkEveryMs: 500,
+      attempt: async () => {
+        if (!existsSync(socketPath)) return null;
+        (await this.connectDaemonOf(id, 2_000)).close();
+        return true;
+      },
+      explain: async () => `Its last log lines:\n${await this.logs(id, 20)}`,
+    });
+    progress('ready');
+    return this.mustInspect(id);
   }
 
   async stop(id: string): Promise<WorkspaceStatus> {
@@ -283,11 +276,11 @@ export class DockerRuntime implements WorkspaceRuntime {
       await this.docker.getContainer(containerName(id)).stop({ t: STOP_TIMEOUT_S });
     } catch (error) {
       const status = engineStatus(error);
-      if (status === 404) return missingStatus(id);
+      if (status === 404) return missingStatus(id, 'container');
       // 304: already stopped. Stopping is idempotent.
       if (status !== 304) throw toRuntimeError(this.docker, error, `Stopping workspace ${id}`);
     }
-    return (await this.inspect(id)) ?? missingStatus(id);
+    return (await this.inspect(id)) ?? missingStatus(id, 'container');
   }
 
   async remove(id: string): Promise<void> {
@@ -342,6 +335,16 @@ export class DockerRuntime implements WorkspaceRuntime {
         `Its last log lines:\n${log}`,
       { reason: status.reason },
     );
+  }
+
+  /** The engine's machine, which may not be the server's (DOCKER_HOST over ssh or tcp). */
+  async capacity(): Promise<WorkspaceCapacity> {
+    this.engineInfo ??= this.docker.info().catch((error: unknown) => {
+      this.engineInfo = null;
+      throw toRuntimeError(this.docker, error, 'Asking the engine for its machine');
+    });
+    const info = (await this.engineInfo) as { NCPU: number; MemTotal: number };
+    return { cpus: info.NCPU, memoryMiB: Math.floor(info.MemTotal / 1024 / 1024) };
   }
 
   /** Workspace disks are loop-mounted filesystems, which needs root and a local engine. */
@@ -755,7 +758,7 @@ export class DockerRuntime implements WorkspaceRuntime {
   }
 
   private async mustInspect(id: string): Promise<WorkspaceStatus> {
-    return (await this.inspect(id)) ?? missingStatus(id);
+    return (await this.inspect(id)) ?? missingStatus(id, 'container');
   }
 }
 
@@ -765,27 +768,7 @@ export function containerName(id: string): string {
 }
 
 function checkId(id: string): void {
-  if (!ID_PATTERN.test(id)) {
-    throw new RuntimeError(
-      'bad_request',
-      `Workspace id "${id}" must be 1–63 letters, digits, dots, dashes or underscores.`,
-    );
-  }
-}
-
-function notFound(id: string): RuntimeError {
-  return new RuntimeError('not_found', `Workspace ${id} does not exist.`);
-}
-
-function missingStatus(id: string): WorkspaceStatus {
-  return {
-    id,
-    state: 'missing',
-    isolation: 'container',
-    startedAt: null,
-    reason: null,
-    labels: {},
-  };
+  checkIdAgainst(id, ID_PATTERN, '1–63 letters, digits, dots, dashes or underscores');
 }
 
 /** Map the engine's container state to ours (Docker and Podman use the same words). */

@@ -37,6 +37,7 @@ import {
   type KubernetesPlacement,
 } from './manifests.ts';
 import { forwardOnce } from './port-forward.ts';
+import { checkId as checkIdAgainst, untilDaemon } from '../kernel.ts';
 
 /** How the server reaches a workspace's daemon. */
 export type DaemonReach =
@@ -87,6 +88,7 @@ export class KubernetesRuntime implements WorkspaceRuntime {
   readonly kind = 'kubernetes';
   readonly isolation = 'container';
   readonly hostNetwork = false;
+  readonly capabilities = { desktop: true };
 
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
@@ -171,6 +173,14 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     return this.statusFrom(spec, null);
   }
 
+  /**
+   * Unknown: the server's account reads its own namespace only (deploy/kubernetes), not nodes. A
+   * pod larger than any node stays pending and its start says so ("Insufficient cpu").
+   */
+  async capacity(): Promise<null> {
+    return null;
+  }
+
   async start(id: string, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
     checkId(id);
     const progress = onProgress ?? (() => {});
@@ -202,40 +212,34 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     progress('starting', 'waiting for the pod and its daemon');
     // The kubelet reports a container's start up to a second late (it relists once a second):
     // try the daemon as soon as the pod has an address rather than waiting for "Running".
-    for (;;) {
-      pod = await this.readPod(id);
-      const status = this.statusFrom(spec, pod);
-      if (status.state === 'running') break;
-      if (status.state === 'error' || status.state === 'stopped') {
+    let latest: V1Pod | null = pod;
+    await untilDaemon({
+      id,
+      timeoutMs: Math.max(deadline - Date.now(), 1_000),
+      // Once the pod has an address the daemon is moments away: try again sooner.
+      pollMs: () => (latest?.status?.podIP ? POLL_MS / 4 : POLL_MS),
+      check: async () => {
+        latest = await this.readPod(id);
+        const status = this.statusFrom(spec, latest);
+        if (status.state !== 'error' && status.state !== 'stopped') return;
         throw new RuntimeError(
           /ErrImage|ImagePull|InvalidImageName/.test(status.reason ?? '')
             ? 'image_missing'
-            : 'internal',
-          `Workspace ${id} did not start: ${status.reason ?? 'its pod went away'}.`,
+            : 'unavailable',
+          `Workspace ${id} stopped while starting: ${status.reason ?? 'its pod went away'}.`,
           { reason: status.reason },
         );
-      }
-      if (pod?.status?.podIP) {
-        const daemon = await this.connectTo(id, pod, 0).catch(() => null);
-        if (daemon) {
-          daemon.close();
-          this.answered.set(id, pod.metadata?.uid ?? '');
-          return this.statusFrom(spec, pod);
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new RuntimeError(
-          'timeout',
-          `Workspace ${id} did not start within ${Math.round((this.options.startTimeoutMs ?? 120_000) / 1000)} s: ${pendingReason(pod) ?? 'its daemon does not answer yet'}.`,
-        );
-      }
-      // Once the pod has an address the daemon is moments away: try again sooner.
-      await sleep(pod?.status?.podIP ? POLL_MS / 4 : POLL_MS);
-    }
-    progress('daemon', 'waiting for the workspace daemon');
-    const daemon = await this.connectTo(id, pod!, Math.max(deadline - Date.now(), 1_000));
-    daemon.close();
-    return this.statusFrom(spec, pod);
+      },
+      attempt: async () => {
+        const current = latest;
+        if (!current?.status?.podIP) return null;
+        (await this.connectTo(id, current, 0)).close();
+        this.answered.set(id, current.metadata?.uid ?? '');
+        return current;
+      },
+      explain: async () => pendingReason(latest) ?? '',
+    });
+    return this.statusFrom(spec, latest);
   }
 
   async stop(id: string): Promise<WorkspaceStatus> {
@@ -640,12 +644,7 @@ echo "$m $l $p $a $b"
 `;
 
 function checkId(id: string): void {
-  if (!ID_PATTERN.test(id)) {
-    throw new RuntimeError(
-      'bad_request',
-      `Workspace id "${id}" must be 1–40 lower-case letters, digits or dashes (a Kubernetes name).`,
-    );
-  }
+  checkIdAgainst(id, ID_PATTERN, '1–40 lower-case letters, digits or dashes (a Kubernetes name)');
 }
 
 function specOf(secret: V1Secret): WorkspaceSpec | null {

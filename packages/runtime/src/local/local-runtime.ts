@@ -11,6 +11,7 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDaemon } from '../daemon-client.ts';
@@ -24,12 +25,14 @@ import {
   type RuntimeEvent,
   type WorkspaceRuntime,
   type WorkspaceSpec,
+  type WorkspaceCapacity,
   type WorkspaceStats,
   type WorkspaceStatus,
 } from '../runtime.ts';
 import { cgroupOf, detectCgroups } from './cgroups.ts';
 import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
 import { stageRuntime } from './staged-runtime.ts';
+import { checkId, notFound, untilDaemon } from '../kernel.ts';
 import {
   RESOLV_CONF,
   attachNetwork,
@@ -73,6 +76,7 @@ interface Stored {
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const POLL_MS = 1000;
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The zero-dependency driver: a workspace is a folder, its daemon a detached child process
@@ -82,6 +86,8 @@ const POLL_MS = 1000;
 export class LocalRuntime implements WorkspaceRuntime {
   readonly kind = 'local' as const;
   readonly isolation: Isolation;
+  /** Desktops need what the templates' images bring (Xvfb, a window manager, a VNC server). */
+  readonly capabilities = { desktop: false };
   /** Whether cgroup limits (pids, memory, CPU) are enforced. */
   readonly limitsEnforced: boolean;
   private readonly options: Required<LocalRuntimeOptions>;
@@ -211,14 +217,14 @@ export class LocalRuntime implements WorkspaceRuntime {
     onProgress?.('starting', 'waiting for the workspace daemon');
     const connection = await this.waitForDaemon(id);
     connection.close();
-    return this.statusOf(id);
+    return this.observed(await this.statusOf(id));
   }
 
   async stop(id: string): Promise<WorkspaceStatus> {
     const stored = await this.load(id);
     await this.save(id, { ...stored, desired: 'stopped', startedAt: null });
     await this.kill(id);
-    return this.statusOf(id);
+    return this.observed(await this.statusOf(id));
   }
 
   async remove(id: string): Promise<void> {
@@ -226,7 +232,13 @@ export class LocalRuntime implements WorkspaceRuntime {
     await this.kill(id);
     await releaseDisk(join(this.dirOf(id), 'fs'));
     await rm(this.dirOf(id), { recursive: true, force: true });
+    this.lastSeen.delete(id);
     if (this.cgroups) await (await cgroupOf(this.cgroups, id)).remove();
+  }
+
+  /** Workspaces run on this machine. */
+  async capacity(): Promise<WorkspaceCapacity> {
+    return { cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 1024 / 1024) };
   }
 
   /** Disk limits need root (for loop devices); without them `diskMiB` is not enforced. */
@@ -308,9 +320,7 @@ export class LocalRuntime implements WorkspaceRuntime {
   // --- internals ---
 
   private dirOf(id: string): string {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      throw new RuntimeError('bad_request', `Invalid workspace id: ${JSON.stringify(id)}`);
-    }
+    checkId(id, ID_PATTERN, '1–64 letters, digits, dashes or underscores');
     return join(this.options.dir, id);
   }
 
@@ -327,7 +337,7 @@ export class LocalRuntime implements WorkspaceRuntime {
 
   private async load(id: string): Promise<Stored> {
     const text = await readFile(join(this.dirOf(id), 'workspace.json'), 'utf8').catch(() => null);
-    if (text === null) throw new RuntimeError('not_found', `Workspace ${id} does not exist.`);
+    if (text === null) throw notFound(id);
     return JSON.parse(text) as Stored;
   }
 
@@ -525,25 +535,26 @@ export class LocalRuntime implements WorkspaceRuntime {
   }
 
   private async waitForDaemon(id: string): Promise<DaemonConnection> {
-    const deadline = Date.now() + this.options.startTimeoutMs;
     const socketPath = join(this.dirOf(id), 'fs', 'run', 'daemon.sock');
     const secret = await this.secretOf(id);
-    while (Date.now() < deadline) {
-      if (!(await this.isAlive(id))) break;
-      if (existsSync(socketPath)) {
-        try {
-          return await connectDaemon({ socketPath, secret, timeoutMs: 1000 });
-        } catch (error) {
-          if (error instanceof RuntimeError && error.code === 'protocol_mismatch') throw error;
-        }
-      }
-      await sleep(10);
-    }
-    const log = await this.logs(id, 20);
-    throw new RuntimeError(
-      'unavailable',
-      `The workspace daemon did not come up. Its log ends with:\n${log.trim() || '(nothing)'}`,
-    );
+    return untilDaemon({
+      id,
+      timeoutMs: this.options.startTimeoutMs,
+      pollMs: 10,
+      check: async () => {
+        if (await this.isAlive(id)) return;
+        const log = (await this.logs(id, 20)).trim() || '(nothing)';
+        throw new RuntimeError(
+          'unavailable',
+          `Workspace ${id} stopped while starting. Its last log lines:\n${log}`,
+        );
+      },
+      attempt: () =>
+        existsSync(socketPath)
+          ? connectDaemon({ socketPath, secret, timeoutMs: 1000 })
+          : Promise.resolve(null),
+      explain: async () => `Its last log lines:\n${await this.logs(id, 20)}`,
+    });
   }
 
   private async kill(id: string): Promise<void> {
@@ -589,15 +600,23 @@ export class LocalRuntime implements WorkspaceRuntime {
     const names = await readdir(this.options.dir).catch(() => []);
     for (const id of names) {
       const alive = await this.isAlive(id).catch(() => false);
-      const before = this.lastSeen.get(id);
-      this.lastSeen.set(id, alive);
-      if (before === undefined || before === alive) continue;
+      // The first sight of a workspace is no change.
+      if (!this.lastSeen.has(id)) this.lastSeen.set(id, alive);
+      if (this.lastSeen.get(id) === alive) continue;
       const status = await this.statusOf(id).catch(() => null);
-      if (!status) continue;
-      for (const listener of this.listeners) {
-        listener({ id, state: status.state, reason: status.reason });
-      }
+      if (status) this.observed(status);
     }
+  }
+
+  /** Tell listeners of a change once, whether this driver made it (start, stop) or saw it. */
+  private observed(status: WorkspaceStatus): WorkspaceStatus {
+    const alive = status.state === 'running';
+    if (this.lastSeen.get(status.id) === alive) return status;
+    this.lastSeen.set(status.id, alive);
+    for (const listener of this.listeners) {
+      listener({ id: status.id, state: status.state, reason: status.reason });
+    }
+    return status;
   }
 }
 
