@@ -342,10 +342,14 @@ describe('API tokens', () => {
       name: 'short',
       expiresInDays: 1,
     });
+    // Remembered while valid, refused once expired all the same.
+    expect(await server.services.tokens.resolve(secret)).not.toBeNull();
     const later = new Date(Date.parse(token.createdAt) + 2 * 86_400_000);
-    const resolved = await new TokenService(server.services.database.db, () => later).resolve(
-      secret,
-    );
+    const resolved = await new TokenService(
+      server.services.database.db,
+      server.services.principals,
+      () => later,
+    ).resolve(secret);
     expect(resolved).toBeNull();
   });
 });

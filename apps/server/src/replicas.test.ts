@@ -90,4 +90,29 @@ describe('two servers on one database', () => {
     socket.close();
     bobSocket.close();
   }, 60_000);
+
+  it('forgets a revoked token and a person’s old role on the other server at once', async () => {
+    const admin = await signedInUser(one, { email: 'root@example.com', role: 'admin' });
+    const carol = await signedInUser(one, { email: 'carol@example.com' });
+    const { secret, token } = await one.services.tokens.create(carol.id, { name: 'ci' });
+    const bearer = { authorization: `Bearer ${secret}` };
+    const status = (server: TestServer, url: string) =>
+      server.app.inject({ method: 'GET', url, headers: bearer }).then((reply) => reply.statusCode);
+    // Both servers now remember the token as a member's.
+    expect(await status(one, '/api/me')).toBe(200);
+    expect(await status(two, '/api/me')).toBe(200);
+    expect(await status(two, '/api/admin/users')).toBe(403);
+
+    const promoted = await injectAs(one, admin, 'PATCH', `/api/admin/users/${carol.id}`, {
+      role: 'admin',
+    });
+    expect(promoted.statusCode, promoted.body).toBe(200);
+    // Long before the cache's 30 s: the bus carried the change.
+    await expect.poll(() => status(two, '/api/admin/users'), { timeout: 1_000 }).toBe(200);
+
+    const revoked = await injectAs(one, carol, 'DELETE', `/api/tokens/${token.id}`);
+    expect(revoked.statusCode, revoked.body).toBe(204);
+    expect(await status(one, '/api/me')).toBe(401);
+    await expect.poll(() => status(two, '/api/me'), { timeout: 1_000 }).toBe(401);
+  });
 });

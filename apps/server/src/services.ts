@@ -16,8 +16,9 @@ import { UsageLedger } from './ai/usage.ts';
 import { AuditLog } from './audit-log.ts';
 import { createAuth, type Auth } from './auth/auth.ts';
 import { Authenticator } from './auth/authenticator.ts';
+import { PrincipalCache } from './auth/principal-cache.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
-import { TokenService } from './auth/tokens.ts';
+import { TokenService, type ResolvedToken } from './auth/tokens.ts';
 import { UserService } from './auth/user-service.ts';
 import type { Config } from './config.ts';
 import { GitCredentialBroker } from './git/credential-broker.ts';
@@ -37,6 +38,8 @@ export interface Services {
   auth: Auth;
   users: UserService;
   tokens: TokenService;
+  /** Resolved API tokens, forgotten on every replica when they or their person change. */
+  principals: PrincipalCache<ResolvedToken>;
   authenticator: Authenticator;
   sockets: SocketRegistry;
   audit: AuditLog;
@@ -61,6 +64,12 @@ export interface Services {
   setupToken: string;
 }
 
+/**
+ * How long a resolved API token is trusted without asking the database. Revocations reach every
+ * replica through the bus within milliseconds; this only bounds a row changed behind our back.
+ */
+const PRINCIPAL_TTL_MS = 30_000;
+
 /** What the services are built from. */
 export interface ServiceDeps {
   config: Config;
@@ -81,8 +90,12 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const { db, bus } = database;
   const metrics = createMetrics();
   const auth = createAuth(db, config);
-  const users = new UserService(db, auth, now);
-  const tokens = new TokenService(db, now);
+  const principals = new PrincipalCache<ResolvedToken>(bus, {
+    ttlMs: PRINCIPAL_TTL_MS,
+    maxEntries: 10_000,
+  });
+  const users = new UserService(db, auth, (userId) => principals.forget({ userId }), now);
+  const tokens = new TokenService(db, principals, now);
   const templates = new TemplateStore(db);
   if (deps.templatesDir) await templates.syncFiles(deps.templatesDir);
   // This server among the replicas sharing the database: it holds leases under this name.
@@ -169,6 +182,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     auth,
     users,
     tokens,
+    principals,
     authenticator: new Authenticator(auth, tokens),
     sockets: new SocketRegistry((count) => metrics.openWebSockets.set(count)),
     audit,
@@ -197,6 +211,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
 
 /** Starts the background work that the server's readiness waits on (runs, missions). */
 export async function startServices(services: Services): Promise<void> {
+  await services.principals.start();
   await services.runs.startBackground((row) => services.assistant.takeOver(row));
   await services.missions.startBackground(services.config.missionSweepMs);
 }
@@ -215,4 +230,5 @@ export async function stopServices(services: Services): Promise<void> {
   await services.missions.close();
   await services.jobs.close();
   await services.workspaces.close();
+  await services.principals.close();
 }

@@ -35,8 +35,16 @@ export interface DatabaseConfig {
 export interface DatabaseBus {
   /** At most 8000 bytes of payload (PostgreSQL's limit). */
   publish(channel: string, payload: string): Promise<void>;
-  /** Resolves once listening; the returned function stops. */
-  subscribe(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once listening; the returned function stops. `onListen` runs each time listening
+   * (re)starts: notifications sent while the connection was down are lost, so a cache fed by
+   * them must start over.
+   */
+  subscribe(
+    channel: string,
+    listener: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
 }
 
 /** An open database: query it through `db`, and close it once. */
@@ -85,8 +93,8 @@ async function openPostgres(
       publish: async (channel, payload) => {
         await client.notify(channel, payload);
       },
-      subscribe: async (channel, listener) => {
-        const { unlisten } = await client.listen(channel, listener);
+      subscribe: async (channel, listener, onListen) => {
+        const { unlisten } = await client.listen(channel, listener, onListen);
         return unlisten;
       },
     },
@@ -134,8 +142,9 @@ function localBus(): DatabaseBus {
     publish: async (channel, payload) => {
       setImmediate(() => channels.emit(channel, payload));
     },
-    subscribe: async (channel, listener) => {
+    subscribe: async (channel, listener, onListen) => {
       channels.on(channel, listener);
+      onListen?.();
       return async () => {
         channels.off(channel, listener);
       };

@@ -3,6 +3,7 @@ import { apiTokens, users, workspaces, type Database } from '@studio/db';
 import type { ApiToken, TokenScope } from '@studio/protocol';
 import { and, desc, eq } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
+import type { PrincipalCache } from './principal-cache.ts';
 
 const PREFIX = 'studio_';
 /** How often a token's `lastUsedAt` is written at most; a write per request would be wasteful. */
@@ -18,10 +19,22 @@ export function newSecret(): string {
   return `${PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
+/** A Bearer secret's token and person, as the access check needs them. */
+export interface ResolvedToken {
+  user: typeof users.$inferSelect;
+  tokenId: string;
+  scope: TokenScope;
+  workspaceId: string | null;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 /** API tokens: create (secret shown once), list, revoke, and resolve a Bearer secret to its user. */
 export class TokenService {
   constructor(
     private readonly db: Database,
+    /** Resolved tokens, forgotten on every replica when revoked or when their person changes. */
+    private readonly cache: PrincipalCache<ResolvedToken>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -64,6 +77,7 @@ export class TokenService {
       .delete(apiTokens)
       .where(eq(apiTokens.userId, userId))
       .returning({ id: apiTokens.id });
+    await this.cache.forget({ userId });
     return deleted.length;
   }
 
@@ -74,20 +88,35 @@ export class TokenService {
       .returning({ id: apiTokens.id });
     // Another user's token id answers exactly like a missing one.
     if (deleted.length === 0) throw new AppError('not_found', 'no such API token');
+    await this.cache.forget({ tokenId: id });
   }
 
   /** The user a Bearer secret belongs to, or null when it is unknown, expired or its user is disabled. */
-  async resolve(secret: string): Promise<{
-    user: typeof users.$inferSelect;
-    tokenId: string;
-    scope: TokenScope;
-    workspaceId: string | null;
-  } | null> {
+  async resolve(secret: string): Promise<ResolvedToken | null> {
     if (!secret.startsWith(PREFIX)) return null;
-    // One query on the hot path: the token and its user together.
+    const hash = hashSecret(secret);
+    const resolved = this.cache.get(hash) ?? (await this.lookup(hash));
+    const now = this.now();
+    if (!resolved || resolved.user.disabled || (resolved.expiresAt && resolved.expiresAt <= now))
+      return null;
+    if (
+      !resolved.lastUsedAt ||
+      now.getTime() - resolved.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS
+    ) {
+      resolved.lastUsedAt = now;
+      await this.db
+        .update(apiTokens)
+        .set({ lastUsedAt: now })
+        .where(eq(apiTokens.id, resolved.tokenId));
+    }
+    return resolved;
+  }
+
+  /** One query on a cache miss: the token and its user together. */
+  private async lookup(hash: string): Promise<ResolvedToken | null> {
     const [row] = await this.db
       .select({
-        id: apiTokens.id,
+        tokenId: apiTokens.id,
         expiresAt: apiTokens.expiresAt,
         lastUsedAt: apiTokens.lastUsedAt,
         scope: apiTokens.scope,
@@ -96,18 +125,11 @@ export class TokenService {
       })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
-      .where(eq(apiTokens.secretHash, hashSecret(secret)));
-    const now = this.now();
-    if (!row || row.user.disabled || (row.expiresAt && row.expiresAt <= now)) return null;
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
-    }
-    return {
-      user: row.user,
-      tokenId: row.id,
-      scope: row.scope as TokenScope,
-      workspaceId: row.workspaceId,
-    };
+      .where(eq(apiTokens.secretHash, hash));
+    if (!row) return null;
+    const resolved = { ...row, scope: row.scope as TokenScope };
+    this.cache.set(hash, resolved, { userId: row.user.id, tokenId: row.tokenId });
+    return resolved;
   }
 }
 

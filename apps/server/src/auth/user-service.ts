@@ -18,6 +18,8 @@ export class UserService {
   constructor(
     private readonly db: Database,
     private readonly auth: Auth,
+    /** Told after a person's row changed, so what is remembered about them is forgotten. */
+    private readonly onChange: (userId: string) => Promise<void>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -98,6 +100,8 @@ export class UserService {
   ): Promise<UserRow> {
     const [row] = await this.db.update(users).set(changes).where(eq(users.id, userId)).returning();
     if (!row) throw new AppError('not_found', 'no such user');
+    // Tokens carry their person: a new role, name or a disabling reaches every replica now.
+    await this.onChange(userId);
     return row;
   }
 
