@@ -10,8 +10,11 @@ import type { WorkspaceRuntime } from '@studio/runtime';
 import { WS_CLOSE } from '@studio/protocol';
 import pino from 'pino';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -82,6 +85,21 @@ export interface AppDeps {
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** Builds the HTTP + WebSocket server: hooks, error handling, OpenAPI, routes and the web app. */
+/** One log line per request, at its end and naming it, instead of Fastify's two. */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 export async function createApp(deps: AppDeps): Promise<{ app: App; services: Services }> {
   const { config, database } = deps;
   const now = deps.now ?? (() => new Date());
@@ -98,6 +116,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
       },
     },
     genReqId: () => randomUUID(),
+    logController: new OneLinePerRequest(),
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
