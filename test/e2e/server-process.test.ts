@@ -62,6 +62,8 @@ describe('the server process', () => {
     const server = await startServer({
       STUDIO_ADMIN_EMAIL: 'ops@example.com',
       STUDIO_ADMIN_PASSWORD: 'headless setup pw',
+      // Requests are logged as they arrive only at debug.
+      LOG_LEVEL: 'debug',
     });
     // Sign-in hashes a password with scrypt: slow enough to still be in flight when SIGTERM lands.
     const inFlight = fetch(`${server.origin}/api/session`, {

@@ -85,9 +85,11 @@ export interface AppDeps {
 const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** Builds the HTTP + WebSocket server: hooks, error handling, OpenAPI, routes and the web app. */
-/** One log line per request, at its end and naming it, instead of Fastify's two. */
+/** One log line per request at `info`, at its end and naming it, instead of Fastify's two. */
 class OneLinePerRequest extends LogController {
-  override incomingRequest(): void {}
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
 
   override requestCompleted(
     error: Error | null | undefined,
