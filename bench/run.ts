@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, desktop, kubernetes); no names runs them all.
+// parts (server, workspaces, ide, agent, replicas, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { measureAgent } from './agent.ts';
 import { measureDesktop } from './desktop.ts';
 import { measureIde } from './ide.ts';
 import { measureKubernetes } from './kubernetes.ts';
+import { measureReplicas } from './replicas.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
 import {
@@ -49,7 +50,15 @@ interface Metric {
   baselineUnavailable?: string;
 }
 
-const PARTS = ['server', 'workspaces', 'ide', 'agent', 'desktop', 'kubernetes'] as const;
+const PARTS = [
+  'server',
+  'workspaces',
+  'ide',
+  'agent',
+  'replicas',
+  'desktop',
+  'kubernetes',
+] as const;
 
 interface Measured {
   coldStartMs: number;
@@ -311,7 +320,7 @@ async function main(): Promise<void> {
       metrics = toMetrics(product, baseline);
     }
     if (
-      (['workspaces', 'ide', 'agent', 'desktop', 'kubernetes'] as const).some((part) =>
+      (['workspaces', 'ide', 'agent', 'replicas', 'desktop', 'kubernetes'] as const).some((part) =>
         parts.has(part),
       )
     ) {
@@ -338,6 +347,10 @@ async function main(): Promise<void> {
     if (parts.has('agent')) {
       const agent = await measureAgent(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(agent)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('replicas')) {
+      const replicas = await measureReplicas(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(replicas)) metrics[name] = roundedMetric(figure);
     }
     if (parts.has('desktop')) {
       const desktop = await measureDesktop(
