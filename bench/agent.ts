@@ -1,10 +1,12 @@
 // Assistant metrics for `npm run bench`: what the platform adds to each agent tool call, and how
 // soon a streamed token reaches the client after the model's server sends it. The model is the
 // scripted LLM server (real OpenAI wire format) in this process, so its clock is the client's.
+import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { RunEvent } from '@studio/protocol';
-import { followRun } from '../test/run-events.ts';
 import { startScriptedLlm, type RecordedRequest } from '../test/scripted-llm.ts';
 import { percentile, spawnServer, stopServer, waitForReady } from './processes.ts';
 import { apiFor } from './workspaces.ts';
@@ -22,6 +24,34 @@ const TOKEN_RUNS = 30;
 function log(message: string): void {
   process.stderr.write(`bench: agent: ${message}\n`);
 }
+
+const FOLLOWER = fileURLToPath(new URL('follower.ts', import.meta.url));
+
+/**
+ * Sends `text` to a new conversation from another process, which follows the run it starts: its
+ * events with their arrival in ms since the epoch (this process serves the model; its work must
+ * not delay what is timed).
+ */
+async function sendAndFollowElsewhere(
+  origin: string,
+  cookie: string,
+  conversationId: string,
+  body: { text: string; mode: 'chat' | 'agent' },
+): Promise<Array<{ at: number; event: RunEvent }>> {
+  const path = `/api/workspaces/bench-agent/ai/conversations/${conversationId}/messages`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', FOLLOWER, origin, path, JSON.stringify(body)],
+    { env: { ...process.env, STUDIO_BENCH_COOKIE: cookie }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { at: number; event: RunEvent });
+}
+
+/** This process's performance.now() as ms since the epoch, comparable with another process's. */
+const epoch = (at: number) => performance.timeOrigin + at;
 
 /** Measure through the built server on the local driver. */
 export async function measureAgent(
@@ -61,36 +91,23 @@ export async function measureAgent(
           id: string;
         }
       ).id;
-    const send = async (id: string, text: string, mode: 'chat' | 'agent') =>
-      (
-        JSON.parse(
-          await api.call('POST', `/api/workspaces/bench-agent/ai/conversations/${id}/messages`, {
-            text,
-            mode,
-          }),
-        ) as { runId: string }
-      ).runId;
 
     // Tool calls: the model asks for read_file over and over; the platform's share of each call
-    // is from the tool-call event to its result at the client (the model is not involved).
+    // is from the end of the model's answer asking for it to its result at a follower.
     log(`${TOOL_CALLS} read_file calls in one agent run`);
     llm.respond((request: RecordedRequest) =>
       request.toolResults.length < TOOL_CALLS
         ? { toolCalls: [{ name: 'read_file', input: { path: 'README.md' } }] }
         : { text: 'done' },
     );
-    const started = new Map<string, number>();
-    const toolTimes: number[] = [];
-    const runId = await send(await conversation(), 'read it many times', 'agent');
-    await followRun({
-      origin: server.url,
-      cookie: api.cookie,
-      runId,
-      onEvent: (event: RunEvent, at: number) => {
-        if (event.type === 'tool-call') started.set(event.callId, at);
-        if (event.type === 'tool-result') toolTimes.push(at - started.get(event.callId)!);
-      },
+    const asked = llm.endTimes.length;
+    const followed = await sendAndFollowElsewhere(server.url, api.cookie, await conversation(), {
+      text: 'read it many times',
+      mode: 'agent',
     });
+    // The model's answer asking for call i ended at endTimes[asked + i]; its result is the i-th.
+    const results = followed.filter(({ event }) => event.type === 'tool-result');
+    const toolTimes = results.map(({ at }, call) => at - epoch(llm.endTimes[asked + call]!));
     // The same daemon read through the files API: the round trip any IDE request pays.
     const fileTimes: number[] = [];
     for (let run = 0; run < TOOL_CALLS; run++) {
@@ -105,17 +122,12 @@ export async function measureAgent(
     for (let run = 0; run < TOKEN_RUNS; run++) {
       llm.script({ text: ['first', ' second', ' third'], chunkDelayMs: 20 });
       const sentAt = llm.chunkTimes.length;
-      let firstAt = 0;
-      const id = await send(await conversation(), 'hello', 'chat');
-      await followRun({
-        origin: server.url,
-        cookie: api.cookie,
-        runId: id,
-        onEvent: (event, at) => {
-          if (event.type === 'text' && firstAt === 0) firstAt = at;
-        },
+      const events = await sendAndFollowElsewhere(server.url, api.cookie, await conversation(), {
+        text: 'hello',
+        mode: 'chat',
       });
-      tokenTimes.push(firstAt - llm.chunkTimes[sentAt]!);
+      const firstAt = events.find(({ event }) => event.type === 'text')!.at;
+      tokenTimes.push(firstAt - epoch(llm.chunkTimes[sentAt]!));
     }
 
     // Local workspaces outlive the server; this one must not outlive the bench.

@@ -75,6 +75,8 @@ export interface ScriptedLlm {
   reset(): void;
   /** Timestamps (performance.now()) at which each SSE text-delta chunk was written, for latency benches. */
   chunkTimes: number[];
+  /** Timestamps (performance.now()) at which each streamed answer ended, for latency benches. */
+  endTimes: number[];
   close(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
   let responder: Responder | undefined;
   const requests: RecordedRequest[] = [];
   const chunkTimes: number[] = [];
+  const endTimes: number[] = [];
   const models = options.models ?? DEFAULT_MODELS;
 
   const nextTurn = async (request: RecordedRequest): Promise<ScriptedTurn> => {
@@ -153,6 +156,7 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
       }
       if (!stream) return sendJson(response, 200, reply.json);
       await streamEvents(response, reply.events, turn, chunkTimes);
+      endTimes.push(performance.now());
     } catch (error) {
       if (response.headersSent) throw error;
       // A responder that throws answers 500 with its message, so the test sees why.
@@ -184,6 +188,7 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
     anthropicBaseUrl: `${url}/v1`,
     requests,
     chunkTimes,
+    endTimes,
     script: (...turns) => void queue.push(...turns),
     respond: (next) => void (responder = next),
     reset: () => {

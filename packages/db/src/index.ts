@@ -11,6 +11,7 @@ export { DataDirLockedError } from './dir-lock.ts';
 export {
   accounts,
   aiRunEvents,
+  aiRunMessages,
   aiRunInputs,
   aiRuns,
   apiTokens,

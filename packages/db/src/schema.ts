@@ -294,8 +294,9 @@ export const aiMessages = pgTable(
 
 /**
  * Agent runs, driven by one server at a time under a lease (`holder` until `leaseUntil`): when
- * the holder dies another takes the lease and resumes from `checkpoint`, the conversation as the
- * model saw it at the start of the last step (with the usage so far).
+ * the holder dies another takes the lease and resumes from `checkpoint`: how many of the run's
+ * model messages (`ai_run_messages`) the model saw at the start of the last step, the usage so
+ * far and the last event written before it.
  */
 export const aiRuns = pgTable(
   'ai_runs',
@@ -343,6 +344,22 @@ export const aiRunEvents = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.runId, table.seq] })],
+);
+
+/**
+ * The conversation as a run's model sees it, one message per row in order: each step's
+ * checkpoint adds only the messages after the last, so a long run writes each message once.
+ */
+export const aiRunMessages = pgTable(
+  'ai_run_messages',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => aiRuns.id, { onDelete: 'cascade' }),
+    idx: integer('idx').notNull(),
+    message: jsonb('message').$type<Record<string, unknown>>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.runId, table.idx] })],
 );
 
 /** What people send a running run: messages for the model, and answers to approval cards. */

@@ -39,7 +39,7 @@ import type { WorkspaceService } from '../workspaces/workspace-service.ts';
 import type { ConversationStore } from './conversation-store.ts';
 import { exactPattern, type PolicyStore } from './policy-store.ts';
 import type { AiProviderStore, Caller, ResolvedModel } from './provider-store.ts';
-import type { DrivenRun, RunRow, RunService } from './runs.ts';
+import type { DrivenRun, RunRow, RunService, RunUsage } from './runs.ts';
 import type { UserService } from '../auth/user-service.ts';
 import type { UsageLedger } from './usage.ts';
 
@@ -199,7 +199,8 @@ export class AssistantService {
     const { runs, users, workspaces } = this.deps;
     const events = await runs.events(row.id, -1);
     const parts = events.reduce<MessagePart[]>((all, event) => applyRunEvent(all, event), []);
-    const run = runs.drive(row, (events.at(-1)?.seq ?? -1) + 1, parts);
+    const saved = await runs.checkpointOf(row);
+    const run = runs.drive(row, (events.at(-1)?.seq ?? -1) + 1, parts, saved?.messages.length);
     const end = async (code: 'internal' | 'stopped', message: string) => {
       await this.end(run, row.mode, code, message);
     };
@@ -233,11 +234,11 @@ export class AssistantService {
       brief: string | null;
       startedAt: number;
     };
-    const checkpoint = (row.checkpoint ?? {
+    const checkpoint = (saved ?? {
       messages: start.messages,
       usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0 },
       seq: -1,
-    }) as { messages: ModelMessage[]; usage: Usage; seq: number };
+    }) as { messages: ModelMessage[]; usage: RunUsage; seq: number };
     run.push({
       type: 'notice',
       level: 'info',
@@ -329,7 +330,7 @@ export class AssistantService {
     mode: 'chat' | 'agent',
     messages: ModelMessage[],
     options: RunOptions,
-    resumed?: { step: InFlightStep; usage: Usage; startedAt: number },
+    resumed?: { step: InFlightStep; usage: RunUsage; startedAt: number },
   ): Promise<void> {
     const { config, policies, audit } = this.deps;
     const secrets = [resolved.provider.apiKey, config.secret].filter(
@@ -387,7 +388,10 @@ export class AssistantService {
         askApproval: ({ callId }) => run.waitForApproval(callId),
         onToolCall: (record) => void this.auditToolCall(person, workspace, run, record, secrets),
         onCheckpoint: (state) =>
-          run.checkpoint({ messages: state.messages, usage: add(before, state.usage) }),
+          run.checkpoint(
+            state.messages as unknown as Record<string, unknown>[],
+            add(before, state.usage),
+          ),
         // What a resumed run already used counts against its limits.
         caps: {
           maxSteps: Math.max(1, config.ai.maxSteps - before.steps),
@@ -557,10 +561,7 @@ function priceOf(model: string) {
   return hit ? { inputPerMTok: hit[1], outputPerMTok: hit[2] } : undefined;
 }
 
-/** What a run used: tokens, dollars, model steps. */
-type Usage = { inputTokens: number; outputTokens: number; costUsd: number; steps: number };
-
-function add(a: Usage, b: Usage): Usage {
+function add(a: RunUsage, b: RunUsage): RunUsage {
   return {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,

@@ -112,6 +112,11 @@ describe('runs on two servers', () => {
       runId,
       answer: async (event) => {
         if (!event.input || JSON.stringify(event.input).includes('sleep')) return;
+        // A note said on the second server reaches the model's next step on the first.
+        const said = await injectAs(two, onTwo, 'POST', `/api/ai/runs/${runId}/messages`, {
+          text: 'a note through two',
+        });
+        expect(said.statusCode, said.body).toBe(202);
         const answered = await injectAs(
           two,
           onTwo,
@@ -131,6 +136,10 @@ describe('runs on two servers', () => {
     expect((await injectAs(one, alice, 'POST', `/api/ai/runs/${runId}/stop`)).statusCode).toBe(204);
     const events = await following;
     expect(JSON.stringify(events)).toContain('approved-42');
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'user-note', text: 'a note through two' }),
+    );
+    expect(llm.requests.at(-1)?.userTexts).toContain('a note through two');
     expect(events.at(-1)).toMatchObject({ type: 'end', code: 'stopped' });
     // Every event once, in order.
     expect(seqsOf(events)).toEqual(events.map((_, index) => index));

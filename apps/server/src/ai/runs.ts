@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ApprovalAnswer } from '@studio/agent';
-import { aiRunEvents, aiRunInputs, aiRuns, type Database, type DatabaseBus } from '@studio/db';
+import {
+  aiRunEvents,
+  aiRunInputs,
+  aiRunMessages,
+  aiRuns,
+  type Database,
+  type DatabaseBus,
+} from '@studio/db';
 import { applyRunEvent, type MessagePart, type RunEvent } from '@studio/protocol';
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { affectedRows, rowsOf } from '../sql-results.ts';
 import { AppError, isUniqueViolation } from '../errors.ts';
@@ -47,7 +54,7 @@ export class RunService {
   private readonly log: FastifyBaseLogger;
   private readonly leaseMs: number;
   private readonly driving = new Map<string, DrivenRun>();
-  private readonly followers = new Map<string, Set<() => void>>();
+  private readonly followers = new Map<string, Set<Follower>>();
   private readonly stops: Array<() => Promise<void>> = [];
   private timer: NodeJS.Timeout | null = null;
   private takeover: ((row: RunRow) => Promise<void>) | null = null;
@@ -66,8 +73,8 @@ export class RunService {
     this.takeover = takeover;
     this.stops.push(
       await this.bus.subscribe(EVENTS_CHANNEL, (payload) => {
-        const runId = payload.split(' ', 1)[0]!;
-        for (const wake of this.followers.get(runId) ?? []) wake();
+        const [runId = '', seq = ''] = payload.split(' ');
+        for (const follower of this.followers.get(runId) ?? []) follower.wake(Number(seq));
       }),
       await this.bus.subscribe(CONTROL_CHANNEL, (payload) => {
         const [runId = '', kind = ''] = payload.split(' ');
@@ -136,14 +143,20 @@ export class RunService {
     return this.drive(row!, 0, []);
   }
 
-  /** A run this replica now drives (started here, or taken over), numbering events from `nextSeq`. */
-  drive(row: RunRow, nextSeq: number, parts: MessagePart[]): DrivenRun {
-    const run = new DrivenRun(row, nextSeq, parts, {
+  /**
+   * A run this replica now drives (started here, or taken over), numbering events from `nextSeq`
+   * and storing model messages after the `storedMessages` already stored.
+   */
+  drive(row: RunRow, nextSeq: number, parts: MessagePart[], storedMessages = 0): DrivenRun {
+    const run = new DrivenRun(row, nextSeq, parts, storedMessages, {
       db: this.db,
       bus: this.bus,
       replicaId: this.replicaId,
       log: this.log,
       forget: () => this.driving.delete(row.id),
+      written: (events) => {
+        for (const follower of this.followers.get(row.id) ?? []) follower.deliver(events);
+      },
     });
     this.driving.set(row.id, run);
     return run;
@@ -287,6 +300,21 @@ export class RunService {
   }
 
   /**
+   * Where a taken-over run goes on from: the model's messages at the start of its last step,
+   * the usage until then and the last event written before it; null before its first step.
+   */
+  async checkpointOf(row: RunRow): Promise<RunCheckpoint | null> {
+    const saved = row.checkpoint as { count: number; usage: RunUsage; seq: number } | null;
+    if (!saved) return null;
+    const rows = await this.db
+      .select({ message: aiRunMessages.message })
+      .from(aiRunMessages)
+      .where(and(eq(aiRunMessages.runId, row.id), lt(aiRunMessages.idx, saved.count)))
+      .orderBy(asc(aiRunMessages.idx));
+    return { messages: rows.map((item) => item.message), usage: saved.usage, seq: saved.seq };
+  }
+
+  /**
    * Calls `listener` with each event after `after`, in order and once, from any replica's run,
    * until the `end` event; answers the unsubscribe.
    */
@@ -305,6 +333,8 @@ export class RunService {
         do {
           again = false;
           for (const event of await this.events(runId, last)) {
+            // Delivered straight from this replica's driver while the read was under way.
+            if (event.seq <= last) continue;
             last = event.seq;
             listener(event);
             if (event.type === 'end') ended = true;
@@ -317,15 +347,34 @@ export class RunService {
           if (ended) stop();
         });
     };
+    // Events this replica wrote just now come straight from its driver, with nothing to read.
+    const follower: Follower = {
+      wake: (seq) => {
+        if (!(seq <= last)) read();
+      },
+      deliver: (events) => {
+        if (ended) return;
+        const fresh = events.filter((event) => event.seq > last);
+        if (fresh.length === 0) return;
+        // Something in between is not here yet: read it all in order.
+        if (fresh[0]!.seq !== last + 1) return read();
+        for (const event of fresh) {
+          last = event.seq;
+          listener(event);
+          if (event.type === 'end') ended = true;
+        }
+        if (ended) stop();
+      },
+    };
     const set = this.followers.get(runId) ?? new Set();
-    set.add(read);
+    set.add(follower);
     this.followers.set(runId, set);
     // A notification lost to a dropped LISTEN connection is caught up within a second.
     const poll = setInterval(read, POLL_MS);
     poll.unref();
     const stop = () => {
       clearInterval(poll);
-      set.delete(read);
+      set.delete(follower);
       if (set.size === 0) this.followers.delete(runId);
     };
     read();
@@ -366,6 +415,8 @@ export class RunService {
           this.log.warn({ runId: id }, 'lost the lease of a run; another server drives it now');
           run.relinquish();
         }
+        // A note whose notification was lost is still taken at the next step.
+        run?.onControl('input');
       }
     }
     if (!this.takeover) return;
@@ -398,6 +449,16 @@ interface DrivenRunDeps {
   replicaId: string;
   log: FastifyBaseLogger;
   forget(): void;
+  /** Events now in the database, for this replica's followers. */
+  written(events: RunEvent[]): void;
+}
+
+/** One follower of a run on this replica. */
+interface Follower {
+  /** Another replica (or this one) wrote events up to `seq`. */
+  wake(seq: number): void;
+  /** This replica wrote these events just now. */
+  deliver(events: RunEvent[]): void;
 }
 
 /**
@@ -424,11 +485,15 @@ export class DrivenRun {
   private resumeWaiters: Array<() => void> = [];
   private readonly answerWaiters = new Map<string, (answer: ApprovalAnswer) => void>();
   private poll: NodeJS.Timeout | null = null;
+  /** Whether people may have sent notes not taken yet (a new or taken-over run may have some). */
+  private notesMaybe = true;
 
   constructor(
     row: RunRow,
     nextSeq: number,
     parts: MessagePart[],
+    /** How many of the model's messages are stored already (a taken-over run's). */
+    private storedMessages: number,
     private readonly deps: DrivenRunDeps,
   ) {
     this.id = row.id;
@@ -464,18 +529,14 @@ export class DrivenRun {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0 && !this.relinquished) {
-      const marker = this.queue.findIndex((item) => 'checkpoint' in item);
+      const marker = this.queue.findIndex((item) => !('type' in item));
       const taken = this.queue.splice(0, marker < 0 ? this.queue.length : marker + 1);
       const checkpoint = marker < 0 ? null : (taken.pop() as Checkpoint);
       const batch = coalesce(taken as NewRunEvent[]);
       try {
         if (batch.length > 0 && !(await this.write(batch))) return this.relinquish();
         // The step resumes from here: its events are those after the last one written so far.
-        if (checkpoint)
-          await this.deps.db
-            .update(aiRuns)
-            .set({ checkpoint: { ...checkpoint.checkpoint, seq: this.nextSeq - 1 } })
-            .where(and(eq(aiRuns.id, this.id), eq(aiRuns.holder, this.deps.replicaId)));
+        if (checkpoint && !(await this.writeCheckpoint(checkpoint))) return this.relinquish();
       } catch (error) {
         this.deps.log.error({ err: error, runId: this.id }, 'could not write run events');
         return this.relinquish();
@@ -498,8 +559,31 @@ export class DrivenRun {
       )`);
     if (affectedRows(written) === 0) return false;
     this.nextSeq += rows.length;
+    this.deps.written(rows.map(({ seq, event }) => ({ ...event, seq }) as RunEvent));
     await this.deps.bus.publish(EVENTS_CHANNEL, `${this.id} ${this.nextSeq - 1}`);
     return true;
+  }
+
+  /** Stores a step's new messages and where it starts, if this replica still holds the run. */
+  private async writeCheckpoint({ from, messages, usage }: Checkpoint): Promise<boolean> {
+    const rows = messages.map((message, index) => ({ idx: from + index, message }));
+    const count = from + messages.length;
+    // One statement: the checkpoint and its messages go in only while this replica holds the run
+    // (a holder that died between the two left no rows past `count`: they are replaced).
+    const result = await this.deps.db.execute(sql`
+      with held as (
+        update ai_runs set checkpoint = ${JSON.stringify({ count, usage, seq: this.nextSeq - 1 })}::jsonb
+        where id = ${this.id} and holder = ${this.deps.replicaId}
+        returning id
+      ), stored as (
+        insert into ai_run_messages (run_id, idx, message)
+        select ${this.id}, x.idx, x.message
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(idx int, message jsonb)
+        where exists (select 1 from held)
+        on conflict (run_id, idx) do update set message = excluded.message
+      )
+      select count(*)::int as held from held`);
+    return rowsOf<{ held: number }>(result)[0]?.held === 1;
   }
 
   /** Stops driving here without ending the run (another replica may take it over). */
@@ -524,15 +608,23 @@ export class DrivenRun {
       .where(and(eq(aiRuns.id, this.id), eq(aiRuns.holder, this.deps.replicaId)));
   }
 
-  /** Keeps the conversation as the model saw it at the start of a step, for a takeover. */
-  checkpoint(value: Record<string, unknown>): void {
+  /**
+   * Keeps the conversation as the model saw it at the start of a step, for a takeover: only the
+   * messages after those stored at the last checkpoint are written (a conversation only grows).
+   */
+  checkpoint(messages: readonly Record<string, unknown>[], usage: RunUsage): void {
     if (this.relinquished || this.ending) return;
-    this.queue.push({ checkpoint: value });
+    const from = Math.min(this.storedMessages, messages.length);
+    this.storedMessages = messages.length;
+    this.queue.push({ from, messages: messages.slice(from), usage });
     this.writing ??= this.flush().finally(() => (this.writing = null));
   }
 
   /** The messages people sent since the last call, marked read. */
   async takeNotes(): Promise<string[]> {
+    // Asked at every step: only when someone said something since the last time (or may have).
+    if (!this.notesMaybe) return [];
+    this.notesMaybe = false;
     const taken = await this.deps.db
       .update(aiRunInputs)
       .set({ takenAt: new Date() })
@@ -565,8 +657,10 @@ export class DrivenRun {
 
   /** Something was said to this run (on this replica or through the bus). */
   onControl(kind: string): void {
-    if (kind === 'input') void this.checkAnswers();
-    else void this.readState();
+    if (kind === 'input') {
+      this.notesMaybe = true;
+      void this.checkAnswers();
+    } else void this.readState();
   }
 
   /** Reads pause and stop from the database (the source of truth), and acts on them. */
@@ -627,7 +721,25 @@ export class DrivenRun {
 
 /** A checkpoint waiting in the write queue behind the events before it. */
 interface Checkpoint {
-  checkpoint: Record<string, unknown>;
+  /** The index of the first message in `messages`. */
+  from: number;
+  messages: Record<string, unknown>[];
+  usage: RunUsage;
+}
+
+/** What a run used: tokens, dollars, model steps. */
+export interface RunUsage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  steps: number;
+}
+
+/** Where a taken-over run goes on from. */
+export interface RunCheckpoint {
+  messages: Record<string, unknown>[];
+  usage: RunUsage;
+  seq: number;
 }
 
 /** Consecutive text deltas, and consecutive output of one tool call, as one event each. */
