@@ -70,6 +70,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'ai_providers',
       'ai_run_events',
       'ai_run_inputs',
+      'ai_run_messages',
       'ai_runs',
       'ai_usage',
       'api_tokens',
