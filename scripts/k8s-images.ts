@@ -1,9 +1,10 @@
 // The two images a cluster needs (deploy/kubernetes): `studio/server` (the built server, web app
 // and templates with production dependencies) and `studio/runtime` (the daemon runtime the
 // workspaces' init containers copy). Built with the Docker engine at DOCKER_HOST from our own
-// rootfs; push them to your registry and name them in your overlay.
+// rootfs; push them to your registry and name them in your overlay. Template names after `--`
+// build those templates' images too (a cluster pulls them like any image; the server builds none):
 //
-//   npm run build && npm run images:k8s
+//   npm run build && npm run images:k8s -- base desktop
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,7 +13,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { buildContentImage, defaultCacheDir, type ProgressListener } from '@studio/runtime';
+import {
+  buildContentImage,
+  buildTemplateImage,
+  defaultCacheDir,
+  loadTemplate,
+  type ProgressListener,
+} from '@studio/runtime';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const imagesDir = join(root, 'images');
@@ -45,6 +52,22 @@ export async function buildPlatformImages(
     content: { app: await stageServer(cacheDir, onProgress) },
   });
   return { server, runtime };
+}
+
+/** The images of the templates `names` (e.g. `desktop`, built on `base`); their refs. */
+export async function buildTemplateImages(
+  docker: Docker,
+  names: string[],
+  onProgress?: ProgressListener,
+): Promise<string[]> {
+  const cacheDir = defaultCacheDir(process.env, homedir());
+  const refs: string[] = [];
+  for (const name of names) {
+    const template = await loadTemplate(imagesDir, name);
+    await buildTemplateImage({ docker, template, imagesDir, cacheDir, onProgress });
+    refs.push(template.image.ref);
+  }
+  return refs;
 }
 
 /**
@@ -106,8 +129,9 @@ async function stageServer(cacheDir: string, onProgress?: ProgressListener): Pro
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const images = await buildPlatformImages(new Docker(), (step, detail) =>
-    console.error(`${step} ${detail ?? ''}`),
-  );
-  console.log(JSON.stringify(images, null, 2));
+  const progress: ProgressListener = (step, detail) => console.error(`${step} ${detail ?? ''}`);
+  const docker = new Docker();
+  const images = await buildPlatformImages(docker, progress);
+  const templates = await buildTemplateImages(docker, process.argv.slice(2), progress);
+  console.log(JSON.stringify({ ...images, templates }, null, 2));
 }
