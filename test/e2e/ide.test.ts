@@ -8,6 +8,9 @@ let browser: Browser;
 let page: Page;
 /** Every URL the page asked for: documents, scripts, workers, fetches and WebSockets. */
 const requested: string[] = [];
+/** The sizes the page sent to terminals, in order, each after the number of its socket. */
+const resizes: string[] = [];
+let sockets = 0;
 
 beforeAll(async () => {
   // The local driver runs workspaces as processes on this machine: no Docker needed.
@@ -16,7 +19,14 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   context.on('request', (request) => requested.push(request.url()));
   page = await context.newPage();
-  page.on('websocket', (socket) => requested.push(socket.url()));
+  page.on('websocket', (socket) => {
+    requested.push(socket.url());
+    const number = ++sockets;
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload === 'string' && payload.includes('"resize"'))
+        resizes.push(`${number} ${payload}`);
+    });
+  });
   await setUpAdmin(page, server, {
     name: 'Ada Lovelace',
     email: 'ada@example.com',
@@ -120,6 +130,22 @@ describe('the IDE', () => {
       .toBe('print("hello from the IDE")  # mine');
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     await page.screenshot({ path: `${SCREENSHOTS}ide-dark.png` });
+
+    // The terminal's size settles: no resize goes to the shell while nothing changes, at the
+    // sizes people use, and a changed window sends one new size, never the same one twice.
+    for (const viewport of [
+      { width: 1440, height: 900 },
+      { width: 1280, height: 720 },
+      { width: 1366, height: 768 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await page.waitForTimeout(500);
+      const settled = resizes.length;
+      await page.waitForTimeout(1500);
+      expect(resizes.slice(settled), `resizes at ${viewport.width}×${viewport.height}`).toEqual([]);
+    }
+    expect(resizes.filter((size, index) => size === resizes[index - 1])).toEqual([]);
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // Monaco, its workers and fonts, xterm.js: all served by this server, nothing from elsewhere.
     const wsOrigin = server.origin.replace(/^http/, 'ws');

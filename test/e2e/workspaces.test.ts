@@ -60,6 +60,14 @@ describe('workspaces on the dashboard', () => {
     expect(await dialog.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: `${SCREENSHOTS}workspaces-bad-name.png` });
 
+    // Corrected, the name's error goes at once; the field takes no more than the rule allows.
+    await dialog.getByLabel('Name').fill('good-name');
+    expect(await dialog.getByText(/must be 1–40 lowercase letters/i).count()).toBe(0);
+    expect(await dialog.getByLabel('Name').getAttribute('aria-invalid')).not.toBe('true');
+    await dialog.getByLabel('Name').fill('');
+    await dialog.getByLabel('Name').pressSequentially('a'.repeat(45));
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('a'.repeat(40));
+
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
   });

@@ -198,6 +198,29 @@ describe('studio CLI against a real server', () => {
     expect(result).toMatchObject({ code: 0, stdout: `${ADMIN.email} (admin) at ${url}\n` });
   });
 
+  it('asks for the password at a terminal, without echoing it', async () => {
+    const configDir = join(tmp, 'prompted-login');
+    // `script` gives the CLI a real terminal and copies what it is given into it.
+    const command = [process.execPath, BIN, 'login', url, '--email', ADMIN.email]
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, STUDIO_CONFIG_DIR: configDir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    for (const deadline = Date.now() + 10_000; !screen.includes('Password: ');) {
+      if (Date.now() > deadline) throw new Error(`no prompt; the terminal shows ${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.stdin.write(`${ADMIN.password}\r`);
+    expect(await exited).toBe(0);
+    expect(screen).toContain(`Logged in to ${url} as ${ADMIN.email} (admin)`);
+    expect(screen).not.toContain(ADMIN.password);
+  });
+
   it('reports a wrong password with the server error code and keeps old credentials', async () => {
     const configDir = join(tmp, 'password-login');
     const result = await studio(['login', url, '--email', ADMIN.email, '--password-stdin'], {

@@ -26,13 +26,14 @@ export async function login(rawUrl: string, flags: LoginFlags, ctx: CliContext):
       );
     }
     token = flags.token;
-  } else if (flags.email !== undefined && flags.passwordStdin) {
-    const password = await readPassword(ctx.stdin);
+  } else if (flags.email !== undefined && (flags.passwordStdin || ctx.stdin.isTTY)) {
+    // Typed at a terminal, the password is asked for; from a pipe, it is read.
+    const password = ctx.stdin.isTTY ? await promptPassword(ctx) : await readPassword(ctx.stdin);
     token = await createToken(api, flags.email, password);
   } else {
     throw new CliError(
       'bad_option',
-      'give --token TOKEN, or --email EMAIL --password-stdin with the password on standard input',
+      'give --token TOKEN, or --email EMAIL (and --password-stdin with the password on standard input when it is not a terminal)',
     );
   }
   // Verify before saving, so a typo never replaces working credentials.
@@ -66,14 +67,40 @@ async function createToken(api: ApiClient, email: string, password: string): Pro
   return created.secret;
 }
 
+/** Asks for the password at the terminal without echoing it; Ctrl+C gives up. */
+async function promptPassword({ stdin, stderr }: CliContext): Promise<string> {
+  stderr.write('Password: ');
+  stdin.setRawMode?.(true);
+  stdin.resume();
+  try {
+    const password = await new Promise<string>((resolve, reject) => {
+      let typed = '';
+      const onData = (chunk: Buffer | string) => {
+        for (const char of chunk.toString()) {
+          if (char === '\r' || char === '\n') return finish(() => resolve(typed));
+          if (char === '\u0003')
+            return finish(() => reject(new CliError('not_confirmed', 'cancelled')));
+          if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+          else if (char >= ' ') typed += char;
+        }
+      };
+      const finish = (settle: () => void) => {
+        stdin.off('data', onData);
+        settle();
+      };
+      stdin.on('data', onData);
+    });
+    if (!password) throw new CliError('bad_option', 'the password is empty');
+    return password;
+  } finally {
+    stdin.setRawMode?.(false);
+    stdin.pause();
+    stderr.write('\n');
+  }
+}
+
 /** Reads the whole of stdin and drops one trailing newline, as `docker login --password-stdin` does. */
 async function readPassword(stdin: CliContext['stdin']): Promise<string> {
-  if (stdin.isTTY) {
-    throw new CliError(
-      'bad_option',
-      '--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | studio login ...`',
-    );
-  }
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) {
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);

@@ -54,8 +54,8 @@ program
   .command('login')
   .description('save an API token for a server')
   .argument('<url>', 'server URL, e.g. http://localhost:3000')
-  .option('--email <email>', 'sign in with this email; use with --password-stdin')
-  .option('--password-stdin', 'read the password from standard input')
+  .option('--email <email>', 'sign in with this email; the password is asked for at a terminal')
+  .option('--password-stdin', 'read the password from standard input (a pipe)')
   .option('--token <token>', 'save this existing API token instead of signing in')
   .action(async (url: string, flags: LoginFlags) => {
     await login(url, flags, ctx);

@@ -84,10 +84,12 @@ export function attachTerminal(
   socket.binaryType = 'arraybuffer';
   const encoder = new TextEncoder();
   // Sizes set before the socket opens are sent once it does, so the shell starts the right size.
-  let pendingSize: TerminalClientMessage | null = null;
+  let pendingSize: { cols: number; rows: number } | null = null;
+  let sentSize: { cols: number; rows: number } | null = null;
 
   socket.addEventListener('open', () => {
-    if (pendingSize) socket.send(JSON.stringify(pendingSize));
+    if (pendingSize) socket.send(JSON.stringify({ type: 'resize', ...pendingSize }));
+    sentSize = pendingSize;
     pendingSize = null;
   });
   socket.addEventListener('message', (message) => {
@@ -109,9 +111,15 @@ export function attachTerminal(
       if (socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(data));
     },
     resize: (cols, rows) => {
+      // The shell redraws on every size it is told: tell it only of a new one.
+      if (sentSize?.cols === cols && sentSize.rows === rows) return;
+      if (socket.readyState !== WebSocket.OPEN) {
+        pendingSize = { cols, rows };
+        return;
+      }
       const message: TerminalClientMessage = { type: 'resize', cols, rows };
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
-      else pendingSize = message;
+      socket.send(JSON.stringify(message));
+      sentSize = { cols, rows };
     },
     close: () => socket.close(1000, 'client_closed'),
   };

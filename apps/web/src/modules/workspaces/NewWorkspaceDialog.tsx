@@ -81,12 +81,23 @@ function CreateForm({
       ? DEFAULT_TEMPLATE
       : (list[0]?.name ?? DEFAULT_TEMPLATE));
   const selected = list.find((template) => template.name === templateName);
+  // A field's error is about what was sent: it goes once the person changes that field.
+  const [edits, setEdits] = useState<{
+    error: Error | null;
+    fields: ReadonlySet<keyof NewWorkspaceDraft>;
+  }>({ error: null, fields: new Set() });
+  const edited = edits.error === error ? edits.fields : new Set<keyof NewWorkspaceDraft>();
+  const edit = (change: Partial<NewWorkspaceDraft>) => {
+    const fields = Object.keys(change) as (keyof NewWorkspaceDraft)[];
+    setEdits({ error, fields: new Set([...edited, ...fields]) });
+    setDraft({ ...draft, ...change });
+  };
 
   const fields = fieldErrors(error);
   const nameError = hasCode(error, 'already_exists') ? error.message : sentence(fields.name);
   const templateError = hasCode(error, 'template_not_found')
     ? error.message
-    : (sentence(fields.template) ?? templates.error?.message);
+    : sentence(fields.template);
   const repoError = sentence(fields.repoUrl);
   // "resources.cpus: this server has 2 CPU cores…" from the server, or a schema issue per field.
   const resourceError = (key: 'cpus' | 'memoryMiB' | 'diskMiB') =>
@@ -107,6 +118,9 @@ function CreateForm({
     !Object.values(resourceErrors).some(Boolean)
       ? error.message
       : undefined;
+  /** A field's error, until the person changes that field. */
+  const unlessEdited = (field: keyof NewWorkspaceDraft, message: string | undefined) =>
+    edited.has(field) ? undefined : message;
   const defaults = selected?.resources;
 
   return (
@@ -130,23 +144,23 @@ function CreateForm({
         label="Name"
         name="workspace-name"
         required
-        maxLength={64}
+        maxLength={40}
         autoComplete="off"
         spellCheck={false}
         data-autofocus
         placeholder="e.g. my-app"
         value={draft.name}
-        onChange={(event) => setDraft({ ...draft, name: event.target.value })}
+        onChange={(event) => edit({ name: event.target.value })}
         hint="Lowercase letters, digits and hyphens; used in links and on the command line."
-        error={nameError}
+        error={unlessEdited('name', nameError)}
       />
       <SelectField
         label="Template"
         value={templateName}
         disabled={templates.isPending}
-        onChange={(event) => setDraft({ ...draft, template: event.target.value })}
+        onChange={(event) => edit({ template: event.target.value })}
         hint={templates.isPending ? 'Loading templates…' : describeTemplate(selected)}
-        error={templateError}
+        error={unlessEdited('template', templateError) ?? templates.error?.message}
       >
         {templates.isPending ? <option value={templateName}>Loading templates…</option> : null}
         {list.map((template) => (
@@ -163,9 +177,9 @@ function CreateForm({
         spellCheck={false}
         placeholder="https://github.com/you/project.git"
         value={draft.repoUrl}
-        onChange={(event) => setDraft({ ...draft, repoUrl: event.target.value })}
+        onChange={(event) => edit({ repoUrl: event.target.value })}
         hint="Optional. Cloned into the workspace once it is running. Private repositories use your token for that host (Settings → Git credentials)."
-        error={repoError}
+        error={unlessEdited('repoUrl', repoError)}
       />
       <fieldset>
         <legend className="text-sm font-medium text-fg">Resources</legend>
@@ -177,8 +191,8 @@ function CreateForm({
             inputMode="decimal"
             placeholder={defaults ? String(defaults.cpus) : ''}
             value={draft.cpus ?? ''}
-            onChange={(event) => setDraft({ ...draft, cpus: event.target.value })}
-            error={resourceErrors.cpus}
+            onChange={(event) => edit({ cpus: event.target.value })}
+            error={unlessEdited('cpus', resourceErrors.cpus)}
           />
           <TextField
             label="Memory (GiB)"
@@ -186,8 +200,8 @@ function CreateForm({
             inputMode="decimal"
             placeholder={defaults ? String(defaults.memoryMiB / 1024) : ''}
             value={draft.memoryGiB ?? ''}
-            onChange={(event) => setDraft({ ...draft, memoryGiB: event.target.value })}
-            error={resourceErrors.memory}
+            onChange={(event) => edit({ memoryGiB: event.target.value })}
+            error={unlessEdited('memoryGiB', resourceErrors.memory)}
           />
           <TextField
             label="Disk (GiB)"
@@ -195,8 +209,8 @@ function CreateForm({
             inputMode="decimal"
             placeholder={defaults?.diskMiB ? String(defaults.diskMiB / 1024) : 'no limit'}
             value={draft.diskGiB ?? ''}
-            onChange={(event) => setDraft({ ...draft, diskGiB: event.target.value })}
-            error={resourceErrors.disk}
+            onChange={(event) => edit({ diskGiB: event.target.value })}
+            error={unlessEdited('diskGiB', resourceErrors.disk)}
           />
         </div>
       </fieldset>

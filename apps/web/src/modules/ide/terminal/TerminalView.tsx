@@ -86,6 +86,7 @@ export function TerminalView({
   bridge?: EditorBridge;
 }) {
   const containerRef = useRef<HTMLDivElement>(null);
+  const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const { resolved } = useTheme();
@@ -102,7 +103,7 @@ export function TerminalView({
     term.loadAddon(fit);
     term.loadAddon(new WebLinksAddon());
     term.loadAddon(new SearchAddon());
-    term.open(containerRef.current!);
+    term.open(hostRef.current!);
     termRef.current = term;
     fitRef.current = fit;
 
@@ -137,6 +138,8 @@ export function TerminalView({
     const input = term.onData((data) => connection.send(data));
     const resize = term.onResize(({ cols, rows }) => connection.resize(cols, rows));
 
+    // The observed box is sized by the layout alone (xterm sits in an absolutely placed box
+    // inside it), so fitting never changes what is observed: sizing settles in one step.
     const observer = new ResizeObserver(() => {
       // A hidden tab has no size; fitting it would shrink the shell to nothing.
       if (containerRef.current?.offsetParent) fit.fit();
@@ -181,7 +184,9 @@ export function TerminalView({
       aria-label="Terminal output"
       hidden={!visible}
       data-terminal-id={id}
-      className="h-full min-h-0 px-2 pt-1"
-    />
+      className="relative h-full min-h-0"
+    >
+      <div ref={hostRef} className="absolute inset-0 overflow-hidden px-2 pt-1" />
+    </div>
   );
 }
