@@ -264,6 +264,25 @@ describe('the IDE', () => {
     expect(await content('notes.txt')).toBe('dropped from the desktop\n');
   });
 
+  it('initializes a repository from the Git panel and follows git run in a terminal', async () => {
+    await page.getByRole('tab', { name: 'Git' }).click();
+    await page.getByText('No git repository in this workspace.').waitFor();
+    await page.getByRole('button', { name: 'Initialize repository' }).click();
+    const changes = page.getByRole('region', { name: 'Changes', exact: true });
+    await changes.getByText('notes.txt').waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}ide-git-initialized.png` });
+
+    // A commit made in a terminal shows at once (the panel polls only every 30 s).
+    await page.locator('.xterm').first().click();
+    await page.keyboard.type(
+      'git add -A && git -c user.name=Ada -c user.email=ada@example.com commit -qm first\n',
+    );
+    await page.getByText('No changes. The working tree is clean.').waitFor({ timeout: 10_000 });
+    await page.keyboard.type('echo more >> notes.txt\n');
+    await changes.getByText('notes.txt').waitFor({ timeout: 10_000 });
+    await page.getByRole('tab', { name: 'Files' }).click();
+  });
+
   it('shows a stopped workspace with a Start button, and comes back', async () => {
     expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
     const start = page.getByRole('button', { name: 'Start workspace' });

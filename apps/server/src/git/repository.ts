@@ -88,6 +88,13 @@ export async function findRepositories(daemon: DaemonConnection): Promise<GitRep
   );
 }
 
+/** Makes `repo` (a folder under the home, '' for the home) a new repository; it may exist already. */
+export async function initRepository(daemon: DaemonConnection, repo: string): Promise<void> {
+  const path = normalizeRepoPath(repo);
+  const result = await run(daemon, '', ['init', '--quiet', path || '.']);
+  if (result.code !== 0) throw gitFailure(result, 'init');
+}
+
 /** One repository of a workspace, reached through its daemon. */
 export class GitRepository {
   private constructor(

@@ -113,6 +113,16 @@ describe.runIf(root)('git API', () => {
     expect(outside.statusCode).toBe(400);
   });
 
+  it('initializes a repository in a folder, made if missing, and refuses one outside the home', async () => {
+    const response = await api(alice, 'POST', url('init'), { repo: 'fresh/app' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().repos.map((repo: { path: string }) => repo.path)).toContain('fresh/app');
+    expect((await status('fresh/app')).files).toEqual([]);
+    const outside = await api(alice, 'POST', url('init'), { repo: '../elsewhere' });
+    expect(outside.statusCode).toBe(400);
+    expect(await sh('ls -A fresh/app')).toBe('.git\n');
+  });
+
   it('stages, commits as the platform user, and refuses empty commits', async () => {
     await sh("cd work && printf 'keep\\n' > keep.txt && printf 'old\\n' > 'old name.txt'");
     const staged = await api(alice, 'POST', url('stage'), {

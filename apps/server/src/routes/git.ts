@@ -22,7 +22,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
-import { findRepositories, GitRepository } from '../git/repository.ts';
+import { findRepositories, GitRepository, initRepository } from '../git/repository.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const hostParams = z.object({ host: gitHostSchema });
@@ -57,6 +57,26 @@ export function gitRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const { daemon } = await reach(request, request.params.name);
+      return { repos: await findRepositories(daemon) };
+    },
+  );
+
+  app.post(
+    '/api/workspaces/:name/git/init',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        description: 'Make a folder of the workspace (`repo`, "" for the home) a git repository.',
+        params: nameParams,
+        body: gitRepoBodySchema,
+        response: { 200: gitRepoListSchema },
+      },
+    },
+    async (request) => {
+      const { row, daemon } = await reach(request, request.params.name);
+      await initRepository(daemon, request.body.repo);
+      workspaces.touch(row.id);
       return { repos: await findRepositories(daemon) };
     },
   );

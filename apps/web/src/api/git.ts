@@ -52,7 +52,8 @@ export function gitStatusQueryOptions(name: string, repo: string) {
         `${gitPath(name, 'status')}?${new URLSearchParams({ repo })}`,
         gitStatusSchema,
       ),
-    refetchInterval: 4_000,
+    // The file watch refreshes it on every change (useFileWatch); this is a safety net.
+    refetchInterval: 30_000,
     refetchIntervalInBackground: false,
   });
 }
@@ -81,6 +82,11 @@ export function gitDiffQueryOptions(name: string, repo: string, path: string, st
         gitDiffSchema,
       ),
   });
+}
+
+/** Make a folder (`''`: the home) a repository; answers the repositories now found. */
+export async function initRepository(name: string, repo: string) {
+  return (await requestJson('POST', gitPath(name, 'init'), gitRepoListSchema, { repo })).repos;
 }
 
 /** Stage, unstage or discard paths; answers the new status. */

@@ -1,11 +1,14 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { fileQueryKeys, watchFiles } from '../../api/files.ts';
+import { gitQueryKeys } from '../../api/git.ts';
 import { parentOf } from './file-tree/paths.ts';
 
 /**
- * Keep the tree and open files in step with the disk: each change refreshes the folder that
- * holds it and, for a changed file, its content (the editor only takes it without unsaved edits).
+ * Keep the tree, open files and Source Control in step with the disk: each change refreshes the
+ * folder that holds it and, for a changed file, its content (the editor only takes it without
+ * unsaved edits); any change (a file, or `.git` after a commit or `git init` in a terminal)
+ * refreshes the git status shown.
  */
 export function useFileWatch(workspace: string): void {
   const queryClient = useQueryClient();
@@ -26,6 +29,7 @@ export function useFileWatch(workspace: string): void {
         if (changes.some((change) => change.kind !== 'changed')) {
           void queryClient.invalidateQueries({ queryKey: fileQueryKeys.allPaths(workspace) });
         }
+        void queryClient.invalidateQueries({ queryKey: gitQueryKeys.all(workspace) });
       }),
     [queryClient, workspace],
   );

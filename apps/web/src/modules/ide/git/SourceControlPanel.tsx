@@ -9,6 +9,7 @@ import {
   gitQueryKeys,
   gitReposQueryOptions,
   gitStatusQueryOptions,
+  initRepository,
   sync,
   type GitFile,
   type GitStatus,
@@ -424,8 +425,13 @@ export function SourceControlPanel({
   workspace: string;
   onOpen: (tab: string) => void;
 }) {
+  const queryClient = useQueryClient();
   const repos = useQuery(gitReposQueryOptions(workspace));
   const [chosen, setChosen] = useState<string | null>(null);
+  const init = useMutation({
+    mutationFn: () => initRepository(workspace, ''),
+    onSuccess: (found) => queryClient.setQueryData(gitQueryKeys.repos(workspace), found),
+  });
   const list = repos.data ?? [];
   const repo = list.find((item) => item.path === chosen)?.path ?? list[0]?.path ?? null;
 
@@ -439,12 +445,18 @@ export function SourceControlPanel({
   }
   if (repo === null) {
     return (
-      <p className="px-3 py-4 text-[13px] text-muted">
-        No git repository in this workspace. Clone one in a terminal with{' '}
-        <code className="rounded bg-subtle px-1 font-mono text-[12px] text-fg">git clone</code>, or
-        run <code className="rounded bg-subtle px-1 font-mono text-[12px] text-fg">git init</code>{' '}
-        in a folder.
-      </p>
+      <div className="space-y-3 px-3 py-4 text-[13px] text-muted">
+        <p>No git repository in this workspace.</p>
+        <Button variant="primary" pending={init.isPending} onClick={() => init.mutate()}>
+          Initialize repository
+        </Button>
+        {init.isError ? <Alert tone="error">{init.error.message}</Alert> : null}
+        <p>
+          Or clone one in a terminal with{' '}
+          <code className="rounded bg-subtle px-1 font-mono text-[12px] text-fg">git clone</code>;
+          it shows here as soon as it is there.
+        </p>
+      </div>
     );
   }
   return (
