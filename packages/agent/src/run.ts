@@ -269,7 +269,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     try {
       const result = await agentTool.execute(input, context);
       const output = options.redact(resultText(result));
-      emit({ type: 'tool-result', callId, status: 'done', output, decision: { by: decidedBy } });
+      emit({
+        type: 'tool-result',
+        callId,
+        status: 'done',
+        ...(input === modelInput ? {} : { input }),
+        output,
+        decision: { by: decidedBy },
+      });
       record('done', { decidedBy, input });
       return typeof result === 'string' ? output : { ...result, text: output };
     } catch (error) {
@@ -283,6 +290,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
         type: 'tool-result',
         callId,
         status: 'error',
+        ...(input === modelInput ? {} : { input }),
         error: message,
         decision: { by: decidedBy },
       });

@@ -304,6 +304,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('tool-result'),
     callId: z.string(),
     status: toolCallStatusSchema,
+    /** What ran instead of the model's input, when the person edited it before approving. */
+    input: z.unknown().optional(),
     output: z.string().optional(),
     error: z.string().optional(),
     decision: z
@@ -406,6 +408,8 @@ export const auditEventSchema = z.object({
   targetType: z.string().nullable(),
   targetId: z.string().nullable(),
   workspaceId: z.string().nullable(),
+  /** The workspace's name, while it exists. */
+  workspace: z.string().nullable(),
   outcome: z.enum(['success', 'failure', 'denied']),
   data: z.record(z.string(), z.unknown()),
 });
@@ -416,6 +420,7 @@ export const auditQuerySchema = z.object({
   action: z.string().max(100).optional(),
   /** A user id or email. */
   actor: z.string().max(200).optional(),
+  /** A workspace id or name. */
   workspaceId: z.string().max(100).optional(),
   outcome: z.enum(['success', 'failure', 'denied']).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
@@ -473,6 +478,7 @@ export function applyRunEvent(parts: readonly MessagePart[], event: RunEvent): M
     case 'tool-result':
       return updateTool(parts, event.callId, () => ({
         status: event.status,
+        ...(event.input !== undefined ? { input: event.input } : {}),
         ...(event.output !== undefined ? { output: event.output } : {}),
         ...(event.error !== undefined ? { error: event.error } : {}),
         ...(event.decision ? { decision: event.decision } : {}),

@@ -314,6 +314,12 @@ describe('agent', () => {
       command: 'python3 -c "import calc; print(calc.add(2, 3))"',
       timeoutSeconds: 120,
     });
+    // Events name their workspace, and the filter takes its name as well as its id.
+    expect(audit.events[0]).toMatchObject({ workspace: 'ai' });
+    const byName = auditPageSchema.parse(
+      (await api(alice, 'GET', '/api/audit?action=agent.tool.&workspaceId=ai')).json(),
+    );
+    expect(byName.events.map((event) => event.id)).toEqual(audit.events.map((event) => event.id));
   });
 
   it('tells the model why a call was denied, and remembers "always allow"', async () => {
@@ -361,12 +367,21 @@ describe('agent', () => {
       { toolCalls: [{ name: 'run_command', input: { command: 'echo from-model' } }] },
       { text: 'ok' },
     );
-    const events = await converse(await newConversation(), 'Echo', {
+    const id = await newConversation();
+    const events = await converse(id, 'Echo', {
       onApproval: () => ({ decision: 'approve', input: { command: 'echo from-person' } }),
     });
     const result = events.find((event) => event.type === 'tool-result');
-    expect(result).toMatchObject({ status: 'done' });
+    expect(result).toMatchObject({ status: 'done', input: { command: 'echo from-person' } });
     expect(result?.type === 'tool-result' && result.output).toContain('from-person');
+    // The transcript shows the command that ran, not the one the model proposed.
+    const detail = conversationDetailSchema.parse(
+      (await api(alice, 'GET', `/api/workspaces/ai/ai/conversations/${id}`)).json(),
+    );
+    expect(detail.messages.at(-1)!.parts[0]).toMatchObject({
+      type: 'tool',
+      input: { command: 'echo from-person' },
+    });
   });
 
   it('refuses an edit whose text is not unique, without asking', async () => {

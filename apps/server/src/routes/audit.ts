@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { App, Services } from '../app.ts';
 
-const { auditEvents, users } = schema;
+const { auditEvents, users, workspaces } = schema;
 /** Rows per query when exporting, so a large log streams instead of loading at once. */
 const EXPORT_BATCH = 1000;
 
@@ -25,7 +25,10 @@ export function auditRoutes(app: App, { database }: Services): void {
     if (query.action) clauses.push(like(auditEvents.action, `${escapeLike(query.action)}%`));
     if (query.actor)
       clauses.push(or(eq(auditEvents.actorId, query.actor), eq(users.email, query.actor)));
-    if (query.workspaceId) clauses.push(eq(auditEvents.workspaceId, query.workspaceId));
+    if (query.workspaceId)
+      clauses.push(
+        or(eq(auditEvents.workspaceId, query.workspaceId), eq(workspaces.name, query.workspaceId)),
+      );
     if (query.outcome) clauses.push(eq(auditEvents.outcome, query.outcome));
     if (query.since) clauses.push(gte(auditEvents.at, new Date(query.since)));
     if (query.until) clauses.push(lte(auditEvents.at, new Date(query.until)));
@@ -36,9 +39,10 @@ export function auditRoutes(app: App, { database }: Services): void {
 
   const select = (condition: SQL | undefined, limit: number) =>
     db
-      .select({ event: auditEvents, email: users.email })
+      .select({ event: auditEvents, email: users.email, workspace: workspaces.name })
       .from(auditEvents)
       .leftJoin(users, eq(users.id, auditEvents.actorId))
+      .leftJoin(workspaces, eq(workspaces.id, auditEvents.workspaceId))
       .where(condition)
       .orderBy(desc(auditEvents.id))
       .limit(limit);
@@ -99,6 +103,7 @@ export function auditRoutes(app: App, { database }: Services): void {
 function view(row: {
   event: typeof auditEvents.$inferSelect;
   email: string | null;
+  workspace: string | null;
 }): AuditEventView {
   const { event } = row;
   return {
@@ -109,6 +114,7 @@ function view(row: {
     targetType: event.targetType,
     targetId: event.targetId,
     workspaceId: event.workspaceId,
+    workspace: row.workspace,
     outcome: event.outcome,
     data: event.data,
   };

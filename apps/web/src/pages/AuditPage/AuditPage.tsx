@@ -70,7 +70,8 @@ export function AuditPage() {
           {...text('actor')}
         />
         <TextField
-          label="Workspace id"
+          label="Workspace"
+          placeholder="name or id"
           spellCheck={false}
           autoComplete="off"
           {...text('workspaceId')}

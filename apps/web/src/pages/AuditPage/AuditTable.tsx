@@ -41,8 +41,11 @@ export function AuditTable({ events }: { events: AuditEventView[] }) {
                     {event.actor?.email ?? <span className="text-muted">system</span>}
                   </td>
                   <td className="px-5 py-2.5 font-mono text-[13px] text-fg">{event.action}</td>
-                  <td className="px-5 py-2.5 font-mono text-[13px] text-muted">
-                    {event.workspaceId ?? '—'}
+                  <td
+                    className="px-5 py-2.5 font-mono text-[13px] text-muted"
+                    title={event.workspaceId ?? undefined}
+                  >
+                    {event.workspace ?? event.workspaceId ?? '—'}
                   </td>
                   <td className="px-5 py-2.5">
                     <Badge tone={OUTCOME_TONES[event.outcome]}>{event.outcome}</Badge>

@@ -53,6 +53,7 @@ describe('eventDetails', () => {
       targetType: 'run',
       targetId: 'r1',
       workspaceId: 'w1',
+      workspace: 'demo',
       outcome: 'success',
       data: { command: 'npm test' },
     };

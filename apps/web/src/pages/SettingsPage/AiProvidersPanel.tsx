@@ -313,7 +313,7 @@ export function AiProvidersPanel({ isAdmin }: { isAdmin: boolean }) {
                   <tr key={provider.id}>
                     <td className="px-4 py-2.5 font-medium text-fg">{provider.name}</td>
                     <td className="px-4 py-2.5 text-muted">{KIND_LABELS[provider.kind]}</td>
-                    <td className="max-w-48 truncate px-4 py-2.5 font-mono text-[13px] text-muted">
+                    <td className="max-w-72 px-4 py-2.5 font-mono text-[13px] break-all text-muted">
                       {provider.baseUrl ?? '—'}
                     </td>
                     <td className="px-4 py-2.5 font-mono text-[13px] text-muted">
