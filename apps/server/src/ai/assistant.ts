@@ -287,9 +287,8 @@ export class AssistantService {
   }
 
   async complete(person: Person, body: CompletionBody, signal: AbortSignal): Promise<string> {
-    const resolved =
-      (await this.deps.providers.modelFor(person, 'completion')) ??
-      (await this.deps.providers.modelFor(person, 'chat'));
+    const own = await this.deps.providers.modelFor(person, 'completion');
+    const resolved = own ?? (await this.deps.providers.modelFor(person, 'chat'));
     if (!resolved)
       throw new AppError(
         'ai_not_configured',
@@ -299,7 +298,14 @@ export class AssistantService {
       return await completeCode(resolved.provider, resolved.model, body, signal);
     } catch (error) {
       if (signal.aborted) return '';
-      throw new AppError('ai_provider_failed', describeProviderError(error).message);
+      const why = describeProviderError(error).message;
+      // Borrowing the chat model is said, so a chat-only endpoint is not a mystery.
+      throw new AppError(
+        'ai_provider_failed',
+        own
+          ? why
+          : `No completion model is set, so completions asked the chat model (${resolved.model}): ${why} Pick a completion model in Settings → AI.`,
+      );
     }
   }
 

@@ -572,6 +572,20 @@ describe('inline completions', () => {
       suffix: '',
     });
     expect(nobody.statusCode).toBe(404);
+
+    // Without a completion model the chat model is asked, and a failure says so.
+    await api(alice, 'PUT', '/api/ai/settings', { completion: null });
+    llm.script({ error: { status: 404, message: 'no completions here' } });
+    const borrowed = await api(alice, 'POST', '/api/workspaces/ai/ai/complete', {
+      path: 'calc.py',
+      language: 'python',
+      prefix: 'x',
+      suffix: '',
+    });
+    expect(borrowed.statusCode).toBe(502);
+    expect(borrowed.json().message).toMatch(
+      /^No completion model is set, so completions asked the chat model \(.+\):.*Pick a completion model in Settings → AI\.$/s,
+    );
   });
 });
 

@@ -32,17 +32,17 @@ export function aiProvidersQueryOptions() {
 
 /** `POST /api/ai/providers`; `scope: 'organization'` needs an admin. */
 export function createAiProvider(body: CreateAiProviderBody) {
-  return requestJson('POST', '/api/ai/providers', aiProviderSchema, body);
+  return resumingCompletions(requestJson('POST', '/api/ai/providers', aiProviderSchema, body));
 }
 
 /** `PATCH /api/ai/providers/:id`: `apiKey: null` removes the key, an absent one keeps it. */
 export function updateAiProvider(id: string, body: UpdateAiProviderBody) {
-  return requestJson('PATCH', providerPath(id), aiProviderSchema, body);
+  return resumingCompletions(requestJson('PATCH', providerPath(id), aiProviderSchema, body));
 }
 
 /** `DELETE /api/ai/providers/:id`. */
 export function deleteAiProvider(id: string): Promise<void> {
-  return requestVoid('DELETE', providerPath(id));
+  return resumingCompletions(requestVoid('DELETE', providerPath(id)));
 }
 
 /** `GET /api/ai/providers/:id/models`: the endpoint's list, or the configured one when it fails. */
@@ -64,9 +64,40 @@ export function aiSettingsQueryOptions() {
   });
 }
 
+/**
+ * Why inline completions stopped asking (what the server said was wrong), or null while they
+ * ask. A change to the AI settings or providers resumes them; so does "Try again".
+ */
+export const completionPause = (() => {
+  let reason: string | null = null;
+  const listeners = new Set<() => void>();
+  const set = (next: string | null) => {
+    if (reason === next) return;
+    reason = next;
+    for (const listener of listeners) listener();
+  };
+  return {
+    get: () => reason,
+    subscribe(listener: () => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    pause: (why: string) => set(why),
+    resume: () => set(null),
+  };
+})();
+
+/** What settings changes answer, once they also resumed paused completions. */
+function resumingCompletions<T>(answer: Promise<T>): Promise<T> {
+  return answer.then((value) => {
+    completionPause.resume();
+    return value;
+  });
+}
+
 /** `PUT /api/ai/settings`: set or clear (`null`) roles at one scope; absent roles are kept. */
 export function saveAiSettings(body: UpdateAiSettingsBody) {
-  return requestJson('PUT', '/api/ai/settings', aiSettingsSchema, body);
+  return resumingCompletions(requestJson('PUT', '/api/ai/settings', aiSettingsSchema, body));
 }
 
 /** `GET /api/ai/policy`: the person's agent permission rules and the per-tool defaults. */

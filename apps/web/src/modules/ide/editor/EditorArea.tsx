@@ -1,8 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useState, useSyncExternalStore } from 'react';
+import { Link } from 'react-router';
+import { completionPause } from '../../../api/ai-settings.ts';
 import { fileContentQueryOptions } from '../../../api/files.ts';
 import { hasCode } from '../../../api/http.ts';
 import { Alert } from '../../../components/Alert.tsx';
+import { Button } from '../../../components/Button.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
 import { parseDiffTab } from '../git/diff-tab.ts';
@@ -69,6 +72,7 @@ export function EditorArea({ workspace, files }: { workspace: string; files: Ope
           onClose={close}
         />
       ) : null}
+      <CompletionPauseNotice />
       <div className="min-h-0 flex-1">
         {files.active && parseDiffTab(files.active) ? (
           <Suspense fallback={<Loading label="Loading the editor…" />}>
@@ -101,5 +105,24 @@ export function EditorArea({ workspace, files }: { workspace: string; files: Ope
         onClose={() => setClosing(null)}
       />
     </div>
+  );
+}
+
+/** Said once when inline completions stop asking: why, where to fix it, and a way to retry. */
+function CompletionPauseNotice() {
+  const reason = useSyncExternalStore(completionPause.subscribe, completionPause.get);
+  if (reason === null) return null;
+  return (
+    <Alert tone="warning" className="m-2" title="Inline completions are paused">
+      <p>{reason}</p>
+      <p className="mt-1.5 flex items-center gap-3">
+        <Link to="/settings#ai" className="text-accent underline">
+          Settings → AI
+        </Link>
+        <Button size="sm" variant="ghost" onClick={completionPause.resume}>
+          Try again
+        </Button>
+      </p>
+    </Alert>
   );
 }

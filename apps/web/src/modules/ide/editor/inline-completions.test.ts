@@ -154,13 +154,15 @@ describe('createCompletionSource', () => {
     await expect(source.complete({ ...INPUT, explicit: true }, new FakeToken())).resolves.toBe('x');
   });
 
-  it('returns nothing for an empty answer or a failure, and keeps asking after a failure', async () => {
+  it('returns nothing for an empty answer; a refusal pauses asking, with its reason, until resumed', async () => {
     const request = vi
       .fn<CompletionRequest>()
       .mockResolvedValueOnce('')
       .mockRejectedValueOnce(new ApiError('ai_provider_failed', 'model down', 502))
       .mockResolvedValueOnce('ok');
-    const source = createCompletionSource({ request, delayMs: 0 });
+    let reason: string | null = null;
+    const pause = { get: () => reason, pause: (why: string) => (reason = why) };
+    const source = createCompletionSource({ request, delayMs: 0, pause });
     const ask = async () => {
       const result = source.complete(INPUT, new FakeToken());
       await vi.advanceTimersByTimeAsync(0);
@@ -168,14 +170,21 @@ describe('createCompletionSource', () => {
     };
     await expect(ask()).resolves.toBeNull();
     await expect(ask()).resolves.toBeNull();
+    expect(reason).toBe('Model down');
+    expect(source.stopped).toBe(true);
+    await expect(ask()).resolves.toBeNull();
+    expect(request).toHaveBeenCalledTimes(2);
+    reason = null;
     await expect(ask()).resolves.toBe('ok');
   });
 
-  it('stops asking for the page load once no completion model is configured', async () => {
+  it('stops asking once no completion model is configured', async () => {
     const request = vi
       .fn<CompletionRequest>()
       .mockRejectedValue(new ApiError('ai_not_configured', 'no model', 409));
-    const source = createCompletionSource({ request, delayMs: 0 });
+    let reason: string | null = null;
+    const pause = { get: () => reason, pause: (why: string) => (reason = why) };
+    const source = createCompletionSource({ request, delayMs: 0, pause });
     const first = source.complete(INPUT, new FakeToken());
     await vi.advanceTimersByTimeAsync(0);
     await expect(first).resolves.toBeNull();

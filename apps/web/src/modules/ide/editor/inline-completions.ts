@@ -1,8 +1,8 @@
 // Ghost-text completions from the assistant's completion model, for every editor of the page.
 import type * as Monaco from 'monaco-editor/editor';
 import type { CompletionBody } from '@studio/protocol';
-import { requestCompletion } from '../../../api/ai-settings.ts';
-import { hasCode } from '../../../api/http.ts';
+import { completionPause, requestCompletion } from '../../../api/ai-settings.ts';
+import { ApiError } from '../../../api/http.ts';
 
 /** Characters sent before the cursor: enough context for a model, small enough to answer fast. */
 export const PREFIX_LIMIT = 8_000;
@@ -101,11 +101,18 @@ export function waitUnlessCancelled(
   });
 }
 
+/** Where the source records that it stopped asking, and why (shown once, in the editor). */
+export interface PauseSwitch {
+  get(): string | null;
+  pause(reason: string): void;
+}
+
 /** Options of {@link createCompletionSource}. */
 export interface CompletionSourceOptions {
   request: CompletionRequest;
   delayMs?: number;
   timers?: Timers;
+  pause?: PauseSwitch;
 }
 
 /** What the editor knows at the cursor. */
@@ -120,27 +127,26 @@ export interface CompletionInput extends FileLocation {
 }
 
 /**
- * The completion logic without Monaco: debounce, cancel (the token aborts the fetch), swallow
- * errors (a failing model must not toast on every keystroke), and stop for the rest of the page
- * load once the server says no completion model is configured.
+ * The completion logic without Monaco: debounce, cancel (the token aborts the fetch), and on the
+ * server's first refusal (no model, a model that fails) stop asking and say why once, instead of
+ * failing on every pause; asking resumes when the AI settings change.
  */
 export function createCompletionSource({
   request,
   delayMs = DEBOUNCE_MS,
   timers = realTimers,
+  pause = completionPause,
 }: CompletionSourceOptions) {
-  let notConfigured = false;
-
   return {
-    /** True once the server answered `ai_not_configured`. */
+    /** True while paused by a refusal. */
     get stopped(): boolean {
-      return notConfigured;
+      return pause.get() !== null;
     },
-    /** The ghost text for `input`, or `null` (cancelled, empty, failed, not configured). */
+    /** The ghost text for `input`, or `null` (cancelled, empty, failed, paused). */
     async complete(input: CompletionInput, token: CancelToken): Promise<string | null> {
-      if (notConfigured) return null;
+      if (this.stopped) return null;
       if (!input.explicit && !(await waitUnlessCancelled(delayMs, token, timers))) return null;
-      if (token.isCancellationRequested || notConfigured) return null;
+      if (token.isCancellationRequested || this.stopped) return null;
 
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort());
@@ -157,7 +163,8 @@ export function createCompletionSource({
         );
         return token.isCancellationRequested || !text ? null : text;
       } catch (error) {
-        if (hasCode(error, 'ai_not_configured')) notConfigured = true;
+        // An abort is the next keystroke; anything the server answered stops the asking.
+        if (error instanceof ApiError && !token.isCancellationRequested) pause.pause(error.message);
         return null;
       } finally {
         subscription.dispose();
