@@ -100,6 +100,28 @@ describe('workspaces on the dashboard', () => {
     await page.getByRole('button', { name: 'Start demo' }).click();
     await expect.poll(() => rowText('demo'), { timeout: 30_000 }).toMatch(/Running/);
 
+    // With a terminal open and an unsaved edit kept in this browser, Stop asks first.
+    const terminal = await page.request.post(`${server.origin}/api/workspaces/demo/terminals`, {
+      data: {},
+      headers: { origin: server.origin },
+    });
+    expect(terminal.status()).toBe(201);
+    await page.evaluate(() =>
+      localStorage.setItem(
+        'studio.ide.draft.demo:notes.md',
+        JSON.stringify({ content: 'draft', baseVersion: 'v0' }),
+      ),
+    );
+    await page.getByRole('button', { name: 'Stop demo' }).click();
+    const ask = page.getByRole('dialog', { name: 'Stop demo?' });
+    await expect
+      .poll(() => ask.innerText())
+      .toMatch(/1 terminal is open.*1 file has unsaved changes: notes\.md/s);
+    await page.screenshot({ path: `${SCREENSHOTS}workspaces-stop-ask.png` });
+    await ask.getByRole('button', { name: 'Stop', exact: true }).click();
+    await expect.poll(() => rowText('demo'), { timeout: 30_000 }).toMatch(/Stopped/);
+    await page.evaluate(() => localStorage.removeItem('studio.ide.draft.demo:notes.md'));
+
     await page.getByRole('button', { name: 'Delete demo' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete workspace demo and all its files?' });
     await confirm.getByRole('button', { name: 'Delete', exact: true }).click();

@@ -2,9 +2,11 @@ import type { Workspace } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
+import { terminalsQueryOptions } from '../../api/terminals.ts';
 import { deleteWorkspace, startWorkspace, stopWorkspace } from '../../api/workspaces.ts';
 import { Button, buttonClasses } from '../../components/Button.tsx';
-import { ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
+import { ConfirmDialog, ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
+import { draftPaths } from '../ide/editor/drafts.ts';
 import { formatDate, formatDateTime, formatRelative } from '../../components/format-date.ts';
 import { useToast } from '../../components/Toaster.tsx';
 import { useNow } from '../../components/use-now.ts';
@@ -44,6 +46,12 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
   const toast = useToast();
   const now = useNow();
   const [deleting, setDeleting] = useState<Workspace | null>(null);
+  /** A stop that would end terminals or leave unsaved edits behind, until the person confirms. */
+  const [stopping, setStopping] = useState<{
+    workspace: Workspace;
+    drafts: string[];
+    terminals: number;
+  } | null>(null);
 
   const start = useMutation({
     mutationFn: (workspace: Workspace) => startWorkspace(workspace.name),
@@ -58,6 +66,17 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
     onError: (error, workspace) =>
       toast(`Could not stop ${workspace.name}: ${error.message}`, 'error'),
   });
+
+  /** Stop at once, or first ask when terminals would end or edits are unsaved. */
+  const askStop = async (workspace: Workspace) => {
+    const drafts = draftPaths(workspace.name);
+    const terminals = await queryClient
+      .fetchQuery({ ...terminalsQueryOptions(workspace.name), staleTime: 0 })
+      .then((list) => list.filter((terminal) => terminal.exited === null).length)
+      .catch(() => 0);
+    if (drafts.length === 0 && terminals === 0) stop.mutate(workspace);
+    else setStopping({ workspace, drafts, terminals });
+  };
 
   const remove = useMutation({
     mutationFn: (workspace: Workspace) => deleteWorkspace(workspace.name),
@@ -144,7 +163,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                           size="sm"
                           aria-label={`Stop ${name}`}
                           pending={busy(stop, workspace)}
-                          onClick={() => stop.mutate(workspace)}
+                          onClick={() => void askStop(workspace)}
                         >
                           Stop
                         </Button>
@@ -166,6 +185,17 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
         </table>
       </div>
 
+      <ConfirmDialog
+        open={stopping !== null}
+        title={`Stop ${stopping?.workspace.name ?? ''}?`}
+        description={stopping ? stopWarning(stopping.drafts, stopping.terminals) : ''}
+        confirmLabel="Stop"
+        onConfirm={() => {
+          if (stopping) stop.mutate(stopping.workspace);
+          setStopping(null);
+        }}
+        onClose={() => setStopping(null)}
+      />
       <ConfirmRemoval
         item={deleting}
         mutation={remove}
@@ -176,4 +206,20 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
       />
     </>
   );
+}
+
+/** What a stop ends and what it keeps, in a sentence or two. */
+function stopWarning(drafts: string[], terminals: number): string {
+  const parts: string[] = [];
+  if (terminals > 0)
+    parts.push(
+      `${terminals === 1 ? '1 terminal is' : `${terminals} terminals are`} open; ${terminals === 1 ? 'its programs end' : 'their programs end'}.`,
+    );
+  if (drafts.length > 0) {
+    const named = drafts.length <= 3 ? `: ${drafts.join(', ')}` : '';
+    parts.push(
+      `${drafts.length === 1 ? '1 file has' : `${drafts.length} files have`} unsaved changes${named}. They stay in this browser and can be saved once it runs again.`,
+    );
+  }
+  return parts.join(' ');
 }

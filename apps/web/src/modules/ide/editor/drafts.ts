@@ -12,6 +12,21 @@ function key(workspace: string, path: string): string {
   return `${PREFIX}${workspace}:${path}`;
 }
 
+/** The paths of a workspace's files with unsaved edits kept in this browser. */
+export function draftPaths(workspace: string): string[] {
+  const prefix = key(workspace, '');
+  const paths: string[] = [];
+  try {
+    for (let index = 0; index < window.localStorage.length; index++) {
+      const name = window.localStorage.key(index);
+      if (name?.startsWith(prefix)) paths.push(name.slice(prefix.length));
+    }
+  } catch {
+    // Storage blocked: nothing was kept either.
+  }
+  return paths.sort();
+}
+
 /** The unsaved edit of a file, if one was kept. */
 export function readDraft(workspace: string, path: string): Draft | undefined {
   try {
