@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 /** Call the API with the page's session cookie (and its Origin, which the CSRF check wants). */
-function api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown) {
+function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
   return page.request.fetch(`${server.origin}${path}`, {
     method,
     data,
@@ -235,6 +235,51 @@ describe('the IDE', () => {
         ),
       )
       .toMatch(/^\/\/ draft kept \/\/ 1/);
+
+    // Shown or not, a tab with a draft is marked unsaved after a reload.
+    await page.getByRole('tab', { name: 'hello.py' }).click();
+    await page.reload();
+    await page.getByRole('tab', { name: 'hello.py' }).waitFor();
+    await page
+      .getByRole('tab', { name: /helpers\.js/ })
+      .getByLabel('unsaved changes')
+      .waitFor();
+
+    // A draft whose folder was deleted stays reachable, and saving offers to recreate the folder.
+    expect(
+      (await api('POST', '/api/workspaces/ide-demo/files/mkdir', { path: 'gone' })).status(),
+    ).toBe(204);
+    await api('PUT', '/api/workspaces/ide-demo/files/content', {
+      path: 'gone/note.txt',
+      content: 'on disk\n',
+    });
+    await page.evaluate(() =>
+      localStorage.setItem(
+        'studio.ide.draft.ide-demo:gone/note.txt',
+        JSON.stringify({ content: 'kept after the folder went\n', baseVersion: 'v-old' }),
+      ),
+    );
+    expect(
+      (await api('DELETE', '/api/workspaces/ide-demo/files?path=gone&recursive=true')).status(),
+    ).toBe(204);
+    await page.reload();
+    await page.reload();
+    await page.getByRole('tab', { name: /note\.txt/ }).click();
+    await page.getByText('gone/note.txt is no longer on disk').waitFor();
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+s');
+    const missing = page.getByRole('dialog', { name: 'Could not save gone/note.txt' });
+    await missing.getByRole('button', { name: 'Recreate folder and save' }).click();
+    await expect
+      .poll(async () => {
+        const saved = await api('GET', '/api/workspaces/ide-demo/files/content?path=gone/note.txt');
+        return saved.ok() ? ((await saved.json()) as { content: string }).content : null;
+      })
+      .toBe('kept after the folder went\n');
+    await page
+      .getByRole('tab', { name: /note\.txt/ })
+      .getByLabel('unsaved changes')
+      .waitFor({ state: 'detached' });
   });
 
   it('moves a file by dragging it onto a folder, and uploads files dropped from the desktop', async () => {

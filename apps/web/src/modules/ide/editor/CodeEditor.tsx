@@ -1,9 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import type { FileContent } from '@studio/protocol';
-import { fileQueryKeys, readFile, writeFile } from '../../../api/files.ts';
+import { fileQueryKeys, makeDirectory, readFile, writeFile } from '../../../api/files.ts';
 import { hasCode } from '../../../api/http.ts';
+import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
+import { parentOf } from '../file-tree/paths.ts';
 import { useTheme } from '../../theme/ThemeProvider.tsx';
 import { ConflictView } from './ConflictView.tsx';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
@@ -118,6 +120,8 @@ export default function CodeEditor({
   const containerRef = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const [conflict, setConflict] = useState<Conflict | null>(null);
+  /** A save whose file (or its folder) is gone from the disk, until recreated or cancelled. */
+  const [missing, setMissing] = useState<{ path: string; content: string } | null>(null);
   const saveRef = useRef<() => void>(() => {});
 
   useEffect(() => monaco.editor.setTheme(resolved === 'dark' ? 'vs-dark' : 'vs'), [resolved]);
@@ -298,6 +302,7 @@ export default function CodeEditor({
     if (!model || !state) return;
     const content = model.getValue();
     store(path, content, state.baseVersion).catch(async (error: unknown) => {
+      if (hasCode(error, 'not_found')) return setMissing({ path, content });
       if (!hasCode(error, 'conflict')) {
         toast(`Could not save ${path}: ${(error as Error).message}`, 'error');
         return;
@@ -305,9 +310,24 @@ export default function CodeEditor({
       try {
         setConflict({ path, disk: await readFile(workspace, path), mine: content });
       } catch (readError) {
+        // The file was deleted (or its folder) since it was opened: offer to make it again.
+        if (hasCode(readError, 'not_found')) return setMissing({ path, content });
         toast(`Could not read ${path} from disk: ${(readError as Error).message}`, 'error');
       }
     });
+  };
+
+  /** Make the missing file's folder (if gone too) and write the unsaved text as a new file. */
+  const recreate = async () => {
+    if (!missing) return;
+    const folder = folderOf(missing.path);
+    try {
+      if (folder) await makeDirectory(workspace, folder);
+      await store(missing.path, missing.content, null);
+      setMissing(null);
+    } catch (error) {
+      toast(`Could not save ${missing.path}: ${(error as Error).message}`, 'error');
+    }
   };
 
   // The Ctrl/Cmd+S command is bound once; it calls whatever `save` the latest render made.
@@ -350,6 +370,25 @@ export default function CodeEditor({
           onUseDisk={() => void resolveConflict('disk')}
         />
       ) : null}
+      <ConfirmDialog
+        open={missing !== null}
+        title={`Could not save ${missing?.path ?? ''}`}
+        description={
+          missing && folderOf(missing.path)
+            ? `It is no longer on disk, or its folder ${folderOf(missing.path)} was deleted. Your text is kept as unsaved. Recreate the folder and save it there?`
+            : 'It is no longer on disk. Your text is kept as unsaved. Save it as a new file?'
+        }
+        confirmLabel={missing && folderOf(missing.path) ? 'Recreate folder and save' : 'Save'}
+        destructive={false}
+        onConfirm={() => void recreate()}
+        onClose={() => setMissing(null)}
+      />
     </div>
   );
+}
+
+/** The folder holding `path`, or '' for a file at the top of the home. */
+function folderOf(path: string): string {
+  const parent = parentOf(path);
+  return parent === '.' ? '' : parent;
 }

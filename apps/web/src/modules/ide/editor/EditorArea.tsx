@@ -9,7 +9,7 @@ import { Button } from '../../../components/Button.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
 import { parseDiffTab } from '../git/diff-tab.ts';
-import { clearDraft } from './drafts.ts';
+import { clearDraft, readDraft } from './drafts.ts';
 import { EditorTabs } from './EditorTabs.tsx';
 import { BinaryPreview, FileGuard } from './FilePreview.tsx';
 import type { OpenFiles } from './use-open-files.ts';
@@ -22,6 +22,37 @@ function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles 
   const path = files.active!;
   const content = useQuery(fileContentQueryOptions(workspace, path));
   if (content.isPending) return <Loading label={`Opening ${path}…`} />;
+  // Unsaved text for a file deleted since (or its folder) is still shown, and can be saved.
+  const draft =
+    content.isError && hasCode(content.error, 'not_found') && readDraft(workspace, path);
+  if (draft) {
+    return (
+      <div className="flex h-full min-h-0 flex-col">
+        <Alert tone="warning" className="m-2">
+          {path} is no longer on disk. Your unsaved text is kept; saving writes it back.
+        </Alert>
+        <div className="min-h-0 flex-1">
+          <Suspense fallback={<Loading label="Loading the editor…" />}>
+            <CodeEditor
+              workspace={workspace}
+              path={path}
+              file={{
+                content: draft.content,
+                encoding: 'utf8',
+                binary: false,
+                size: draft.content.length,
+                version: draft.baseVersion,
+              }}
+              tabs={files.tabs}
+              reveal={files.reveal}
+              onDirtyChange={files.setFileDirty}
+              bridge={files.editor}
+            />
+          </Suspense>
+        </div>
+      </div>
+    );
+  }
   if (content.isError) {
     if (hasCode(content.error, 'payload_too_large')) {
       return (

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { draftPaths } from './drafts.ts';
 
 /** Selected lines of the active editor (1-based, inclusive) and their text. */
 export interface EditorSelection {
@@ -148,18 +149,25 @@ function storageKey(workspace: string): string {
 }
 
 function readState(workspace: string): OpenFilesState {
+  let state = EMPTY;
   try {
     const raw = window.localStorage.getItem(storageKey(workspace));
-    return raw === null ? EMPTY : (JSON.parse(raw) as OpenFilesState);
+    if (raw !== null) state = JSON.parse(raw) as OpenFilesState;
   } catch {
-    return EMPTY;
+    // Unreadable: start without tabs (drafts still get theirs below).
   }
+  // A kept draft always has a tab, so unsaved text is never out of reach.
+  const orphans = draftPaths(workspace).filter((path) => !state.tabs.includes(path));
+  return orphans.length === 0
+    ? state
+    : { tabs: [...state.tabs, ...orphans], active: state.active ?? orphans[0]! };
 }
 
 /** The editor's tabs, the active one and which have unsaved edits; tabs survive a reload. */
 export function useOpenFiles(workspace: string) {
   const [state, setState] = useState<OpenFilesState>(() => readState(workspace));
-  const [dirty, setDirty] = useState<ReadonlySet<string>>(new Set());
+  // Marked from the drafts at once, not only once each file's editor has been shown.
+  const [dirty, setDirty] = useState<ReadonlySet<string>>(() => new Set(draftPaths(workspace)));
   const [reveal, setReveal] = useState<Reveal | null>(null);
   const [editor] = useState(createEditorBridge);
 
