@@ -22,15 +22,24 @@ if __name__ == "__main__":
     unittest.main()
 `;
 
+const DOCUMENTED_ADD = 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n';
+/** The completions endpoint answers 404, as a chat-only server does. */
+let completionsDown = false;
+
 /**
  * The scripted model as an agent: it reads the code, writes a test, runs it, then reports. Each
  * answer depends on how far the conversation got, as a real model's would.
  */
 function agent(request: RecordedRequest) {
   // Inline completions: fill-in-the-middle on the completions endpoint.
-  if (request.api === 'openai-completions') return { text: 'a * b' };
+  if (request.api === 'openai-completions')
+    return completionsDown
+      ? { error: { status: 404, message: 'this endpoint has no completions' } }
+      : { text: 'a * b' };
   const done = request.toolResults.length;
   const prompt = request.lastUserText ?? '';
+  if (prompt.includes('docstring'))
+    return { text: ['Here it is:\n\n```python\n', DOCUMENTED_ADD, '```\n'] };
   if (prompt.includes('delete')) {
     // Earlier turns' results are in the conversation too: look for this turn's answer.
     const answer = request.toolResults.find((result) => result.content.includes('denied'));
@@ -227,6 +236,62 @@ describe('the assistant', () => {
       .toContain('return a * b');
     const request = llm.requests.findLast((candidate) => candidate.api === 'openai-completions')!;
     expect(request.body.prompt).toMatch(/def mul\(a, b\):\n\s+return $/);
+  });
+
+  it('applies a code block to the function it rewrites, not to the whole file', async () => {
+    await page.keyboard.press('Control+s');
+    await page.getByLabel('unsaved changes').waitFor({ state: 'detached' });
+    const panel = await openAssistant();
+    await panel.getByRole('button', { name: 'Chat' }).click();
+    await panel.getByLabel('Message the assistant').fill('Give add a docstring');
+    await panel.getByRole('button', { name: 'Send' }).click();
+    const reply = panel.locator('[data-role="assistant"]').last();
+    await reply.getByText('The sum of a and b').waitFor({ timeout: 30_000 });
+    await reply.getByRole('button', { name: 'Apply to file' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Apply to calc.py' });
+    await dialog.waitFor();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${SCREENSHOTS}assistant-apply-region.png` });
+    await dialog.getByRole('button', { name: 'Accept' }).click();
+    // The function took the docstring; the rest of the file is as it was.
+    const text = async () =>
+      (await page.getByTestId('code-editor').locator('.view-lines').innerText()).replace(
+        /\u00a0/g,
+        ' ',
+      );
+    await expect.poll(text).toContain('    """The sum of a and b."""\n    return a + b');
+    expect((await text()).match(/def add/g)).toHaveLength(1);
+    expect(await text()).toMatch(/def mul\(a, b\):\n\s+return a \* b/);
+  });
+
+  it('says once why inline completions stopped, and stops asking', async () => {
+    // No completion model: the chat model is asked, and its endpoint has no completions.
+    for (const scope of ['user', 'organization'])
+      await api('PUT', '/api/ai/settings', { scope, completion: null });
+    completionsDown = true;
+    await page.reload();
+    await page.getByRole('tab', { name: 'calc.py' }).click();
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+End');
+    const asked = () => llm.requests.filter((request) => request.api === 'openai-completions');
+    const before = asked().length;
+    await page.keyboard.type('\n\ndef sub(a, b):\n    return ');
+    const notice = page.getByRole('status').filter({ hasText: 'Inline completions are paused' });
+    await expect
+      .poll(() => notice.innerText(), { timeout: 15_000 })
+      .toMatch(
+        /No completion model is set, so completions asked the chat model \(scripted-coder\)/,
+      );
+    await page.screenshot({ path: `${SCREENSHOTS}assistant-completions-paused.png` });
+    // More pauses in typing ask nothing more.
+    await page.keyboard.type('a');
+    await page.waitForTimeout(600);
+    await page.keyboard.type(' - b');
+    await page.waitForTimeout(600);
+    expect(asked().length - before).toBe(1);
+    completionsDown = false;
+    await notice.getByRole('button', { name: 'Try again' }).click();
+    await notice.waitFor({ state: 'detached' });
   });
 
   it('keeps every tool call in the audit log, with who decided', async () => {

@@ -43,6 +43,7 @@ import { IconButton } from '../../components/IconButton.tsx';
 import { Loading } from '../../components/Spinner.tsx';
 import { useToast } from '../../components/Toaster.tsx';
 import type { EditorBridge, QuickAction } from '../ide/editor/use-open-files.ts';
+import { applySnippet, placeSnippet } from './place-snippet.ts';
 import type { ApprovalAnswer } from './ApprovalCard.tsx';
 import { Composer } from './Composer.tsx';
 import { editorChips, terminalChips } from './context.ts';
@@ -405,12 +406,13 @@ export default function AssistantPanel({
           const view = editor.getSnapshot();
           if (!active || !view) return;
           const current = active.getValue();
+          // The selection it was asked about, or the region it rewrites, else the whole file.
+          const placement = placeSnippet(current, code, view.selection);
           setProposal({
             path: view.path,
             language: view.languageId,
             current,
-            // A fenced block ends without the file's final newline; keep the file's.
-            proposed: current.endsWith('\n') && !code.endsWith('\n') ? `${code}\n` : code,
+            proposed: applySnippet(current, code, placement),
           });
         },
       }
