@@ -328,6 +328,60 @@ describe('the IDE', () => {
     await page.getByRole('tab', { name: 'Files' }).click();
   });
 
+  it('has a status bar: branch, problems, line and column, indentation and language', async () => {
+    const put = (path: string, content: string) =>
+      api('PUT', '/api/workspaces/ide-demo/files/content', { path, content });
+    await put('calc.py', '');
+    await put('bad.json', '{"a": }\n');
+    const status = page.getByRole('contentinfo', { name: 'Status bar' });
+    await page.getByRole('treeitem', { name: 'calc.py' }).click();
+    await expect.poll(() => status.innerText()).toMatch(/Spaces: 4\s+Python/);
+    // The home became a repository in the Git panel: its branch is shown.
+    expect(await status.innerText()).toMatch(/^(main|master)/);
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.type('def f():\n');
+    await expect.poll(() => status.innerText()).toMatch(/Ln 2, Col 5/);
+    // Python indents 4: the new line is indented by four spaces.
+    await page.keyboard.type('pass');
+    await page.keyboard.press('Control+s');
+    await expect
+      .poll(async () =>
+        (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=calc.py')).json())
+          .content,
+      )
+      .toBe('def f():\n    pass');
+
+    // .editorconfig wins over the language's custom.
+    await put('.editorconfig', 'root = true\n[*.py]\nindent_style = tab\ntab_width = 8\n');
+    await put('tabs.py', '');
+    await page.getByRole('treeitem', { name: 'tabs.py' }).click();
+    await expect.poll(() => status.innerText()).toMatch(/Tab Size: 8\s+Python/);
+
+    // Problems of the file: Monaco's JSON service finds the syntax error.
+    await page.getByRole('treeitem', { name: 'bad.json' }).click();
+    await expect
+      .poll(() => status.getByLabel(/errors/).getAttribute('aria-label'), { timeout: 15_000 })
+      .toMatch(/^[1-9]\d* errors/);
+    await page.screenshot({ path: `${SCREENSHOTS}ide-status-bar.png` });
+
+    // Ctrl+Shift+P lists every command with its keys: the IDE's and the editor's.
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+Shift+P');
+    const palette = page.getByRole('dialog', { name: 'Command palette' });
+    const commands = palette.getByRole('option');
+    await expect.poll(() => commands.count()).toBeGreaterThan(20);
+    await palette.getByRole('combobox').fill('go to line/column');
+    await expect.poll(() => commands.first().innerText()).toMatch(/Go to Line.*Ctrl\+G/s);
+    await palette.getByRole('combobox').fill('file: save');
+    await expect.poll(() => commands.first().innerText()).toMatch(/File: Save\s+Ctrl\+S/);
+    await page.screenshot({ path: `${SCREENSHOTS}ide-command-palette.png` });
+    await palette.getByRole('combobox').fill('show source control');
+    await page.keyboard.press('Enter');
+    await palette.waitFor({ state: 'detached' });
+    await page.getByRole('region', { name: 'Source control' }).waitFor();
+    await page.getByRole('tab', { name: 'Files' }).click();
+  });
+
   it('shows a stopped workspace with a Start button, and comes back', async () => {
     expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
     const start = page.getByRole('button', { name: 'Start workspace' });

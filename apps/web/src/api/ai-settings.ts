@@ -1,3 +1,4 @@
+import { completionPause } from './completion-pause.ts';
 import {
   aiModelListSchema,
   aiProviderListSchema,
@@ -63,29 +64,6 @@ export function aiSettingsQueryOptions() {
     queryFn: () => requestJson('GET', '/api/ai/settings', aiSettingsSchema),
   });
 }
-
-/**
- * Why inline completions stopped asking (what the server said was wrong), or null while they
- * ask. A change to the AI settings or providers resumes them; so does "Try again".
- */
-export const completionPause = (() => {
-  let reason: string | null = null;
-  const listeners = new Set<() => void>();
-  const set = (next: string | null) => {
-    if (reason === next) return;
-    reason = next;
-    for (const listener of listeners) listener();
-  };
-  return {
-    get: () => reason,
-    subscribe(listener: () => void) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    pause: (why: string) => set(why),
-    resume: () => set(null),
-  };
-})();
 
 /** What settings changes answer, once they also resumed paused completions. */
 function resumingCompletions<T>(answer: Promise<T>): Promise<T> {

@@ -33,6 +33,7 @@ export function Palette({
   pendingLabel,
   emptyLabel,
   icon,
+  detail,
   footer,
   onChoose,
   onClose,
@@ -44,6 +45,8 @@ export function Palette({
   pendingLabel: string;
   emptyLabel: string;
   icon: (item: string) => ReactNode;
+  /** Shown at the end of an item's row (a command's shortcut). */
+  detail?: (item: string) => ReactNode;
   footer?: ReactNode;
   onChoose: (item: string) => void;
   onClose: () => void;
@@ -125,6 +128,11 @@ export function Palette({
                 <span className="truncate">
                   <Highlighted match={match} />
                 </span>
+                {detail ? (
+                  <span className="ml-auto shrink-0 pl-3 font-mono text-[11px] text-muted">
+                    {detail(match.path)}
+                  </span>
+                ) : null}
               </li>
             ))
           )}

@@ -7,6 +7,9 @@ import { useOpenFiles, type EditorBridge } from '../../modules/ide/editor/use-op
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
+import { StatusBar } from '../../modules/ide/StatusBar.tsx';
+import { CommandPalette, type Command } from '../../modules/ide/CommandPalette.tsx';
+import { useTheme } from '../../modules/theme/ThemeProvider.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
 import { useFileWatch } from '../../modules/ide/use-file-watch.ts';
 import { Loading } from '../../components/Spinner.tsx';
@@ -189,6 +192,27 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     setFocusRequest((count) => count + 1);
   });
 
+  const [quickOpen, setQuickOpen] = useState(false);
+  const { resolved: theme, setPreference: setTheme } = useTheme();
+  // Asked when the palette opens: the IDE's commands, then the editor's (when a file is open).
+  const commands = (): Command[] => [
+    { label: 'Go to File…', shortcut: 'Ctrl+P', run: () => setQuickOpen(true) },
+    { label: 'View: Show Files', run: () => setSidebar('files') },
+    { label: 'View: Show Search', run: () => setSidebar('search') },
+    { label: 'View: Show Source Control', run: () => setSidebar('git') },
+    { label: 'View: Show Ports', run: () => setSidebar('ports') },
+    {
+      label: 'View: Toggle Assistant',
+      shortcut: 'Ctrl+Alt+I',
+      run: () => (assistantOpen ? rightRef.current?.collapse() : showRight('assistant')),
+    },
+    {
+      label: `Preferences: Switch to ${theme === 'dark' ? 'Light' : 'Dark'} Theme`,
+      run: () => setTheme(theme === 'dark' ? 'light' : 'dark'),
+    },
+    ...(files.editor.getEditor()?.commands() ?? []),
+  ];
+
   const closePreview = () => {
     setPreviewPort(null);
     setRight('assistant');
@@ -330,7 +354,14 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
           </div>
         </Panel>
       </Group>
-      <QuickOpen workspace={name} onOpen={files.open} />
+      <StatusBar workspace={name} bridge={files.editor} />
+      <QuickOpen
+        workspace={name}
+        open={quickOpen}
+        onOpenChange={setQuickOpen}
+        onOpen={files.open}
+      />
+      <CommandPalette commands={commands} />
       <QuickActionOpener editor={files.editor} onOpen={() => showRight('assistant')} />
     </div>
   );

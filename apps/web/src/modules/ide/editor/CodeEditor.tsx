@@ -1,7 +1,13 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import type { FileContent } from '@studio/protocol';
-import { fileQueryKeys, makeDirectory, readFile, writeFile } from '../../../api/files.ts';
+import {
+  fileContentQueryOptions,
+  fileQueryKeys,
+  makeDirectory,
+  readFile,
+  writeFile,
+} from '../../../api/files.ts';
 import { hasCode } from '../../../api/http.ts';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
@@ -9,6 +15,11 @@ import { parentOf } from '../file-tree/paths.ts';
 import { useTheme } from '../../theme/ThemeProvider.tsx';
 import { ConflictView } from './ConflictView.tsx';
 import { clearDraft, readDraft, writeDraft } from './drafts.ts';
+import {
+  editorConfigFolders,
+  editorConfigIndentation,
+  languageIndentation,
+} from './indentation.ts';
 import { monaco } from './monaco.ts';
 import type {
   EditorBridge,
@@ -59,6 +70,42 @@ function diagnosticsOf(model: monaco.editor.ITextModel): EditorDiagnostic[] {
     }));
 }
 
+/**
+ * Indent as the language does, or as the content already is, unless `.editorconfig` files (the
+ * home's down to the file's folder) say otherwise.
+ */
+async function indent(
+  queryClient: QueryClient,
+  workspace: string,
+  path: string,
+  model: monaco.editor.ITextModel,
+): Promise<void> {
+  const base = languageIndentation(model.getLanguageId());
+  const files: [string, string][] = [];
+  for (const folder of editorConfigFolders(path)) {
+    const file = `${folder ? `${folder}/` : ''}.editorconfig`;
+    const found = await queryClient
+      .fetchQuery({ ...fileContentQueryOptions(workspace, file), retry: false })
+      .catch(() => null);
+    if (found && !found.binary) files.push([folder, found.content]);
+  }
+  if (model.isDisposed()) return;
+  if (files.length > 0) model.updateOptions(editorConfigIndentation(path, files, base));
+  else model.detectIndentation(base.insertSpaces, base.tabSize);
+}
+
+/** The keys of an editor action. Monaco knows them but offers no public way to ask. */
+function shortcutOf(editor: monaco.editor.IStandaloneCodeEditor, id: string): string | undefined {
+  const keys = (
+    editor as unknown as {
+      _standaloneKeybindingService?: {
+        lookupKeybinding(id: string): { getLabel(): string | null } | undefined;
+      };
+    }
+  )._standaloneKeybindingService;
+  return keys?.lookupKeybinding(id)?.getLabel() ?? undefined;
+}
+
 /** What the assistant sees of the editor: the file, the selected lines, the problems. */
 function snapshotOf(editor: monaco.editor.IStandaloneCodeEditor): EditorSnapshot | null {
   const model = editor.getModel();
@@ -81,6 +128,14 @@ function snapshotOf(editor: monaco.editor.IStandaloneCodeEditor): EditorSnapshot
           }
         : null,
     diagnostics: diagnosticsOf(model),
+    cursor: {
+      line: editor.getPosition()?.lineNumber ?? 1,
+      column: editor.getPosition()?.column ?? 1,
+    },
+    indentation: {
+      insertSpaces: model.getOptions().insertSpaces,
+      tabSize: model.getOptions().tabSize,
+    },
   };
 }
 
@@ -132,9 +187,13 @@ export default function CodeEditor({
       fontSize: 13,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
-      tabSize: 2,
     });
-    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => saveRef.current());
+    editor.addAction({
+      id: 'studio.save',
+      label: 'File: Save',
+      keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS],
+      run: () => saveRef.current(),
+    });
     editorRef.current = editor;
     return () => {
       editor.dispose();
@@ -169,12 +228,22 @@ export default function CodeEditor({
           editor.pushUndoStop();
           editor.focus();
         },
+        commands: () =>
+          editor.getSupportedActions().map((action) => ({
+            label: action.label,
+            shortcut: shortcutOf(editor, action.id),
+            run: () => {
+              editor.focus();
+              void action.run();
+            },
+          })),
       },
       snapshotOf(editor),
     );
     const disposables = [
       editor.onDidChangeCursorSelection(publish),
       editor.onDidChangeModel(publish),
+      editor.onDidChangeModelOptions(publish),
       monaco.editor.onDidChangeMarkers((uris) => {
         const uri = editor.getModel()?.uri.toString();
         if (uris.some((changed) => changed.toString() === uri)) publish();
@@ -231,6 +300,7 @@ export default function CodeEditor({
         savedVersionId: draft ? -1 : opened.getAlternativeVersionId(),
       });
       onDirtyChange(path, draft !== undefined);
+      void indent(queryClient, workspace, path, opened);
       opened.onDidChangeContent(() => {
         const state = fileStates.get(opened);
         if (!state) return;
@@ -253,7 +323,7 @@ export default function CodeEditor({
       const state = editor.saveViewState();
       if (state && !shown.isDisposed()) viewStates.set(shown, state);
     };
-  }, [workspace, path, file, onDirtyChange]);
+  }, [workspace, path, file, onDirtyChange, queryClient]);
 
   // A newer version on disk replaces the text of a file without unsaved edits.
   useEffect(() => {

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useState, useSyncExternalStore } from 'react';
 import { Link } from 'react-router';
-import { completionPause } from '../../../api/ai-settings.ts';
+import { completionPause } from '../../../api/completion-pause.ts';
 import { fileContentQueryOptions } from '../../../api/files.ts';
 import { hasCode } from '../../../api/http.ts';
 import { Alert } from '../../../components/Alert.tsx';

@@ -1,7 +1,8 @@
 // Ghost-text completions from the assistant's completion model, for every editor of the page.
 import type * as Monaco from 'monaco-editor/editor';
 import type { CompletionBody } from '@studio/protocol';
-import { completionPause, requestCompletion } from '../../../api/ai-settings.ts';
+import { requestCompletion } from '../../../api/ai-settings.ts';
+import { completionPause } from '../../../api/completion-pause.ts';
 import { ApiError } from '../../../api/http.ts';
 
 /** Characters sent before the cursor: enough context for a model, small enough to answer fast. */

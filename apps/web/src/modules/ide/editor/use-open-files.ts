@@ -15,12 +15,16 @@ export interface EditorDiagnostic {
   message: string;
 }
 
-/** What others (the assistant) see of the active text editor; replaced, never mutated. */
+/** What others (the assistant, the status bar) see of the active text editor; replaced, never mutated. */
 export interface EditorSnapshot {
   path: string;
   languageId: string;
   selection: EditorSelection | null;
   diagnostics: EditorDiagnostic[];
+  /** Where the cursor is (1-based). */
+  cursor: { line: number; column: number };
+  /** Spaces of a width, or tabs shown that wide. */
+  indentation: { insertSpaces: boolean; tabSize: number };
 }
 
 /** What others may do with the active text editor. */
@@ -30,6 +34,8 @@ export interface ActiveEditor {
   insertAtCursor(text: string): void;
   /** Replace the whole text, as one undoable edit; the file stays unsaved. */
   replaceContent(text: string): void;
+  /** The editor's commands (Save, Go to Line, Format Document, …) with their shortcuts. */
+  commands(): { label: string; shortcut?: string; run: () => void }[];
 }
 
 /** The editor's selection quick actions ("Explain", …), handed to the assistant. */

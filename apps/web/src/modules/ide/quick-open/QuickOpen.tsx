@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useState } from 'react';
+import { useCallback } from 'react';
 import { allFilesQueryOptions } from '../../../api/files.ts';
 import { Palette, useShortcut } from '../../palette/Palette.tsx';
 import { FileIcon } from '../file-tree/FileIcon.tsx';
@@ -36,22 +36,28 @@ function QuickOpenDialog({
   );
 }
 
-/** Ctrl/Cmd+P anywhere on the page: find a file by fuzzy name and open it. */
+/**
+ * Ctrl/Cmd+P anywhere on the page: find a file by fuzzy name and open it. Shown while `open`
+ * (the command palette opens it too).
+ */
 export function QuickOpen({
   workspace,
+  open,
+  onOpenChange,
   onOpen,
 }: {
   workspace: string;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
   onOpen: (path: string) => void;
 }) {
-  const [open, setOpen] = useState(false);
   // Capture phase: ahead of Monaco and xterm, and instead of the browser's print dialog.
   useShortcut(
     'p',
-    useCallback(() => setOpen(true), []),
+    useCallback(() => onOpenChange(true), [onOpenChange]),
     true,
   );
   return open ? (
-    <QuickOpenDialog workspace={workspace} onOpen={onOpen} onClose={() => setOpen(false)} />
+    <QuickOpenDialog workspace={workspace} onOpen={onOpen} onClose={() => onOpenChange(false)} />
   ) : null;
 }
