@@ -253,11 +253,10 @@ describe('the IDE', () => {
       path: 'gone/note.txt',
       content: 'on disk\n',
     });
-    await page.evaluate(() =>
-      localStorage.setItem(
-        'studio.ide.draft.ide-demo:gone/note.txt',
-        JSON.stringify({ content: 'kept after the folder went\n', baseVersion: 'v-old' }),
-      ),
+    // (A string, run in the page: the tests compile without the DOM's types.)
+    const draft = { content: 'kept after the folder went\n', baseVersion: 'v-old' };
+    await page.evaluate(
+      `localStorage.setItem('studio.ide.draft.ide-demo:gone/note.txt', ${JSON.stringify(JSON.stringify(draft))})`,
     );
     expect(
       (await api('DELETE', '/api/workspaces/ide-demo/files?path=gone&recursive=true')).status(),
@@ -345,9 +344,10 @@ describe('the IDE', () => {
     await page.keyboard.type('pass');
     await page.keyboard.press('Control+s');
     await expect
-      .poll(async () =>
-        (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=calc.py')).json())
-          .content,
+      .poll(
+        async () =>
+          (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=calc.py')).json())
+            .content,
       )
       .toBe('def f():\n    pass');
 

@@ -106,12 +106,9 @@ describe('workspaces on the dashboard', () => {
       headers: { origin: server.origin },
     });
     expect(terminal.status()).toBe(201);
-    await page.evaluate(() =>
-      localStorage.setItem(
-        'studio.ide.draft.demo:notes.md',
-        JSON.stringify({ content: 'draft', baseVersion: 'v0' }),
-      ),
-    );
+    // (A string, run in the page: the tests compile without the DOM's types.)
+    const draft = JSON.stringify({ content: 'draft', baseVersion: 'v0' });
+    await page.evaluate(`localStorage.setItem('studio.ide.draft.demo:notes.md', '${draft}')`);
     await page.getByRole('button', { name: 'Stop demo' }).click();
     const ask = page.getByRole('dialog', { name: 'Stop demo?' });
     await expect
@@ -120,7 +117,7 @@ describe('workspaces on the dashboard', () => {
     await page.screenshot({ path: `${SCREENSHOTS}workspaces-stop-ask.png` });
     await ask.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect.poll(() => rowText('demo'), { timeout: 30_000 }).toMatch(/Stopped/);
-    await page.evaluate(() => localStorage.removeItem('studio.ide.draft.demo:notes.md'));
+    await page.evaluate(`localStorage.removeItem('studio.ide.draft.demo:notes.md')`);
 
     await page.getByRole('button', { name: 'Delete demo' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete workspace demo and all its files?' });
