@@ -36,6 +36,7 @@ import { aiRoutes } from './routes/ai.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { desktopRoutes } from './routes/desktop.ts';
+import { lspRoutes } from './routes/lsp.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
 import { gitRoutes } from './routes/git.ts';
@@ -218,6 +219,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   gitRoutes(app, services);
   previewRoutes(app, services);
   desktopRoutes(app, services);
+  lspRoutes(app, services);
   aiRoutes(app, services);
   mcpRoutes(app, services);
   auditRoutes(app, services);

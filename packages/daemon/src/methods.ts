@@ -6,6 +6,7 @@ import { desktopInput, desktopWindows, screenshot } from './desktop.ts';
 import { startExec } from './exec.ts';
 import { FileService } from './files.ts';
 import { daemonInfo } from './info.ts';
+import { startLanguageServer } from './lsp.ts';
 import { listPorts, startTunnel } from './ports.ts';
 import { PtyManager } from './pty.ts';
 import { findRipgrep, searchText } from './search.ts';
@@ -108,6 +109,8 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
       startExec(params, stream, { root: state.root, env: state.env, running: state.running }),
     ),
   'ports.list': async () => ({ ports: await listPorts() }),
+  'lsp.open': (params, context, state) =>
+    withStream(context, (stream) => startLanguageServer(params.language, stream, state)),
   'tunnel.open': (params, context) =>
     withStream(context, (stream) => startTunnel(params.port, stream)),
   'credentials.serve': (_params, context, state) =>

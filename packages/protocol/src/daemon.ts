@@ -122,6 +122,18 @@ export type FileChange = z.infer<typeof fileChangeSchema>;
 
 const streamResult = z.object({ stream: z.number() });
 
+/** The languages whose servers a workspace can run (`lsp.open`), by Monaco's language id. */
+export const LSP_LANGUAGES = [
+  'python',
+  'typescript',
+  'javascript',
+  'go',
+  'cpp',
+  'c',
+  'rust',
+] as const;
+export type LspLanguage = (typeof LSP_LANGUAGES)[number];
+
 const coordinate = int(0, 16_384);
 
 /**
@@ -288,6 +300,14 @@ export const daemonMethods = {
   'ports.list': {
     params: z.strictObject({}),
     result: z.object({ ports: z.array(listeningPortSchema) }),
+  },
+  /**
+   * Stream: a language server for `language` started in the workspace, its stdio both ways on
+   * channel 0 (LSP's Content-Length framing); `not_found` says how to install a missing one.
+   */
+  'lsp.open': {
+    params: z.strictObject({ language: z.enum(LSP_LANGUAGES) }),
+    result: streamResult,
   },
   /** Stream: raw TCP bytes both ways on channel 0; `end` from either side closes it. */
   'tunnel.open': {

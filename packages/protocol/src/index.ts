@@ -65,6 +65,7 @@ export {
   fileChangeSchema,
   fileEntrySchema,
   listeningPortSchema,
+  LSP_LANGUAGES,
   ptyInfoSchema,
   searchMatchSchema,
   type DaemonClientMessage,
@@ -79,6 +80,7 @@ export {
   type FileChange,
   type FileEntry,
   type ListeningPort,
+  type LspLanguage,
   type PtyInfo,
   type SearchMatch,
 } from './daemon.ts';

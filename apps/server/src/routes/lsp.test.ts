@@ -1,0 +1,130 @@
+// A real language server (pylsp, from Debian's python3-pylsp) run in a local workspace through the
+// daemon, spoken to over the platform's WebSocket as the browser does.
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  injectAs,
+  signedInUser,
+  startTestServer,
+  waitForWorkspace,
+  wsUrl,
+  type TestServer,
+} from '../testing.ts';
+
+let server: TestServer;
+let alice: { id: string; cookie: string };
+let bob: { id: string; cookie: string };
+// CI installs it (.ci/run); elsewhere the Python case runs where pylsp is on PATH.
+const pylsp = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, 'pylsp')));
+
+function open(who: { cookie: string }, path: string, origin = server.origin) {
+  return new WebSocket(wsUrl(server, path), { headers: { cookie: who.cookie, origin } });
+}
+
+async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
+  const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
+  return { code, reason: reason.toString() };
+}
+
+/** JSON-RPC over the socket: requests answered by id, notifications collected. */
+function rpc(socket: WebSocket) {
+  const pending = new Map<number, (result: unknown) => void>();
+  const notifications: { method: string; params: unknown }[] = [];
+  let next = 1;
+  socket.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString()) as {
+      id?: number;
+      method?: string;
+      params?: unknown;
+      result?: unknown;
+    };
+    if (message.id !== undefined && message.method === undefined)
+      pending.get(message.id)?.(message.result);
+    else if (message.method) notifications.push({ method: message.method, params: message.params });
+  });
+  return {
+    notifications,
+    request: (method: string, params: unknown) =>
+      new Promise<unknown>((resolve) => {
+        const id = next++;
+        pending.set(id, resolve);
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      }),
+    notify: (method: string, params: unknown) =>
+      socket.send(JSON.stringify({ jsonrpc: '2.0', method, params })),
+  };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  alice = await signedInUser(server, { email: 'alice@example.com' });
+  bob = await signedInUser(server, { email: 'bob@example.com' });
+  await injectAs(server, alice, 'POST', '/api/workspaces', { name: 'code' });
+  await waitForWorkspace(server, alice, 'code', 'running');
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('language servers', () => {
+  it.runIf(pylsp)(
+    'runs the Python server in the workspace: diagnostics and hover, with the home as file:///workspace',
+    async () => {
+      await injectAs(server, alice, 'PUT', '/api/workspaces/code/files/content', {
+        path: 'app.py',
+        content: 'import os\n\nprint(undefined_name)\n',
+      });
+      const socket = open(alice, '/api/workspaces/code/lsp/python');
+      await once(socket, 'open');
+      const client = rpc(socket);
+      const initialized = (await client.request('initialize', {
+        processId: null,
+        rootUri: 'file:///workspace',
+        capabilities: {},
+      })) as { capabilities: { hoverProvider?: boolean } };
+      expect(initialized.capabilities.hoverProvider).toBe(true);
+      client.notify('initialized', {});
+      const uri = 'file:///workspace/app.py';
+      client.notify('textDocument/didOpen', {
+        textDocument: {
+          uri,
+          languageId: 'python',
+          version: 1,
+          text: 'import os\n\nprint(undefined_name)\n',
+        },
+      });
+      let diagnostics: { uri: string; diagnostics: { message: string }[] } | undefined;
+      for (let i = 0; i < 300 && !diagnostics; i++) {
+        diagnostics = client.notifications.find(
+          (note) => note.method === 'textDocument/publishDiagnostics',
+        )?.params as typeof diagnostics;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(diagnostics?.uri).toBe(uri);
+      expect(diagnostics?.diagnostics.map((item) => item.message).join('\n')).toMatch(
+        /undefined name 'undefined_name'/,
+      );
+      const hover = (await client.request('textDocument/hover', {
+        textDocument: { uri },
+        position: { line: 2, character: 2 },
+      })) as { contents: unknown } | null;
+      expect(JSON.stringify(hover?.contents)).toMatch(/print/);
+      socket.close();
+    },
+    30_000,
+  );
+
+  it('says how to install a missing server, and refuses another person and a foreign Origin', async () => {
+    const missing = await closeOf(open(alice, '/api/workspaces/code/lsp/rust'));
+    expect(missing.code).toBe(4404);
+    expect(missing.reason).toMatch(/No Rust language server/);
+    expect((await closeOf(open(bob, '/api/workspaces/code/lsp/python'))).code).toBe(4404);
+    const foreign = open(alice, '/api/workspaces/code/lsp/python', 'https://evil.example');
+    const [error] = (await once(foreign, 'error')) as [Error];
+    expect(error.message).toMatch(/403/);
+  });
+});
