@@ -382,6 +382,49 @@ describe('the IDE', () => {
     await page.getByRole('tab', { name: 'Files' }).click();
   });
 
+  it('speaks to a language server in the workspace: problems as you type, hover, go to definition', async () => {
+    const put = (path: string, content: string) =>
+      api('PUT', '/api/workspaces/ide-demo/files/content', { path, content });
+    await put('lib.py', 'def greet(name):\n    """Say hello."""\n    return "hi " + name\n');
+    await put('main.py', 'from lib import greet\n\nprint(greet("ada"))\n');
+    const status = page.getByRole('contentinfo', { name: 'Status bar' });
+    await page.getByRole('treeitem', { name: 'main.py' }).click();
+    await status.getByLabel(/Language server: pylsp ready/).waitFor({ timeout: 30_000 });
+
+    // An error typed shows as a problem, and goes when it is fixed.
+    const editor = page.locator('.monaco-editor').first();
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('print(nope)');
+    const problems = status.getByLabel(/errors/);
+    await expect
+      .poll(() => problems.getAttribute('aria-label'), { timeout: 10_000 })
+      .toMatch(/^1 errors/);
+    await page.screenshot({ path: `${SCREENSHOTS}ide-lsp-problem.png` });
+    for (let i = 0; i < 'nope)'.length; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('"fixed")');
+    await expect
+      .poll(() => problems.getAttribute('aria-label'), { timeout: 10_000 })
+      .toMatch(/^0 errors/);
+
+    // Hover over greet (line 3): its signature and docstring.
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    const hover = page.locator('.monaco-hover').filter({ hasText: 'Say hello' });
+    await hover.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}ide-lsp-hover.png` });
+    await page.keyboard.press('Escape');
+
+    // F12 goes to the definition in the other file, in its own tab.
+    await page.keyboard.press('F12');
+    await page.getByRole('tab', { name: 'lib.py', selected: true }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => status.innerText()).toMatch(/Ln 1, Col/);
+  });
+
   it('shows a stopped workspace with a Start button, and comes back', async () => {
     expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
     const start = page.getByRole('button', { name: 'Start workspace' });

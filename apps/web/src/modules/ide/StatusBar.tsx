@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { gitReposQueryOptions } from '../../api/git.ts';
 import { BranchIcon } from '../../components/icons.tsx';
+import { serverLanguageOf, serverStates } from './editor/server-states.ts';
 import type { EditorBridge } from './editor/use-open-files.ts';
 
 /** Monaco's language ids as people name the languages. */
@@ -38,6 +39,10 @@ export function StatusBar({ workspace, bridge }: { workspace: string; bridge: Ed
     repos.data
       ?.filter((item) => item.path === '' || path.startsWith(`${item.path}/`))
       .sort((a, b) => b.path.length - a.path.length)[0] ?? repos.data?.[0];
+  const language = snapshot ? serverLanguageOf(snapshot.languageId) : null;
+  const server = useSyncExternalStore(serverStates.subscribe, () =>
+    language ? serverStates.get(`${workspace}:${language}`) : undefined,
+  );
   const errors = snapshot?.diagnostics.filter((item) => item.severity === 'error').length ?? 0;
   const warnings = snapshot?.diagnostics.filter((item) => item.severity === 'warning').length ?? 0;
 
@@ -75,6 +80,19 @@ export function StatusBar({ workspace, bridge }: { workspace: string; bridge: Ed
           <span className={itemClasses}>
             {LANGUAGE_NAMES[snapshot.languageId] ?? snapshot.languageId}
           </span>
+          {server ? (
+            <span
+              className={`${itemClasses} ${server.state === 'failed' ? 'text-warning' : ''}`}
+              title={server.state === 'failed' ? server.message : undefined}
+              aria-label={`Language server: ${server.state === 'ready' ? `${server.name} ready` : server.state === 'starting' ? 'starting' : server.message}`}
+            >
+              {server.state === 'ready'
+                ? `{ } ${server.name}`
+                : server.state === 'starting'
+                  ? '{ } starting…'
+                  : '{ } no language server'}
+            </span>
+          ) : null}
         </span>
       ) : null}
     </footer>

@@ -21,6 +21,7 @@ import {
   languageIndentation,
 } from './indentation.ts';
 import { monaco } from './monaco.ts';
+import { serverLanguageOf } from './server-states.ts';
 import type {
   EditorBridge,
   EditorDiagnostic,
@@ -94,6 +95,17 @@ async function indent(
   else model.detectIndentation(base.insertSpaces, base.tabSize);
 }
 
+/** Languages with a server (Python, TypeScript, Go, …) load the language client and attach. */
+function startLanguageServer(workspace: string, model: monaco.editor.ITextModel): void {
+  if (!serverLanguageOf(model.getLanguageId())) return;
+  void import('./language-client.ts').then(async ({ attachLanguageServer }) => {
+    if (model.isDisposed()) return;
+    const attached = await attachLanguageServer(monaco, workspace, model);
+    if (model.isDisposed()) attached.dispose();
+    else model.onWillDispose(() => attached.dispose());
+  });
+}
+
 /** The keys of an editor action. Monaco knows them but offers no public way to ask. */
 function shortcutOf(editor: monaco.editor.IStandaloneCodeEditor, id: string): string | undefined {
   const keys = (
@@ -159,6 +171,7 @@ export default function CodeEditor({
   reveal,
   onDirtyChange,
   bridge,
+  onOpenFile,
 }: {
   workspace: string;
   path: string;
@@ -168,6 +181,8 @@ export default function CodeEditor({
   onDirtyChange: (path: string, dirty: boolean) => void;
   /** Where the assistant reaches this editor; absent, nothing outside sees it. */
   bridge?: EditorBridge;
+  /** Show another file of the workspace at a line (a definition elsewhere). */
+  onOpenFile?: (path: string, line?: number) => void;
 }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -200,6 +215,23 @@ export default function CodeEditor({
       editorRef.current = null;
     };
   }, []);
+
+  // Go to Definition into another file opens it in a tab, at the definition.
+  useEffect(() => {
+    if (!onOpenFile) return;
+    const opener = monaco.editor.registerEditorOpener({
+      openCodeEditor(_source, resource, selection) {
+        if (resource.scheme !== 'file' || resource.authority !== workspace) return false;
+        const line =
+          selection && 'startLineNumber' in selection
+            ? selection.startLineNumber
+            : selection?.lineNumber;
+        onOpenFile(resource.path.slice(1), line);
+        return true;
+      },
+    });
+    return () => opener.dispose();
+  }, [workspace, onOpenFile]);
 
   // The assistant's view of the editor, and the selection quick actions that hand off to it.
   useEffect(() => {
@@ -301,6 +333,7 @@ export default function CodeEditor({
       });
       onDirtyChange(path, draft !== undefined);
       void indent(queryClient, workspace, path, opened);
+      startLanguageServer(workspace, opened);
       opened.onDidChangeContent(() => {
         const state = fileStates.get(opened);
         if (!state) return;

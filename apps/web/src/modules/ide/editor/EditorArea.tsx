@@ -78,6 +78,7 @@ function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles 
         reveal={files.reveal}
         onDirtyChange={files.setFileDirty}
         bridge={files.editor}
+        onOpenFile={files.open}
       />
     </Suspense>
   );
@@ -141,7 +142,7 @@ export function EditorArea({ workspace, files }: { workspace: string; files: Ope
 
 /** Said once when inline completions stop asking: why, where to fix it, and a way to retry. */
 function CompletionPauseNotice() {
-  const reason = useSyncExternalStore(completionPause.subscribe, completionPause.get);
+  const reason = useSyncExternalStore(completionPause.subscribe, completionPause.shown);
   if (reason === null) return null;
   return (
     <Alert tone="warning" className="m-2" title="Inline completions are paused">

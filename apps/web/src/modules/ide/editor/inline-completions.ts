@@ -3,7 +3,7 @@ import type * as Monaco from 'monaco-editor/editor';
 import type { CompletionBody } from '@studio/protocol';
 import { requestCompletion } from '../../../api/ai-settings.ts';
 import { completionPause } from '../../../api/completion-pause.ts';
-import { ApiError } from '../../../api/http.ts';
+import { ApiError, hasCode } from '../../../api/http.ts';
 
 /** Characters sent before the cursor: enough context for a model, small enough to answer fast. */
 export const PREFIX_LIMIT = 8_000;
@@ -105,7 +105,7 @@ export function waitUnlessCancelled(
 /** Where the source records that it stopped asking, and why (shown once, in the editor). */
 export interface PauseSwitch {
   get(): string | null;
-  pause(reason: string): void;
+  pause(reason: string, quietly?: boolean): void;
 }
 
 /** Options of {@link createCompletionSource}. */
@@ -165,7 +165,9 @@ export function createCompletionSource({
         return token.isCancellationRequested || !text ? null : text;
       } catch (error) {
         // An abort is the next keystroke; anything the server answered stops the asking.
-        if (error instanceof ApiError && !token.isCancellationRequested) pause.pause(error.message);
+        // No model at all is nothing to warn about in the editor: stop asking, quietly.
+        if (error instanceof ApiError && !token.isCancellationRequested)
+          pause.pause(error.message, hasCode(error, 'ai_not_configured'));
         return null;
       } finally {
         subscription.dispose();

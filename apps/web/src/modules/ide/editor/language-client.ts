@@ -1,0 +1,321 @@
+// Language servers in the editor: one server per workspace and language, run in the workspace
+// (`/api/workspaces/:name/lsp/:language`), spoken to with vscode-jsonrpc over vscode-ws-jsonrpc's
+// WebSocket reader and writer. Monaco's own providers ask it for hover, definitions and
+// completions; its diagnostics become markers. Loaded only when a file of such a language opens.
+//
+// Why not monaco-languageclient: it runs on @codingame/monaco-vscode-api, which replaces
+// monaco-editor with VS Code's workbench services (several MB, another editor build). The few
+// LSP features here map directly onto monaco-editor's provider API.
+import 'vscode-jsonrpc/browser';
+import type * as Monaco from 'monaco-editor/editor';
+import type {
+  CompletionItem,
+  CompletionList,
+  Definition,
+  Diagnostic,
+  Hover,
+  InitializeResult,
+  LocationLink,
+  MarkupContent,
+  PublishDiagnosticsParams,
+} from 'vscode-languageserver-protocol';
+import { createWebSocketConnection, type IWebSocket } from 'vscode-ws-jsonrpc';
+import type { LspLanguage } from '@studio/protocol';
+import { serverLanguageOf, serverStates } from './server-states.ts';
+
+/** How the page names the workspace's home to the server (the server rebases it). */
+const ROOT = 'file:///workspace';
+
+type Connection = ReturnType<typeof createWebSocketConnection>;
+
+interface Client {
+  connection: Connection;
+  capabilities: InitializeResult['capabilities'];
+}
+
+const clients = new Map<string, Promise<Client | null>>();
+
+/** The server's name for a Monaco model's file, and back. */
+const serverUri = (model: Monaco.editor.ITextModel) => `${ROOT}${model.uri.path}`;
+
+function pathOf(uri: string): string | null {
+  return uri.startsWith(`${ROOT}/`) ? decodeURIComponent(uri.slice(ROOT.length + 1)) : null;
+}
+
+function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage) {
+  const key = `${workspace}:${language}`;
+  const existing = clients.get(key);
+  if (existing) return existing;
+  serverStates.set(key, { state: 'starting' });
+  const started = new Promise<Client | null>((resolve) => {
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(
+      `${scheme}//${window.location.host}/api/workspaces/${encodeURIComponent(workspace)}/lsp/${language}`,
+    );
+    const fail = (message: string) => {
+      clients.delete(key);
+      serverStates.set(key, { state: 'failed', message });
+      resolve(null);
+    };
+    socket.addEventListener('close', (event) => {
+      // A server that stopped: its markers go, and the next edit starts it again.
+      for (const model of monaco.editor.getModels())
+        if (model.uri.authority === workspace && languageOf(model.getLanguageId()) === language)
+          monaco.editor.setModelMarkers(model, 'lsp', []);
+      fail(event.reason || `the ${language} language server stopped`);
+    });
+    socket.addEventListener('open', () => {
+      const wrapped: IWebSocket = {
+        send: (content) => socket.send(content),
+        onMessage: (callback) =>
+          socket.addEventListener('message', (event) => callback(event.data)),
+        onError: (callback) => socket.addEventListener('error', (event) => callback(event)),
+        onClose: (callback) =>
+          socket.addEventListener('close', (event) => callback(event.code, event.reason)),
+        dispose: () => socket.close(),
+      };
+      const connection = createWebSocketConnection(wrapped, {
+        error: (message) => console.error(`[lsp ${language}] ${message}`),
+        warn: () => {},
+        info: () => {},
+        log: () => {},
+      });
+      connection.onNotification(
+        'textDocument/publishDiagnostics',
+        (params: PublishDiagnosticsParams) => {
+          const path = pathOf(params.uri);
+          const model =
+            path && monaco.editor.getModel(monaco.Uri.parse(`file://${workspace}/${path}`));
+          if (model) monaco.editor.setModelMarkers(model, 'lsp', params.diagnostics.map(markerOf));
+        },
+      );
+      connection.listen();
+      connection
+        .sendRequest<InitializeResult>('initialize', {
+          processId: null,
+          rootUri: ROOT,
+          workspaceFolders: [{ uri: ROOT, name: workspace }],
+          capabilities: {
+            textDocument: {
+              synchronization: { dynamicRegistration: false },
+              hover: { contentFormat: ['markdown', 'plaintext'] },
+              completion: { completionItem: { snippetSupport: false } },
+              definition: { linkSupport: true },
+              publishDiagnostics: {},
+            },
+          },
+        })
+        .then((result) => {
+          connection.sendNotification('initialized', {});
+          serverStates.set(key, {
+            state: 'ready',
+            name: result.serverInfo?.name ?? `${language} language server`,
+          });
+          resolve({ connection, capabilities: result.capabilities });
+        })
+        .catch((error: Error) => fail(error.message));
+    });
+  });
+  clients.set(key, started);
+  return started;
+}
+
+const SEVERITIES = [0, 8, 4, 2, 1] as const; // LSP 1..4 → Monaco Error, Warning, Info, Hint
+
+function markerOf(diagnostic: Diagnostic): Monaco.editor.IMarkerData {
+  const { start, end } = diagnostic.range;
+  return {
+    severity: SEVERITIES[diagnostic.severity ?? 1] ?? 8,
+    message: typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value,
+    source: diagnostic.source,
+    startLineNumber: start.line + 1,
+    startColumn: start.character + 1,
+    endLineNumber: end.line + 1,
+    endColumn: end.character + 1,
+  };
+}
+
+const languageOf = serverLanguageOf;
+
+const position = (at: Monaco.Position) => ({ line: at.lineNumber - 1, character: at.column - 1 });
+
+function markdownOf(contents: Hover['contents']): Monaco.IMarkdownString[] {
+  const list = Array.isArray(contents) ? contents : [contents];
+  return list.map((item) =>
+    typeof item === 'string'
+      ? { value: item }
+      : 'kind' in item
+        ? { value: (item as MarkupContent).value }
+        : { value: `\`\`\`${item.language}\n${item.value}\n\`\`\`` },
+  );
+}
+
+const registered = new Set<string>();
+
+/**
+ * Keeps `model` open on its language's server in `workspace` (open, each change, close) and,
+ * once per language, registers Monaco's providers that ask the server. `openFile` shows another
+ * file at a line, for a definition elsewhere. Resolves to what stops it.
+ */
+export async function attachLanguageServer(
+  monaco: typeof Monaco,
+  workspace: string,
+  model: Monaco.editor.ITextModel,
+): Promise<Monaco.IDisposable> {
+  const language = languageOf(model.getLanguageId());
+  if (!language) return { dispose: () => {} };
+  registerProviders(monaco, model.getLanguageId());
+  let version = 1;
+  let client = await connect(monaco, workspace, language);
+  const uri = serverUri(model);
+  const open = (current: Client) =>
+    current.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: language, version, text: model.getValue() },
+    });
+  if (client && !model.isDisposed()) open(client);
+  const changes = model.onDidChangeContent(async () => {
+    version++;
+    if (!client) {
+      // The server stopped (or never started): start it again, and reopen the file on it.
+      client = await connect(monaco, workspace, language);
+      if (client && !model.isDisposed()) open(client);
+      return;
+    }
+    client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ text: model.getValue() }],
+    });
+  });
+  return {
+    dispose: () => {
+      changes.dispose();
+      client?.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    },
+  };
+}
+
+/** The running client for a model, if its server is up. */
+async function clientOf(model: Monaco.editor.ITextModel): Promise<Client | null> {
+  const language = languageOf(model.getLanguageId());
+  const client = language && clients.get(`${model.uri.authority}:${language}`);
+  return client ? await client : null;
+}
+
+function registerProviders(monaco: typeof Monaco, languageId: string) {
+  if (registered.has(languageId)) return;
+  registered.add(languageId);
+  const toRange = (range: {
+    start: { line: number; character: number };
+    end: { line: number; character: number };
+  }) =>
+    new monaco.Range(
+      range.start.line + 1,
+      range.start.character + 1,
+      range.end.line + 1,
+      range.end.character + 1,
+    );
+
+  monaco.languages.registerHoverProvider(languageId, {
+    async provideHover(model, at) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.hoverProvider) return null;
+      const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', {
+        textDocument: { uri: serverUri(model) },
+        position: position(at),
+      });
+      if (!hover) return null;
+      return {
+        contents: markdownOf(hover.contents),
+        ...(hover.range ? { range: toRange(hover.range) } : {}),
+      };
+    },
+  });
+
+  monaco.languages.registerDefinitionProvider(languageId, {
+    async provideDefinition(model, at) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.definitionProvider) return null;
+      const found = await client.connection.sendRequest<Definition | LocationLink[] | null>(
+        'textDocument/definition',
+        { textDocument: { uri: serverUri(model) }, position: position(at) },
+      );
+      const list = found === null ? [] : Array.isArray(found) ? found : [found];
+      return list.flatMap((item) => {
+        const target = 'targetUri' in item ? item.targetUri : item.uri;
+        const range = 'targetUri' in item ? item.targetSelectionRange : item.range;
+        const path = pathOf(target);
+        if (!path) return [];
+        return [
+          {
+            uri: monaco.Uri.parse(`file://${model.uri.authority}/${path}`),
+            range: toRange(range),
+          },
+        ];
+      });
+    },
+  });
+
+  monaco.languages.registerCompletionItemProvider(languageId, {
+    triggerCharacters: ['.'],
+    async provideCompletionItems(model, at) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.completionProvider) return { suggestions: [] };
+      const answer = await client.connection.sendRequest<CompletionList | CompletionItem[] | null>(
+        'textDocument/completion',
+        { textDocument: { uri: serverUri(model) }, position: position(at) },
+      );
+      const items = answer === null ? [] : Array.isArray(answer) ? answer : answer.items;
+      const word = model.getWordUntilPosition(at);
+      const fallback = new monaco.Range(at.lineNumber, word.startColumn, at.lineNumber, at.column);
+      return {
+        suggestions: items.slice(0, 500).map((item) => {
+          const edit = item.textEdit && 'range' in item.textEdit ? item.textEdit : undefined;
+          return {
+            label: item.label,
+            kind: completionKind(monaco, item.kind),
+            detail: item.detail,
+            insertText: edit?.newText ?? item.insertText ?? item.label,
+            range: edit ? toRange(edit.range) : fallback,
+            ...(item.sortText ? { sortText: item.sortText } : {}),
+          };
+        }),
+      };
+    },
+  });
+}
+
+/** LSP's completion kinds (1-based, in its order) as Monaco's. */
+function completionKind(
+  monaco: typeof Monaco,
+  kind: number | undefined,
+): Monaco.languages.CompletionItemKind {
+  const names = [
+    'Text',
+    'Method',
+    'Function',
+    'Constructor',
+    'Field',
+    'Variable',
+    'Class',
+    'Interface',
+    'Module',
+    'Property',
+    'Unit',
+    'Value',
+    'Enum',
+    'Keyword',
+    'Snippet',
+    'Color',
+    'File',
+    'Reference',
+    'Folder',
+    'EnumMember',
+    'Constant',
+    'Struct',
+    'Event',
+    'Operator',
+    'TypeParameter',
+  ] as const;
+  const name = names[(kind ?? 1) - 1] ?? 'Text';
+  return monaco.languages.CompletionItemKind[name];
+}
