@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, replicas, desktop, kubernetes); no names runs them all.
+// parts (server, workspaces, ide, agent, replicas, lsp, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { measureAgent } from './agent.ts';
 import { measureDesktop } from './desktop.ts';
 import { measureIde } from './ide.ts';
 import { measureKubernetes } from './kubernetes.ts';
+import { measureLsp } from './lsp.ts';
 import { measureReplicas } from './replicas.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
@@ -56,6 +57,7 @@ const PARTS = [
   'ide',
   'agent',
   'replicas',
+  'lsp',
   'desktop',
   'kubernetes',
 ] as const;
@@ -320,8 +322,8 @@ async function main(): Promise<void> {
       metrics = toMetrics(product, baseline);
     }
     if (
-      (['workspaces', 'ide', 'agent', 'replicas', 'desktop', 'kubernetes'] as const).some((part) =>
-        parts.has(part),
+      (['workspaces', 'ide', 'agent', 'replicas', 'lsp', 'desktop', 'kubernetes'] as const).some(
+        (part) => parts.has(part),
       )
     ) {
       log('building the workspace daemon');
@@ -351,6 +353,10 @@ async function main(): Promise<void> {
     if (parts.has('replicas')) {
       const replicas = await measureReplicas(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(replicas)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('lsp')) {
+      const lsp = await measureLsp(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(lsp)) metrics[name] = roundedMetric(figure);
     }
     if (parts.has('desktop')) {
       const desktop = await measureDesktop(

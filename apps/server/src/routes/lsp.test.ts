@@ -13,6 +13,7 @@ import {
   wsUrl,
   type TestServer,
 } from '../testing.ts';
+import { lspOverSocket } from '../../../../test/lsp-rpc.ts';
 
 let server: TestServer;
 let alice: { id: string; cookie: string };
@@ -27,35 +28,6 @@ function open(who: { cookie: string }, path: string, origin = server.origin) {
 async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
   const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
   return { code, reason: reason.toString() };
-}
-
-/** JSON-RPC over the socket: requests answered by id, notifications collected. */
-function rpc(socket: WebSocket) {
-  const pending = new Map<number, (result: unknown) => void>();
-  const notifications: { method: string; params: unknown }[] = [];
-  let next = 1;
-  socket.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as {
-      id?: number;
-      method?: string;
-      params?: unknown;
-      result?: unknown;
-    };
-    if (message.id !== undefined && message.method === undefined)
-      pending.get(message.id)?.(message.result);
-    else if (message.method) notifications.push({ method: message.method, params: message.params });
-  });
-  return {
-    notifications,
-    request: (method: string, params: unknown) =>
-      new Promise<unknown>((resolve) => {
-        const id = next++;
-        pending.set(id, resolve);
-        socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-      }),
-    notify: (method: string, params: unknown) =>
-      socket.send(JSON.stringify({ jsonrpc: '2.0', method, params })),
-  };
 }
 
 beforeAll(async () => {
@@ -80,7 +52,7 @@ describe('language servers', () => {
       });
       const socket = open(alice, '/api/workspaces/code/lsp/python');
       await once(socket, 'open');
-      const client = rpc(socket);
+      const client = lspOverSocket(socket);
       const initialized = (await client.request('initialize', {
         processId: null,
         rootUri: 'file:///workspace',
@@ -97,13 +69,9 @@ describe('language servers', () => {
           text: 'import os\n\nprint(undefined_name)\n',
         },
       });
-      let diagnostics: { uri: string; diagnostics: { message: string }[] } | undefined;
-      for (let i = 0; i < 300 && !diagnostics; i++) {
-        diagnostics = client.notifications.find(
-          (note) => note.method === 'textDocument/publishDiagnostics',
-        )?.params as typeof diagnostics;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const diagnostics = (
+        await client.next((note) => note.method === 'textDocument/publishDiagnostics')
+      ).params as { uri: string; diagnostics: { message: string }[] };
       expect(diagnostics?.uri).toBe(uri);
       expect(diagnostics?.diagnostics.map((item) => item.message).join('\n')).toMatch(
         /undefined name 'undefined_name'/,
