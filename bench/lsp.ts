@@ -5,6 +5,7 @@
 // - an error typed → its diagnostic back, p50: ours against the server's own.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -163,6 +164,8 @@ export async function measureLsp(
   tmp: string,
   serverMain: string,
 ): Promise<Record<string, LspMetric>> {
+  if (!(process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, 'pylsp'))))
+    throw new Error('lsp: pylsp is not on PATH (apt-get install python3-pylsp python3-pyflakes)');
   const text = bigModule();
   const folder = await mkdtemp(join(tmp, 'lsp-direct-'));
   await writeFile(join(folder, 'big.py'), text);
