@@ -382,7 +382,7 @@ describe('the IDE', () => {
     await page.getByRole('tab', { name: 'Files' }).click();
   });
 
-  it('speaks to a language server in the workspace: problems as you type, hover, go to definition', async () => {
+  it('speaks to a language server in the workspace: problems as you type, hover, go to definition, rename across files', async () => {
     const put = (path: string, content: string) =>
       api('PUT', '/api/workspaces/ide-demo/files/content', { path, content });
     await put('lib.py', 'def greet(name):\n    """Say hello."""\n    return "hi " + name\n');
@@ -423,6 +423,33 @@ describe('the IDE', () => {
     await page.keyboard.press('F12');
     await page.getByRole('tab', { name: 'lib.py', selected: true }).waitFor({ timeout: 10_000 });
     await expect.poll(() => status.innerText()).toMatch(/Ln 1, Col/);
+
+    // F2 renames across files: the open one is edited (unsaved), the closed one written.
+    await page.getByRole('button', { name: 'Close lib.py' }).click();
+    await page.getByRole('tab', { name: 'main.py' }).click();
+    await page.locator('.monaco-editor').first().click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('F2');
+    const renameBox = page.locator('.monaco-editor .rename-box input');
+    await renameBox.waitFor({ timeout: 10_000 });
+    await renameBox.fill('welcome');
+    await renameBox.press('Enter');
+    await expect
+      .poll(async () =>
+        (await page.getByTestId('code-editor').locator('.view-lines').innerText()).replace(
+          /\u00a0/g,
+          ' ',
+        ),
+      )
+      .toMatch(/from lib import welcome\n+print\(welcome\("ada"\)\)/);
+    await expect
+      .poll(
+        async () =>
+          (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=lib.py')).json())
+            .content,
+      )
+      .toMatch(/^def welcome\(name\):/);
   });
 
   it('shows a stopped workspace with a Start button, and comes back', async () => {

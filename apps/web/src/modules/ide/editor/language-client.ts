@@ -15,12 +15,17 @@ import type {
   Diagnostic,
   Hover,
   InitializeResult,
+  Location,
   LocationLink,
   MarkupContent,
   PublishDiagnosticsParams,
+  SignatureHelp,
+  TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import { createWebSocketConnection, type IWebSocket } from 'vscode-ws-jsonrpc';
 import type { LspLanguage } from '@studio/protocol';
+import { readFile, writeFile } from '../../../api/files.ts';
 import { serverLanguageOf, serverStates } from './server-states.ts';
 
 /** How the page names the workspace's home to the server (the server rebases it). */
@@ -101,6 +106,12 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
               hover: { contentFormat: ['markdown', 'plaintext'] },
               completion: { completionItem: { snippetSupport: false } },
               definition: { linkSupport: true },
+              references: {},
+              signatureHelp: {
+                signatureInformation: { documentationFormat: ['markdown', 'plaintext'] },
+              },
+              formatting: {},
+              rename: {},
               publishDiagnostics: {},
             },
           },
@@ -255,6 +266,122 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
     },
   });
 
+  monaco.languages.registerReferenceProvider(languageId, {
+    async provideReferences(model, at) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.referencesProvider) return [];
+      const found = await client.connection.sendRequest<Location[] | null>(
+        'textDocument/references',
+        {
+          textDocument: { uri: serverUri(model) },
+          position: position(at),
+          context: { includeDeclaration: true },
+        },
+      );
+      return (found ?? []).flatMap((item) => {
+        const path = pathOf(item.uri);
+        return path
+          ? [
+              {
+                uri: monaco.Uri.parse(`file://${model.uri.authority}/${path}`),
+                range: toRange(item.range),
+              },
+            ]
+          : [];
+      });
+    },
+  });
+
+  monaco.languages.registerSignatureHelpProvider(languageId, {
+    signatureHelpTriggerCharacters: ['(', ','],
+    async provideSignatureHelp(model, at) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.signatureHelpProvider) return null;
+      const help = await client.connection.sendRequest<SignatureHelp | null>(
+        'textDocument/signatureHelp',
+        { textDocument: { uri: serverUri(model) }, position: position(at) },
+      );
+      if (!help || help.signatures.length === 0) return null;
+      const documentation = (value: string | MarkupContent | undefined) =>
+        value === undefined
+          ? undefined
+          : { value: typeof value === 'string' ? value : value.value };
+      return {
+        value: {
+          signatures: help.signatures.map((signature) => ({
+            label: signature.label,
+            documentation: documentation(signature.documentation),
+            parameters: (signature.parameters ?? []).map((parameter) => ({
+              label: parameter.label,
+              documentation: documentation(parameter.documentation),
+            })),
+          })),
+          activeSignature: help.activeSignature ?? 0,
+          activeParameter: help.activeParameter ?? 0,
+        },
+        dispose: () => {},
+      };
+    },
+  });
+
+  monaco.languages.registerDocumentFormattingEditProvider(languageId, {
+    async provideDocumentFormattingEdits(model, options) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.documentFormattingProvider) return [];
+      const edits = await client.connection.sendRequest<TextEdit[] | null>(
+        'textDocument/formatting',
+        {
+          textDocument: { uri: serverUri(model) },
+          options: { tabSize: options.tabSize, insertSpaces: options.insertSpaces },
+        },
+      );
+      return (edits ?? []).map((edit) => ({ range: toRange(edit.range), text: edit.newText }));
+    },
+  });
+
+  // A rename edits the files open in the editor (as unsaved changes, undoable) and writes the
+  // others through the files API, each against the version it was read at.
+  monaco.languages.registerRenameProvider(languageId, {
+    async provideRenameEdits(model, at, newName) {
+      const client = await clientOf(model);
+      if (!client?.capabilities.renameProvider)
+        return { edits: [], rejectReason: 'This language server cannot rename.' };
+      const edit = await client.connection.sendRequest<WorkspaceEdit | null>(
+        'textDocument/rename',
+        { textDocument: { uri: serverUri(model) }, position: position(at), newName },
+      );
+      const byUri: Record<string, TextEdit[]> = { ...(edit?.changes ?? {}) };
+      for (const change of edit?.documentChanges ?? [])
+        if ('textDocument' in change)
+          byUri[change.textDocument.uri] = change.edits.filter(
+            (item): item is TextEdit => 'range' in item,
+          );
+      const workspace = model.uri.authority;
+      const edits: Monaco.languages.IWorkspaceTextEdit[] = [];
+      for (const [uri, textEdits] of Object.entries(byUri)) {
+        const path = pathOf(uri);
+        if (!path) continue;
+        const target = monaco.editor.getModel(monaco.Uri.parse(`file://${workspace}/${path}`));
+        if (target) {
+          for (const item of textEdits)
+            edits.push({
+              resource: target.uri,
+              versionId: undefined,
+              textEdit: { range: toRange(item.range), text: item.newText },
+            });
+          continue;
+        }
+        const file = await readFile(workspace, path);
+        await writeFile(workspace, {
+          path,
+          content: applyEdits(file.content, textEdits),
+          expectedVersion: file.version,
+        });
+      }
+      return { edits };
+    },
+  });
+
   monaco.languages.registerCompletionItemProvider(languageId, {
     triggerCharacters: ['.'],
     async provideCompletionItems(model, at) {
@@ -318,4 +445,20 @@ function completionKind(
   ] as const;
   const name = names[(kind ?? 1) - 1] ?? 'Text';
   return monaco.languages.CompletionItemKind[name];
+}
+
+/** `text` with LSP edits applied (ranges in the original text, applied from the end). */
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const starts = [0];
+  for (let index = 0; index < text.length; index++)
+    if (text[index] === '\n') starts.push(index + 1);
+  const offset = (at: { line: number; character: number }) =>
+    Math.min(text.length, (starts[at.line] ?? text.length) + at.character);
+  let result = text;
+  for (const edit of [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start)))
+    result =
+      result.slice(0, offset(edit.range.start)) +
+      edit.newText +
+      result.slice(offset(edit.range.end));
+  return result;
 }
