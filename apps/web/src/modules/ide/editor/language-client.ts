@@ -23,6 +23,10 @@ import type {
   TextEdit,
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
+import {
+  javascriptDefaults,
+  typescriptDefaults,
+} from 'monaco-editor/languages/features/typescript/register';
 import { createWebSocketConnection, type IWebSocket } from 'vscode-ws-jsonrpc';
 import type { LspLanguage } from '@studio/protocol';
 import { readFile, writeFile } from '../../../api/files.ts';
@@ -58,6 +62,7 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
       `${scheme}//${window.location.host}/api/workspaces/${encodeURIComponent(workspace)}/lsp/${language}`,
     );
     const fail = (message: string) => {
+      builtIn(language, true);
       clients.delete(key);
       serverStates.set(key, { state: 'failed', message });
       resolve(null);
@@ -118,6 +123,7 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
         })
         .then((result) => {
           connection.sendNotification('initialized', {});
+          builtIn(language, false);
           serverStates.set(key, {
             state: 'ready',
             name: result.serverInfo?.name ?? `${language} language server`,
@@ -129,6 +135,23 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
   });
   clients.set(key, started);
   return started;
+}
+
+/**
+ * Monaco's own TypeScript service knows only the open files: while the workspace's server runs,
+ * its problems step aside (else "cannot find module" for every import, and each error twice),
+ * and come back when the server stops. (Its hovers and completions are registered once, when
+ * the language first loads, and stay beside the server's.)
+ */
+function builtIn(language: LspLanguage, on: boolean): void {
+  if (language !== 'typescript' && language !== 'javascript') return;
+  const defaults = language === 'typescript' ? typescriptDefaults : javascriptDefaults;
+  defaults.setDiagnosticsOptions({
+    ...defaults.getDiagnosticsOptions(),
+    noSyntaxValidation: !on,
+    noSemanticValidation: !on,
+    noSuggestionDiagnostics: !on,
+  });
 }
 
 const SEVERITIES = [0, 8, 4, 2, 1] as const; // LSP 1..4 → Monaco Error, Warning, Info, Hint

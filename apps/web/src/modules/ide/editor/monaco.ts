@@ -5,7 +5,10 @@ import 'monaco-editor/features/register.all';
 import 'monaco-editor/languages/features/css/register';
 import 'monaco-editor/languages/features/html/register';
 import 'monaco-editor/languages/features/json/register';
-import 'monaco-editor/languages/features/typescript/register';
+import {
+  javascriptDefaults,
+  typescriptDefaults,
+} from 'monaco-editor/languages/features/typescript/register';
 import 'monaco-editor/languages/definitions/register.all';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import CssWorker from 'monaco-editor/languages/features/css/css.worker?worker';
@@ -38,5 +41,17 @@ self.MonacoEnvironment = {
 
 // Providers are global in Monaco: registered once, when the editor first loads.
 registerInlineCompletions(monaco);
+
+// Monaco's own TypeScript service sees only the open files: going to a definition, finding
+// references and renaming are the workspace's language server's (typescript-language-server),
+// else two answers disagree and Go to Definition opens a peek of an import line instead of the
+// definition. It keeps completions, hovers and problems, which step aside while a server runs.
+for (const defaults of [typescriptDefaults, javascriptDefaults])
+  defaults.setModeConfiguration({
+    ...defaults.modeConfiguration,
+    definitions: false,
+    references: false,
+    rename: false,
+  });
 
 export { monaco };
