@@ -19,7 +19,7 @@ let database: TestDatabase;
 const handles: DatabaseHandle[] = [];
 const queues: JobQueue[] = [];
 
-async function replica(name: string, leaseMs = 400) {
+async function replica(name: string, leaseMs = 5_000) {
   const handle = await openDatabase({ url: database.url, dataDir: '/nonexistent' });
   handles.push(handle);
   const queue = new JobQueue({ db: handle.db, bus: handle.bus, logger, replicaId: name, leaseMs });

@@ -1,9 +1,8 @@
 import { WS_CLOSE } from '@studio/protocol';
-import type { DaemonStream } from '@studio/runtime';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { VNC_PORT } from '../workspaces/desktop.ts';
-import { closeWithError } from '../http/error-handler.ts';
+import { joinDaemonStream } from './daemon-socket.ts';
 
 const params = z.object({ name: z.string().max(64) });
 
@@ -12,7 +11,7 @@ const params = z.object({ name: z.string().max(64) });
  * noVNC. The raw port is never exposed: bytes go through the daemon's tunnel, behind the
  * session and Origin checks every `/api` WebSocket gets.
  */
-export function desktopRoutes(app: App, { workspaces, sockets }: Services): void {
+export function desktopRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/desktop/vnc',
     {
@@ -21,25 +20,12 @@ export function desktopRoutes(app: App, { workspaces, sockets }: Services): void
       schema: { tags: ['desktop'], 'x-websocket': true, params },
     },
     async (socket, request) => {
-      const principal = request.principal!;
-      sockets.track(socket, principal);
       const { name } = request.params as z.infer<typeof params>;
-      // The viewer may speak first (its RFB version) while the tunnel opens: keep it, in order.
-      const early: Buffer[] = [];
-      const onEarly = (data: Buffer) => early.push(data);
-      socket.on('message', onEarly);
-      let tunnel: DaemonStream;
-      let ended = false;
-      let release = () => {};
-      try {
-        const row = await workspaces.get(principal.user.id, name);
-        const daemon = await workspaces.connect(row);
-        tunnel = await daemon.open('tunnel.open', { port: VNC_PORT }, { manualAck: true });
-        release = workspaces.hold(row.id);
+      await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
+        const tunnel = await daemon.open('tunnel.open', { port: VNC_PORT }, { manualAck: true });
         // Acknowledge once the bytes left for the browser: a slow viewer slows the VNC server.
         tunnel.onData((payload) => socket.send(payload, () => tunnel.ack(payload.byteLength)));
         tunnel.onEnd((error) => {
-          ended = true;
           const close = error ? WS_CLOSE.unavailable : WS_CLOSE.streamEnded;
           const reason =
             error?.code === 'unavailable'
@@ -47,20 +33,11 @@ export function desktopRoutes(app: App, { workspaces, sockets }: Services): void
               : (error?.message ?? close.reason);
           socket.close(close.code, reason.slice(0, 120));
         });
-        const onMessage = (data: Buffer) => {
+        const forward = (data: Buffer) => {
           tunnel.write(data);
-          workspaces.touch(row.id);
+          services.workspaces.touch(row.id);
         };
-        socket.off('message', onEarly);
-        for (const data of early) onMessage(data);
-        socket.on('message', onMessage);
-      } catch (error) {
-        closeWithError(socket, error);
-        return;
-      }
-      socket.once('close', () => {
-        release();
-        if (!ended) tunnel.cancel();
+        return { stream: tunnel, forward };
       });
     },
   );

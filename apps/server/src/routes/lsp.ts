@@ -1,10 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { LSP_LANGUAGES, WS_CLOSE } from '@studio/protocol';
-import type { DaemonStream } from '@studio/runtime';
 import { StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
-import { closeWithError } from '../http/error-handler.ts';
+import { joinDaemonStream } from './daemon-socket.ts';
 
 const params = z.object({ name: z.string().max(64), language: z.enum(LSP_LANGUAGES) });
 
@@ -27,7 +26,7 @@ function rebase(text: string, from: string, to: string): string {
  * both ways, so the page never needs to know where the home is. The server process ends with the
  * socket.
  */
-export function lspRoutes(app: App, { workspaces, sockets }: Services): void {
+export function lspRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/lsp/:language',
     {
@@ -36,39 +35,28 @@ export function lspRoutes(app: App, { workspaces, sockets }: Services): void {
       schema: { tags: ['workspaces'], 'x-websocket': true, params },
     },
     async (socket, request) => {
-      const principal = request.principal!;
-      sockets.track(socket, principal);
       const { name, language } = request.params as z.infer<typeof params>;
-      // The browser speaks first (initialize) while the server starts: keep it, in order.
-      const early: string[] = [];
-      const onEarly = (data: Buffer) => early.push(data.toString('utf8'));
-      socket.on('message', onEarly);
-      let server: DaemonStream;
-      let ended = false;
-      let release = () => {};
-      const fromServer = new PassThrough();
-      const toServer = new PassThrough();
-      const reader = new StreamMessageReader(fromServer);
-      const writer = new StreamMessageWriter(toServer);
-      try {
-        const row = await workspaces.get(principal.user.id, name);
-        const daemon = await workspaces.connect(row);
+      await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
         const home = `file://${encodeURI((await daemon.call('info', {})).root)}`;
-        server = await daemon.open('lsp.open', { language });
-        release = workspaces.hold(row.id);
+        const server = await daemon.open('lsp.open', { language });
+        const fromServer = new PassThrough();
+        const toServer = new PassThrough();
+        const reader = new StreamMessageReader(fromServer);
+        const writer = new StreamMessageWriter(toServer);
         server.onData((payload) => fromServer.write(payload));
         toServer.on('data', (chunk: Buffer) => server.write(chunk));
         reader.listen((message) =>
           socket.send(rebase(JSON.stringify(message), home, BROWSER_ROOT)),
         );
         server.onEnd((error) => {
-          ended = true;
+          reader.dispose();
+          writer.dispose();
           const close = error ? WS_CLOSE.unavailable : WS_CLOSE.streamEnded;
           socket.close(close.code, (error?.message ?? close.reason).slice(0, 120));
         });
-        const onMessage = (data: Buffer | string) => {
+        const forward = (data: Buffer) => {
           const text = data.toString();
-          if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
+          if (data.byteLength > MAX_MESSAGE_BYTES) {
             socket.close(WS_CLOSE.badMessage.code, 'an LSP message over 16 MiB');
             return;
           }
@@ -78,20 +66,9 @@ export function lspRoutes(app: App, { workspaces, sockets }: Services): void {
             socket.close(WS_CLOSE.badMessage.code, 'an LSP message that is not JSON');
             return;
           }
-          workspaces.touch(row.id);
+          services.workspaces.touch(row.id);
         };
-        socket.off('message', onEarly);
-        for (const text of early) onMessage(text);
-        socket.on('message', onMessage);
-      } catch (error) {
-        closeWithError(socket, error);
-        return;
-      }
-      socket.once('close', () => {
-        release();
-        reader.dispose();
-        writer.dispose();
-        if (!ended) server.cancel();
+        return { stream: server, forward };
       });
     },
   );

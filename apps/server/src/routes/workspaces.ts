@@ -12,20 +12,20 @@ import {
   type ExecEvent,
   type TerminalServerMessage,
 } from '@studio/protocol';
-import type { DaemonStream } from '@studio/runtime';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
-import { closeWithError, toApiError } from '../http/error-handler.ts';
+import { toApiError } from '../http/error-handler.ts';
+import { joinDaemonStream } from './daemon-socket.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const terminalParams = nameParams.extend({ id: z.string().max(64) });
 
 /** Workspaces, their terminals and command runs; every route checks ownership through the name. */
 export function workspaceRoutes(app: App, services: Services): void {
-  const { workspaces, templates, audit, sockets } = services;
+  const { workspaces, templates, audit } = services;
   const tags = ['workspaces'];
 
   app.get(
@@ -280,20 +280,9 @@ export function workspaceRoutes(app: App, services: Services): void {
       schema: { tags, 'x-websocket': true, params: terminalParams },
     },
     async (socket, request) => {
-      const principal = request.principal!;
-      sockets.track(socket, principal);
       const { name, id } = request.params as z.infer<typeof terminalParams>;
-      // Input that arrives while we reach the daemon is kept, in order, not dropped.
-      const early: Array<{ data: Buffer; binary: boolean }> = [];
-      const onEarly = (data: Buffer, binary: boolean) => early.push({ data, binary });
-      socket.on('message', onEarly);
-      let stream: DaemonStream;
-      let release = () => {};
-      try {
-        const row = await workspaces.get(principal.user.id, name);
-        const daemon = await workspaces.connect(row);
-        stream = await daemon.open('pty.attach', { id }, { manualAck: true });
-        release = workspaces.hold(row.id);
+      await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
+        const stream = await daemon.open('pty.attach', { id }, { manualAck: true });
         const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
         // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
         stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));
@@ -304,7 +293,7 @@ export function workspaceRoutes(app: App, services: Services): void {
           const close = error?.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.streamEnded;
           socket.close(close.code, error?.message.slice(0, 120) ?? close.reason);
         });
-        const onMessage = (data: Buffer, binary: boolean) => {
+        const forward = (data: Buffer, binary: boolean) => {
           if (binary) {
             stream.write(data);
             workspaces.touch(row.id);
@@ -319,16 +308,7 @@ export function workspaceRoutes(app: App, services: Services): void {
             .call('pty.resize', { id, cols: parsed.data.cols, rows: parsed.data.rows })
             .catch(() => {});
         };
-        socket.off('message', onEarly);
-        for (const item of early) onMessage(item.data, item.binary);
-        socket.on('message', onMessage);
-      } catch (error) {
-        closeWithError(socket, error);
-        return;
-      }
-      socket.once('close', () => {
-        release();
-        stream.cancel();
+        return { stream, forward };
       });
     },
   );
