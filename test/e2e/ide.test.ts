@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
@@ -42,6 +42,13 @@ beforeAll(async () => {
     email: 'ada@example.com',
     password: 'analytical engine',
   });
+});
+
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail')
+    await page.screenshot({
+      path: `${SCREENSHOTS}ide-failed-${task.name.slice(0, 30).replace(/\W+/g, '-')}.png`,
+    });
 });
 
 afterAll(async () => {
@@ -344,12 +351,12 @@ describe('the IDE', () => {
     await put('bad.json', '{"a": }\n');
     const status = page.getByRole('contentinfo', { name: 'Status bar' });
     await page.getByRole('treeitem', { name: 'calc.py' }).click();
-    await expect.poll(() => status.innerText()).toMatch(/Spaces: 4\s+Python/);
+    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toMatch(/Spaces: 4\s+Python/);
     // The home became a repository in the Git panel: its branch is shown.
     expect(await status.innerText()).toMatch(/^(main|master)/);
     await page.locator('.monaco-editor').first().click();
     await page.keyboard.type('def f():\n');
-    await expect.poll(() => status.innerText()).toMatch(/Ln 2, Col 5/);
+    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toMatch(/Ln 2, Col 5/);
     // Python indents 4: the new line is indented by four spaces.
     await page.keyboard.type('pass');
     await page.keyboard.press('Control+s');
@@ -365,7 +372,9 @@ describe('the IDE', () => {
     await put('.editorconfig', 'root = true\n[*.py]\nindent_style = tab\ntab_width = 8\n');
     await put('tabs.py', '');
     await page.getByRole('treeitem', { name: 'tabs.py' }).click();
-    await expect.poll(() => status.innerText()).toMatch(/Tab Size: 8\s+Python/);
+    await expect
+      .poll(() => status.innerText(), { timeout: 10_000 })
+      .toMatch(/Tab Size: 8\s+Python/);
 
     // Problems of the file: Monaco's JSON service finds the syntax error.
     await page.getByRole('treeitem', { name: 'bad.json' }).click();
@@ -413,6 +422,15 @@ describe('the IDE', () => {
         .poll(() => problems.getAttribute('aria-label'), { timeout: 10_000 })
         .toMatch(/^1 errors/);
       await page.screenshot({ path: `${SCREENSHOTS}ide-lsp-problem.png` });
+      // The Problems panel lists it; a click goes to its line.
+      await problems.click();
+      const panel = page.getByRole('region', { name: 'Problems' });
+      await panel.getByText("undefined name 'nope'").click();
+      await expect.poll(() => status.innerText()).toMatch(/Ln 4, Col 1\b/);
+      await page.screenshot({ path: `${SCREENSHOTS}ide-problems-panel.png` });
+      await page.getByRole('tab', { name: 'Files' }).click();
+      await page.locator('.monaco-editor').first().click();
+      await page.keyboard.press('Control+End');
       for (let i = 0; i < 'nope)'.length; i++) await page.keyboard.press('Backspace');
       await page.keyboard.type('"fixed")');
       await expect

@@ -30,7 +30,15 @@ const itemClasses = 'flex items-center gap-1 px-2 whitespace-nowrap';
  * The IDE's bottom line, as VS Code users know it: the branch and the problems of the file on the
  * left; the cursor's line and column, the indentation and the language on the right.
  */
-export function StatusBar({ workspace, bridge }: { workspace: string; bridge: EditorBridge }) {
+export function StatusBar({
+  workspace,
+  bridge,
+  onShowProblems,
+}: {
+  workspace: string;
+  bridge: EditorBridge;
+  onShowProblems: () => void;
+}) {
   const snapshot = useSyncExternalStore(bridge.subscribe, bridge.getSnapshot);
   const repos = useQuery(gitReposQueryOptions(workspace));
   // The repository holding the open file, else the home's, else the first one.
@@ -58,14 +66,16 @@ export function StatusBar({ workspace, bridge }: { workspace: string; bridge: Ed
         </span>
       ) : null}
       {snapshot ? (
-        <span
-          className={itemClasses}
+        <button
+          type="button"
+          className={`${itemClasses} h-full hover:bg-line/60`}
           aria-label={`${errors} errors, ${warnings} warnings`}
-          title="Problems in this file"
+          title="Problems in this file (Ctrl+Shift+M shows all)"
+          onClick={onShowProblems}
         >
           <span className={errors > 0 ? 'text-danger' : undefined}>⊗ {errors}</span>
           <span className={warnings > 0 ? 'text-warning' : undefined}>⚠ {warnings}</span>
-        </span>
+        </button>
       ) : null}
       {snapshot ? (
         <span className="ml-auto flex items-center">

@@ -1,12 +1,21 @@
 import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
+import {
+  lazy,
+  Suspense,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
 import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
 import { useOpenFiles, type EditorBridge } from '../../modules/ide/editor/use-open-files.ts';
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
+import { ProblemsPanel } from '../../modules/ide/ProblemsPanel.tsx';
 import { StatusBar } from '../../modules/ide/StatusBar.tsx';
 import { CommandPalette, type Command } from '../../modules/ide/CommandPalette.tsx';
 import { useTheme } from '../../modules/theme/ThemeProvider.tsx';
@@ -138,7 +147,24 @@ function useAssistantShortcut(onPress: () => void) {
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
   const files = useOpenFiles(name);
-  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports'>('files');
+  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports' | 'problems'>(
+    'files',
+  );
+  // Ctrl/Cmd+Shift+M shows the problems, as in VS Code.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || !event.shiftKey || event.code !== 'KeyM') return;
+      event.preventDefault();
+      event.stopPropagation();
+      setSidebar('problems');
+    };
+    window.addEventListener('keydown', onKeyDown, true);
+    return () => window.removeEventListener('keydown', onKeyDown, true);
+  }, []);
+  const problemCount = useSyncExternalStore(
+    files.editor.subscribe,
+    () => files.editor.getProblems().length,
+  );
   const [rightOpen, setRightOpen] = useState(false);
   const [previewPort, setPreviewPort] = usePreviewPort(name);
   const hasDesktop = workspace.desktop;
@@ -200,6 +226,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     { label: 'View: Show Files', run: () => setSidebar('files') },
     { label: 'View: Show Search', run: () => setSidebar('search') },
     { label: 'View: Show Source Control', run: () => setSidebar('git') },
+    { label: 'View: Show Problems', shortcut: 'Ctrl+Shift+M', run: () => setSidebar('problems') },
     { label: 'View: Show Ports', run: () => setSidebar('ports') },
     {
       label: 'View: Toggle Assistant',
@@ -259,6 +286,14 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
               <SidebarTab selected={sidebar === 'git'} onClick={() => setSidebar('git')}>
                 Git
               </SidebarTab>
+              <SidebarTab selected={sidebar === 'problems'} onClick={() => setSidebar('problems')}>
+                Problems
+                {problemCount > 0 ? (
+                  <span className="ml-1.5 rounded-full bg-accent-soft px-1.5 text-[11px] text-accent">
+                    {problemCount}
+                  </span>
+                ) : null}
+              </SidebarTab>
               <SidebarTab selected={sidebar === 'ports'} onClick={() => setSidebar('ports')}>
                 Ports
                 {portCount > 0 ? (
@@ -276,6 +311,8 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                   <SearchPanel workspace={name} onOpen={files.open} />
                 ) : sidebar === 'git' ? (
                   <SourceControlPanel workspace={name} onOpen={files.open} />
+                ) : sidebar === 'problems' ? (
+                  <ProblemsPanel bridge={files.editor} onOpen={files.open} />
                 ) : (
                   <PortsPanel workspace={name} onPreview={openPreview} />
                 )}
@@ -354,7 +391,11 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
           </div>
         </Panel>
       </Group>
-      <StatusBar workspace={name} bridge={files.editor} />
+      <StatusBar
+        workspace={name}
+        bridge={files.editor}
+        onShowProblems={() => setSidebar('problems')}
+      />
       <QuickOpen
         workspace={name}
         open={quickOpen}

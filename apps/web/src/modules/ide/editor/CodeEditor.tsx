@@ -233,6 +233,29 @@ export default function CodeEditor({
     return () => opener.dispose();
   }, [workspace, onOpenFile]);
 
+  // Every open file's problems, for the Problems panel.
+  useEffect(() => {
+    if (!bridge) return;
+    const publish = () =>
+      bridge.publishProblems(
+        monaco.editor
+          .getModelMarkers({})
+          .filter((marker) => marker.resource.authority === workspace && marker.severity >= 4)
+          .map((marker) => ({
+            path: marker.resource.path.slice(1),
+            line: marker.startLineNumber,
+            column: marker.startColumn,
+            severity: SEVERITIES[marker.severity] ?? 'info',
+            message: marker.message.slice(0, 1000),
+            ...(marker.source ? { source: marker.source } : {}),
+          }))
+          .sort((a, b) => (a.path === b.path ? a.line - b.line : a.path < b.path ? -1 : 1)),
+      );
+    publish();
+    const listener = monaco.editor.onDidChangeMarkers(publish);
+    return () => listener.dispose();
+  }, [bridge, workspace]);
+
   // The assistant's view of the editor, and the selection quick actions that hand off to it.
   useEffect(() => {
     const editor = editorRef.current;

@@ -76,6 +76,16 @@ export interface EditorBridge {
   onQuickAction(listener: (action: QuickAction) => void): () => void;
   /** The action not yet taken, once. */
   takeQuickAction(): QuickAction | null;
+  /** The problems of every open file, published by the editor as they change. */
+  publishProblems(problems: FileProblem[]): void;
+  getProblems(): FileProblem[];
+}
+
+/** One problem of an open file, for the Problems panel. */
+export interface FileProblem extends EditorDiagnostic {
+  path: string;
+  column: number;
+  source?: string;
 }
 
 /** A bridge with no editor attached. */
@@ -87,6 +97,8 @@ export function createEditorBridge(): EditorBridge {
   const actionListeners = new Set<(action: QuickAction) => void>();
   let pendingAction: QuickAction | null = null;
   let terminal: ActiveTerminal | null = null;
+  let problems: FileProblem[] = [];
+  let problemsKey = '[]';
   const notify = () => {
     for (const listener of listeners) listener();
   };
@@ -133,6 +145,14 @@ export function createEditorBridge(): EditorBridge {
       actionListeners.add(listener);
       return () => actionListeners.delete(listener);
     },
+    publishProblems(next) {
+      const nextKey = JSON.stringify(next);
+      if (nextKey === problemsKey) return;
+      problemsKey = nextKey;
+      problems = next;
+      notify();
+    },
+    getProblems: () => problems,
   };
 }
 
