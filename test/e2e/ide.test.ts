@@ -428,6 +428,11 @@ describe('the IDE', () => {
       await panel.getByText("undefined name 'nope'").click();
       await expect.poll(() => status.innerText()).toMatch(/Ln 4, Col 1\b/);
       await page.screenshot({ path: `${SCREENSHOTS}ide-problems-panel.png` });
+      // At a laptop's size the sidebar's tabs and the status bar still fit.
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${SCREENSHOTS}ide-problems-laptop.png` });
+      await page.setViewportSize({ width: 1440, height: 900 });
       await page.getByRole('tab', { name: 'Files' }).click();
       await page.locator('.monaco-editor').first().click();
       await page.keyboard.press('Control+End');

@@ -71,7 +71,7 @@ function SidebarTab({
       role="tab"
       aria-selected={selected}
       onClick={onClick}
-      className={`h-8 px-3 text-[12px] font-medium ${
+      className={`h-8 shrink-0 px-2 text-[12px] font-medium whitespace-nowrap ${
         selected
           ? 'text-fg shadow-[inset_0_-2px_0_var(--color-accent)]'
           : 'text-muted hover:text-fg'
@@ -275,7 +275,8 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             <div
               role="tablist"
               aria-label="Sidebar"
-              className="flex shrink-0 border-b border-line bg-subtle/60"
+              // Five tabs in a narrow sidebar: they scroll sideways rather than being cut off.
+              className="flex shrink-0 overflow-x-auto border-b border-line bg-subtle/60 [scrollbar-width:none]"
             >
               <SidebarTab selected={sidebar === 'files'} onClick={() => setSidebar('files')}>
                 Files
