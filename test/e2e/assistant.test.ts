@@ -109,8 +109,19 @@ function api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown) {
 /** Opens the IDE's right panel on the assistant (the panel remembers whether it was open). */
 async function openAssistant() {
   const toggle = page.getByRole('button', { name: 'Assistant', exact: true });
-  if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
-  return page.getByRole('complementary', { name: 'Assistant' });
+  const panel = page.getByRole('complementary', { name: 'Assistant' });
+  // The page restores the remembered layout just after it loads: a click read against the state
+  // before that would close the panel it reopened. Toggle until the panel is shown and stays.
+  const shown = async () => ((await panel.boundingBox().catch(() => null))?.width ?? 0) > 100;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await page.waitForTimeout(300);
+    if (await shown()) {
+      await page.waitForTimeout(300);
+      if (await shown()) return panel;
+    }
+    if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+  }
+  throw new Error('the assistant panel did not open');
 }
 
 describe('the assistant', () => {
