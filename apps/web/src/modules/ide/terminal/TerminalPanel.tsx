@@ -1,6 +1,6 @@
 import type { Terminal } from '@studio/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import {
   closeTerminal,
   createTerminal,
@@ -14,7 +14,11 @@ import { CloseIcon, PlusIcon, TerminalIcon } from '../../../components/icons.tsx
 import { Loading } from '../../../components/Spinner.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
 import type { EditorBridge } from '../editor/use-open-files.ts';
-import { TerminalView } from './TerminalView.tsx';
+
+// xterm.js loads with the first terminal shown, not before the editor.
+const TerminalView = lazy(() =>
+  import('./TerminalView.tsx').then((module) => ({ default: module.TerminalView })),
+);
 
 /** What a terminal's tab says: its title, or its place when it has none. */
 function terminalTitle(terminal: Terminal, position: number): string {
@@ -156,16 +160,18 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
             </Button>
           </div>
         ) : (
-          list.map((terminal, position) => (
-            <TerminalView
-              key={terminal.id}
-              workspace={workspace}
-              id={terminal.id}
-              title={terminalTitle(terminal, position)}
-              visible={terminal.id === shown?.id}
-              bridge={bridge}
-            />
-          ))
+          <Suspense fallback={<Loading label="Loading the terminal…" />}>
+            {list.map((terminal, position) => (
+              <TerminalView
+                key={terminal.id}
+                workspace={workspace}
+                id={terminal.id}
+                title={terminalTitle(terminal, position)}
+                visible={terminal.id === shown?.id}
+                bridge={bridge}
+              />
+            ))}
+          </Suspense>
         )}
       </div>
     </section>
