@@ -18,8 +18,10 @@ import { lspOverSocket } from '../../../../test/lsp-rpc.ts';
 let server: TestServer;
 let alice: { id: string; cookie: string };
 let bob: { id: string; cookie: string };
+const onPath = (name: string) =>
+  (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, name)));
 // CI installs it (.ci/run); elsewhere the Python case runs where pylsp is on PATH.
-const pylsp = (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, 'pylsp')));
+const pylsp = onPath('pylsp');
 
 function open(who: { cookie: string }, path: string, origin = server.origin) {
   return new WebSocket(wsUrl(server, path), { headers: { cookie: who.cookie, origin } });
@@ -87,9 +89,12 @@ describe('language servers', () => {
   );
 
   it('says how to install a missing server, and refuses another person and a foreign Origin', async () => {
-    const missing = await closeOf(open(alice, '/api/workspaces/code/lsp/rust'));
-    expect(missing.code).toBe(4404);
-    expect(missing.reason).toMatch(/No Rust language server/);
+    // (Rust's server is the one this machine lacks; where it has it, that part is moot.)
+    if (!onPath('rust-analyzer')) {
+      const missing = await closeOf(open(alice, '/api/workspaces/code/lsp/rust'));
+      expect(missing.code).toBe(4404);
+      expect(missing.reason).toMatch(/No Rust language server/);
+    }
     expect((await closeOf(open(bob, '/api/workspaces/code/lsp/python'))).code).toBe(4404);
     const foreign = open(alice, '/api/workspaces/code/lsp/python', 'https://evil.example');
     const [error] = (await once(foreign, 'error')) as [Error];
