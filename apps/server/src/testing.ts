@@ -1,4 +1,5 @@
 // Test harness: a real app on a real database (PGlite in a temp dir, or PostgreSQL), listening on a free port.
+import { once } from 'node:events';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@studio/db';
 import { workspaceSchema, type Workspace } from '@studio/protocol';
 import { LocalRuntime, localNetworkAvailable, type LocalRuntimeOptions } from '@studio/runtime';
+import WebSocket from 'ws';
 import { createApp, type App, type Services } from './app.ts';
 import { RateLimiter } from './auth/rate-limiter.ts';
 import { loadConfig } from './config.ts';
@@ -161,6 +163,22 @@ export async function waitForWorkspace(
 /** The WebSocket URL of a server path. */
 export function wsUrl(server: TestServer, path: string): string {
   return `${server.origin.replace('http', 'ws')}${path}`;
+}
+
+/** A WebSocket to `path` with `who`'s session, from `origin` (the server's own by default). */
+export function socketAs(
+  server: TestServer,
+  who: { cookie: string },
+  path: string,
+  origin = server.origin,
+): WebSocket {
+  return new WebSocket(wsUrl(server, path), { headers: { cookie: who.cookie, origin } });
+}
+
+/** How `socket` closed: its code and reason. */
+export async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
+  const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
+  return { code, reason: reason.toString() };
 }
 
 /**

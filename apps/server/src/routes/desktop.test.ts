@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   signedInUser,
   startTestServer,
   waitForWorkspace,
   injectAs,
-  wsUrl,
+  socketAs,
+  closeOf,
   type TestServer,
 } from '../testing.ts';
 import { VNC_PORT } from '../workspaces/desktop.ts';
@@ -41,14 +41,7 @@ async function startVnc(): Promise<{ close(): void }> {
 }
 
 function open(who: { cookie: string }, name: string, origin = server.origin) {
-  return new WebSocket(wsUrl(server, `/api/workspaces/${name}/desktop/vnc`), {
-    headers: { cookie: who.cookie, origin },
-  });
-}
-
-async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
-  const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
-  return { code, reason: reason.toString() };
+  return socketAs(server, who, `/api/workspaces/${name}/desktop/vnc`, origin);
 }
 
 beforeAll(async () => {

@@ -4,13 +4,13 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   injectAs,
   signedInUser,
   startTestServer,
   waitForWorkspace,
-  wsUrl,
+  socketAs,
+  closeOf,
   type TestServer,
 } from '../testing.ts';
 import { lspOverSocket } from '../../../../test/lsp-rpc.ts';
@@ -24,12 +24,7 @@ const onPath = (name: string) =>
 const pylsp = onPath('pylsp');
 
 function open(who: { cookie: string }, path: string, origin = server.origin) {
-  return new WebSocket(wsUrl(server, path), { headers: { cookie: who.cookie, origin } });
-}
-
-async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
-  const [code, reason] = (await once(socket, 'close')) as [number, Buffer];
-  return { code, reason: reason.toString() };
+  return socketAs(server, who, path, origin);
 }
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
-import { Palette } from '../palette/Palette.tsx';
+import { useState } from 'react';
+import { Palette, useCapturedKey } from '../palette/Palette.tsx';
 
 /** Something the person can do from the palette, with the keys that do it directly. */
 export interface Command {
@@ -8,7 +8,7 @@ export interface Command {
   run: () => void;
 }
 
-/** Ctrl/Cmd+Shift+P, as in VS Code. Capture phase: ahead of Monaco and xterm. */
+/** Ctrl/Cmd+Shift+P, as in VS Code. */
 function isPaletteShortcut(event: KeyboardEvent): boolean {
   return (
     (event.ctrlKey || event.metaKey) && event.shiftKey && !event.altKey && event.code === 'KeyP'
@@ -21,21 +21,7 @@ function isPaletteShortcut(event: KeyboardEvent): boolean {
  */
 export function CommandPalette({ commands }: { commands: () => Command[] }) {
   const [shown, setShown] = useState<Command[] | null>(null);
-  // The latest list-maker, so the key listener is added once.
-  const commandsRef = useRef(commands);
-  useEffect(() => {
-    commandsRef.current = commands;
-  });
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      if (!isPaletteShortcut(event)) return;
-      event.preventDefault();
-      event.stopPropagation();
-      setShown(commandsRef.current());
-    };
-    window.addEventListener('keydown', onKeyDown, true);
-    return () => window.removeEventListener('keydown', onKeyDown, true);
-  }, []);
+  useCapturedKey(isPaletteShortcut, () => setShown(commands()));
   if (!shown) return null;
   const byLabel = new Map(shown.map((command) => [command.label, command]));
   return (

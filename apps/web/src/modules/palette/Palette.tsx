@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Spinner } from '../../components/Spinner.tsx';
 import { fuzzyFilter, type FuzzyMatch } from './fuzzy.ts';
 
@@ -166,4 +166,28 @@ export function useShortcut(key: string, onPress: () => void, capture: boolean):
     window.addEventListener('keydown', onKeyDown, capture);
     return () => window.removeEventListener('keydown', onKeyDown, capture);
   }, [key, onPress, capture]);
+}
+
+/**
+ * Run `onPress` when a key `matches` anywhere on the page, in the capture phase: ahead of Monaco
+ * and xterm, which would otherwise keep the key while focused. A held key counts once.
+ */
+export function useCapturedKey(
+  matches: (event: KeyboardEvent) => boolean,
+  onPress: () => void,
+): void {
+  const latest = useRef({ matches, onPress });
+  useEffect(() => {
+    latest.current = { matches, onPress };
+  });
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (!latest.current.matches(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (!event.repeat) latest.current.onPress();
+    };
+    window.addEventListener('keydown', onKeyDown, true);
+    return () => window.removeEventListener('keydown', onKeyDown, true);
+  }, []);
 }

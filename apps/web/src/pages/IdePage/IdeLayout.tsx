@@ -18,6 +18,7 @@ import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
 import { ProblemsPanel } from '../../modules/ide/ProblemsPanel.tsx';
 import { StatusBar } from '../../modules/ide/StatusBar.tsx';
 import { CommandPalette, type Command } from '../../modules/ide/CommandPalette.tsx';
+import { useCapturedKey } from '../../modules/palette/Palette.tsx';
 import { useTheme } from '../../modules/theme/ThemeProvider.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
 import { useFileWatch } from '../../modules/ide/use-file-watch.ts';
@@ -121,26 +122,8 @@ function isAssistantShortcut(event: KeyboardEvent): boolean {
   );
 }
 
-/**
- * Run `onPress` on the assistant shortcut anywhere on the page. The capture phase takes the key
- * before Monaco and xterm see it (both would otherwise keep it while focused).
- */
-function useAssistantShortcut(onPress: () => void) {
-  const onPressRef = useRef(onPress);
-  useEffect(() => {
-    onPressRef.current = onPress;
-  });
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      if (!isAssistantShortcut(event)) return;
-      event.preventDefault();
-      event.stopPropagation();
-      // A held key toggles once, not open-close-open.
-      if (!event.repeat) onPressRef.current();
-    };
-    window.addEventListener('keydown', onKeyDown, true);
-    return () => window.removeEventListener('keydown', onKeyDown, true);
-  }, []);
+function isProblemsShortcut(event: KeyboardEvent): boolean {
+  return (event.ctrlKey || event.metaKey) && event.shiftKey && event.code === 'KeyM';
 }
 
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
@@ -151,16 +134,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     'files',
   );
   // Ctrl/Cmd+Shift+M shows the problems, as in VS Code.
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      if (!(event.ctrlKey || event.metaKey) || !event.shiftKey || event.code !== 'KeyM') return;
-      event.preventDefault();
-      event.stopPropagation();
-      setSidebar('problems');
-    };
-    window.addEventListener('keydown', onKeyDown, true);
-    return () => window.removeEventListener('keydown', onKeyDown, true);
-  }, []);
+  useCapturedKey(isProblemsShortcut, () => setSidebar('problems'));
   const problemCount = useSyncExternalStore(
     files.editor.subscribe,
     () => files.editor.getProblems().length,
@@ -203,7 +177,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const desktopOpen = rightOpen && right === 'desktop';
 
   // Open and focus the input; pressed again from inside the panel, close it and go back.
-  useAssistantShortcut(() => {
+  useCapturedKey(isAssistantShortcut, () => {
     const active = document.activeElement;
     if (assistantOpen && active && rightAreaRef.current?.contains(active)) {
       rightRef.current?.collapse();
