@@ -124,7 +124,11 @@ export function k8sBinaries(what: string, { nodes = false } = {}): K8sBinaries |
     const absent = Object.entries(found)
       .filter(([, path]) => path === null)
       .map(([name]) => name);
+    // The node's images come from a Docker Engine (importFromDocker); its socket must be there.
+    const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+    const engine = !dockerHost.startsWith('unix://') || existsSync(dockerHost.slice(7));
     if (absent.length > 0) missing.push(`${absent.join(', ')} (run .ci/k8s.sh)`);
+    else if (!engine) missing.push(`Docker Engine at ${dockerHost}, whose images a node imports`);
     // Mounts, cgroups and network interfaces: a node needs root.
     else if (process.getuid?.() !== 0) missing.push('root, which a test node needs');
     else nodeBinaries = found as NodeBinaries;
