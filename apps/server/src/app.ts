@@ -37,6 +37,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { desktopRoutes } from './routes/desktop.ts';
 import { lspRoutes } from './routes/lsp.ts';
+import { dapRoutes } from './routes/dap.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { filesRoutes } from './routes/files.ts';
 import { gitRoutes } from './routes/git.ts';
@@ -220,6 +221,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   previewRoutes(app, services);
   desktopRoutes(app, services);
   lspRoutes(app, services);
+  dapRoutes(app, services);
   aiRoutes(app, services);
   mcpRoutes(app, services);
   auditRoutes(app, services);

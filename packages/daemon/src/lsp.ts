@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { LspLanguage } from '@studio/protocol';
 import { DaemonFailure } from './errors.ts';
 import type { DaemonState } from './methods.ts';
+import { joinServer, onPath } from './stdio-server.ts';
 import type { OutStream } from './streams.ts';
 
 /** The servers tried for a language, in order, and how to get one. */
@@ -40,22 +40,6 @@ const SERVERS: Record<
   },
 };
 
-/** The first of `names` that is an executable on `PATH`. */
-async function onPath(names: string[], searchPath = ''): Promise<string | null> {
-  for (const name of names)
-    for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
-      const candidate = path.join(dir, name);
-      if (
-        await access(candidate, constants.X_OK).then(
-          () => true,
-          () => false,
-        )
-      )
-        return candidate;
-    }
-  return null;
-}
-
 /**
  * Starts the language server for `language` in the home folder and joins its stdio to `stream`
  * (LSP's own framing passes through untouched). A missing server is `not_found`, saying how to
@@ -78,30 +62,5 @@ export async function startLanguageServer(
     );
   const [, args] = server.commands.find(([name]) => path.basename(found) === name)!;
   const child = spawn(found, args, { cwd: state.root, env: state.env, stdio: 'pipe' });
-  state.running.add(child);
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (!stream.write(chunk)) child.stdout.pause();
-  });
-  child.on('error', (error) => stream.end({ code: 'unavailable', message: error.message }));
-  child.on('exit', (code, signal) => {
-    state.running.delete(child);
-    if (code === 0 || signal === 'SIGTERM') return stream.end();
-    const last = stderr.trim().split('\n').at(-1) ?? '';
-    stream.end({
-      code: 'unavailable',
-      message: `The ${server.name} language server (${path.basename(found)}) stopped (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`,
-    });
-  });
-  stream.handlers = {
-    onInput: (payload) => {
-      if (!child.stdin.write(Buffer.from(payload))) stream.holdInputUntilDrain(child.stdin);
-    },
-    onClientEnd: () => child.stdin.end(),
-    onCancel: () => child.kill('SIGTERM'),
-    onBlocked: (blocked) => (blocked ? child.stdout.pause() : child.stdout.resume()),
-  };
+  joinServer(child, stream, state, `The ${server.name} language server (${path.basename(found)})`);
 }

@@ -6,6 +6,7 @@ import { desktopInput, desktopWindows, screenshot } from './desktop.ts';
 import { startExec } from './exec.ts';
 import { FileService } from './files.ts';
 import { daemonInfo } from './info.ts';
+import { startDebugAdapter } from './dap.ts';
 import { startLanguageServer } from './lsp.ts';
 import { listPorts, startTunnel } from './ports.ts';
 import { PtyManager } from './pty.ts';
@@ -111,6 +112,8 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   'ports.list': async () => ({ ports: await listPorts() }),
   'lsp.open': (params, context, state) =>
     withStream(context, (stream) => startLanguageServer(params.language, stream, state)),
+  'dap.open': (params, context, state) =>
+    withStream(context, (stream) => startDebugAdapter(params, stream, state)),
   'tunnel.open': (params, context) =>
     withStream(context, (stream) => startTunnel(params.port, stream)),
   'credentials.serve': (_params, context, state) =>

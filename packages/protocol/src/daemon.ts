@@ -134,6 +134,10 @@ export const LSP_LANGUAGES = [
 ] as const;
 export type LspLanguage = (typeof LSP_LANGUAGES)[number];
 
+/** The debug adapters a workspace can run (`dap.open`), by the language they debug. */
+export const DEBUG_ADAPTERS = ['python', 'go'] as const;
+export type DebugAdapter = (typeof DEBUG_ADAPTERS)[number];
+
 const coordinate = int(0, 16_384);
 
 /**
@@ -307,6 +311,15 @@ export const daemonMethods = {
    */
   'lsp.open': {
     params: z.strictObject({ language: z.enum(LSP_LANGUAGES) }),
+    result: streamResult,
+  },
+  /**
+   * Stream: a debug adapter (debugpy, Delve) started in the workspace, the Debug Adapter
+   * Protocol both ways on channel 0 (Content-Length framing); `not_found` says how to install it.
+   * `cwd` is the folder it starts in (Delve builds the Go module found from there).
+   */
+  'dap.open': {
+    params: z.strictObject({ adapter: z.enum(DEBUG_ADAPTERS), cwd: z.optional(path) }),
     result: streamResult,
   },
   /** Stream: raw TCP bytes both ways on channel 0; `end` from either side closes it. */

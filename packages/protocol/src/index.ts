@@ -66,6 +66,8 @@ export {
   fileEntrySchema,
   listeningPortSchema,
   LSP_LANGUAGES,
+  DEBUG_ADAPTERS,
+  type DebugAdapter,
   ptyInfoSchema,
   searchMatchSchema,
   type DaemonClientMessage,
