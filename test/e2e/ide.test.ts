@@ -11,6 +11,8 @@ const onPath = (name: string) =>
 const servers = {
   python: onPath('pylsp') || process.env.CI === 'true',
   typescript: onPath('typescript-language-server') || process.env.CI === 'true',
+  // Debian's python3-debugpy, for the debugger (CI installs it too).
+  debugpy: existsSync('/usr/lib/python3/dist-packages/debugpy') || process.env.CI === 'true',
 };
 
 let server: ServerProcess;
@@ -536,6 +538,86 @@ describe('the IDE', () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F12');
       await page.getByRole('tab', { name: 'util.ts', selected: true }).waitFor({ timeout: 10_000 });
+    },
+  );
+
+  it.runIf(servers.debugpy)(
+    'debugs a Python file: breakpoints (one conditional), variables, watch, stepping, the call stack and the console',
+    async () => {
+      const response = await api('PUT', '/api/workspaces/ide-demo/files/content', {
+        path: 'sums.py',
+        content: [
+          'def total(items):',
+          '    result = 0',
+          '    for item in items:',
+          '        result += item',
+          '    return result',
+          '',
+          'values = [3, 4, 5]',
+          'answer = total(values)',
+          'print("answer", answer)',
+          '',
+        ].join('\n'),
+      });
+      expect(response.status()).toBe(200);
+      await page.getByRole('tab', { name: 'Files' }).click();
+      await page.getByRole('treeitem', { name: 'sums.py' }).click();
+      const editor = page.locator('.monaco-editor').first();
+      await editor.click();
+      // F9 on line 4, then a condition on it from the Run panel.
+      await page.keyboard.press('Control+Home');
+      for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('F9');
+      await editor.locator('.studio-breakpoint').first().waitFor();
+      await page.keyboard.press('Control+Shift+D');
+      const run = page.getByRole('region', { name: 'Run and Debug' });
+      await run.getByRole('button', { name: 'Edit condition of sums.py:4' }).click();
+      await run.getByLabel('Condition of sums.py:4', { exact: true }).fill('item == 4');
+      await page.keyboard.press('Enter');
+      await run.getByText('if item == 4').waitFor();
+      // A click in the glyph margin left of line 9 adds another.
+      const margin = await editor.locator('.glyph-margin').boundingBox();
+      const line9 = await editor.locator('.line-numbers', { hasText: /^9$/ }).boundingBox();
+      await page.mouse.click(margin!.x + margin!.width / 2, line9!.y + line9!.height / 2);
+      await run.getByRole('button', { name: 'sums.py:9', exact: true }).waitFor();
+      await run.getByLabel('Add a watch expression').fill('result + item');
+      await page.keyboard.press('Enter');
+
+      // F5 debugs this file: it stops at line 4 only when item is 4.
+      await editor.click();
+      await page.keyboard.press('F5');
+      await run.getByText(/Paused on breakpoint at sums\.py:4/).waitFor({ timeout: 30_000 });
+      const variables = run.getByRole('region', { name: 'Variables' });
+      await variables.getByText('item', { exact: true }).waitFor();
+      expect((await variables.innerText()).replace(/\s+/g, ' ')).toMatch(/item = 4 .*result = 3/);
+      const watch = run.getByRole('region', { name: 'Watch' });
+      await expect.poll(() => watch.innerText()).toMatch(/result \+ item\s*=\s*7/);
+      const stack = run.getByRole('region', { name: 'Call Stack' });
+      expect(await stack.innerText()).toMatch(
+        /total[\s\S]*sums\.py:4[\s\S]*<module>[\s\S]*sums\.py:8/,
+      );
+      await expect.poll(() => editor.locator('.studio-debug-line').count()).toBe(1);
+      await page.screenshot({ path: `${SCREENSHOTS}ide-debug-paused.png` });
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${SCREENSHOTS}ide-debug-paused-laptop.png` });
+      await page.setViewportSize({ width: 1440, height: 900 });
+
+      // F10 steps over to the loop's head; the console evaluates in the paused frame.
+      await page.keyboard.press('F10');
+      await run.getByText(/Paused on step at sums\.py:3/).waitFor({ timeout: 10_000 });
+      await run.getByLabel('Evaluate in the debug console').fill('result * 10');
+      await page.keyboard.press('Enter');
+      const output = run.getByRole('log', { name: 'Debug console output' });
+      await output.getByText('70').waitFor();
+
+      // F5 continues to line 9; the program's output reaches the console when it ends.
+      await page.keyboard.press('F5');
+      await run.getByText(/Paused on breakpoint at sums\.py:9/).waitFor({ timeout: 10_000 });
+      await run.getByRole('button', { name: 'Continue (F5)' }).click();
+      await run.getByText(/^Ended/).waitFor({ timeout: 10_000 });
+      expect(await output.innerText()).toMatch(/answer 12/);
+      await expect.poll(() => editor.locator('.studio-debug-line').count()).toBe(0);
     },
   );
 

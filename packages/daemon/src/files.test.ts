@@ -85,6 +85,15 @@ describe('files', () => {
     expect((await readdir(root)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('does not list a save in flight (its temporary file)', async () => {
+    await mkdir(path.join(root, 'saving'));
+    await writeFile(path.join(root, 'saving', 'main.py'), 'x = 1\n');
+    await writeFile(path.join(root, 'saving', '.main.py.studio-0123456789ab.tmp'), 'x = 2\n');
+    expect((await files.list({ path: 'saving' })).entries.map((entry) => entry.name)).toEqual([
+      'main.py',
+    ]);
+  });
+
   it('a reader never sees a mix of old and new content during writes', async () => {
     const target = path.join(root, 'hot.txt');
     const a = Buffer.alloc(4 * 1024 * 1024, 'a');

@@ -42,7 +42,8 @@ export class FileService {
     const dir = await resolveInRoot(this.root, params.path);
     const stats = await stat(dir);
     if (!stats.isDirectory()) throw notADirectory(params.path);
-    const names = await readdir(dir);
+    // A save in flight (its temporary file, renamed over the target) is not a file of the tree.
+    const names = (await readdir(dir)).filter((name) => !TEMP_FILE_PATTERN.test(name));
     const entries: FileEntry[] = [];
     await Promise.all(
       names.map(async (name) => {

@@ -238,3 +238,69 @@ export function BranchIcon(props: IconProps) {
     </Icon>
   );
 }
+
+/** Run or continue (a play triangle). */
+export function PlayIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M7 5v14l11-7z" />
+    </Icon>
+  );
+}
+
+/** Pause (two bars). */
+export function PauseIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M9 5v14M15 5v14" />
+    </Icon>
+  );
+}
+
+/** Step over: an arc over a dot. */
+export function StepOverIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M4 12a8 8 0 0 1 15-3.5M19 4v5h-5" />
+      <circle cx="12" cy="18" r="2" />
+    </Icon>
+  );
+}
+
+/** Step into: an arrow down to a dot. */
+export function StepIntoIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 3v10M8 9l4 4 4-4" />
+      <circle cx="12" cy="19" r="2" />
+    </Icon>
+  );
+}
+
+/** Step out: an arrow up from a dot. */
+export function StepOutIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 14V4M8 8l4-4 4 4" />
+      <circle cx="12" cy="19" r="2" />
+    </Icon>
+  );
+}
+
+/** Restart: a circular arrow. */
+export function RestartIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5" />
+    </Icon>
+  );
+}
+
+/** Stop: a square. */
+export function StopIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <rect x="6" y="6" width="12" height="12" rx="1" />
+    </Icon>
+  );
+}

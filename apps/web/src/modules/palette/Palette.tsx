@@ -174,7 +174,7 @@ export function useShortcut(key: string, onPress: () => void, capture: boolean):
  */
 export function useCapturedKey(
   matches: (event: KeyboardEvent) => boolean,
-  onPress: () => void,
+  onPress: (event: KeyboardEvent) => void,
 ): void {
   const latest = useRef({ matches, onPress });
   useEffect(() => {
@@ -185,7 +185,7 @@ export function useCapturedKey(
       if (!latest.current.matches(event)) return;
       event.preventDefault();
       event.stopPropagation();
-      if (!event.repeat) latest.current.onPress();
+      if (!event.repeat) latest.current.onPress(event);
     };
     window.addEventListener('keydown', onKeyDown, true);
     return () => window.removeEventListener('keydown', onKeyDown, true);

@@ -22,6 +22,11 @@ import { useCapturedKey } from '../../modules/palette/Palette.tsx';
 import { useTheme } from '../../modules/theme/ThemeProvider.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
 import { useFileWatch } from '../../modules/ide/use-file-watch.ts';
+import {
+  configForFile,
+  debugControllerFor,
+  type DebugController,
+} from '../../modules/ide/debug/debug-session.ts';
 import { Loading } from '../../components/Spinner.tsx';
 import { IdeHeader } from './IdeHeader.tsx';
 
@@ -33,6 +38,9 @@ const SourceControlPanel = lazy(() =>
   import('../../modules/ide/git/SourceControlPanel.tsx').then((m) => ({
     default: m.SourceControlPanel,
   })),
+);
+const DebugPanel = lazy(() =>
+  import('../../modules/ide/debug/DebugPanel.tsx').then((m) => ({ default: m.DebugPanel })),
 );
 const PortsPanel = lazy(() =>
   import('../../modules/ide/ports/PortsPanel.tsx').then((m) => ({ default: m.PortsPanel })),
@@ -126,15 +134,73 @@ function isProblemsShortcut(event: KeyboardEvent): boolean {
   return (event.ctrlKey || event.metaKey) && event.shiftKey && event.code === 'KeyM';
 }
 
+/** Starts "debug this file" for `active`, or shows the Run panel to pick a configuration. */
+function startFileDebugging(
+  debug: DebugController,
+  active: string | null,
+  showRun: () => void,
+): void {
+  showRun();
+  const config = active ? configForFile(active) : null;
+  if (config) void debug.start(config, active);
+}
+
+/**
+ * VS Code's debugging keys: F5 starts (this file) or continues, Shift+F5 stops, Ctrl+Shift+F5
+ * restarts, F6 pauses, F10/F11/Shift+F11 step, Ctrl/Cmd+Shift+D shows Run and Debug. Keys other
+ * than F5 and the view's are left to the browser while nothing is being debugged.
+ */
+function useDebugKeys(workspace: string, active: string | null, showRun: () => void) {
+  const debug = debugControllerFor(workspace);
+  const actionFor = (event: KeyboardEvent): (() => unknown) | null => {
+    const ctrl = event.ctrlKey || event.metaKey;
+    if (ctrl && event.shiftKey && !event.altKey && event.code === 'KeyD') return showRun;
+    const status = debug.getState().session?.status;
+    const live = status !== undefined && status !== 'ended';
+    if (event.key === 'F5' && !event.shiftKey && !ctrl) {
+      if (live) return debug.continue;
+      if (active && configForFile(active)) return () => startFileDebugging(debug, active, showRun);
+      return null;
+    }
+    if (!live || event.altKey) return null;
+    if (event.key === 'F5' && event.shiftKey)
+      return ctrl ? () => debug.restart(active) : debug.stop;
+    if (event.key === 'F6') return debug.pause;
+    if (event.key === 'F10') return debug.stepOver;
+    if (event.key === 'F11') return event.shiftKey ? debug.stepOut : debug.stepInto;
+    return null;
+  };
+  useCapturedKey(
+    (event) => actionFor(event) !== null,
+    (event) => void actionFor(event)?.(),
+  );
+  return debug;
+}
+
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
   const files = useOpenFiles(name);
-  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'ports' | 'problems'>(
+  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'run' | 'ports' | 'problems'>(
     'files',
   );
   // Ctrl/Cmd+Shift+M shows the problems, as in VS Code.
   useCapturedKey(isProblemsShortcut, () => setSidebar('problems'));
+  const debug = useDebugKeys(name, files.active, () => setSidebar('run'));
+  // Where the program stopped comes into view, as in VS Code.
+  const paused = useSyncExternalStore(debug.subscribe, () => debug.getState().location);
+  const openFile = files.open;
+  // "Add Conditional Breakpoint…" in the editor asks for the condition in the Run panel.
+  useEffect(
+    () =>
+      debug.subscribe(() => {
+        if (debug.getState().editing) setSidebar('run');
+      }),
+    [debug],
+  );
+  useEffect(() => {
+    if (paused) openFile(paused.path, paused.line);
+  }, [paused, openFile]);
   const problemCount = useSyncExternalStore(
     files.editor.subscribe,
     () => files.editor.getProblems().length,
@@ -200,7 +266,14 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
     { label: 'View: Show Files', run: () => setSidebar('files') },
     { label: 'View: Show Search', run: () => setSidebar('search') },
     { label: 'View: Show Source Control', run: () => setSidebar('git') },
+    { label: 'View: Show Run and Debug', shortcut: 'Ctrl+Shift+D', run: () => setSidebar('run') },
     { label: 'View: Show Problems', shortcut: 'Ctrl+Shift+M', run: () => setSidebar('problems') },
+    {
+      label: 'Debug: Start Debugging (this file)',
+      shortcut: 'F5',
+      run: () => startFileDebugging(debug, files.active, () => setSidebar('run')),
+    },
+    { label: 'Debug: Stop', shortcut: 'Shift+F5', run: () => void debug.stop() },
     { label: 'View: Show Ports', run: () => setSidebar('ports') },
     {
       label: 'View: Toggle Assistant',
@@ -261,6 +334,9 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
               <SidebarTab selected={sidebar === 'git'} onClick={() => setSidebar('git')}>
                 Git
               </SidebarTab>
+              <SidebarTab selected={sidebar === 'run'} onClick={() => setSidebar('run')}>
+                Run
+              </SidebarTab>
               <SidebarTab selected={sidebar === 'problems'} onClick={() => setSidebar('problems')}>
                 Problems
                 {problemCount > 0 ? (
@@ -286,6 +362,8 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                   <SearchPanel workspace={name} onOpen={files.open} />
                 ) : sidebar === 'git' ? (
                   <SourceControlPanel workspace={name} onOpen={files.open} />
+                ) : sidebar === 'run' ? (
+                  <DebugPanel workspace={name} activeFile={files.active} onOpen={files.open} />
                 ) : sidebar === 'problems' ? (
                   <ProblemsPanel bridge={files.editor} onOpen={files.open} />
                 ) : (

@@ -22,6 +22,7 @@ import {
 } from './indentation.ts';
 import { monaco } from './monaco.ts';
 import { serverLanguageOf } from './server-states.ts';
+import { useDebugDecorations } from '../debug/use-debug-decorations.ts';
 import type {
   EditorBridge,
   EditorDiagnostic,
@@ -202,6 +203,8 @@ export default function CodeEditor({
       fontSize: 13,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
+      // Breakpoints and the paused line are drawn left of the line numbers.
+      glyphMargin: true,
     });
     editor.addAction({
       id: 'studio.save',
@@ -215,6 +218,8 @@ export default function CodeEditor({
       editorRef.current = null;
     };
   }, []);
+
+  useDebugDecorations(editorRef, workspace, path);
 
   // Go to Definition into another file opens it in a tab, at the definition.
   useEffect(() => {
