@@ -616,7 +616,7 @@ describe('the IDE', () => {
       await run.getByText(/Paused on breakpoint at sums\.py:9/).waitFor({ timeout: 10_000 });
       await run.getByRole('button', { name: 'Continue (F5)' }).click();
       await run.getByText(/^Ended/).waitFor({ timeout: 10_000 });
-      expect(await output.innerText()).toMatch(/answer 12/);
+      await expect.poll(() => output.innerText()).toMatch(/answer 12/);
       await expect.poll(() => editor.locator('.studio-debug-line').count()).toBe(0);
     },
   );

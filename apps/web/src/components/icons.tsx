@@ -304,3 +304,34 @@ export function StopIcon(props: IconProps) {
     </Icon>
   );
 }
+
+/** Two pages: the files view. */
+export function FilesIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M9 3h7l4 4v11a1 1 0 0 1-1 1H9a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z" />
+      <path d="M16 3v4h4M5 7v13a1 1 0 0 0 1 1h10" />
+    </Icon>
+  );
+}
+
+/** A magnifier: search. */
+export function SearchIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <circle cx="11" cy="11" r="6" />
+      <path d="M20 20l-4.5-4.5" />
+    </Icon>
+  );
+}
+
+/** A play triangle with a bug's legs: run and debug. */
+export function DebugIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M5 4v12l9-6z" />
+      <circle cx="17" cy="17" r="3" />
+      <path d="M17 12.5V14M13 17h1M20 17h1M14.5 14.5l1 1M19.5 14.5l-1 1" />
+    </Icon>
+  );
+}

@@ -2,6 +2,7 @@ import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
 import {
   lazy,
+  useCallback,
   Suspense,
   useEffect,
   useRef,
@@ -28,6 +29,7 @@ import {
   type DebugController,
 } from '../../modules/ide/debug/debug-session.ts';
 import { Loading } from '../../components/Spinner.tsx';
+import { ActivityBar, type SidebarView } from './ActivityBar.tsx';
 import { IdeHeader } from './IdeHeader.tsx';
 
 // Panels that start hidden load when first shown, keeping the JS before the editor small.
@@ -130,6 +132,12 @@ function isAssistantShortcut(event: KeyboardEvent): boolean {
   );
 }
 
+function isSidebarShortcut(event: KeyboardEvent): boolean {
+  return (
+    (event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.code === 'KeyB'
+  );
+}
+
 function isProblemsShortcut(event: KeyboardEvent): boolean {
   return (event.ctrlKey || event.metaKey) && event.shiftKey && event.code === 'KeyM';
 }
@@ -181,12 +189,25 @@ function useDebugKeys(workspace: string, active: string | null, showRun: () => v
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspace.name;
   const files = useOpenFiles(name);
-  const [sidebar, setSidebar] = useState<'files' | 'search' | 'git' | 'run' | 'ports' | 'problems'>(
-    'files',
+  const [sidebar, setSidebar] = useState<SidebarView>('files');
+  const sidebarRef = usePanelRef();
+  const [sidebarOpen, setSidebarOpen] = useState(true);
+  const showSidebar = useCallback(
+    (view: SidebarView) => {
+      setSidebar(view);
+      if (sidebarRef.current?.isCollapsed()) sidebarRef.current.expand();
+    },
+    [sidebarRef],
   );
+  // Ctrl/Cmd+B hides and shows the sidebar, as in VS Code.
+  const toggleSidebar = () =>
+    sidebarRef.current?.isCollapsed()
+      ? sidebarRef.current.expand()
+      : sidebarRef.current?.collapse();
+  useCapturedKey(isSidebarShortcut, toggleSidebar);
   // Ctrl/Cmd+Shift+M shows the problems, as in VS Code.
-  useCapturedKey(isProblemsShortcut, () => setSidebar('problems'));
-  const debug = useDebugKeys(name, files.active, () => setSidebar('run'));
+  useCapturedKey(isProblemsShortcut, () => showSidebar('problems'));
+  const debug = useDebugKeys(name, files.active, () => showSidebar('run'));
   // Where the program stopped comes into view, as in VS Code.
   const paused = useSyncExternalStore(debug.subscribe, () => debug.getState().location);
   const openFile = files.open;
@@ -194,9 +215,9 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   useEffect(
     () =>
       debug.subscribe(() => {
-        if (debug.getState().editing) setSidebar('run');
+        if (debug.getState().editing) showSidebar('run');
       }),
-    [debug],
+    [debug, showSidebar],
   );
   useEffect(() => {
     if (paused) openFile(paused.path, paused.line);
@@ -263,18 +284,19 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   // Asked when the palette opens: the IDE's commands, then the editor's (when a file is open).
   const commands = (): Command[] => [
     { label: 'Go to File…', shortcut: 'Ctrl+P', run: () => setQuickOpen(true) },
-    { label: 'View: Show Files', run: () => setSidebar('files') },
-    { label: 'View: Show Search', run: () => setSidebar('search') },
-    { label: 'View: Show Source Control', run: () => setSidebar('git') },
-    { label: 'View: Show Run and Debug', shortcut: 'Ctrl+Shift+D', run: () => setSidebar('run') },
-    { label: 'View: Show Problems', shortcut: 'Ctrl+Shift+M', run: () => setSidebar('problems') },
+    { label: 'View: Toggle Sidebar', shortcut: 'Ctrl+B', run: toggleSidebar },
+    { label: 'View: Show Files', run: () => showSidebar('files') },
+    { label: 'View: Show Search', run: () => showSidebar('search') },
+    { label: 'View: Show Source Control', run: () => showSidebar('git') },
+    { label: 'View: Show Run and Debug', shortcut: 'Ctrl+Shift+D', run: () => showSidebar('run') },
+    { label: 'View: Show Problems', shortcut: 'Ctrl+Shift+M', run: () => showSidebar('problems') },
     {
       label: 'Debug: Start Debugging (this file)',
       shortcut: 'F5',
-      run: () => startFileDebugging(debug, files.active, () => setSidebar('run')),
+      run: () => startFileDebugging(debug, files.active, () => showSidebar('run')),
     },
     { label: 'Debug: Stop', shortcut: 'Shift+F5', run: () => void debug.stop() },
-    { label: 'View: Show Ports', run: () => setSidebar('ports') },
+    { label: 'View: Show Ports', run: () => showSidebar('ports') },
     {
       label: 'View: Toggle Assistant',
       shortcut: 'Ctrl+Alt+I',
@@ -316,138 +338,121 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             : undefined
         }
       />
-      <Group orientation="horizontal" className="min-h-0 flex-1" {...main}>
-        <Panel id="sidebar" defaultSize="20" minSize="160px" collapsible>
-          <div className="flex h-full min-h-0 flex-col border-r border-line">
-            <div
-              role="tablist"
-              aria-label="Sidebar"
-              // Five tabs in a narrow sidebar: they scroll sideways rather than being cut off.
-              className="flex shrink-0 overflow-x-auto border-b border-line bg-subtle/60 [scrollbar-width:none]"
-            >
-              <SidebarTab selected={sidebar === 'files'} onClick={() => setSidebar('files')}>
-                Files
-              </SidebarTab>
-              <SidebarTab selected={sidebar === 'search'} onClick={() => setSidebar('search')}>
-                Search
-              </SidebarTab>
-              <SidebarTab selected={sidebar === 'git'} onClick={() => setSidebar('git')}>
-                Git
-              </SidebarTab>
-              <SidebarTab selected={sidebar === 'run'} onClick={() => setSidebar('run')}>
-                Run
-              </SidebarTab>
-              <SidebarTab selected={sidebar === 'problems'} onClick={() => setSidebar('problems')}>
-                Problems
-                {problemCount > 0 ? (
-                  <span className="ml-1.5 rounded-full bg-accent-soft px-1.5 text-[11px] text-accent">
-                    {problemCount}
-                  </span>
-                ) : null}
-              </SidebarTab>
-              <SidebarTab selected={sidebar === 'ports'} onClick={() => setSidebar('ports')}>
-                Ports
-                {portCount > 0 ? (
-                  <span className="ml-1.5 rounded-full bg-accent-soft px-1.5 text-[11px] text-accent">
-                    {portCount}
-                  </span>
-                ) : null}
-              </SidebarTab>
-            </div>
-            <div className="min-h-0 flex-1">
-              <Suspense fallback={<Loading label="Loading…" />}>
-                {sidebar === 'files' ? (
-                  <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
-                ) : sidebar === 'search' ? (
-                  <SearchPanel workspace={name} onOpen={files.open} />
-                ) : sidebar === 'git' ? (
-                  <SourceControlPanel workspace={name} onOpen={files.open} />
-                ) : sidebar === 'run' ? (
-                  <DebugPanel workspace={name} activeFile={files.active} onOpen={files.open} />
-                ) : sidebar === 'problems' ? (
-                  <ProblemsPanel bridge={files.editor} onOpen={files.open} />
-                ) : (
-                  <PortsPanel workspace={name} onPreview={openPreview} />
-                )}
-              </Suspense>
-            </div>
-          </div>
-        </Panel>
-        <ResizeHandle direction="horizontal" />
-        <Panel id="center" minSize="30">
-          <Group orientation="vertical" {...center}>
-            <Panel id="editor" defaultSize="62" minSize="20">
-              <EditorArea workspace={name} files={files} />
-            </Panel>
-            <ResizeHandle direction="vertical" />
-            <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>
-              <TerminalPanel workspace={name} bridge={files.editor} />
-            </Panel>
-          </Group>
-        </Panel>
-        <ResizeHandle direction="horizontal" />
-        <Panel
-          id="assistant"
-          panelRef={rightRef}
-          defaultSize="0"
-          minSize="240px"
-          collapsible
-          onResize={(size) => setRightOpen(size.asPercentage > 0)}
-        >
-          <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
-            {previewPort !== null || hasDesktop ? (
-              <div
-                role="tablist"
-                aria-label="Right panel"
-                className="flex shrink-0 border-b border-line bg-subtle/60"
-              >
-                {previewPort !== null ? (
-                  <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
-                    Preview :{previewPort}
-                  </SidebarTab>
-                ) : null}
-                {hasDesktop ? (
-                  <SidebarTab selected={right === 'desktop'} onClick={() => showRight('desktop')}>
-                    Desktop
-                  </SidebarTab>
-                ) : null}
-                <SidebarTab selected={right === 'assistant'} onClick={() => setRight('assistant')}>
-                  Assistant
-                </SidebarTab>
-              </div>
-            ) : null}
-            <div className="min-h-0 flex-1">
-              {right === 'preview' && previewPort !== null ? (
+      <div className="flex min-h-0 flex-1">
+        <ActivityBar
+          view={sidebar}
+          open={sidebarOpen}
+          counts={{ problems: problemCount, ports: portCount }}
+          onSelect={showSidebar}
+        />
+        <Group orientation="horizontal" className="min-h-0 min-w-0 flex-1" {...main}>
+          <Panel
+            id="sidebar"
+            panelRef={sidebarRef}
+            defaultSize="20"
+            minSize="160px"
+            collapsible
+            onResize={(size) => setSidebarOpen(size.asPercentage > 0)}
+          >
+            <div className="flex h-full min-h-0 flex-col border-r border-line">
+              <div className="min-h-0 flex-1">
                 <Suspense fallback={<Loading label="Loading…" />}>
-                  <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                  {sidebar === 'files' ? (
+                    <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
+                  ) : sidebar === 'search' ? (
+                    <SearchPanel workspace={name} onOpen={files.open} />
+                  ) : sidebar === 'git' ? (
+                    <SourceControlPanel workspace={name} onOpen={files.open} />
+                  ) : sidebar === 'run' ? (
+                    <DebugPanel workspace={name} activeFile={files.active} onOpen={files.open} />
+                  ) : sidebar === 'problems' ? (
+                    <ProblemsPanel bridge={files.editor} onOpen={files.open} />
+                  ) : (
+                    <PortsPanel workspace={name} onPreview={openPreview} />
+                  )}
                 </Suspense>
-              ) : right === 'desktop' && hasDesktop ? (
-                // Mounted only while shown: hiding the panel or the tab disconnects.
-                desktopOpen ? (
-                  <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
-                    <DesktopViewer workspace={name} />
-                  </Suspense>
-                ) : null
-              ) : assistantUsed || rightOpen ? (
-                <Suspense fallback={<Loading label="Loading the assistant…" />}>
-                  <AssistantPanel
-                    workspace={name}
-                    tabs={files.tabs}
-                    editor={files.editor}
-                    focusRequest={focusRequest}
-                  />
-                </Suspense>
-              ) : (
-                <aside aria-label="Assistant" className="h-full" />
-              )}
+              </div>
             </div>
-          </div>
-        </Panel>
-      </Group>
+          </Panel>
+          <ResizeHandle direction="horizontal" />
+          <Panel id="center" minSize="30">
+            <Group orientation="vertical" {...center}>
+              <Panel id="editor" defaultSize="62" minSize="20">
+                <EditorArea workspace={name} files={files} />
+              </Panel>
+              <ResizeHandle direction="vertical" />
+              <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>
+                <TerminalPanel workspace={name} bridge={files.editor} />
+              </Panel>
+            </Group>
+          </Panel>
+          <ResizeHandle direction="horizontal" />
+          <Panel
+            id="assistant"
+            panelRef={rightRef}
+            defaultSize="0"
+            minSize="240px"
+            collapsible
+            onResize={(size) => setRightOpen(size.asPercentage > 0)}
+          >
+            <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
+              {previewPort !== null || hasDesktop ? (
+                <div
+                  role="tablist"
+                  aria-label="Right panel"
+                  className="flex shrink-0 border-b border-line bg-subtle/60"
+                >
+                  {previewPort !== null ? (
+                    <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
+                      Preview :{previewPort}
+                    </SidebarTab>
+                  ) : null}
+                  {hasDesktop ? (
+                    <SidebarTab selected={right === 'desktop'} onClick={() => showRight('desktop')}>
+                      Desktop
+                    </SidebarTab>
+                  ) : null}
+                  <SidebarTab
+                    selected={right === 'assistant'}
+                    onClick={() => setRight('assistant')}
+                  >
+                    Assistant
+                  </SidebarTab>
+                </div>
+              ) : null}
+              <div className="min-h-0 flex-1">
+                {right === 'preview' && previewPort !== null ? (
+                  <Suspense fallback={<Loading label="Loading…" />}>
+                    <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                  </Suspense>
+                ) : right === 'desktop' && hasDesktop ? (
+                  // Mounted only while shown: hiding the panel or the tab disconnects.
+                  desktopOpen ? (
+                    <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
+                      <DesktopViewer workspace={name} />
+                    </Suspense>
+                  ) : null
+                ) : assistantUsed || rightOpen ? (
+                  <Suspense fallback={<Loading label="Loading the assistant…" />}>
+                    <AssistantPanel
+                      workspace={name}
+                      tabs={files.tabs}
+                      editor={files.editor}
+                      focusRequest={focusRequest}
+                    />
+                  </Suspense>
+                ) : (
+                  <aside aria-label="Assistant" className="h-full" />
+                )}
+              </div>
+            </div>
+          </Panel>
+        </Group>
+      </div>
       <StatusBar
         workspace={name}
         bridge={files.editor}
-        onShowProblems={() => setSidebar('problems')}
+        onShowProblems={() => showSidebar('problems')}
       />
       <QuickOpen
         workspace={name}

@@ -184,7 +184,11 @@ export function DebugPanel({
     <div aria-label="Run and Debug" role="region" className="h-full overflow-y-auto text-[13px]">
       <div className="flex items-center gap-1 px-2 py-2">
         {live ? (
-          <div role="toolbar" aria-label="Debug toolbar" className="flex items-center gap-0.5">
+          <div
+            role="toolbar"
+            aria-label="Debug toolbar"
+            className="flex items-center gap-0.5 text-[16px]"
+          >
             {session.status === 'paused' ? (
               <IconButton label="Continue (F5)" onClick={() => void controller.continue()}>
                 <PlayIcon className="text-success" />

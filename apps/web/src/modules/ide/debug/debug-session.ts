@@ -161,6 +161,8 @@ export class DebugController {
   private readonly listeners = new Set<() => void>();
   private client: DapClient | null = null;
   private capabilities: DebugProtocol.Capabilities = {};
+  /** Clients whose program has ended (`terminated`), while they say their last words. */
+  private readonly terminated = new WeakSet<DapClient>();
 
   constructor(private readonly workspace: string) {
     let stored: Partial<Pick<DebugState, 'breakpoints' | 'watches'>> = {};
@@ -352,7 +354,8 @@ export class DebugController {
     client.onClose((reason) => {
       if (this.client !== client) return;
       this.client = null;
-      this.end(this.state.session?.status === 'ended' ? undefined : reason);
+      // An adapter that ends after the program did is not an error.
+      this.end(this.terminated.has(client) ? undefined : reason);
     });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -426,11 +429,25 @@ export class DebugController {
         );
         return;
       case 'terminated':
-        this.client = null;
-        client.close();
-        this.end();
+        void this.finish(client);
         return;
     }
+  }
+
+  /**
+   * The program ended: as VS Code does, answer with `disconnect`, taking the output the adapter
+   * still sends until it replies (under load the last lines can come after `terminated`).
+   */
+  private async finish(client: DapClient) {
+    this.terminated.add(client);
+    await Promise.race([
+      client.request('disconnect', { restart: false }).catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 2000)),
+    ]);
+    if (this.client !== client) return;
+    this.client = null;
+    client.close();
+    this.end();
   }
 
   /** After a stop: the threads' stack (the stopped one's), its top frame's scopes and values. */
