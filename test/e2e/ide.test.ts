@@ -491,7 +491,7 @@ describe('the IDE', () => {
   );
 
   it.runIf(servers.typescript)(
-    'checks TypeScript as you type, with hover and go to definition',
+    'checks TypeScript as you type, with hover, go to definition, workspace symbols (Ctrl+T) and a quick fix',
     async () => {
       const put = async (path: string, content: string) => {
         const body = { path, content, createParents: true };
@@ -538,6 +538,41 @@ describe('the IDE', () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F12');
       await page.getByRole('tab', { name: 'util.ts', selected: true }).waitFor({ timeout: 10_000 });
+
+      // Ctrl+T finds a symbol of the workspace and opens it at its line.
+      await page.getByRole('tab', { name: 'app.ts' }).click();
+      await page.keyboard.press('Control+t');
+      const symbols = page.getByRole('combobox', { name: 'Go to symbol in workspace' });
+      await symbols.fill('double');
+      await page
+        .getByRole('option', { name: /double\s+web\/util\.ts:2/ })
+        .waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await page.getByRole('tab', { name: 'util.ts', selected: true }).waitFor();
+      await expect.poll(() => status.innerText()).toMatch(/Ln 2, Col 1\b/);
+
+      // A misspelt name has a quick fix (Ctrl+.), which edits the file.
+      await page.getByRole('tab', { name: 'app.ts' }).click();
+      await page.locator('.monaco-editor').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('doubel(4);');
+      await expect
+        .poll(() => problems.getAttribute('aria-label'), { timeout: 15_000 })
+        .toMatch(/^2 errors/);
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Control+.');
+      const fix = page.locator('.action-widget').getByText("Change spelling to 'double'");
+      await fix.waitFor({ timeout: 10_000 });
+      await fix.click();
+      await expect
+        .poll(async () =>
+          (await page.getByTestId('code-editor').locator('.view-lines').innerText()).replace(
+            /\u00a0/g,
+            ' ',
+          ),
+        )
+        .toMatch(/^double\(4\);$/m);
     },
   );
 

@@ -35,6 +35,7 @@ export function Palette({
   icon,
   detail,
   footer,
+  onQuery,
   onChoose,
   onClose,
 }: {
@@ -48,6 +49,8 @@ export function Palette({
   /** Shown at the end of an item's row (a command's shortcut). */
   detail?: (item: string) => ReactNode;
   footer?: ReactNode;
+  /** Told each query, for lists the server narrows (workspace symbols); items still filter. */
+  onQuery?: (query: string) => void;
   onChoose: (item: string) => void;
   onClose: () => void;
 }) {
@@ -94,6 +97,7 @@ export function Palette({
           onChange={(event) => {
             setQuery(event.target.value);
             setIndex(0);
+            onQuery?.(event.target.value);
           }}
           onKeyDown={(event) => {
             if (event.key === 'ArrowDown') setIndex((i) => Math.min(i + 1, matches.length - 1));

@@ -19,6 +19,7 @@ import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
 import { ProblemsPanel } from '../../modules/ide/ProblemsPanel.tsx';
 import { StatusBar } from '../../modules/ide/StatusBar.tsx';
 import { CommandPalette, type Command } from '../../modules/ide/CommandPalette.tsx';
+import { SymbolPalette } from '../../modules/ide/SymbolPalette.tsx';
 import { useCapturedKey } from '../../modules/palette/Palette.tsx';
 import { useTheme } from '../../modules/theme/ThemeProvider.tsx';
 import { TerminalPanel } from '../../modules/ide/terminal/TerminalPanel.tsx';
@@ -280,10 +281,12 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   });
 
   const [quickOpen, setQuickOpen] = useState(false);
+  const [symbolsOpen, setSymbolsOpen] = useState(false);
   const { resolved: theme, setPreference: setTheme } = useTheme();
   // Asked when the palette opens: the IDE's commands, then the editor's (when a file is open).
   const commands = (): Command[] => [
     { label: 'Go to File…', shortcut: 'Ctrl+P', run: () => setQuickOpen(true) },
+    { label: 'Go to Symbol in Workspace…', shortcut: 'Ctrl+T', run: () => setSymbolsOpen(true) },
     { label: 'View: Toggle Sidebar', shortcut: 'Ctrl+B', run: toggleSidebar },
     { label: 'View: Show Files', run: () => showSidebar('files') },
     { label: 'View: Show Search', run: () => showSidebar('search') },
@@ -458,6 +461,12 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
         workspace={name}
         open={quickOpen}
         onOpenChange={setQuickOpen}
+        onOpen={files.open}
+      />
+      <SymbolPalette
+        workspace={name}
+        open={symbolsOpen}
+        onOpenChange={setSymbolsOpen}
         onOpen={files.open}
       />
       <CommandPalette commands={commands} />

@@ -129,7 +129,7 @@ function DebugConsole({ controller, state }: { controller: DebugController; stat
                     : 'text-fg'
             }
           >
-            {line.kind === 'input' ? `› ${line.text}` : line.text}
+            {line.kind === 'input' ? `› ${line.text}` : line.text.replace(/\n$/, '')}
           </div>
         ))}
       </div>
@@ -310,7 +310,9 @@ export function DebugPanel({
               <span className="shrink-0 text-accent">{watch.expression}</span>
               <span className="text-muted">=</span>
               <span className={`truncate ${watch.error ? 'text-danger' : 'text-fg'}`}>
-                {watch.error ?? watch.value ?? '…'}
+                {watch.error ??
+                  watch.value ??
+                  (session?.status === 'paused' ? '…' : 'not available')}
               </span>
               <button
                 type="button"

@@ -215,7 +215,15 @@ export class DebugController {
   private print(kind: ConsoleLine['kind'], text: string) {
     const session = this.state.session;
     if (!session) return;
-    this.setSession({ console: [...session.console, { kind, text }].slice(-MAX_CONSOLE_LINES) });
+    const last = session.console.at(-1);
+    // The program's output comes in pieces (print writes "answer", " ", "12", "\n"): a line
+    // goes on until its newline.
+    const continues =
+      (kind === 'output' || kind === 'error') && last?.kind === kind && !last.text.endsWith('\n');
+    const console = continues
+      ? [...session.console.slice(0, -1), { kind, text: last.text + text }]
+      : [...session.console, { kind, text }];
+    this.setSession({ console: console.slice(-MAX_CONSOLE_LINES) });
   }
 
   // --- breakpoints ---

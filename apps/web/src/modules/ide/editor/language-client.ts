@@ -9,6 +9,8 @@
 import 'vscode-jsonrpc/browser';
 import type * as Monaco from 'monaco-editor/editor';
 import type {
+  CodeAction,
+  Command,
   CompletionItem,
   CompletionList,
   Definition,
@@ -20,7 +22,9 @@ import type {
   MarkupContent,
   PublishDiagnosticsParams,
   SignatureHelp,
+  SymbolInformation,
   TextEdit,
+  WorkspaceSymbol,
   WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import {
@@ -111,6 +115,11 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
               hover: { contentFormat: ['markdown', 'plaintext'] },
               completion: { completionItem: { snippetSupport: false } },
               definition: { linkSupport: true },
+              codeAction: {
+                codeActionLiteralSupport: {
+                  codeActionKind: { valueSet: ['quickfix', 'refactor', 'source'] },
+                },
+              },
               references: {},
               signatureHelp: {
                 signatureInformation: { documentationFormat: ['markdown', 'plaintext'] },
@@ -119,6 +128,7 @@ function connect(monaco: typeof Monaco, workspace: string, language: LspLanguage
               rename: {},
               publishDiagnostics: {},
             },
+            workspace: { symbol: {} },
           },
         })
         .then((result) => {
@@ -162,6 +172,7 @@ function markerOf(diagnostic: Diagnostic): Monaco.editor.IMarkerData {
     severity: SEVERITIES[diagnostic.severity ?? 1] ?? 8,
     message: typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value,
     source: diagnostic.source,
+    ...(diagnostic.code !== undefined ? { code: String(diagnostic.code) } : {}),
     startLineNumber: start.line + 1,
     startColumn: start.character + 1,
     endLineNumber: end.line + 1,
@@ -226,6 +237,54 @@ export async function attachLanguageServer(
       client?.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
     },
   };
+}
+
+/** A symbol found in the workspace by its servers, where it is defined. */
+export interface FoundSymbol {
+  name: string;
+  /** LSP's SymbolKind (1 File … 26 TypeParameter). */
+  kind: number;
+  container?: string;
+  path: string;
+  line: number;
+}
+
+/**
+ * Ctrl/Cmd+T: the symbols matching `query` from every server running for `workspace` that
+ * answers `workspace/symbol` (servers start when a file of their language opens).
+ */
+export async function workspaceSymbols(workspace: string, query: string): Promise<FoundSymbol[]> {
+  const running = [...clients]
+    .filter(([key]) => key.startsWith(`${workspace}:`))
+    .map(([, client]) => client);
+  const answers = await Promise.all(
+    running.map(async (pending) => {
+      const client = await pending;
+      if (!client?.capabilities.workspaceSymbolProvider) return [];
+      const found = await client.connection
+        .sendRequest<(SymbolInformation | WorkspaceSymbol)[] | null>('workspace/symbol', { query })
+        .catch(() => null);
+      return (found ?? []).flatMap((symbol) => {
+        const path = pathOf(symbol.location.uri);
+        if (!path) return [];
+        const line = 'range' in symbol.location ? symbol.location.range.start.line + 1 : 1;
+        return [
+          {
+            name: symbol.name,
+            kind: symbol.kind,
+            ...(symbol.containerName ? { container: symbol.containerName } : {}),
+            path,
+            line,
+          },
+        ];
+      });
+    }),
+  );
+  // Several servers (TypeScript and JavaScript share one binary) may name the same symbol.
+  const unique = new Map(
+    answers.flat().map((item) => [`${item.name} ${item.path}:${item.line}`, item]),
+  );
+  return [...unique.values()];
 }
 
 /** The running client for a model, if its server is up. */
@@ -373,12 +432,7 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
         'textDocument/rename',
         { textDocument: { uri: serverUri(model) }, position: position(at), newName },
       );
-      const byUri: Record<string, TextEdit[]> = { ...(edit?.changes ?? {}) };
-      for (const change of edit?.documentChanges ?? [])
-        if ('textDocument' in change)
-          byUri[change.textDocument.uri] = change.edits.filter(
-            (item): item is TextEdit => 'range' in item,
-          );
+      const byUri = edit ? textEditsOf(edit) : {};
       const workspace = model.uri.authority;
       const edits: Monaco.languages.IWorkspaceTextEdit[] = [];
       for (const [uri, textEdits] of Object.entries(byUri)) {
@@ -402,6 +456,63 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
         });
       }
       return { edits };
+    },
+  });
+
+  // Quick fixes and refactorings that come as edits of the open files (Ctrl/Cmd+. or the bulb).
+  monaco.languages.registerCodeActionProvider(languageId, {
+    async provideCodeActions(model, range, context) {
+      const none = { actions: [], dispose: () => {} };
+      const client = await clientOf(model);
+      if (!client?.capabilities.codeActionProvider) return none;
+      const lspRange = (from: Monaco.IRange) => ({
+        start: { line: from.startLineNumber - 1, character: from.startColumn - 1 },
+        end: { line: from.endLineNumber - 1, character: from.endColumn - 1 },
+      });
+      const diagnostics = context.markers.map((marker) => {
+        const code = typeof marker.code === 'string' ? marker.code : marker.code?.value;
+        return {
+          range: lspRange(marker),
+          message: marker.message,
+          severity: SEVERITIES.indexOf(marker.severity as 8 | 4 | 2 | 1),
+          ...(marker.source ? { source: marker.source } : {}),
+          ...(code !== undefined ? { code: /^\d+$/.test(code) ? Number(code) : code } : {}),
+        };
+      });
+      const answer = await client.connection
+        .sendRequest<(CodeAction | Command)[] | null>('textDocument/codeAction', {
+          textDocument: { uri: serverUri(model) },
+          range: lspRange(range),
+          context: { diagnostics },
+        })
+        .catch(() => null);
+      const workspace = model.uri.authority;
+      const actions = (answer ?? []).flatMap((item) => {
+        if (!('edit' in item) || !item.edit) return [];
+        const edits: Monaco.languages.IWorkspaceTextEdit[] = [];
+        for (const [uri, textEdits] of Object.entries(textEditsOf(item.edit))) {
+          const path = pathOf(uri);
+          const target =
+            path && monaco.editor.getModel(monaco.Uri.parse(`file://${workspace}/${path}`));
+          // An action that would change a file not open here is left out rather than half-done.
+          if (!target) return [];
+          for (const edit of textEdits)
+            edits.push({
+              resource: target.uri,
+              versionId: undefined,
+              textEdit: { range: toRange(edit.range), text: edit.newText },
+            });
+        }
+        return [
+          {
+            title: item.title,
+            ...(item.kind ? { kind: item.kind } : {}),
+            ...(item.isPreferred ? { isPreferred: true } : {}),
+            edit: { edits },
+          },
+        ];
+      });
+      return { actions, dispose: () => {} };
     },
   });
 
@@ -468,6 +579,17 @@ function completionKind(
   ] as const;
   const name = names[(kind ?? 1) - 1] ?? 'Text';
   return monaco.languages.CompletionItemKind[name];
+}
+
+/** A workspace edit's text edits by document URI, from `changes` or `documentChanges`. */
+function textEditsOf(edit: WorkspaceEdit): Record<string, TextEdit[]> {
+  const byUri: Record<string, TextEdit[]> = { ...(edit.changes ?? {}) };
+  for (const change of edit.documentChanges ?? [])
+    if ('textDocument' in change)
+      byUri[change.textDocument.uri] = change.edits.filter(
+        (item): item is TextEdit => 'range' in item,
+      );
+  return byUri;
 }
 
 /** `text` with LSP edits applied (ranges in the original text, applied from the end). */
