@@ -131,6 +131,13 @@ describe('the IDE', () => {
     await page.keyboard.type('python3 hello.py\n');
     await expect.poll(terminalText, { timeout: 15_000 }).toMatch(/^hello from the IDE$/m);
     await page.screenshot({ path: `${SCREENSHOTS}ide.png` });
+    // The tab says what runs in the terminal while it runs, then only its name again.
+    const terminalTabs = page.getByRole('tablist', { name: 'Terminals' });
+    await page.keyboard.type('sleep 4\n');
+    await terminalTabs.getByRole('tab', { name: /· sleep/ }).waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => terminalTabs.getByRole('tab').first().innerText(), { timeout: 15_000 })
+      .not.toMatch(/sleep/);
 
     // After a reload the page attaches to the same shell and its scrollback is replayed.
     await page.reload();
@@ -423,6 +430,8 @@ describe('the IDE', () => {
       await expect
         .poll(() => problems.getAttribute('aria-label'), { timeout: 10_000 })
         .toMatch(/^1 errors/);
+      // The tree marks the file (and would mark its folders).
+      await page.getByRole('treeitem', { name: 'main.py' }).getByLabel('1 problems').waitFor();
       await page.screenshot({ path: `${SCREENSHOTS}ide-lsp-problem.png` });
       // The Problems panel lists it; a click goes to its line.
       await problems.click();

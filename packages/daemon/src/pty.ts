@@ -69,7 +69,13 @@ interface PtySession {
   blocked: Set<OutStream>;
   paused: boolean;
   removeTimer: NodeJS.Timeout | null;
+  /** The foreground program's name as last told to the attachers. */
+  process: string;
+  processTimer: NodeJS.Timeout | null;
 }
+
+/** How often a terminal's foreground program is looked at, while someone is attached. */
+const PROCESS_POLL_MS = 1000;
 
 /** Settings the PTY manager gets from the daemon's configuration. */
 export interface PtyManagerOptions {
@@ -137,6 +143,8 @@ export class PtyManager {
       blocked: new Set(),
       paused: false,
       removeTimer: null,
+      process: path.basename(command),
+      processTimer: null,
     };
     this.sessions.set(session.info.id, session);
     pty.onData((data: string | Buffer) => {
@@ -145,6 +153,7 @@ export class PtyManager {
       for (const stream of session.attachers) stream.write(chunk);
     });
     pty.onExit(({ exitCode, signal }) => {
+      this.stopWatchingProcess(session);
       session.info.exited = { code: exitCode, signal: signal ? signal : null };
       for (const stream of session.attachers) this.finishAttacher(session, stream);
       session.attachers.clear();
@@ -171,6 +180,8 @@ export class PtyManager {
     }
     session.attachers.add(stream);
     session.info.attached = session.attachers.size;
+    stream.event({ kind: 'process', name: session.process });
+    this.watchProcess(session);
     stream.handlers = {
       onInput: (payload) => {
         if (!session.info.exited) session.pty.write(Buffer.from(payload) as unknown as string);
@@ -225,6 +236,32 @@ export class PtyManager {
     const session = this.sessions.get(id);
     if (!session) throw new DaemonFailure('not_found', `No terminal with id "${id}"`);
     return session;
+  }
+
+  /**
+   * While someone watches, tell them when the terminal's foreground program changes (node-pty
+   * reads it from the PTY's foreground process group), so the tab can say what runs.
+   */
+  private watchProcess(session: PtySession): void {
+    if (session.processTimer) return;
+    session.processTimer = setInterval(() => {
+      if (session.attachers.size === 0) return this.stopWatchingProcess(session);
+      let name: string;
+      try {
+        name = session.pty.process;
+      } catch {
+        return;
+      }
+      if (!name || name === session.process) return;
+      session.process = name;
+      for (const stream of session.attachers) stream.event({ kind: 'process', name });
+    }, PROCESS_POLL_MS);
+    session.processTimer.unref();
+  }
+
+  private stopWatchingProcess(session: PtySession): void {
+    if (session.processTimer) clearInterval(session.processTimer);
+    session.processTimer = null;
   }
 
   private detach(session: PtySession, stream: OutStream): void {

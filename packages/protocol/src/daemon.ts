@@ -421,6 +421,8 @@ export const daemonStreamEventSchema = z.discriminatedUnion('kind', [
     timedOut: z._default(z.boolean(), false),
     truncated: z._default(z.boolean(), false),
   }),
+  /** What runs in the foreground of a PTY now (its shell, or the command typed in it). */
+  z.object({ kind: z.literal('process'), name: z.string() }),
   z.object({ kind: z.literal('changes'), changes: z.array(fileChangeSchema) }),
   z.object({ kind: z.literal('uploaded'), files: z.number(), bytes: z.number() }),
   /** git asked for a credential (`credentials.serve`): what its credential protocol named. */

@@ -129,6 +129,8 @@ export type TerminalClientMessage = z.infer<typeof terminalClientMessageSchema>;
 /** Text frames the server sends on a terminal WebSocket. */
 export const terminalServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('exit'), code: z.number().nullable(), signal: z.string().nullable() }),
+  /** The program in the terminal's foreground, as its tab shows it ("bash", then "python3"). */
+  z.object({ type: z.literal('process'), name: z.string() }),
 ]);
 /** A control message from the server on a terminal WebSocket. */
 export type TerminalServerMessage = z.infer<typeof terminalServerMessageSchema>;

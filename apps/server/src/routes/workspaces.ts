@@ -288,6 +288,7 @@ export function workspaceRoutes(app: App, services: Services): void {
         stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));
         stream.onEvent((event) => {
           if (event.kind === 'exit') send({ type: 'exit', code: event.code, signal: event.signal });
+          if (event.kind === 'process') send({ type: 'process', name: event.name });
         });
         stream.onEnd((error) => {
           const close = error?.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.streamEnded;

@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
-import { useSyncExternalStore } from 'react';
+import { useEffect, useSyncExternalStore } from 'react';
 import { gitReposQueryOptions } from '../../api/git.ts';
 import { BranchIcon } from '../../components/icons.tsx';
+import { useToast } from '../../components/Toaster.tsx';
 import { serverLanguageOf, serverStates } from './editor/server-states.ts';
 import type { EditorBridge } from './editor/use-open-files.ts';
 
@@ -24,6 +25,31 @@ const LANGUAGE_NAMES: Record<string, string> = {
   plaintext: 'Plain Text',
 };
 
+/**
+ * A language server that was ready and stopped says so once, with its last words; it starts
+ * again by itself on the next edit of one of its files (language-client.ts).
+ */
+function useServerStopNotice(workspace: string) {
+  const toast = useToast();
+  useEffect(() => {
+    const ready = new Set<string>();
+    return serverStates.subscribe(() => {
+      for (const [key, state] of serverStates.entries()) {
+        if (!key.startsWith(`${workspace}:`)) continue;
+        if (state.state === 'ready') ready.add(`${key} ${state.name}`);
+        if (state.state !== 'failed') continue;
+        const was = [...ready].find((item) => item.startsWith(`${key} `));
+        if (!was) continue;
+        ready.delete(was);
+        toast(
+          `${was.slice(key.length + 1)} stopped: ${state.message}. It starts again when you edit.`,
+          'error',
+        );
+      }
+    });
+  }, [workspace, toast]);
+}
+
 const itemClasses = 'flex items-center gap-1 px-2 whitespace-nowrap';
 
 /**
@@ -39,6 +65,7 @@ export function StatusBar({
   bridge: EditorBridge;
   onShowProblems: () => void;
 }) {
+  useServerStopNotice(workspace);
   const snapshot = useSyncExternalStore(bridge.subscribe, bridge.getSnapshot);
   const repos = useQuery(gitReposQueryOptions(workspace));
   // The repository holding the open file, else the home's, else the first one.

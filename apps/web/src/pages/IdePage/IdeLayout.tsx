@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import {
   lazy,
   useCallback,
+  useMemo,
   Suspense,
   useEffect,
   useRef,
@@ -15,6 +16,7 @@ import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
 import { useOpenFiles, type EditorBridge } from '../../modules/ide/editor/use-open-files.ts';
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
+import type { FileProblems } from '../../modules/ide/file-tree/TreeRowItem.tsx';
 import { QuickOpen } from '../../modules/ide/quick-open/QuickOpen.tsx';
 import { ProblemsPanel } from '../../modules/ide/ProblemsPanel.tsx';
 import { StatusBar } from '../../modules/ide/StatusBar.tsx';
@@ -223,10 +225,20 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   useEffect(() => {
     if (paused) openFile(paused.path, paused.line);
   }, [paused, openFile]);
-  const problemCount = useSyncExternalStore(
-    files.editor.subscribe,
-    () => files.editor.getProblems().length,
-  );
+  const problems = useSyncExternalStore(files.editor.subscribe, files.editor.getProblems);
+  const problemCount = problems.length;
+  const problemsByFile = useMemo(() => {
+    const byFile = new Map<string, FileProblems>();
+    for (const { path, severity } of problems) {
+      if (severity === 'info') continue;
+      const seen = byFile.get(path);
+      byFile.set(path, {
+        severity: seen?.severity === 'error' ? 'error' : severity,
+        count: (seen?.count ?? 0) + 1,
+      });
+    }
+    return byFile;
+  }, [problems]);
   const [rightOpen, setRightOpen] = useState(false);
   const [previewPort, setPreviewPort] = usePreviewPort(name);
   const hasDesktop = workspace.desktop;
@@ -361,7 +373,12 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
               <div className="min-h-0 flex-1">
                 <Suspense fallback={<Loading label="Loading…" />}>
                   {sidebar === 'files' ? (
-                    <FileTree workspace={name} onOpen={files.open} onRenamed={files.rename} />
+                    <FileTree
+                      workspace={name}
+                      onOpen={files.open}
+                      onRenamed={files.rename}
+                      problems={problemsByFile}
+                    />
                   ) : sidebar === 'search' ? (
                     <SearchPanel workspace={name} onOpen={files.open} />
                   ) : sidebar === 'git' ? (

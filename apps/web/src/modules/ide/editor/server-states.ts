@@ -28,13 +28,16 @@ export const serverStates = (() => {
   const listeners = new Set<() => void>();
   return {
     get: (key: string) => states.get(key),
+    entries: () => states.entries(),
     set(key: string, state: ServerState) {
       states.set(key, state);
       for (const listener of listeners) listener();
     },
     subscribe(listener: () => void) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      return () => {
+        listeners.delete(listener);
+      };
     },
   };
 })();

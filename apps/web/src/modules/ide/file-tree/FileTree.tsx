@@ -9,7 +9,22 @@ import { Loading } from '../../../components/Spinner.tsx';
 import { NameDialog } from './NameDialog.tsx';
 import { baseName, joinPath, parentOf } from './paths.ts';
 import { TreeMenu, type TreeMenuItem } from './TreeMenu.tsx';
-import { TREE_DRAG_TYPE, TreeRowItem } from './TreeRowItem.tsx';
+import { TREE_DRAG_TYPE, TreeRowItem, type FileProblems } from './TreeRowItem.tsx';
+
+/** A file's own problems, or for a folder the worst of those below it (no count). */
+function problemsAt(
+  problems: ReadonlyMap<string, FileProblems> | undefined,
+  path: string,
+  folder: boolean,
+): FileProblems | undefined {
+  if (!problems) return undefined;
+  if (!folder) return problems.get(path);
+  let worst: FileProblems | undefined;
+  for (const [file, found] of problems)
+    if (file.startsWith(`${path}/`) && worst?.severity !== 'error')
+      worst = { severity: found.severity };
+  return worst;
+}
 import { useFileActions } from './use-file-actions.ts';
 import { useFileTree } from './use-file-tree.ts';
 
@@ -27,10 +42,13 @@ export function FileTree({
   workspace,
   onOpen,
   onRenamed,
+  problems,
 }: {
   workspace: string;
   onOpen: (path: string) => void;
   onRenamed: (from: string, to: string) => void;
+  /** The open files' problems, by path: files and the folders above them are marked. */
+  problems?: ReadonlyMap<string, FileProblems>;
 }) {
   const tree = useFileTree(workspace);
   const actions = useFileActions(workspace);
@@ -192,6 +210,7 @@ export function FileTree({
               selected={row.entry.path === selected}
               focusable={index === -1 ? position === 0 : position === index}
               dropTarget={dropDir === row.entry.path}
+              problems={problemsAt(problems, row.entry.path, row.entry.type === 'directory')}
               onClick={() => activate(row.entry)}
               onContextMenu={(event) => {
                 event.preventDefault();

@@ -5,12 +5,19 @@ import type { TreeRow } from './use-file-tree.ts';
 /** The drag type that marks an entry dragged from inside the tree (as opposed to desktop files). */
 export const TREE_DRAG_TYPE = 'application/x-studio-path';
 
+/** What the tree shows of a file's problems: the worst severity, and how many (files only). */
+export interface FileProblems {
+  severity: 'error' | 'warning';
+  count?: number;
+}
+
 /** One row: indent, twisty, icon and name; a drop target when it is a folder. */
 export function TreeRowItem({
   row,
   selected,
   focusable,
   dropTarget,
+  problems,
   onClick,
   onContextMenu,
   onDragOverFolder,
@@ -20,6 +27,7 @@ export function TreeRowItem({
   selected: boolean;
   focusable: boolean;
   dropTarget: boolean;
+  problems?: FileProblems | undefined;
   onClick: () => void;
   onContextMenu: (event: React.MouseEvent) => void;
   onDragOverFolder: (path: string | null) => void;
@@ -66,12 +74,28 @@ export function TreeRowItem({
       {isFolder ? <TwistyIcon open={expanded} /> : <span className="w-3.5 shrink-0" />}
       {isFolder ? <FolderIcon open={expanded} /> : <FileIcon name={entry.name} />}
       <span
-        className={`truncate ${entry.ignored ? 'opacity-55' : ''}`}
+        className={`truncate ${entry.ignored ? 'opacity-55' : ''} ${
+          problems ? (problems.severity === 'error' ? 'text-danger' : 'text-warning') : ''
+        }`}
         title={entry.ignored ? `${entry.path} (ignored by git)` : undefined}
       >
         {entry.name}
       </span>
       {loading ? <Spinner className="ml-auto size-3 text-muted" /> : null}
+      {problems && !loading ? (
+        <span
+          aria-label={
+            problems.count === undefined
+              ? `contains ${problems.severity}s`
+              : `${problems.count} ${problems.severity === 'error' ? 'problems' : 'warnings'}`
+          }
+          className={`ml-auto shrink-0 text-[11px] ${
+            problems.severity === 'error' ? 'text-danger' : 'text-warning'
+          }`}
+        >
+          {problems.count ?? '●'}
+        </span>
+      ) : null}
     </div>
   );
 }

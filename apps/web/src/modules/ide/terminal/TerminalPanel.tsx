@@ -25,6 +25,12 @@ function terminalTitle(terminal: Terminal, position: number): string {
   return terminal.title || `Terminal ${position + 1}`;
 }
 
+/** The program running in a terminal when it is not the shell it started with, as VS Code shows. */
+function runningIn(terminal: Terminal, running: string | undefined): string | null {
+  const shell = terminal.command.split(' ')[0]?.split('/').at(-1);
+  return running && running !== shell ? running : null;
+}
+
 /**
  * The bottom panel: one tab per terminal; "+" opens a shell, and a reload re-attaches to all.
  * The shown terminal offers its output to the assistant through `bridge`.
@@ -36,6 +42,8 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
   const [active, setActive] = useState<string | null>(null);
   const [opening, setOpening] = useState(false);
   const [renaming, setRenaming] = useState<string | null>(null);
+  /** What runs in each terminal's foreground, by terminal id. */
+  const [running, setRunning] = useState<Record<string, string>>({});
   const list = terminals.data ?? [];
   const shown = list.find((terminal) => terminal.id === active) ?? list.at(-1) ?? null;
 
@@ -121,6 +129,11 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
                 >
                   <TerminalIcon className="size-3.5" />
                   {terminalTitle(terminal, position)}
+                  {runningIn(terminal, running[terminal.id]) ? (
+                    <span className="text-muted">
+                      · {runningIn(terminal, running[terminal.id])}
+                    </span>
+                  ) : null}
                 </button>
               )}
               <button
@@ -169,6 +182,11 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
                 title={terminalTitle(terminal, position)}
                 visible={terminal.id === shown?.id}
                 bridge={bridge}
+                onProcess={(name) =>
+                  setRunning((current) =>
+                    current[terminal.id] === name ? current : { ...current, [terminal.id]: name },
+                  )
+                }
               />
             ))}
           </Suspense>

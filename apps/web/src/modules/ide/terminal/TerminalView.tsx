@@ -76,6 +76,7 @@ export function TerminalView({
   title,
   visible,
   bridge,
+  onProcess,
 }: {
   workspace: string;
   id: string;
@@ -84,7 +85,13 @@ export function TerminalView({
   visible: boolean;
   /** Where the shown terminal offers its output to the assistant. */
   bridge?: EditorBridge;
+  /** Told the program in the foreground each time it changes ("bash", "python3", …). */
+  onProcess?: (name: string) => void;
 }) {
+  const onProcessRef = useRef(onProcess);
+  useEffect(() => {
+    onProcessRef.current = onProcess;
+  });
   const containerRef = useRef<HTMLDivElement>(null);
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
@@ -110,7 +117,7 @@ export function TerminalView({
     const connection = attachTerminal(workspace, id, {
       onOutput: (bytes) => term.write(bytes),
       onMessage: (message) => {
-        if (message.type !== 'exit') return;
+        if (message.type === 'process') return onProcessRef.current?.(message.name);
         term.write(
           `\r\n\x1b[2m[Process exited${message.code === null ? '' : ` with code ${message.code}`}]\x1b[0m\r\n`,
         );
