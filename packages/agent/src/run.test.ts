@@ -212,6 +212,53 @@ describe('runAgent', () => {
     );
   });
 
+  it('THREATS 20: runs a tool only once its call is stored, and never for a run it lost', async () => {
+    const seen: string[] = [];
+    const counted = defineTool({
+      ...add,
+      name: 'counted',
+      execute: async () => {
+        seen.push('execute');
+        return 'ran';
+      },
+    } as Parameters<typeof defineTool>[0]);
+    const call = { toolCalls: [{ name: 'counted', input: { a: 1, b: 1 } }] };
+    const run = (beforeExecute: RunAgentOptions['beforeExecute'], signal?: AbortSignal) =>
+      runAgent(
+        options({
+          tools: [counted],
+          emit: (event) => seen.push(event.type),
+          beforeExecute,
+          ...(signal ? { signal } : {}),
+        }),
+      );
+
+    llm.script(call, { text: 'ok' });
+    const stored = await run(async () => {
+      seen.push('stored');
+      return true;
+    });
+    expect(stored.code).toBe('done');
+    expect(seen.filter((step) => step !== 'usage' && step !== 'text')).toEqual([
+      'tool-call',
+      'stored',
+      'execute',
+      'tool-result',
+    ]);
+
+    // Another server took the run over while the call was being stored: this one lets go.
+    seen.length = 0;
+    llm.script(call, { text: 'ok' });
+    const lost = new AbortController();
+    const outcome = await run(async () => {
+      lost.abort();
+      return false;
+    }, lost.signal);
+    expect(outcome.code).toBe('stopped');
+    expect(seen).not.toContain('execute');
+    expect(seen).not.toContain('tool-result');
+  });
+
   it('shows malformed tool-call JSON as a failed call the model can correct', async () => {
     llm.script({ toolCalls: [{ name: 'add', rawArguments: '{"a": 2,' }] }, addCall(2, 2), {
       text: '4',

@@ -86,6 +86,13 @@ export interface RunAgentOptions {
   }): Promise<ApprovalAnswer>;
   /** Called once per finished tool call (the audit log). */
   onToolCall?(record: ToolCallRecord): void;
+  /**
+   * Awaited just before a tool runs, its `tool-call` event emitted: resolves once the call is
+   * stored where a run resumed elsewhere reads it, answering false when this run may no longer
+   * act (another server took it over). A call is stored before it has any effect, so a server
+   * that takes the run over reports it as interrupted instead of running it again.
+   */
+  beforeExecute?(callId: string): Promise<boolean>;
   caps: RunCaps;
   price?: ModelPrice | undefined;
   emit(event: AgentEvent): void;
@@ -267,6 +274,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunOutcome> {
     }
 
     try {
+      // At most once: a call that could not be stored, or of a run this server lost, never runs.
+      if (options.beforeExecute && !(await options.beforeExecute(callId)))
+        throw new ToolError('not run: the run is no longer driven here');
       const result = await agentTool.execute(input, context);
       const output = options.redact(resultText(result));
       emit({

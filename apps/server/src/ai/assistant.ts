@@ -393,6 +393,8 @@ export class AssistantService {
           }),
         askApproval: ({ callId }) => run.waitForApproval(callId),
         onToolCall: (record) => void this.auditToolCall(person, workspace, run, record, secrets),
+        // The call is stored, and the run still driven here, before a tool has any effect.
+        beforeExecute: () => run.mayExecute(),
         onCheckpoint: (state) =>
           run.checkpoint(
             state.messages as unknown as Record<string, unknown>[],

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from '@studio/db';
+import { aiRuns, createTestDatabase, type TestDatabase } from '@studio/db';
 import type { RunEvent } from '@studio/protocol';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followRun } from '../../../../test/run-events.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../../../../test/scripted-llm.ts';
@@ -228,6 +229,43 @@ describe('runs on two servers', () => {
     );
     expect(assistant).toHaveLength(1);
   }, 90_000);
+
+  it('THREATS 20: a server that lost the run while the model answered does not run the tool call it got', async () => {
+    const driver = servers[0]!;
+    const other = await server();
+    await injectAs(driver, alice, 'PUT', '/api/ai/policy', {
+      rules: [{ tool: 'write_file', decision: 'allow' }],
+    });
+    let started!: (runId: string) => void;
+    const runIdOf = new Promise<string>((resolve) => (started = resolve));
+    let taken = false;
+    llm.reset();
+    llm.respond(async (request) => {
+      if (request.toolResults.length > 0) return { text: 'written' };
+      const path = taken ? 'lost/after-takeover.txt' : 'lost/before-takeover.txt';
+      if (!taken) {
+        taken = true;
+        // Its lease lapsed while it was starved (a loaded machine) and another server took the
+        // run: the driver does not know yet when the model's tool call reaches it.
+        await driver.services.database.db
+          .update(aiRuns)
+          .set({ holder: 'another-replica', leaseUntil: new Date(0) })
+          .where(eq(aiRuns.id, await runIdOf));
+      }
+      return { toolCalls: [{ name: 'write_file', input: { path, content: 'once' } }] };
+    });
+    const runId = await send(driver, 'write it');
+    started(runId);
+    // The server that takes the run over (either) asks the model again, and writes once.
+    const events = await eventsUntil(other, runId, (all) => all.at(-1)?.type === 'end');
+    expect(events.at(-1), JSON.stringify(events)).toMatchObject({ type: 'end', code: 'done' });
+    expect(seqsOf(events)).toEqual(events.map((_, index) => index));
+    const daemon = await other.services.workspaces.connect(
+      await other.services.workspaces.get(alice.id, 'runs'),
+    );
+    const written = await daemon.exec('sh', ['-c', 'ls ~/lost']);
+    expect(written.stdout.split('\n').filter(Boolean)).toEqual(['after-takeover.txt']);
+  }, 60_000);
 });
 
 describe('a single server on the embedded database', () => {

@@ -153,6 +153,7 @@ export class RunService {
       bus: this.bus,
       replicaId: this.replicaId,
       log: this.log,
+      leaseEnd: () => this.leaseEnd(),
       forget: () => this.driving.delete(row.id),
       written: (events) => {
         for (const follower of this.followers.get(row.id) ?? []) follower.deliver(events);
@@ -448,6 +449,8 @@ interface DrivenRunDeps {
   bus: DatabaseBus;
   replicaId: string;
   log: FastifyBaseLogger;
+  /** When a lease renewed now ends. */
+  leaseEnd(): Date;
   forget(): void;
   /** Events now in the database, for this replica's followers. */
   written(events: RunEvent[]): void;
@@ -584,6 +587,41 @@ export class DrivenRun {
       )
       select count(*)::int as held from held`);
     return rowsOf<{ held: number }>(result)[0]?.held === 1;
+  }
+
+  /**
+   * Answers whether a tool call may run now, just before it has any effect: once the events
+   * pushed so far (its `tool-call` among them) are stored, and only if this replica still holds
+   * the run, whose lease it renews. The lease can lapse while this replica is alive but starved
+   * (a loaded machine) and another replica take the run over; the order makes a call run at most
+   * once either way: a replica that takes the run over after this answers true finds the call
+   * stored and reports it as interrupted, and one that took it before makes this answer false.
+   */
+  async mayExecute(): Promise<boolean> {
+    await this.flushed();
+    if (this.relinquished) return false;
+    try {
+      // Waits for a takeover under way (it locks the row), then sees its holder.
+      const held = await this.deps.db
+        .update(aiRuns)
+        .set({ leaseUntil: this.deps.leaseEnd() })
+        .where(
+          and(
+            eq(aiRuns.id, this.id),
+            eq(aiRuns.holder, this.deps.replicaId),
+            eq(aiRuns.state, 'running'),
+          ),
+        )
+        .returning({ id: aiRuns.id });
+      if (held.length === 0) {
+        this.deps.log.warn({ runId: this.id }, 'lost the lease of a run before a tool call ran');
+        this.relinquish();
+      }
+    } catch (error) {
+      this.deps.log.error({ err: error, runId: this.id }, 'could not renew the lease of a run');
+      this.relinquish();
+    }
+    return !this.relinquished;
   }
 
   /** Stops driving here without ending the run (another replica may take it over). */
