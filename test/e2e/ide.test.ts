@@ -131,13 +131,14 @@ describe('the IDE', () => {
     await page.keyboard.type('python3 hello.py\n');
     await expect.poll(terminalText, { timeout: 15_000 }).toMatch(/^hello from the IDE$/m);
     await page.screenshot({ path: `${SCREENSHOTS}ide.png` });
-    // The tab says what runs in the terminal while it runs, then only its name again.
+    // The tab says what runs in the terminal while it runs, then only its name again (the shell
+    // itself, "/bin/bash" or "-bash" to node-pty, is not named twice).
     const terminalTabs = page.getByRole('tablist', { name: 'Terminals' });
     await page.keyboard.type('sleep 4\n');
     await terminalTabs.getByRole('tab', { name: /· sleep/ }).waitFor({ timeout: 10_000 });
     await expect
       .poll(() => terminalTabs.getByRole('tab').first().innerText(), { timeout: 15_000 })
-      .not.toMatch(/sleep/);
+      .not.toMatch(/·/);
 
     // After a reload the page attaches to the same shell and its scrollback is replayed.
     await page.reload();

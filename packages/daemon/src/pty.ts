@@ -248,7 +248,8 @@ export class PtyManager {
       if (session.attachers.size === 0) return this.stopWatchingProcess(session);
       let name: string;
       try {
-        name = session.pty.process;
+        // node-pty gives the program as it was started: "/bin/bash", or "-bash" for a login shell.
+        name = path.basename(session.pty.process).replace(/^-/, '');
       } catch {
         return;
       }
