@@ -152,6 +152,11 @@ export async function readLaunchConfigs(workspace: string): Promise<LaunchConfig
   );
 }
 
+/** `list` with a breakpoint added at `line`, in line order. */
+function withLine(list: readonly Breakpoint[], line: number): Breakpoint[] {
+  return [...list, { line }].sort((a, b) => a.line - b.line);
+}
+
 function storageKey(workspace: string) {
   return `studio.ide.debug.${workspace}`;
 }
@@ -230,20 +235,19 @@ export class DebugController {
 
   toggleBreakpoint(path: string, line: number) {
     const current = this.state.breakpoints[path] ?? [];
-    const next = current.some((item) => item.line === line)
-      ? current.filter((item) => item.line !== line)
-      : [...current, { line }].sort((a, b) => a.line - b.line);
-    this.setBreakpoints(path, next);
+    this.setBreakpoints(
+      path,
+      current.some((item) => item.line === line)
+        ? current.filter((item) => item.line !== line)
+        : withLine(current, line),
+    );
   }
 
   /** Adds (or keeps) a breakpoint at `line` and asks the Run panel to edit its condition. */
   editCondition(path: string, line: number) {
     const current = this.state.breakpoints[path] ?? [];
     if (!current.some((item) => item.line === line))
-      this.setBreakpoints(
-        path,
-        [...current, { line }].sort((a, b) => a.line - b.line),
-      );
+      this.setBreakpoints(path, withLine(current, line));
     this.set({ editing: { path, line } });
   }
 
@@ -275,17 +279,22 @@ export class DebugController {
     void this.sendBreakpoints(path);
   }
 
+  /** `setBreakpoints` for every breakpoint of `path` (an empty list clears the file's). */
+  private breakpointsArguments(path: string): DebugProtocol.SetBreakpointsArguments {
+    return {
+      source: { path: `${HOME}/${path}`, name: path.split('/').at(-1) },
+      breakpoints: (this.state.breakpoints[path] ?? []).map(({ line, condition }) => ({
+        line,
+        ...(condition ? { condition } : {}),
+      })),
+    };
+  }
+
   private async sendBreakpoints(path: string) {
     const client = this.client;
     if (!client || this.state.session?.status === 'starting') return;
     try {
-      await client.request('setBreakpoints', {
-        source: { path: `${HOME}/${path}`, name: path.split('/').at(-1) },
-        breakpoints: (this.state.breakpoints[path] ?? []).map(({ line, condition }) => ({
-          line,
-          ...(condition ? { condition } : {}),
-        })),
-      });
+      await client.request('setBreakpoints', this.breakpointsArguments(path));
     } catch (error) {
       this.print('error', `Breakpoints in ${path}: ${(error as Error).message}`);
     }
@@ -385,15 +394,8 @@ export class DebugController {
       const launched = client.request(resolved.request, resolved);
       // A launch that fails answers before `initialized` ever comes (a Go build error, …).
       await Promise.race([initialized, launched]);
-      for (const path of Object.keys(this.state.breakpoints)) {
-        await client.request('setBreakpoints', {
-          source: { path: `${HOME}/${path}` },
-          breakpoints: this.state.breakpoints[path]!.map(({ line, condition }) => ({
-            line,
-            ...(condition ? { condition } : {}),
-          })),
-        });
-      }
+      for (const path of Object.keys(this.state.breakpoints))
+        await client.request('setBreakpoints', this.breakpointsArguments(path));
       const filters = (this.capabilities.exceptionBreakpointFilters ?? [])
         .filter((filter) => filter.default || filter.filter === 'uncaught')
         .map((filter) => filter.filter);

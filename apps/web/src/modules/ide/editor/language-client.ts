@@ -308,6 +308,17 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
       range.end.character + 1,
     );
 
+  /** LSP text edits of an open file as Monaco's (applied as undoable, unsaved changes). */
+  const modelEdits = (
+    target: Monaco.editor.ITextModel,
+    textEdits: TextEdit[],
+  ): Monaco.languages.IWorkspaceTextEdit[] =>
+    textEdits.map((edit) => ({
+      resource: target.uri,
+      versionId: undefined,
+      textEdit: { range: toRange(edit.range), text: edit.newText },
+    }));
+
   monaco.languages.registerHoverProvider(languageId, {
     async provideHover(model, at) {
       const client = await clientOf(model);
@@ -440,12 +451,7 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
         if (!path) continue;
         const target = monaco.editor.getModel(monaco.Uri.parse(`file://${workspace}/${path}`));
         if (target) {
-          for (const item of textEdits)
-            edits.push({
-              resource: target.uri,
-              versionId: undefined,
-              textEdit: { range: toRange(item.range), text: item.newText },
-            });
+          edits.push(...modelEdits(target, textEdits));
           continue;
         }
         const file = await readFile(workspace, path);
@@ -496,12 +502,7 @@ function registerProviders(monaco: typeof Monaco, languageId: string) {
             path && monaco.editor.getModel(monaco.Uri.parse(`file://${workspace}/${path}`));
           // An action that would change a file not open here is left out rather than half-done.
           if (!target) return [];
-          for (const edit of textEdits)
-            edits.push({
-              resource: target.uri,
-              versionId: undefined,
-              textEdit: { range: toRange(edit.range), text: edit.newText },
-            });
+          edits.push(...modelEdits(target, textEdits));
         }
         return [
           {
