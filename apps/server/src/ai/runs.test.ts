@@ -246,10 +246,11 @@ describe('runs on two servers', () => {
       if (!taken) {
         taken = true;
         // Its lease lapsed while it was starved (a loaded machine) and another server took the
-        // run: the driver does not know yet when the model's tool call reaches it.
+        // run: the driver does not know yet when the model's tool call reaches it. (That server
+        // then stops too; its lease lapses and one of the two servers here resumes the run.)
         await driver.services.database.db
           .update(aiRuns)
-          .set({ holder: 'another-replica', leaseUntil: new Date(0) })
+          .set({ holder: 'another-replica', leaseUntil: new Date(Date.now() + 1500) })
           .where(eq(aiRuns.id, await runIdOf));
       }
       return { toolCalls: [{ name: 'write_file', input: { path, content: 'once' } }] };

@@ -432,6 +432,9 @@ export class RunService {
       )
       returning id`);
     for (const { id } of rowsOf<RunRowSql>(claimed)) {
+      // A run this server still drives, whose lease another server had taken meanwhile: the
+      // old drive stops before the new one reads the run, so only one of them runs its tools.
+      this.driving.get(id)?.relinquish();
       const [row] = await this.db.select().from(aiRuns).where(eq(aiRuns.id, id));
       if (!row) continue;
       this.log.info({ runId: id }, 'taking over a run whose server stopped');
