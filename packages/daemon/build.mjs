@@ -1,5 +1,6 @@
 // Build the self-contained daemon folder that drivers mount read-only at /opt/studio:
 //   dist/runtime/daemon.mjs                     the bundle (everything but node-pty)
+//   dist/runtime/node-debug.mjs                 the Node.js debug adapter (`dap.open`)
 //   dist/runtime/node_modules/@lydell/...       node-pty and its prebuilt linux-x64 addon
 //   dist/runtime/bin/node                       the official Node binary (glibc only)
 // Each step is skipped when its output is already up to date, so rebuilds take milliseconds.
@@ -42,12 +43,17 @@ async function bundle() {
     path.dirname(require.resolve('ws/package.json')),
     path.dirname(require.resolve('tar/package.json')),
     path.dirname(require.resolve('x11/package.json')),
+    path.dirname(require.resolve('@vscode/debugadapter/package.json')),
   ];
   const inputs = Math.max(...(await Promise.all(sources.map(newestMtime))));
   if ((await mtimeOf(target)) > inputs) return false;
   await rm(path.join(out, 'chunks'), { recursive: true, force: true });
   await build({
-    entryPoints: { daemon: path.join(here, 'src', 'main.ts') },
+    // The Node.js debug adapter is a program of its own, started by `dap.open`.
+    entryPoints: {
+      daemon: path.join(here, 'src', 'main.ts'),
+      'node-debug': path.join(here, 'src', 'node-debug', 'main.ts'),
+    },
     outdir: out,
     outExtension: { '.js': '.mjs' },
     // Lazily imported modules (node-tar, node-x11) become separate chunks, parsed only when first used:

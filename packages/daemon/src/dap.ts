@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { connect } from 'node:net';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DebugAdapter } from '@studio/protocol';
 import { DaemonFailure } from './errors.ts';
@@ -85,9 +86,22 @@ const startDelve: Start = async (stream, state, cwd) => {
   joinServer(child, stream, state, 'The Go debugger (Delve)', socket);
 };
 
+/**
+ * Our own adapter over the V8 inspector (`node-debug/`), bundled beside the daemon and run on the
+ * daemon's Node; it runs the program with the workspace's `node` when there is one.
+ */
+const startNode: Start = async (stream, state, cwd) => {
+  const adapter = path.join(path.dirname(process.argv[1] ?? ''), 'node-debug.mjs');
+  if (!(await stat(adapter).catch(() => null)))
+    throw new DaemonFailure('unavailable', `The Node.js debug adapter is missing (${adapter}).`);
+  const child = spawn(process.execPath, [adapter], { cwd, env: state.env, stdio: 'pipe' });
+  joinServer(child, stream, state, 'The Node.js debugger');
+};
+
 const ADAPTERS: Record<DebugAdapter, Start> = {
   python: startDebugpy,
   go: startDelve,
+  node: startNode,
 };
 
 /**

@@ -135,7 +135,7 @@ export const LSP_LANGUAGES = [
 export type LspLanguage = (typeof LSP_LANGUAGES)[number];
 
 /** The debug adapters a workspace can run (`dap.open`), by the language they debug. */
-export const DEBUG_ADAPTERS = ['python', 'go'] as const;
+export const DEBUG_ADAPTERS = ['python', 'go', 'node'] as const;
 export type DebugAdapter = (typeof DEBUG_ADAPTERS)[number];
 
 const coordinate = int(0, 16_384);

@@ -65,6 +65,7 @@ async function launch(
   adapterID: string,
   config: Record<string, unknown>,
   breakpoints: Record<string, DebugProtocol.SourceBreakpoint[]>,
+  exceptionFilters: string[] = [],
 ) {
   const capabilities = await client.request<DebugProtocol.Capabilities>('initialize', {
     clientID: 'studio',
@@ -84,7 +85,7 @@ async function launch(
     );
     expect(set.breakpoints.every((breakpoint) => breakpoint.verified)).toBe(true);
   }
-  await client.request('setExceptionBreakpoints', { filters: [] });
+  await client.request('setExceptionBreakpoints', { filters: exceptionFilters });
   await client.request('configurationDone');
   await launched;
   return capabilities;
@@ -235,6 +236,83 @@ describe('debug adapters', () => {
     },
     120_000,
   );
+
+  it("debugs Node.js with the daemon's adapter: ES module into CommonJS, step out, an uncaught exception", async () => {
+    await write(
+      'lib.cjs',
+      [
+        'function add(a, b) {',
+        '  const total = a + b;',
+        '  return total;',
+        '}',
+        'module.exports = { add };',
+        '',
+      ].join('\n'),
+    );
+    await write(
+      'app.mjs',
+      [
+        "import lib from './lib.cjs';",
+        'const y = lib.add(41, 1);',
+        "console.log('result', y);",
+        '',
+      ].join('\n'),
+    );
+    const config = {
+      type: 'node',
+      request: 'launch',
+      program: '/workspace/app.mjs',
+      cwd: '/workspace',
+    };
+    const { client, outputs } = await connect('node');
+    const stopped = client.next<DebugProtocol.StoppedEvent>('stopped');
+    await launch(client, 'node', config, {
+      // Line 2's condition is never true: the first stop is line 3.
+      '/workspace/lib.cjs': [{ line: 2, condition: 'a > 100' }, { line: 3 }],
+    });
+    const { body } = await stopped;
+    expect(body.reason).toBe('breakpoint');
+    const frame = await topFrame(client, body.threadId!);
+    expect([frame.name, frame.line, frame.source?.path]).toEqual(['add', 3, '/workspace/lib.cjs']);
+    expect(await localsOf(client, frame.id)).toMatchObject({ a: '41', b: '1', total: '42' });
+    const evaluated = await client.request<DebugProtocol.EvaluateResponse['body']>('evaluate', {
+      expression: 'total * 2',
+      frameId: frame.id,
+      context: 'repl',
+    });
+    expect(evaluated.result).toBe('84');
+    const out = client.next<DebugProtocol.StoppedEvent>('stopped');
+    await client.request('stepOut', { threadId: body.threadId });
+    const caller = await topFrame(client, (await out).body.threadId!);
+    expect(caller.source?.path).toBe('/workspace/app.mjs');
+    // V8 stops right after the call returns: at the assignment, or the next line when none is left.
+    expect([2, 3]).toContain(caller.line);
+    const terminated = client.next('terminated');
+    await client.request('continue', { threadId: body.threadId });
+    await terminated;
+    expect(outputs.join('')).toMatch(/result 42/);
+    client.close();
+
+    // Stops on an uncaught exception where it is thrown, naming it. (In an ES module's top level V8
+    // reports it where Node rethrows it, inside Node; a CommonJS program shows the line.)
+    await write(
+      'boom.cjs',
+      "const { add } = require('./lib.cjs');\nthrow new Error('boom ' + add(41, 1));\n",
+    );
+    const thrown = await connect('node');
+    const exception = thrown.client.next<DebugProtocol.StoppedEvent>('stopped');
+    await launch(thrown.client, 'node', { ...config, program: '/workspace/boom.cjs' }, {}, [
+      'uncaught',
+    ]);
+    expect((await exception).body).toMatchObject({ reason: 'exception' });
+    expect((await exception).body.description).toMatch(/boom 42/);
+    expect(await topFrame(thrown.client, 1)).toMatchObject({
+      line: 2,
+      source: { path: '/workspace/boom.cjs' },
+    });
+    await thrown.client.request('disconnect', { terminateDebuggee: true });
+    thrown.client.close();
+  }, 60_000);
 
   it('refuses another person and a foreign Origin', async () => {
     expect((await closeOf(socketAs(server, bob, '/api/workspaces/code/dap/python'))).code).toBe(

@@ -26,8 +26,8 @@ export function rebasePaths(value: unknown, from: string, to: string): unknown {
 
 /**
  * `/api/workspaces/:name/dap/:adapter`: a debug adapter running in the workspace (debugpy for
- * Python, Delve for Go), the Debug Adapter Protocol over a WebSocket, one message per text frame.
- * The browser names files `/workspace/<path>` (in `program`, `cwd`, `source.path`, …); paths are
+ * Python, Delve for Go, the daemon's own adapter over the V8 inspector for Node.js), the Debug
+ * Adapter Protocol over a WebSocket, one message per text frame. The browser names files `/workspace/<path>` (in `program`, `cwd`, `source.path`, …); paths are
  * rebased on the home's real path both ways. Reverse requests such as `runInTerminal` are not
  * advertised by the browser, so the adapter runs the program itself, in the workspace.
  */

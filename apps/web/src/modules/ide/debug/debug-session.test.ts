@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { adapterOf, configForFile, substitute, workspacePathOf } from './debug-session.ts';
 
 describe('debug configurations', () => {
-  it('debugs a Python file or a Go package without a launch.json, nothing else', () => {
+  it('debugs a Python file, a JavaScript file or a Go package without a launch.json, nothing else', () => {
     expect(configForFile('tools/run.py')).toMatchObject({
       type: 'python',
       request: 'launch',
@@ -13,7 +13,10 @@ describe('debug configurations', () => {
       mode: 'debug',
       program: '${fileDirname}',
     });
+    for (const file of ['server.js', 'src/app.mjs', 'lib.cjs'])
+      expect(configForFile(file)).toMatchObject({ type: 'node', program: '${file}' });
     expect(configForFile('notes.txt')).toBeNull();
+    expect(configForFile('types.ts')).toBeNull();
   });
 
   it("fills VS Code's variables for the active file, in nested values too", () => {
@@ -40,7 +43,8 @@ describe('debug configurations', () => {
   it('knows which adapter serves a type, and which paths are in the home', () => {
     expect(adapterOf({ type: 'debugpy' })).toBe('python');
     expect(adapterOf({ type: 'go' })).toBe('go');
-    expect(adapterOf({ type: 'pwa-node' })).toBeNull();
+    expect(adapterOf({ type: 'pwa-node' })).toBe('node');
+    expect(adapterOf({ type: 'chrome' })).toBeNull();
     expect(workspacePathOf('/workspace/a/b.py')).toBe('a/b.py');
     expect(workspacePathOf('/usr/lib/python3.11/os.py')).toBeNull();
     expect(workspacePathOf('/workspaces/x.py')).toBeNull();

@@ -1,7 +1,7 @@
 // One workspace's debugging: its breakpoints (kept across reloads) and at most one session with a
-// debug adapter in the workspace (debugpy, Delve), as an external store React reads with
-// useSyncExternalStore. The editor draws breakpoints and the paused line from it; the Run panel
-// drives it.
+// debug adapter in the workspace (debugpy, Delve, the daemon's Node.js adapter), as an external
+// store React reads with useSyncExternalStore. The editor draws breakpoints and the paused line
+// from it; the Run panel drives it.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { parse, type ParseError } from 'jsonc-parser';
 import type { DebugAdapter } from '@studio/protocol';
@@ -63,6 +63,8 @@ const ADAPTER_OF_TYPE: Record<string, DebugAdapter> = {
   python: 'python',
   debugpy: 'python',
   go: 'go',
+  node: 'node',
+  'pwa-node': 'node',
 };
 
 const MAX_CONSOLE_LINES = 2000;
@@ -89,6 +91,14 @@ export function configForFile(path: string): LaunchConfig | null {
       cwd: '${workspaceFolder}',
       console: 'internalConsole',
       justMyCode: true,
+    };
+  if (/\.[cm]?js$/.test(path))
+    return {
+      name: `Node.js: ${name}`,
+      type: 'node',
+      request: 'launch',
+      program: '${file}',
+      cwd: '${workspaceFolder}',
     };
   if (path.endsWith('.go'))
     return {
@@ -351,7 +361,7 @@ export class DebugController {
     });
     if (!adapter) {
       this.end(
-        `No debugger for "${config.type}" configurations here: Python (debugpy) and Go (Delve) are supported.`,
+        `No debugger for "${config.type}" configurations here: Python (debugpy), Node.js and Go (Delve) are supported.`,
       );
       return;
     }
