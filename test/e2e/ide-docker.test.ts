@@ -113,9 +113,8 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
 
       // A file from the tree, typed in Monaco, saved with Ctrl+S.
       await page.getByRole('button', { name: 'New file' }).click();
-      const newFile = page.getByRole('dialog', { name: 'New file' });
-      await newFile.getByLabel('Name').fill('hello.py');
-      await newFile.getByRole('button', { name: 'Create' }).click();
+      await page.getByRole('textbox', { name: 'New file name' }).fill('hello.py');
+      await page.keyboard.press('Enter');
       const editor = page.locator('.monaco-editor').first();
       await editor.waitFor();
       await editor.click();

@@ -85,9 +85,8 @@ describe('the IDE', () => {
 
     // A new file through the tree: it is created on disk and opens in the editor.
     await page.getByRole('button', { name: 'New file' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New file' });
-    await dialog.getByLabel('Name').fill('hello.py');
-    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('textbox', { name: 'New file name' }).fill('hello.py');
+    await page.keyboard.press('Enter');
     await page.getByRole('treeitem', { name: 'hello.py' }).waitFor();
     await page.getByRole('tab', { name: 'hello.py' }).waitFor();
 
@@ -222,25 +221,47 @@ describe('the IDE', () => {
     await page.getByRole('tab', { name: 'Search' }).click();
     await page.getByRole('textbox', { name: 'Search in files' }).fill('needle');
     await page.keyboard.press('Enter');
+    // The match is marked in the result and selected in the editor (the cursor ends after it).
+    await page.locator('mark', { hasText: 'needle' }).waitFor();
     await page.getByText('const needle = 42;').click();
     await expect
       .poll(() => page.locator('.monaco-editor .active-line-number').first().innerText())
       .toBe('25');
+    await page
+      .getByRole('contentinfo', { name: 'Status bar' })
+      .getByText('Ln 25, Col 13')
+      .waitFor();
 
     // The tree from the keyboard: into src, F2 renames; onto an existing name is refused.
     await page.getByRole('tab', { name: 'Files' }).click();
-    // A click on a folder opens it and selects it; the arrows take it from there.
-    await page.getByRole('treeitem', { name: 'src' }).click();
+    // Quick Open's file was revealed: src is open. A click on a folder closes or opens it and
+    // selects it; the arrows take it from there.
+    const src = page.getByRole('treeitem', { name: 'src', exact: true });
+    await expect.poll(() => src.getAttribute('aria-expanded')).toBe('true');
+    await src.click();
+    await page.getByRole('treeitem', { name: 'util.js' }).waitFor({ state: 'detached' });
+    await src.click();
     await page.getByRole('treeitem', { name: 'util.js' }).waitFor();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('F2');
-    const rename = page.getByRole('dialog', { name: 'Rename util.js' });
-    await rename.getByLabel('Name').fill('other.js');
-    await rename.getByRole('button', { name: 'Rename' }).click();
-    await expect.poll(() => rename.innerText()).toMatch(/already exists/i);
-    await rename.getByLabel('Name').fill('helpers.js');
-    await rename.getByRole('button', { name: 'Rename' }).click();
+    // The name is typed in place; a refusal stays in the field with the reason.
+    const rename = page.getByRole('textbox', { name: 'Rename util.js' });
+    await expect
+      .poll(() => rename.evaluate((input: HTMLInputElement) => input.selectionEnd))
+      .toBe(4);
+    await page.keyboard.type('other');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() =>
+        page
+          .getByRole('alert')
+          .filter({ hasText: /already exists/i })
+          .count(),
+      )
+      .toBe(1);
+    await rename.fill('helpers.js');
+    await page.keyboard.press('Enter');
     await page.getByRole('treeitem', { name: 'helpers.js' }).waitFor();
     // The open tab follows the file.
     await page.getByRole('tab', { name: 'helpers.js' }).waitFor();

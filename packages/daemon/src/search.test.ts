@@ -13,6 +13,8 @@ beforeAll(async () => {
   await mkdir(path.join(root, '.git'), { recursive: true });
   await writeFile(path.join(root, 'src/a.ts'), 'let x = 1;\nconst Needle = 2;\n');
   await writeFile(path.join(root, 'src/b.ts'), 'needle needle\n');
+  // Columns and lengths count characters, whatever their size in UTF-8.
+  await writeFile(path.join(root, 'src/c.md'), 'é → needles\n');
   await writeFile(path.join(root, 'node_modules/dep/index.js'), 'needle\n');
   await writeFile(path.join(root, '.git/config'), 'needle\n');
   await writeFile(path.join(root, 'src/bin.dat'), Buffer.from('needle\0\0binary'));
@@ -28,14 +30,13 @@ describe('searchText', () => {
   it('finds matches with the builtin walker, skipping .git, node_modules and binaries', async () => {
     const result = await searchText(root, { ...params, query: 'needle' }, null);
     expect(result.engine).toBe('builtin');
-    expect(result.matches.map((m) => `${m.path}:${m.line}:${m.column}`).sort()).toEqual([
-      'src/a.ts:2:7',
-      'src/b.ts:1:1',
-    ]);
+    expect(result.matches.map((m) => `${m.path}:${m.line}:${m.column}+${m.length}`).sort()).toEqual(
+      ['src/a.ts:2:7+6', 'src/b.ts:1:1+6', 'src/c.md:1:5+6'],
+    );
     const exact = await searchText(root, { ...params, query: 'Needle', caseSensitive: true }, null);
     expect(exact.matches).toHaveLength(1);
-    const regex = await searchText(root, { ...params, query: 'n[e]+dle\\b', regex: true }, null);
-    expect(regex.matches).toHaveLength(2);
+    const regex = await searchText(root, { ...params, query: 'n[e]+dles?\\b', regex: true }, null);
+    expect(regex.matches.map((m) => m.length).sort()).toEqual([6, 6, 7]);
     const capped = await searchText(root, { ...params, query: 'needle', maxResults: 1 }, null);
     expect(capped).toMatchObject({ truncated: true });
     await expect(
@@ -48,9 +49,10 @@ describe('searchText', () => {
     if (!rg) return;
     const result = await searchText(root, { ...params, query: 'needle' }, rg);
     expect(result.engine).toBe('ripgrep');
-    expect(result.matches.map((m) => `${m.path}:${m.line}:${m.column}`).sort()).toEqual([
-      'src/a.ts:2:7',
-      'src/b.ts:1:1',
-    ]);
+    const regex = await searchText(root, { ...params, query: 'n[e]+dles?\\b', regex: true }, rg);
+    expect(regex.matches.map((m) => m.length).sort()).toEqual([6, 6, 7]);
+    expect(result.matches.map((m) => `${m.path}:${m.line}:${m.column}+${m.length}`).sort()).toEqual(
+      ['src/a.ts:2:7+6', 'src/b.ts:1:1+6', 'src/c.md:1:5+6'],
+    );
   });
 });

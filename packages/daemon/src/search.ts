@@ -79,12 +79,14 @@ function searchWithRipgrep(
       }
       if (message.type !== 'match' || !message.data.path.text) return;
       const text = message.data.lines.text ?? '';
-      const firstByte = message.data.submatches[0]?.start ?? 0;
-      const column = Buffer.from(text).subarray(0, firstByte).toString('utf8').length + 1;
+      const bytes = Buffer.from(text);
+      const { start = 0, end = start } = message.data.submatches[0] ?? {};
+      const charsTo = (offset: number) => bytes.subarray(0, offset).toString('utf8').length;
       matches.push({
         path: toWorkspacePath(root, path.resolve(root, message.data.path.text)),
         line: message.data.line_number,
-        column,
+        column: charsTo(start) + 1,
+        length: charsTo(end) - charsTo(start),
         text: trimLine(text),
       });
       if (matches.length >= params.maxResults) {
@@ -103,7 +105,7 @@ interface RipgrepMessage {
     path: { text?: string };
     lines: { text?: string };
     line_number: number;
-    submatches: { start: number }[];
+    submatches: { start: number; end: number }[];
   };
 }
 
@@ -148,6 +150,7 @@ async function searchBuiltin(
         path: toWorkspacePath(root, current),
         line: index + 1,
         column: found.index + 1,
+        length: found[0].length,
         text: trimLine(lines[index]!),
       });
       if (matches.length >= params.maxResults) {

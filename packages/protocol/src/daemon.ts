@@ -93,6 +93,8 @@ export const searchMatchSchema = z.object({
   path: z.string(),
   line: z.number(),
   column: z.number(),
+  /** The match's length in characters (from `column`, on that line). */
+  length: z.number(),
   text: z.string(),
 });
 /** One search hit. */

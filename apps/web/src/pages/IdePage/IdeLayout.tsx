@@ -378,6 +378,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                       onOpen={files.open}
                       onRenamed={files.rename}
                       problems={problemsByFile}
+                      active={files.active}
                     />
                   ) : sidebar === 'search' ? (
                     <SearchPanel workspace={name} onOpen={files.open} />

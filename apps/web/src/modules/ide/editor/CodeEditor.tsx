@@ -404,8 +404,20 @@ export default function CodeEditor({
   useEffect(() => {
     const editor = editorRef.current;
     if (!editor || !reveal || reveal.path !== path) return;
-    editor.revealLineInCenter(reveal.line);
-    editor.setPosition({ lineNumber: reveal.line, column: 1 });
+    const { line, select } = reveal;
+    if (select) {
+      const range = {
+        startLineNumber: line,
+        startColumn: select.column,
+        endLineNumber: line,
+        endColumn: select.column + select.length,
+      };
+      editor.setSelection(range);
+      editor.revealRangeInCenter(range);
+    } else {
+      editor.revealLineInCenter(line);
+      editor.setPosition({ lineNumber: line, column: 1 });
+    }
     editor.focus();
   }, [reveal, path]);
 

@@ -156,10 +156,14 @@ export function createEditorBridge(): EditorBridge {
   };
 }
 
-/** A line to scroll to once a file is shown; `nonce` makes a repeat request count. */
+/**
+ * A line to scroll to once a file is shown, and what to select on it (a search match); `nonce`
+ * makes a repeat request count.
+ */
 export interface Reveal {
   path: string;
   line: number;
+  select?: { column: number; length: number } | undefined;
   nonce: number;
 }
 
@@ -205,12 +209,12 @@ export function useOpenFiles(workspace: string) {
     }
   }, [workspace, state]);
 
-  const open = useCallback((path: string, line?: number) => {
+  const open = useCallback((path: string, line?: number, select?: Reveal['select']) => {
     setState((current) => ({
       tabs: current.tabs.includes(path) ? current.tabs : [...current.tabs, path],
       active: path,
     }));
-    if (line !== undefined) setReveal({ path, line, nonce: Date.now() });
+    if (line !== undefined) setReveal({ path, line, select, nonce: Date.now() });
   }, []);
 
   const close = useCallback((path: string) => {

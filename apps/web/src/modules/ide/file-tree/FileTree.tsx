@@ -6,7 +6,8 @@ import { IconButton } from '../../../components/IconButton.tsx';
 import { NewFileIcon, NewFolderIcon } from '../../../components/icons.tsx';
 import { ConfirmDialog } from '../../../components/ConfirmDialog.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
-import { NameDialog } from './NameDialog.tsx';
+import { FileIcon, FolderIcon } from './FileIcon.tsx';
+import { InlineName } from './InlineName.tsx';
 import { baseName, joinPath, parentOf } from './paths.ts';
 import { TreeMenu, type TreeMenuItem } from './TreeMenu.tsx';
 import { TREE_DRAG_TYPE, TreeRowItem, type FileProblems } from './TreeRowItem.tsx';
@@ -43,12 +44,15 @@ export function FileTree({
   onOpen,
   onRenamed,
   problems,
+  active,
 }: {
   workspace: string;
   onOpen: (path: string) => void;
   onRenamed: (from: string, to: string) => void;
   /** The open files' problems, by path: files and the folders above them are marked. */
   problems?: ReadonlyMap<string, FileProblems>;
+  /** The file in the editor: its folders open and its row is selected and scrolled to. */
+  active?: string | null;
 }) {
   const tree = useFileTree(workspace);
   const actions = useFileActions(workspace);
@@ -74,12 +78,79 @@ export function FileTree({
   // Keep keyboard focus on the selected row as rows appear and disappear around it.
   useEffect(() => {
     if (!selected || !listRef.current?.contains(document.activeElement)) return;
+    if (document.activeElement instanceof HTMLInputElement) return; // a name being typed
     listRef.current.querySelector<HTMLElement>(`[data-path="${CSS.escape(selected)}"]`)?.focus();
   }, [selected, rows.length]);
+
+  // Reveal the active file when it changes (and when the tree is shown again), as VS Code does:
+  // decided while rendering, so the folders open in the same pass.
+  const [revealed, setRevealed] = useState<string | null>(null);
+  if (active && active !== revealed) {
+    setRevealed(active);
+    tree.reveal(active);
+    setSelected(active);
+  }
+  // Scrolled to once its row is listed (its folders may still be loading).
+  const revealedListed = revealed !== null && rows.some((row) => row.entry.path === revealed);
+  useEffect(() => {
+    if (!revealed || !revealedListed) return;
+    listRef.current
+      ?.querySelector(`[data-path="${CSS.escape(revealed)}"]`)
+      ?.scrollIntoView({ block: 'nearest' });
+  }, [revealed, revealedListed]);
 
   /** The folder new entries go into: the selected folder, or the selected file's folder. */
   const targetDir = (entry: FileListEntry | null) =>
     !entry ? '.' : entry.type === 'directory' ? entry.path : parentOf(entry.path);
+
+  /** A new file or folder is named in place, first in its folder, which opens for it. */
+  const startNew = (kind: 'new-file' | 'new-folder', dir: string) => {
+    if (dir !== '.') tree.toggle(dir, true);
+    setPrompt({ kind, dir });
+  };
+
+  const create = async (kind: 'new-file' | 'new-folder', dir: string, name: string) => {
+    const path = joinPath(dir, name);
+    if (kind === 'new-file') await actions.createFile(path);
+    else await actions.createFolder(path);
+    setPrompt(null);
+    setSelected(path);
+    if (kind === 'new-file') onOpen(path);
+    else focusPath(path);
+  };
+
+  const rename = async (entry: FileListEntry, name: string) => {
+    const to = joinPath(parentOf(entry.path), name);
+    await actions.rename(entry.path, to);
+    onRenamed(entry.path, to);
+    setPrompt(null);
+    focusPath(to);
+  };
+
+  /** Where the field for a new entry goes: after its folder's row (the top for the root). */
+  const newEntry = prompt?.kind === 'new-file' || prompt?.kind === 'new-folder' ? prompt : null;
+  const newEntryDepth =
+    newEntry && newEntry.dir !== '.'
+      ? (rows.find((row) => row.entry.path === newEntry.dir)?.depth ?? -1) + 1
+      : 0;
+  const newEntryRow = newEntry ? (
+    <div
+      key="new-entry"
+      role="treeitem"
+      aria-level={newEntryDepth + 1}
+      aria-selected
+      style={{ paddingLeft: 8 + newEntryDepth * 14 }}
+      className="flex h-7 items-center gap-1.5 pr-2 text-[13px]"
+    >
+      <span className="w-3.5 shrink-0" />
+      {newEntry.kind === 'new-file' ? <FileIcon name="" /> : <FolderIcon open={false} />}
+      <InlineName
+        label={newEntry.kind === 'new-file' ? 'New file name' : 'New folder name'}
+        onSubmit={(name) => create(newEntry.kind, newEntry.dir, name)}
+        onCancel={() => setPrompt(null)}
+      />
+    </div>
+  ) : null;
 
   const activate = (entry: FileListEntry) => {
     setSelected(entry.path);
@@ -135,8 +206,8 @@ export function FileTree({
   const menuItems = (entry: FileListEntry | null): TreeMenuItem[] => {
     const dir = targetDir(entry);
     const items: TreeMenuItem[] = [
-      { label: 'New file…', onSelect: () => setPrompt({ kind: 'new-file', dir }) },
-      { label: 'New folder…', onSelect: () => setPrompt({ kind: 'new-folder', dir }) },
+      { label: 'New file…', onSelect: () => startNew('new-file', dir) },
+      { label: 'New folder…', onSelect: () => startNew('new-folder', dir) },
     ];
     if (!entry) return items;
     return [
@@ -161,16 +232,10 @@ export function FileTree({
         <span className="mr-auto truncate text-[11px] font-semibold tracking-wide text-muted uppercase">
           {workspace}
         </span>
-        <IconButton
-          label="New file"
-          onClick={() => setPrompt({ kind: 'new-file', dir: targetDir(current) })}
-        >
+        <IconButton label="New file" onClick={() => startNew('new-file', targetDir(current))}>
           <NewFileIcon className="size-4" />
         </IconButton>
-        <IconButton
-          label="New folder"
-          onClick={() => setPrompt({ kind: 'new-folder', dir: targetDir(current) })}
-        >
+        <IconButton label="New folder" onClick={() => startNew('new-folder', targetDir(current))}>
           <NewFolderIcon className="size-4" />
         </IconButton>
       </div>
@@ -200,28 +265,44 @@ export function FileTree({
           <div className="p-2">
             <Alert tone="error">{tree.rootError.message}</Alert>
           </div>
-        ) : rows.length === 0 ? (
+        ) : rows.length === 0 && !newEntry ? (
           <p className="px-3 py-2 text-[13px] text-muted">This workspace has no files yet.</p>
         ) : (
-          rows.map((row, position) => (
-            <TreeRowItem
-              key={row.entry.path}
-              row={row}
-              selected={row.entry.path === selected}
-              focusable={index === -1 ? position === 0 : position === index}
-              dropTarget={dropDir === row.entry.path}
-              problems={problemsAt(problems, row.entry.path, row.entry.type === 'directory')}
-              onClick={() => activate(row.entry)}
-              onContextMenu={(event) => {
-                event.preventDefault();
-                event.stopPropagation();
-                setSelected(row.entry.path);
-                setMenu({ x: event.clientX, y: event.clientY, entry: row.entry });
-              }}
-              onDragOverFolder={setDropDir}
-              onDropOnFolder={drop}
-            />
-          ))
+          [newEntry?.dir === '.' ? newEntryRow : null].concat(
+            rows.flatMap((row, position) => [
+              <TreeRowItem
+                key={row.entry.path}
+                row={row}
+                selected={row.entry.path === selected}
+                focusable={index === -1 ? position === 0 : position === index}
+                dropTarget={dropDir === row.entry.path}
+                problems={problemsAt(problems, row.entry.path, row.entry.type === 'directory')}
+                renaming={
+                  prompt?.kind === 'rename' && prompt.entry.path === row.entry.path ? (
+                    <InlineName
+                      label={`Rename ${row.entry.name}`}
+                      initial={row.entry.name}
+                      onSubmit={(name) => rename(row.entry, name)}
+                      onCancel={() => {
+                        setPrompt(null);
+                        focusPath(row.entry.path);
+                      }}
+                    />
+                  ) : undefined
+                }
+                onClick={() => activate(row.entry)}
+                onContextMenu={(event) => {
+                  event.preventDefault();
+                  event.stopPropagation();
+                  setSelected(row.entry.path);
+                  setMenu({ x: event.clientX, y: event.clientY, entry: row.entry });
+                }}
+                onDragOverFolder={setDropDir}
+                onDropOnFolder={drop}
+              />,
+              newEntry?.dir === row.entry.path ? newEntryRow : null,
+            ]),
+          )
         )}
       </div>
 
@@ -231,42 +312,6 @@ export function FileTree({
           y={menu.y}
           items={menuItems(menu.entry)}
           onClose={() => setMenu(null)}
-        />
-      ) : null}
-
-      {prompt?.kind === 'new-file' || prompt?.kind === 'new-folder' ? (
-        <NameDialog
-          title={prompt.kind === 'new-file' ? 'New file' : 'New folder'}
-          description={prompt.dir === '.' ? 'In the workspace root.' : `In ${prompt.dir}.`}
-          submitLabel="Create"
-          onClose={() => setPrompt(null)}
-          onSubmit={async (name) => {
-            const path = joinPath(prompt.dir, name);
-            if (prompt.kind === 'new-file') {
-              await actions.createFile(path);
-              onOpen(path);
-            } else {
-              await actions.createFolder(path);
-            }
-            if (prompt.dir !== '.') tree.toggle(prompt.dir, true);
-            setSelected(path);
-          }}
-        />
-      ) : null}
-
-      {prompt?.kind === 'rename' ? (
-        <NameDialog
-          title={`Rename ${prompt.entry.name}`}
-          initial={prompt.entry.name}
-          submitLabel="Rename"
-          onClose={() => setPrompt(null)}
-          onSubmit={async (name) => {
-            const to = joinPath(parentOf(prompt.entry.path), name);
-            if (to === prompt.entry.path) return;
-            await actions.rename(prompt.entry.path, to);
-            onRenamed(prompt.entry.path, to);
-            setSelected(to);
-          }}
         />
       ) : null}
 

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Spinner } from '../../../components/Spinner.tsx';
 import { FileIcon, FolderIcon, TwistyIcon } from './FileIcon.tsx';
 import type { TreeRow } from './use-file-tree.ts';
@@ -18,6 +19,7 @@ export function TreeRowItem({
   focusable,
   dropTarget,
   problems,
+  renaming,
   onClick,
   onContextMenu,
   onDragOverFolder,
@@ -28,6 +30,8 @@ export function TreeRowItem({
   focusable: boolean;
   dropTarget: boolean;
   problems?: FileProblems | undefined;
+  /** The field its new name is typed in, shown in place of the name. */
+  renaming?: ReactNode;
   onClick: () => void;
   onContextMenu: (event: React.MouseEvent) => void;
   onDragOverFolder: (path: string | null) => void;
@@ -43,7 +47,7 @@ export function TreeRowItem({
       aria-selected={selected}
       tabIndex={focusable ? 0 : -1}
       data-path={entry.path}
-      draggable
+      draggable={!renaming}
       title={entry.path}
       onClick={onClick}
       onContextMenu={onContextMenu}
@@ -73,14 +77,16 @@ export function TreeRowItem({
     >
       {isFolder ? <TwistyIcon open={expanded} /> : <span className="w-3.5 shrink-0" />}
       {isFolder ? <FolderIcon open={expanded} /> : <FileIcon name={entry.name} />}
-      <span
-        className={`truncate ${entry.ignored ? 'opacity-55' : ''} ${
-          problems ? (problems.severity === 'error' ? 'text-danger' : 'text-warning') : ''
-        }`}
-        title={entry.ignored ? `${entry.path} (ignored by git)` : undefined}
-      >
-        {entry.name}
-      </span>
+      {renaming ?? (
+        <span
+          className={`truncate ${entry.ignored ? 'opacity-55' : ''} ${
+            problems ? (problems.severity === 'error' ? 'text-danger' : 'text-warning') : ''
+          }`}
+          title={entry.ignored ? `${entry.path} (ignored by git)` : undefined}
+        >
+          {entry.name}
+        </span>
+      )}
       {loading ? <Spinner className="ml-auto size-3 text-muted" /> : null}
       {problems && !loading ? (
         <span

@@ -73,10 +73,20 @@ export function useFileTree(workspace: string) {
     });
   }, []);
 
+  /** Opens every folder above `path`, so its row is listed. */
+  const reveal = useCallback((path: string) => {
+    const parts = path.split('/').slice(0, -1);
+    const above = parts.map((_, index) => parts.slice(0, index + 1).join('/'));
+    setExpanded((current) =>
+      above.every((dir) => current.has(dir)) ? current : new Set([...current, ...above]),
+    );
+  }, []);
+
   return {
     rows,
     rootPending: root.isPending,
     rootError: root.error,
     toggle,
+    reveal,
   };
 }

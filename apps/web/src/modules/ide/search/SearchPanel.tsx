@@ -38,13 +38,32 @@ function Toggle({
   );
 }
 
-/** Search in files: runs on Enter, results grouped by file, a click opens the file at the line. */
+/** A result's line, trimmed, with its match marked. */
+function MatchText({ match }: { match: SearchMatch }) {
+  const indent = match.text.length - match.text.trimStart().length;
+  const text = match.text.trim();
+  const start = match.column - 1 - indent;
+  if (start < 0 || start >= text.length || match.length === 0) return <>{text}</>;
+  const end = start + match.length;
+  return (
+    <>
+      {text.slice(0, start)}
+      <mark className="rounded-sm bg-warning-soft px-px text-fg">{text.slice(start, end)}</mark>
+      {text.slice(end)}
+    </>
+  );
+}
+
+/**
+ * Search in files: runs on Enter, results grouped by file with each match marked; a click opens
+ * the file with the match selected.
+ */
 export function SearchPanel({
   workspace,
   onOpen,
 }: {
   workspace: string;
-  onOpen: (path: string, line?: number) => void;
+  onOpen: (path: string, line?: number, select?: { column: number; length: number }) => void;
 }) {
   const [text, setText] = useState('');
   const [regex, setRegex] = useState(false);
@@ -105,11 +124,13 @@ export function SearchPanel({
                   <button
                     key={`${match.line}:${match.column}`}
                     type="button"
-                    onClick={() => onOpen(match.path, match.line)}
+                    onClick={() =>
+                      onOpen(match.path, match.line, { column: match.column, length: match.length })
+                    }
                     className="block w-full truncate py-0.5 pr-2 pl-8 text-left font-mono text-[12px] text-muted hover:bg-subtle hover:text-fg"
                   >
                     <span className="mr-2 text-muted/70">{match.line}</span>
-                    {match.text.trim()}
+                    <MatchText match={match} />
                   </button>
                 ))}
               </div>
