@@ -248,7 +248,9 @@ describe('the IDE', () => {
     // The name is typed in place; a refusal stays in the field with the reason.
     const rename = page.getByRole('textbox', { name: 'Rename util.js' });
     await expect
-      .poll(() => rename.evaluate((input: HTMLInputElement) => input.selectionEnd))
+      .poll(() =>
+        rename.evaluate((input) => (input as { selectionEnd: number | null }).selectionEnd),
+      )
       .toBe(4);
     await page.keyboard.type('other');
     await page.keyboard.press('Enter');
