@@ -26,6 +26,8 @@ export interface Operation {
   /** The router's form: `/api/workspaces/:name`. */
   route: string;
   access: 'public' | 'user' | 'admin';
+  /** The role the caller needs on the workspace the route names (`x-workspace-role`). */
+  workspaceRole: 'viewer' | 'editor' | 'admin' | 'owner' | undefined;
   websocket: boolean;
   /** Its body is file contents or program input, where any byte is the person's own. */
   rawText: boolean;
@@ -267,6 +269,7 @@ export function operationsOf(spec: {
         method: method.toUpperCase(),
         route,
         access: operation['x-access'] as Operation['access'],
+        workspaceRole: operation['x-workspace-role'] as Operation['workspaceRole'],
         websocket: operation['x-websocket'] === true,
         rawText: operation['x-raw-text'] === true,
         params: [...route.matchAll(/:([A-Za-z]+)|\*/g)].map((match) => match[1] ?? '*'),

@@ -168,6 +168,86 @@ describe('every route, generated from /api/openapi.json', () => {
     expect((await asAlice('GET', '/api/tokens')).json).toHaveLength(1);
   });
 
+  it('THREATS 33: on a workspace shared with him, each role does what it names and no more, on every route', async () => {
+    const onWorkspace = operations().filter((operation) =>
+      /^\/(api\/workspaces|w)\/:name(\/|$)/.test(operation.route),
+    );
+    expect(onWorkspace.length).toBeGreaterThan(40);
+    // Every route on a workspace says which role it needs.
+    expect(
+      onWorkspace
+        .filter((operation) => !operation.workspaceRole)
+        .map((operation) => `${operation.method} ${operation.route}`),
+    ).toEqual([]);
+    const asAlice = api(world.server, { cookie: world.alice.cookie });
+    const share = (role: string) =>
+      asAlice('PUT', `/api/workspaces/${world.alice.workspace.name}/members/${world.bob.email}`, {
+        role,
+      });
+    const rank = { viewer: 1, editor: 2, admin: 3, owner: 4 } as const;
+    // Bob reaches it by its id; routes his role is too small for answer 403 naming the role.
+    const params = { ...world.aliceParams, name: world.alice.workspace.id };
+    const failures: string[] = [];
+    for (const role of ['viewer', 'editor', 'admin'] as const) {
+      expect((await share(role)).status).toBe(200);
+      for (const operation of onWorkspace) {
+        if (rank[operation.workspaceRole!] <= rank[role]) continue;
+        const body = stateChanging(operation) ? sampleBody(operation.body) : undefined;
+        const response = await raw(world.server, {
+          method: operation.method,
+          target: fill(operation, params),
+          headers: {
+            cookie: world.bob.cookie,
+            origin: world.server.origin,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        if (
+          response.status !== 403 ||
+          !response.body.includes(`needs the ${operation.workspaceRole} role`)
+        )
+          failures.push(
+            `${role}: ${operation.method} ${operation.route} → ${response.status} ${response.body.slice(0, 120)}`,
+          );
+      }
+    }
+    expect(failures).toEqual([]);
+    // What a viewer may do, he can: read the workspace and its files.
+    await share('viewer');
+    const asBob = api(world.server, { cookie: world.bob.cookie });
+    const seen = await asBob('GET', `/api/workspaces/${world.alice.workspace.id}`);
+    expect(seen.json).toMatchObject({ name: world.alice.workspace.name, role: 'viewer' });
+    expect(
+      (await asBob('GET', `/api/workspaces/${world.alice.workspace.id}/files?path=.`)).status,
+    ).toBe(200);
+    expect(
+      (await asBob('GET', '/api/workspaces')).json as Array<{
+        id: string;
+        role: string;
+        ownerEmail?: string;
+      }>,
+    ).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          id: world.alice.workspace.id,
+          role: 'viewer',
+          ownerEmail: world.alice.email,
+        }),
+      ]),
+    );
+    // Removed, it is another person's again: 404, as if it did not exist.
+    expect(
+      (
+        await asAlice(
+          'DELETE',
+          `/api/workspaces/${world.alice.workspace.name}/members/${world.bob.email}`,
+        )
+      ).status,
+    ).toBe(204);
+    expect((await asBob('GET', `/api/workspaces/${world.alice.workspace.id}`)).status).toBe(404);
+  });
+
   it('THREATS 9: every state-changing route refuses a foreign, null or cross-site request', async () => {
     const failures: string[] = [];
     const origins: Array<[string, Record<string, string>]> = [

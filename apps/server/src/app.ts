@@ -46,6 +46,7 @@ import { mcpRoutes } from './routes/mcp.ts';
 import { meRoutes } from './routes/me.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
+import { memberRoutes } from './routes/members.ts';
 import type { ImageBuilder } from './workspaces/workspace-service.ts';
 import {
   buildServices,
@@ -160,9 +161,10 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     tokenReachesWorkspace: async (principal, request) => {
       const { name } = request.params as { name?: string };
       if (!name || !principal.workspaceId) return false;
-      const row = await services.workspaces.get(principal.user.id, name).catch(() => null);
-      return row?.id === principal.workspaceId;
+      const found = await services.members.resolve(principal.user.id, name).catch(() => null);
+      return found?.row.id === principal.workspaceId;
     },
+    resolveWorkspace: (userId, ref) => services.members.resolve(userId, ref),
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -193,6 +195,9 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
         schema: {
           ...schema,
           'x-access': access,
+          ...(input.route.config?.workspace
+            ? { 'x-workspace-role': input.route.config.workspace }
+            : {}),
           ...(input.route.config?.rawText ? { 'x-raw-text': true } : {}),
           ...(access === 'public' ? { security: [] } : {}),
         },
@@ -216,6 +221,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   meRoutes(app, services);
   adminRoutes(app, services);
   workspaceRoutes(app, services);
+  memberRoutes(app, services);
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);

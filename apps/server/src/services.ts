@@ -29,6 +29,7 @@ import { JobQueue } from './jobs/job-queue.ts';
 import { mainAgent, workerBrief } from './missions/main-agent.ts';
 import { MissionService } from './missions/mission-service.ts';
 import { TemplateStore } from './workspaces/templates.ts';
+import { WorkspaceMembers } from './workspaces/members.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
 
 /** Everything the routes share; built once per app. */
@@ -47,6 +48,8 @@ export interface Services {
   limits: { ip: RateLimiter; account: RateLimiter };
   templates: TemplateStore;
   workspaces: WorkspaceService;
+  /** Who a workspace is shared with, and the one place a caller's role on it is resolved. */
+  members: WorkspaceMembers;
   /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
   jobs: JobQueue;
   /** Agent runs, in the database; this server drives some of them. */
@@ -195,6 +198,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     setupToken: randomBytes(24).toString('base64url'),
     templates,
     workspaces,
+    members: new WorkspaceMembers(db),
     jobs,
     runs,
     providers,

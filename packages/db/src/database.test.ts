@@ -84,6 +84,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'templates',
       'users',
       'verifications',
+      'workspace_members',
       'workspaces',
     ]);
     await handle.db.insert(users).values({ id: 'u1', name: 'Ada', email: 'ada@example.com' });

@@ -23,7 +23,9 @@ export {
   templates,
   users,
   verifications,
+  workspaceMembers,
   workspaces,
+  WORKSPACE_MEMBER_ROLES,
 } from './schema.ts';
 export { schema };
 export { createTestDatabase, type TestDatabase } from './testing.ts';

@@ -195,6 +195,32 @@ export const workspaces = pgTable(
   ],
 );
 
+/** The roles a person can have on someone else's workspace, least first. */
+export const WORKSPACE_MEMBER_ROLES = ['viewer', 'editor', 'admin'] as const;
+
+/**
+ * The people a workspace is shared with, besides its owner, and what each may do there
+ * (`viewer`, `editor`, `admin`). Removing the workspace or the person removes the row.
+ */
+export const workspaceMembers = pgTable(
+  'workspace_members',
+  {
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: WORKSPACE_MEMBER_ROLES }).notNull(),
+    addedBy: text('added_by').references(() => users.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (table) => [
+    primaryKey({ columns: [table.workspaceId, table.userId] }),
+    index('workspace_members_user_idx').on(table.userId),
+  ],
+);
+
 /**
  * Tokens people keep for git hosts, one per user and host (`github.com`, `git.example.com:8443`).
  * `secret` is the token sealed with AES-256-GCM under a key derived from the server's secret;

@@ -127,6 +127,7 @@ export {
   type TemplateInput,
 } from './templates.ts';
 export {
+  WORKSPACE_ROLES,
   WORKSPACE_STATUSES,
   createTerminalBodySchema,
   createWorkspaceBodySchema,
@@ -138,6 +139,8 @@ export {
   terminalSchema,
   terminalServerMessageSchema,
   workspaceNameSchema,
+  workspaceMemberBodySchema,
+  workspaceMemberSchema,
   workspaceSchema,
   workspaceStatsSchema,
   type CreateTerminalBody,
@@ -148,6 +151,8 @@ export {
   type TerminalClientMessage,
   type TerminalServerMessage,
   type Workspace,
+  type WorkspaceMember,
+  type WorkspaceRole,
   type WorkspaceStatsBody,
   type WorkspaceStatusName,
 } from './workspaces.ts';

@@ -38,10 +38,32 @@ export const WORKSPACE_STATUSES = [
 export type WorkspaceStatusName = (typeof WORKSPACE_STATUSES)[number];
 
 /** A workspace as the API shows it. */
+/** What a person may do on a workspace: each role can do what the ones before it can. */
+export const WORKSPACE_ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
+
+/** One person who can reach a workspace, and their role (the owner is listed first). */
+export const workspaceMemberSchema = z.object({
+  userId: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(WORKSPACE_ROLES),
+});
+export type WorkspaceMember = z.infer<typeof workspaceMemberSchema>;
+
+/** `PUT /api/workspaces/:name/members/:email`: the role to give (an owner's cannot change). */
+export const workspaceMemberBodySchema = z.strictObject({
+  role: z.enum(['viewer', 'editor', 'admin']),
+});
+
 export const workspaceSchema = z.object({
   id: z.string(),
   name: z.string(),
   ownerId: z.string(),
+  /** The caller's role on it: `owner` for their own. */
+  role: z.enum(WORKSPACE_ROLES),
+  /** The owner's email, on a workspace shared with the caller. */
+  ownerEmail: z.string().optional(),
   template: z.string(),
   /** Its template runs a desktop (Xvfb and VNC): the IDE shows the desktop viewer. */
   desktop: z.boolean(),

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { WorkspaceRole } from '@studio/protocol';
 import type { Principal } from '../auth/authenticator.ts';
+import { requireRole, type WorkspaceAccess } from '../workspaces/members.ts';
 import { AppError } from '../errors.ts';
 import { isCrossSiteRequest, isUpgradeOriginAllowed } from './origin.ts';
 
@@ -15,11 +17,21 @@ declare module 'fastify' {
      * cookie), in a hook of its own scope; the Host rule still applies first.
      */
     selfAuthenticated?: boolean;
+    /**
+     * The role the caller needs on the workspace `:name` names (routes under
+     * `/api/workspaces/:name` and `/w/:name` must say).
+     */
+    workspace?: WorkspaceRole;
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The workspace `:name` names, with the caller's role, checked against the route's need. */
+    workspaceAccess: Promise<WorkspaceAccess> | null;
   }
 }
+
+/** Routes whose `:name` is a workspace: they declare the role they need there. */
+const ON_WORKSPACE = /^\/(api\/workspaces|w)\/:name(\/|$)/;
 
 /** What the access decision needs. */
 export interface AccessDeps {
@@ -31,6 +43,8 @@ export interface AccessDeps {
   ): Promise<{ principal: Principal | null; setCookies: string[] }>;
   /** Whether an API token limited to one workspace may act on this request's workspace. */
   tokenReachesWorkspace(principal: Principal, request: FastifyRequest): Promise<boolean>;
+  /** The workspace `ref` names for the person, with their role; `not_found` when none. */
+  resolveWorkspace(userId: string, ref: string): Promise<WorkspaceAccess>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -84,6 +98,7 @@ export function registerAccess(
     routes.push(route);
   });
   // Every route declares its access level: a server with one that does not, does not start.
+  // …and every route on a workspace the role it needs there.
   app.addHook('onReady', async () => {
     const undeclared = routes.filter((route) => !route.config?.access);
     if (undeclared.length > 0)
@@ -92,9 +107,35 @@ export function registerAccess(
           .map((route) => `${String(route.method)} ${route.url}`)
           .join(', ')}`,
       );
+    const noRole = routes.filter(
+      (route) => ON_WORKSPACE.test(route.url) && !route.config?.workspace,
+    );
+    if (noRole.length > 0)
+      throw new Error(
+        `workspace routes without the role they need (viewer, editor, admin or owner): ${noRole
+          .map((route) => `${String(route.method)} ${route.url}`)
+          .join(', ')}`,
+      );
   });
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('workspaceAccess', null);
+  // The workspace and the caller's role on it, once the caller is known (selfAuthenticated
+  // routes learn who in their own onRequest hooks) and before the body is validated, so someone
+  // without the role learns nothing of the route. A socket learns a refusal as its close code,
+  // so its handler awaits the answer; any other request ends here.
+  app.addHook('preValidation', async (request) => {
+    const needed = request.routeOptions.config.workspace;
+    if (!needed || !request.principal) return;
+    const { name = '' } = request.params as { name?: string };
+    const access = deps.resolveWorkspace(request.principal.user.id, name).then((found) => {
+      requireRole(found.role, needed, found.row.name);
+      return found;
+    });
+    request.workspaceAccess = access;
+    if (request.ws) access.catch(() => {});
+    else await access;
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (!isAllowedHost(request.headers.host, deps))
       throw new AppError(
@@ -166,4 +207,19 @@ export async function checkTokenScope(
       'forbidden',
       'this API token is limited to one workspace and may act only on it',
     );
+}
+
+/**
+ * The workspace a route on one (`config.workspace`) acts on, resolved for the caller and checked
+ * against the role the route needs; its refusal (404, 403) when there is none.
+ */
+export async function workspaceOf(request: FastifyRequest): Promise<WorkspaceAccess['row']> {
+  return (await accessOf(request)).row;
+}
+
+/** The workspace of the route, as `workspaceOf` finds it, with the caller's role on it. */
+export async function accessOf(request: FastifyRequest): Promise<WorkspaceAccess> {
+  if (!request.workspaceAccess)
+    throw new AppError('forbidden', 'this route names no workspace role; refused');
+  return request.workspaceAccess;
 }

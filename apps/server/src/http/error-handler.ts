@@ -106,7 +106,12 @@ export function closeWithError(
   error: unknown,
 ): void {
   const { body } = toApiError(error);
-  const close = body.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.unavailable;
+  const close =
+    body.code === 'not_found'
+      ? WS_CLOSE.notFound
+      : body.code === 'forbidden'
+        ? WS_CLOSE.forbidden
+        : WS_CLOSE.unavailable;
   // Close reasons are limited to 123 bytes.
   socket.close(close.code, body.message.slice(0, 120));
 }

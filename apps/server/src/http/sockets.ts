@@ -1,11 +1,14 @@
 import type { WebSocket } from 'ws';
 import { WS_CLOSE } from '@studio/protocol';
+import type { WorkspaceRole } from '@studio/protocol';
 import type { Principal } from '../auth/authenticator.ts';
 
 interface Tracked {
   socket: WebSocket;
   userId: string;
   sessionId: string | undefined;
+  /** The workspace it is on, once known, when it reaches it as a member (not its owner). */
+  member?: { workspaceId: string; role: WorkspaceRole };
 }
 
 /** Every open WebSocket by user, so ending a session or disabling a user closes their sockets at once. */
@@ -18,7 +21,14 @@ export class SocketRegistry {
     return this.open.size;
   }
 
-  track(socket: WebSocket, principal: Principal): void {
+  /**
+   * Tracks `socket` of `principal`; the answer says which workspace it turned out to be on, for
+   * a member (so removing them, or changing their role, closes it).
+   */
+  track(
+    socket: WebSocket,
+    principal: Principal,
+  ): { onWorkspace(workspaceId: string, role: WorkspaceRole): void } {
     const entry: Tracked = { socket, userId: principal.user.id, sessionId: principal.sessionId };
     this.open.add(entry);
     this.onCountChange(this.open.size);
@@ -26,6 +36,39 @@ export class SocketRegistry {
       this.open.delete(entry);
       this.onCountChange(this.open.size);
     });
+    return {
+      onWorkspace: (workspaceId, role) => {
+        if (role !== 'owner') entry.member = { workspaceId, role };
+      },
+    };
+  }
+
+  /** Closes a member's sockets on a workspace: their role there changed or ended. */
+  closeMember(workspaceId: string, userId: string): void {
+    for (const entry of this.open)
+      if (entry.userId === userId && entry.member?.workspaceId === workspaceId)
+        entry.socket.close(WS_CLOSE.forbidden.code, 'your role on this workspace changed');
+  }
+
+  /** Sockets members hold on others' workspaces, for a periodic check that they still may. */
+  members(): Array<{
+    userId: string;
+    workspaceId: string;
+    role: WorkspaceRole;
+    close: () => void;
+  }> {
+    return [...this.open]
+      .filter((entry) => entry.member !== undefined)
+      .map((entry) => ({
+        userId: entry.userId,
+        workspaceId: entry.member!.workspaceId,
+        role: entry.member!.role,
+        close: () =>
+          entry.socket.close(
+            WS_CLOSE.forbidden.code,
+            'you are no longer a member of this workspace',
+          ),
+      }));
   }
 
   /** Closes the user's sockets (all, or all but those of session `keepSessionId`). */

@@ -28,6 +28,7 @@ import { DEFAULT_TITLE, type Person } from '../ai/assistant.ts';
 import { conversationView } from '../ai/conversation-store.ts';
 import type { App, Services } from '../app.ts';
 import { missionRoutes } from './missions.ts';
+import { workspaceOf } from '../http/access.ts';
 
 const idParams = z.object({ id: z.string().max(100) });
 const nameParams = z.object({ name: z.string().max(64) });
@@ -50,7 +51,7 @@ export function person(request: FastifyRequest): Person {
  * policy, completions; and Mission Control, whose main agent deploys environments for workers.
  */
 export function aiRoutes(app: App, services: Services): void {
-  const { workspaces, audit } = services;
+  const { audit } = services;
   const tags = ['ai'];
   const { runs, providers, conversations, policies, assistant, missions } = services;
   missionRoutes(app, missions);
@@ -188,8 +189,8 @@ export function aiRoutes(app: App, services: Services): void {
   );
 
   // ---- Conversations ----
-  const conversation = async (request: FastifyRequest, name: string, id: string) => {
-    const workspace = await workspaces.get(request.principal!.user.id, name);
+  const conversation = async (request: FastifyRequest, id: string) => {
+    const workspace = await workspaceOf(request);
     return {
       workspace,
       row: await conversations.get(request.principal!.user.id, workspace.id, id),
@@ -199,11 +200,11 @@ export function aiRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/ai/conversations',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: conversationListSchema } },
     },
     async (request) => {
-      const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
+      const workspace = await workspaceOf(request);
       const rows = await conversations.list(request.principal!.user.id, workspace.id);
       return {
         conversations: await (async () => {
@@ -217,7 +218,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/conversations',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -226,7 +227,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const workspace = await workspaces.get(request.principal!.user.id, request.params.name);
+      const workspace = await workspaceOf(request);
       const row = await conversations.create(
         request.principal!.user.id,
         workspace.id,
@@ -239,11 +240,11 @@ export function aiRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/ai/conversations/:id',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: conversationParams, response: { 200: conversationDetailSchema } },
     },
     async (request) => {
-      const { row } = await conversation(request, request.params.name, request.params.id);
+      const { row } = await conversation(request, request.params.id);
       return {
         ...conversationView(row, (await runs.activeIn([row.id])).get(row.id) ?? null),
         messages: await conversations.messages(row.id),
@@ -254,7 +255,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.patch(
     '/api/workspaces/:name/ai/conversations/:id',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: conversationParams,
@@ -263,7 +264,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { row } = await conversation(request, request.params.name, request.params.id);
+      const { row } = await conversation(request, request.params.id);
       const renamed = await conversations.rename(row, request.body.title);
       return conversationView(renamed, (await runs.activeIn([row.id])).get(row.id) ?? null);
     },
@@ -271,9 +272,12 @@ export function aiRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name/ai/conversations/:id',
-    { config: { access: 'user' }, schema: { tags, params: conversationParams } },
+    {
+      config: { access: 'user', workspace: 'editor' },
+      schema: { tags, params: conversationParams },
+    },
     async (request, reply) => {
-      const { row } = await conversation(request, request.params.name, request.params.id);
+      const { row } = await conversation(request, request.params.id);
       await runs.stopIn(row.id);
       await conversations.remove(row);
       return reply.status(204).send();
@@ -283,7 +287,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/conversations/:id/messages',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: conversationParams,
@@ -292,11 +296,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const { workspace, row } = await conversation(
-        request,
-        request.params.name,
-        request.params.id,
-      );
+      const { workspace, row } = await conversation(request, request.params.id);
       const { run, message } = await assistant.send(person(request), workspace, row, request.body);
       return reply.status(202).send({ runId: run.id, message });
     },
@@ -529,7 +529,7 @@ export function aiRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/ai/complete',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -538,7 +538,7 @@ export function aiRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      await workspaces.get(request.principal!.user.id, request.params.name);
+      await workspaceOf(request);
       const controller = new AbortController();
       // Monaco cancels on typing by aborting the fetch: stop paying for an answer nobody reads.
       reply.raw.once('close', () => controller.abort());

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Services } from '../app.ts';
 import { closeWithError } from '../http/error-handler.ts';
+import { accessOf } from '../http/access.ts';
 
 type WorkspaceRow = typeof schema.workspaces.$inferSelect;
 
@@ -11,7 +12,7 @@ type WorkspaceRow = typeof schema.workspaces.$inferSelect;
 export type Forward = (data: Buffer, binary: boolean) => void;
 
 /**
- * Joins a WebSocket to a daemon stream of the caller's workspace `name` (terminals, the
+ * Joins a WebSocket to a daemon stream of the route's workspace (terminals, the
  * desktop, language servers): tracks the socket so a session's end closes it, keeps what the
  * browser sends while the stream opens and hands it on in order, keeps the workspace awake while
  * joined, and cancels the stream when the socket closes. `open` opens the stream and wires its
@@ -21,21 +22,21 @@ export async function joinDaemonStream(
   socket: WebSocket,
   request: FastifyRequest,
   { workspaces, sockets }: Pick<Services, 'workspaces' | 'sockets'>,
-  name: string,
   open: (
     daemon: DaemonConnection,
     row: WorkspaceRow,
   ) => Promise<{ stream: DaemonStream; forward: Forward }>,
 ): Promise<void> {
   const principal = request.principal!;
-  sockets.track(socket, principal);
+  const tracked = sockets.track(socket, principal);
   const early: Array<[Buffer, boolean]> = [];
   const onEarly = (data: Buffer, binary: boolean) => early.push([data, binary]);
   socket.on('message', onEarly);
   let joined: { stream: DaemonStream; forward: Forward };
   let release = () => {};
   try {
-    const row = await workspaces.get(principal.user.id, name);
+    const { row, role } = await accessOf(request);
+    tracked.onWorkspace(row.id, role);
     joined = await open(await workspaces.connect(row), row);
     release = workspaces.hold(row.id);
   } catch (error) {

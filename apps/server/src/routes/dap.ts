@@ -35,14 +35,14 @@ export function dapRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/dap/:adapter',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       websocket: true,
       schema: { tags: ['workspaces'], 'x-websocket': true, params, querystring },
     },
     async (socket, request) => {
-      const { name, adapter } = request.params as z.infer<typeof params>;
+      const { adapter } = request.params as z.infer<typeof params>;
       const { cwd } = request.query as z.infer<typeof querystring>;
-      await joinFramedJsonServer(socket, request, services, name, 'DAP', async (daemon) => {
+      await joinFramedJsonServer(socket, request, services, 'DAP', async (daemon) => {
         const home = (await daemon.call('info', {})).root;
         return {
           stream: await daemon.open('dap.open', { adapter, ...(cwd ? { cwd } : {}) }),

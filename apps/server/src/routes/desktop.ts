@@ -15,13 +15,12 @@ export function desktopRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/desktop/vnc',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       websocket: true,
       schema: { tags: ['desktop'], 'x-websocket': true, params },
     },
     async (socket, request) => {
-      const { name } = request.params as z.infer<typeof params>;
-      await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
+      await joinDaemonStream(socket, request, services, async (daemon, row) => {
         const tunnel = await daemon.open('tunnel.open', { port: VNC_PORT }, { manualAck: true });
         // Acknowledge once the bytes left for the browser: a slow viewer slows the VNC server.
         tunnel.onData((payload) => socket.send(payload, () => tunnel.ack(payload.byteLength)));
@@ -29,7 +28,7 @@ export function desktopRoutes(app: App, services: Services): void {
           const close = error ? WS_CLOSE.unavailable : WS_CLOSE.streamEnded;
           const reason =
             error?.code === 'unavailable'
-              ? `${name} has no desktop running (nothing listens on its VNC port)`
+              ? `${row.name} has no desktop running (nothing listens on its VNC port)`
               : (error?.message ?? close.reason);
           socket.close(close.code, reason.slice(0, 120));
         });

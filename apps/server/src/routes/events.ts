@@ -7,7 +7,7 @@ const PING_MS = 25_000;
 /** `/api/events`: the signed-in browser's live channel; closed with 4401 the moment its session ends. */
 export function eventsRoutes(
   app: App,
-  { sockets, users, workspaces }: Services,
+  { sockets, users, workspaces, members }: Services,
   recheckMs: number,
 ): void {
   app.get(
@@ -40,6 +40,13 @@ export function eventsRoutes(
       users.isSessionLive(sessionId).then(
         (live) => live || close(),
         (error: unknown) => app.log.warn({ err: error }, 'socket session re-check failed'),
+      );
+    }
+    // A member removed (or given another role) on another replica loses their sockets here too.
+    for (const { userId, workspaceId, role, close } of sockets.members()) {
+      members.roleOf(userId, workspaceId).then(
+        (now) => now === role || close(),
+        (error: unknown) => app.log.warn({ err: error }, 'socket membership re-check failed'),
       );
     }
   }, recheckMs);

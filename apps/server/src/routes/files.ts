@@ -29,6 +29,7 @@ import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { toApiError } from '../http/error-handler.ts';
+import { accessOf, workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 
@@ -49,15 +50,15 @@ export function filesRoutes(app: App, services: Services): void {
   const tags = ['files'];
 
   /** The caller's running workspace and its daemon; another user's is `not_found`. */
-  const reach = async (request: FastifyRequest, name: string) => {
-    const row = await workspaces.get(request.principal!.user.id, name);
+  const reach = async (request: FastifyRequest) => {
+    const row = await workspaceOf(request);
     return { row, daemon: await workspaces.connect(row) };
   };
 
   app.get(
     '/api/workspaces/:name/files',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -66,7 +67,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       const { entries } = await daemon.call('files.list', { path: request.query.path });
       const ignored = await gitIgnored(
         daemon,
@@ -89,7 +90,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/all',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -98,7 +99,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       return listAllFiles(daemon, request.query.limit);
     },
   );
@@ -106,7 +107,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/content',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -115,7 +116,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       return daemon.call('files.read', { path: request.query.path });
     },
   );
@@ -124,7 +125,7 @@ export function filesRoutes(app: App, services: Services): void {
     '/api/workspaces/:name/files/content',
     {
       // A file's text is the person's own, NUL bytes included; it goes to disk, not to SQL.
-      config: { access: 'user', rawText: true },
+      config: { access: 'user', workspace: 'editor', rawText: true },
       bodyLimit: WRITE_BODY_MAX_BYTES,
       schema: {
         tags,
@@ -134,7 +135,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       try {
         const written = await daemon.call('files.write', request.body);
         workspaces.touch(row.id);
@@ -151,9 +152,12 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/workspaces/:name/files/mkdir',
-    { config: { access: 'user' }, schema: { tags, params: nameParams, body: mkdirBodySchema } },
+    {
+      config: { access: 'user', workspace: 'editor' },
+      schema: { tags, params: nameParams, body: mkdirBodySchema },
+    },
     async (request, reply) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       await daemon.call('files.mkdir', request.body);
       workspaces.touch(row.id);
       return reply.status(204).send();
@@ -162,9 +166,12 @@ export function filesRoutes(app: App, services: Services): void {
 
   app.post(
     '/api/workspaces/:name/files/move',
-    { config: { access: 'user' }, schema: { tags, params: nameParams, body: moveFileBodySchema } },
+    {
+      config: { access: 'user', workspace: 'editor' },
+      schema: { tags, params: nameParams, body: moveFileBodySchema },
+    },
     async (request, reply) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       await daemon.call('files.move', request.body);
       workspaces.touch(row.id);
       return reply.status(204).send();
@@ -174,11 +181,11 @@ export function filesRoutes(app: App, services: Services): void {
   app.delete(
     '/api/workspaces/:name/files',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: { tags, params: nameParams, querystring: deleteFileQuerySchema },
     },
     async (request, reply) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       await daemon.call('files.delete', request.query);
       workspaces.touch(row.id);
       return reply.status(204).send();
@@ -209,7 +216,7 @@ export function filesRoutes(app: App, services: Services): void {
     scope.withTypeProvider<ZodTypeProvider>().put(
       '/api/workspaces/:name/files/raw',
       {
-        config: { access: 'user' },
+        config: { access: 'user', workspace: 'editor' },
         bodyLimit: RAW_UPLOAD_MAX_BYTES,
         schema: {
           tags,
@@ -220,7 +227,7 @@ export function filesRoutes(app: App, services: Services): void {
         },
       },
       async (request) => {
-        const { row, daemon } = await reach(request, request.params.name);
+        const { row, daemon } = await reach(request);
         const body = request.body as Readable;
         const size = Number(request.headers['content-length']);
         const uploaded = await uploadFile(daemon, request.query.path, body, size);
@@ -233,7 +240,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/download',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         description: 'A file as itself; a folder as a tar archive.',
@@ -242,7 +249,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       const { path } = request.query;
       const stat = await daemon.call('files.stat', { path });
       const base = posix.basename(stat.path);
@@ -280,7 +287,7 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/search',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -289,7 +296,7 @@ export function filesRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       return daemon.call('search.text', request.query);
     },
   );
@@ -297,11 +304,11 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/ports',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: portListSchema } },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       return daemon.call('ports.list', {});
     },
   );
@@ -310,19 +317,19 @@ export function filesRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/files/watch',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       websocket: true,
       schema: { tags, 'x-websocket': true, params: nameParams, querystring: listFilesQuerySchema },
     },
     async (socket, request) => {
       const principal = request.principal!;
-      sockets.track(socket, principal);
-      const { name } = request.params as z.infer<typeof nameParams>;
+      const tracked = sockets.track(socket, principal);
       const { path } = request.query as z.infer<typeof listFilesQuerySchema>;
       let stream: DaemonStream;
       let release: () => void;
       try {
-        const row = await workspaces.get(principal.user.id, name);
+        const { row, role } = await accessOf(request);
+        tracked.onWorkspace(row.id, role);
         const daemon = await workspaces.connect(row);
         stream = await daemon.open('files.watch', { path });
         release = workspaces.hold(row.id);

@@ -20,7 +20,6 @@ export async function joinFramedJsonServer(
   socket: WebSocket,
   request: FastifyRequest,
   services: Services,
-  name: string,
   label: string,
   open: (daemon: DaemonConnection) => Promise<{
     stream: DaemonStream;
@@ -28,7 +27,7 @@ export async function joinFramedJsonServer(
     fromBrowser: (text: string) => object;
   }>,
 ): Promise<void> {
-  await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
+  await joinDaemonStream(socket, request, services, async (daemon, row) => {
     const { stream, toBrowser, fromBrowser } = await open(daemon);
     const fromServer = new PassThrough();
     const toServer = new PassThrough();

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { findRepositories, GitRepository, initRepository } from '../git/repository.ts';
+import { workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const hostParams = z.object({ host: gitHostSchema });
@@ -37,26 +38,26 @@ export function gitRoutes(app: App, services: Services): void {
   const tags = ['git'];
 
   /** The caller's running workspace and its daemon; another user's is `not_found`. */
-  const reach = async (request: FastifyRequest, name: string) => {
-    const row = await workspaces.get(request.principal!.user.id, name);
+  const reach = async (request: FastifyRequest) => {
+    const row = await workspaceOf(request);
     const daemon = await workspaces.connect(row);
     // Connections made before this route was registered are served from their first git use.
     broker.attach(row.ownerId, row.id, daemon);
     return { row, daemon };
   };
-  const repository = async (request: FastifyRequest, name: string, repo: string) => {
-    const { row, daemon } = await reach(request, name);
+  const repository = async (request: FastifyRequest, repo: string) => {
+    const { row, daemon } = await reach(request);
     return { row, git: await GitRepository.open(daemon, repo) };
   };
 
   app.get(
     '/api/workspaces/:name/git/repos',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: gitRepoListSchema } },
     },
     async (request) => {
-      const { daemon } = await reach(request, request.params.name);
+      const { daemon } = await reach(request);
       return { repos: await findRepositories(daemon) };
     },
   );
@@ -64,7 +65,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/init',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         description: 'Make a folder of the workspace (`repo`, "" for the home) a git repository.',
@@ -74,7 +75,7 @@ export function gitRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { row, daemon } = await reach(request, request.params.name);
+      const { row, daemon } = await reach(request);
       await initRepository(daemon, request.body.repo);
       workspaces.touch(row.id);
       return { repos: await findRepositories(daemon) };
@@ -84,7 +85,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/status',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -93,7 +94,7 @@ export function gitRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { git } = await repository(request, request.params.name, request.query.repo);
+      const { git } = await repository(request, request.query.repo);
       return git.status();
     },
   );
@@ -101,7 +102,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/diff',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -111,7 +112,7 @@ export function gitRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const { repo, path, staged } = request.query;
-      const { git } = await repository(request, request.params.name, repo);
+      const { git } = await repository(request, repo);
       return git.diff(path, staged);
     },
   );
@@ -120,7 +121,7 @@ export function gitRoutes(app: App, services: Services): void {
     app.post(
       `/api/workspaces/:name/git/${action}`,
       {
-        config: { access: 'user' },
+        config: { access: 'user', workspace: 'editor' },
         schema: {
           tags,
           params: nameParams,
@@ -129,7 +130,7 @@ export function gitRoutes(app: App, services: Services): void {
         },
       },
       async (request) => {
-        const { row, git } = await repository(request, request.params.name, request.body.repo);
+        const { row, git } = await repository(request, request.body.repo);
         await git[action](request.body.paths);
         workspaces.touch(row.id);
         return git.status();
@@ -140,7 +141,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/commit',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -150,7 +151,7 @@ export function gitRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const { user } = request.principal!;
-      const { row, git } = await repository(request, request.params.name, request.body.repo);
+      const { row, git } = await repository(request, request.body.repo);
       const commit = await git.commit(request.body.message, request.body.amend, {
         name: user.name,
         email: user.email,
@@ -163,7 +164,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/git/branches',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -172,7 +173,7 @@ export function gitRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { git } = await repository(request, request.params.name, request.query.repo);
+      const { git } = await repository(request, request.query.repo);
       return git.branches();
     },
   );
@@ -180,7 +181,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/branches',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -190,7 +191,7 @@ export function gitRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const { repo, name, checkout, from } = request.body;
-      const { row, git } = await repository(request, request.params.name, repo);
+      const { row, git } = await repository(request, repo);
       await git.createBranch(name, checkout, from);
       workspaces.touch(row.id);
       return git.status();
@@ -200,7 +201,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/checkout',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -209,7 +210,7 @@ export function gitRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { row, git } = await repository(request, request.params.name, request.body.repo);
+      const { row, git } = await repository(request, request.body.repo);
       await git.checkout(request.body.branch);
       workspaces.touch(row.id);
       return git.status();
@@ -219,7 +220,7 @@ export function gitRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/git/push',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -228,7 +229,7 @@ export function gitRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const { row, git } = await repository(request, request.params.name, request.body.repo);
+      const { row, git } = await repository(request, request.body.repo);
       workspaces.touch(row.id);
       return git.push(request.body.setUpstream);
     },
@@ -238,7 +239,7 @@ export function gitRoutes(app: App, services: Services): void {
     app.post(
       `/api/workspaces/:name/git/${action}`,
       {
-        config: { access: 'user' },
+        config: { access: 'user', workspace: 'editor' },
         schema: {
           tags,
           params: nameParams,
@@ -247,7 +248,7 @@ export function gitRoutes(app: App, services: Services): void {
         },
       },
       async (request) => {
-        const { row, git } = await repository(request, request.params.name, request.body.repo);
+        const { row, git } = await repository(request, request.body.repo);
         workspaces.touch(row.id);
         return git[action]();
       },

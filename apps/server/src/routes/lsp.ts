@@ -23,13 +23,13 @@ export function lspRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/lsp/:language',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       websocket: true,
       schema: { tags: ['workspaces'], 'x-websocket': true, params },
     },
     async (socket, request) => {
-      const { name, language } = request.params as z.infer<typeof params>;
-      await joinFramedJsonServer(socket, request, services, name, 'LSP', async (daemon) => {
+      const { language } = request.params as z.infer<typeof params>;
+      await joinFramedJsonServer(socket, request, services, 'LSP', async (daemon) => {
         const home = `file://${encodeURI((await daemon.call('info', {})).root)}`;
         return {
           stream: await daemon.open('lsp.open', { language }),

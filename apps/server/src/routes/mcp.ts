@@ -14,6 +14,7 @@ import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
 import { workspaceMcpServer } from '../ai/workspace-mcp.ts';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
+import { workspaceOf } from '../http/access.ts';
 
 const idParams = z.object({ id: z.string().max(100) });
 const nameParams = z.object({ name: z.string().max(64) });
@@ -169,13 +170,13 @@ export function mcpRoutes(app: App, services: Services): void {
   // Each workspace as an MCP server (Streamable HTTP, stateless: one server and transport per
   // request, so any replica can answer any request). Authenticated like every /api route.
   app.route({
-    config: { access: 'user' },
+    config: { access: 'user', workspace: 'editor' },
     method: ['GET', 'POST', 'DELETE'],
     url: '/api/workspaces/:name/mcp',
     schema: { tags, params: nameParams },
     handler: async (request, reply) => {
       const principal = request.principal!;
-      const workspace = await workspaces.get(principal.user.id, request.params.name);
+      const workspace = await workspaceOf(request);
       const server = workspaceMcpServer({
         person: principal.user,
         ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),

@@ -22,6 +22,7 @@ import {
   unreachable,
   type PreviewTarget,
 } from '../previews/proxy.ts';
+import { workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const portSchema = z.coerce
@@ -57,7 +58,7 @@ export function previewRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/previews/:port/url',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags: ['previews'],
         description: 'Where the browser opens a preview of this port.',
@@ -66,9 +67,12 @@ export function previewRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      await workspaceOf(request);
       return {
-        url: new URL(`${previewPrefix(row.name, request.params.port)}/`, config.publicUrl).href,
+        url: new URL(
+          `${previewPrefix(request.params.name, request.params.port)}/`,
+          config.publicUrl,
+        ).href,
       };
     },
   );
@@ -145,13 +149,13 @@ export function previewRoutes(app: App, services: Services): void {
     scope.all(
       '/w/:name/p/:port',
       {
-        config: { access: 'user', selfAuthenticated: true },
+        config: { access: 'user', workspace: 'viewer', selfAuthenticated: true },
         schema: { tags: ['previews'], params: nameParams.extend({ port: z.string() }) },
       },
       async (request, reply) => {
         parsePort(request.params.port);
         // Another person's workspace is 404 here too, not a redirect that says it exists.
-        await workspaces.get(request.principal!.user.id, request.params.name);
+        await workspaceOf(request);
         const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
         return reply.redirect(`${request.url.split('?')[0]}/${query}`, 308);
       },
@@ -160,7 +164,7 @@ export function previewRoutes(app: App, services: Services): void {
     scope.all(
       '/w/:name/p/:port/*',
       {
-        config: { access: 'user', selfAuthenticated: true },
+        config: { access: 'user', workspace: 'viewer', selfAuthenticated: true },
         schema: {
           tags: ['previews'],
           'x-websocket': true,
@@ -193,12 +197,12 @@ export function previewRoutes(app: App, services: Services): void {
         if (pass === null && principal.sessionId && ['GET', 'HEAD'].includes(request.method)) {
           // A browser opening the preview: move it under its pass, so the sandboxed page's own
           // requests (which carry no cookie) stay signed in.
-          const row = await workspaces.get(principal.user.id, name);
+          const row = await workspaceOf(request);
           const portNumber = parsePort(port);
           const segment = issuePass(config.secret, principal.sessionId, row.id, portNumber);
           return reply
             .header('cache-control', 'no-store')
-            .redirect(`${previewPrefix(row.name, portNumber)}/${segment}${rest}`, 302);
+            .redirect(`${previewPrefix(name, portNumber)}/${segment}${rest}`, 302);
         }
         // The sandboxed page's own fetches are cross-origin to itself (its origin is `null`):
         // the proxy answers their CORS preflight and lets them read what the app answers.
@@ -240,7 +244,7 @@ export function previewRoutes(app: App, services: Services): void {
   /** The caller's running workspace, a tunnel to the port, and how to talk to the app. */
   /** The caller's workspace, once a pass in the URL is known to be for it and this port. */
   async function passedRow(request: FastifyRequest, name: string, port: number) {
-    const row = await workspaces.get(request.principal!.user.id, name);
+    const row = await workspaceOf(request);
     const { pass } = splitPreviewUrl(request.url);
     if (pass !== null && !passMatches(config.secret, pass, row.id, port)) {
       throw new AppError(
@@ -256,7 +260,8 @@ export function previewRoutes(app: App, services: Services): void {
     const { pass, rest } = splitPreviewUrl(request.url);
     const daemon = await workspaces.connect(row);
     const tunnel = await daemon.open('tunnel.open', { port }, { manualAck: true });
-    const prefix = previewPrefix(row.name, port) + (pass === null ? '' : `/${pass}`);
+    // The name the caller reaches it by: a member's is the workspace's id.
+    const prefix = previewPrefix(name, port) + (pass === null ? '' : `/${pass}`);
     const target: PreviewTarget & { prefix: string } = { workspace: row.name, port, prefix };
     const forwarded = {
       prefix,

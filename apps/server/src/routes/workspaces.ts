@@ -19,6 +19,7 @@ import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
 import { joinDaemonStream } from './daemon-socket.ts';
+import { accessOf, workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const terminalParams = nameParams.extend({ id: z.string().max(64) });
@@ -104,7 +105,15 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces',
     { config: { access: 'user' }, schema: { tags, response: { 200: z.array(workspaceSchema) } } },
-    async (request) => workspaces.list(request.principal!.user.id),
+    // Their own, then those shared with them (each with its id, owner and their role).
+    async (request) => {
+      const userId = request.principal!.user.id;
+      const shared = await services.members.sharedWith(userId);
+      return [
+        ...(await workspaces.list(userId)),
+        ...shared.map(({ row, role, ownerEmail }) => workspaces.toApi(row, role, ownerEmail)),
+      ];
+    },
   );
 
   app.post(
@@ -138,34 +147,37 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: workspaceSchema } },
     },
-    async (request) =>
-      workspaces.toApi(await workspaces.get(request.principal!.user.id, request.params.name)),
+    async (request) => {
+      const { row, role } = await accessOf(request);
+      return workspaces.toApi(row, role);
+    },
   );
 
   for (const action of ['start', 'stop', 'restart'] as const) {
     app.post(
       `/api/workspaces/:name/${action}`,
       {
-        config: { access: 'user' },
+        config: { access: 'user', workspace: 'editor' },
         schema: { tags, params: nameParams, response: { 202: workspaceSchema } },
       },
       async (request, reply) => {
-        const workspace = await workspaces[action](request.principal!.user.id, request.params.name);
-        return reply.status(202).send(workspace);
+        const { row, role } = await accessOf(request);
+        const workspace = await workspaces[`${action}Row`](row);
+        return reply.status(202).send({ ...workspace, role });
       },
     );
   }
 
   app.delete(
     '/api/workspaces/:name',
-    { config: { access: 'user' }, schema: { tags, params: nameParams } },
+    { config: { access: 'user', workspace: 'admin' }, schema: { tags, params: nameParams } },
     async (request, reply) => {
       const user = request.principal!.user;
-      const row = await workspaces.get(user.id, request.params.name);
-      await workspaces.remove(user.id, request.params.name);
+      const row = await workspaceOf(request);
+      await workspaces.removeRow(row);
       await audit.record({
         actorId: user.id,
         action: 'workspace.deleted',
@@ -181,7 +193,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/logs',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags,
         params: nameParams,
@@ -190,7 +202,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       return { logs: await workspaces.logs(row, request.query.tail) };
     },
   );
@@ -198,11 +210,11 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/stats',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: workspaceStatsSchema } },
     },
     async (request) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       return workspaces.stats(row);
     },
   );
@@ -212,11 +224,11 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/terminals',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'viewer' },
       schema: { tags, params: nameParams, response: { 200: z.array(terminalSchema) } },
     },
     async (request) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       const daemon = await workspaces.connect(row);
       return (await daemon.call('pty.list', {})).ptys;
     },
@@ -225,7 +237,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.post(
     '/api/workspaces/:name/terminals',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: nameParams,
@@ -234,7 +246,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       const daemon = await workspaces.connect(row);
       const terminal = await daemon.call('pty.open', request.body);
       workspaces.touch(row.id);
@@ -245,7 +257,7 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.patch(
     '/api/workspaces/:name/terminals/:id',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       schema: {
         tags,
         params: terminalParams,
@@ -254,7 +266,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       const daemon = await workspaces.connect(row);
       return daemon.call('pty.rename', { id: request.params.id, title: request.body.title });
     },
@@ -262,9 +274,9 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.delete(
     '/api/workspaces/:name/terminals/:id',
-    { config: { access: 'user' }, schema: { tags, params: terminalParams } },
+    { config: { access: 'user', workspace: 'editor' }, schema: { tags, params: terminalParams } },
     async (request, reply) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       const daemon = await workspaces.connect(row);
       await daemon.call('pty.close', { id: request.params.id });
       return reply.status(204).send();
@@ -275,13 +287,13 @@ export function workspaceRoutes(app: App, services: Services): void {
   app.get(
     '/api/workspaces/:name/terminals/:id/attach',
     {
-      config: { access: 'user' },
+      config: { access: 'user', workspace: 'editor' },
       websocket: true,
       schema: { tags, 'x-websocket': true, params: terminalParams },
     },
     async (socket, request) => {
-      const { name, id } = request.params as z.infer<typeof terminalParams>;
-      await joinDaemonStream(socket, request, services, name, async (daemon, row) => {
+      const { id } = request.params as z.infer<typeof terminalParams>;
+      await joinDaemonStream(socket, request, services, async (daemon, row) => {
         const stream = await daemon.open('pty.attach', { id }, { manualAck: true });
         const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
         // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
@@ -365,11 +377,11 @@ export function workspaceRoutes(app: App, services: Services): void {
     '/api/workspaces/:name/exec',
     {
       // Standard input may be any bytes a program reads; it never reaches SQL.
-      config: { access: 'user', rawText: true },
+      config: { access: 'user', workspace: 'editor', rawText: true },
       schema: { tags, params: nameParams, body: execBodySchema },
     },
     async (request, reply) => {
-      const row = await workspaces.get(request.principal!.user.id, request.params.name);
+      const row = await workspaceOf(request);
       const daemon = await workspaces.connect(row);
       const { stdin, ...params } = request.body;
       const stream = await daemon.open('exec.start', params);

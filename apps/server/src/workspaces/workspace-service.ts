@@ -7,6 +7,7 @@ import {
   type ServerEvent,
   type Template,
   type Workspace,
+  type WorkspaceRole,
   type WorkspaceStatusName,
 } from '@studio/protocol';
 import {
@@ -232,7 +233,10 @@ export class WorkspaceService {
   }
 
   async start(ownerId: string, name: string): Promise<Workspace> {
-    const row = await this.get(ownerId, name);
+    return this.startRow(await this.get(ownerId, name));
+  }
+
+  async startRow(row: Row): Promise<Workspace> {
     const updated = await this.update(row.id, { desiredState: 'running' });
     await this.enqueue(row.id, { step: 'start' });
     return this.toApi(updated);
@@ -275,7 +279,10 @@ export class WorkspaceService {
   }
 
   async restart(ownerId: string, name: string): Promise<Workspace> {
-    const row = await this.get(ownerId, name);
+    return this.restartRow(await this.get(ownerId, name));
+  }
+
+  async restartRow(row: Row): Promise<Workspace> {
     const updated = await this.update(row.id, { desiredState: 'running' });
     await this.enqueue(row.id, { step: 'restart' });
     return this.toApi(updated);
@@ -360,12 +367,15 @@ export class WorkspaceService {
     };
   }
 
-  toApi(row: Row): Workspace {
+  /** The API's view of a workspace, for a caller whose role on it is `role`. */
+  toApi(row: Row, role: WorkspaceRole = 'owner', ownerEmail?: string): Workspace {
     const template = row.template as unknown as Template;
     return {
       id: row.id,
       name: row.name,
       ownerId: row.ownerId,
+      role,
+      ...(ownerEmail !== undefined && { ownerEmail }),
       template: row.templateName,
       desktop: template.desktop ?? false,
       status: row.status as WorkspaceStatusName,

@@ -9,6 +9,7 @@ function workspace(name: string, status: Workspace['status'] = 'running'): Works
     id: `id-${name}`,
     name,
     ownerId: 'u1',
+    role: 'owner',
     template: 'base',
     desktop: false,
     status,

@@ -1,0 +1,169 @@
+// A workspace shared with another person: what each role may do through the API and its
+// sockets, and that taking the role away closes their sockets at once.
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  closeOf,
+  injectAs,
+  signedInUser,
+  socketAs,
+  startTestServer,
+  waitForWorkspace,
+  type TestServer,
+} from '../testing.ts';
+
+let server: TestServer;
+let alice: { id: string; cookie: string };
+let bob: { id: string; cookie: string };
+let id: string;
+
+const share = (role: string) =>
+  injectAs(server, alice, 'PUT', '/api/workspaces/team/members/bob@example.com', { role });
+const write = (who: { cookie: string }, content: string) =>
+  injectAs(server, who, 'PUT', `/api/workspaces/${id}/files/content`, {
+    path: 'notes.md',
+    content,
+  });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  alice = await signedInUser(server, { email: 'alice@example.com' });
+  bob = await signedInUser(server, { email: 'bob@example.com' });
+  await signedInUser(server, { email: 'carol@example.com' });
+  await injectAs(server, alice, 'POST', '/api/workspaces', { name: 'team' });
+  id = (await waitForWorkspace(server, alice, 'team', 'running')).id;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('workspace members', () => {
+  it('is nobody else’s until shared: 404 by id or name, and no listing', async () => {
+    expect((await injectAs(server, bob, 'GET', `/api/workspaces/${id}`)).statusCode).toBe(404);
+    expect((await injectAs(server, bob, 'GET', '/api/workspaces/team')).statusCode).toBe(404);
+    expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([]);
+    // Only people who can sign in here can be added; the owner is not a member.
+    const stranger = await injectAs(
+      server,
+      alice,
+      'PUT',
+      '/api/workspaces/team/members/nobody@example.com',
+      { role: 'viewer' },
+    );
+    expect([stranger.statusCode, stranger.json().message]).toEqual([
+      404,
+      expect.stringMatching(/Nobody here signs in as nobody@example\.com/),
+    ]);
+    const owner = await injectAs(
+      server,
+      alice,
+      'PUT',
+      '/api/workspaces/team/members/alice@example.com',
+      { role: 'viewer' },
+    );
+    expect(owner.statusCode).toBe(400);
+  });
+
+  it('lets a viewer read but not write, and says which role a refused action needs', async () => {
+    expect((await share('viewer')).json()).toMatchObject({
+      email: 'bob@example.com',
+      role: 'viewer',
+    });
+    expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([
+      expect.objectContaining({
+        id,
+        name: 'team',
+        role: 'viewer',
+        ownerEmail: 'alice@example.com',
+      }),
+    ]);
+    expect((await write(alice, 'by alice\n')).statusCode).toBe(200);
+    const read = await injectAs(
+      server,
+      bob,
+      'GET',
+      `/api/workspaces/${id}/files/content?path=notes.md`,
+    );
+    expect(read.json()).toMatchObject({ content: 'by alice\n' });
+    const refused = await write(bob, 'by bob\n');
+    expect([refused.statusCode, refused.json().message]).toEqual([
+      403,
+      'This needs the editor role on workspace "team"; you are a viewer there.',
+    ]);
+    // The members list is open to members; changing it is for admins.
+    const list = await injectAs(server, bob, 'GET', `/api/workspaces/${id}/members`);
+    expect(
+      list.json().map((member: { email: string; role: string }) => [member.email, member.role]),
+    ).toEqual([
+      ['alice@example.com', 'owner'],
+      ['bob@example.com', 'viewer'],
+    ]);
+    const promote = await injectAs(
+      server,
+      bob,
+      'PUT',
+      `/api/workspaces/${id}/members/carol@example.com`,
+      {
+        role: 'viewer',
+      },
+    );
+    expect(promote.statusCode).toBe(403);
+    // A terminal needs the editor role: the socket closes saying so.
+    const terminal = socketAs(server, bob, `/api/workspaces/${id}/terminals/x/attach`);
+    expect(await closeOf(terminal)).toEqual({
+      code: 4403,
+      reason: expect.stringMatching(/needs the editor role/),
+    });
+  });
+
+  it('lets an editor write and use terminals, but not delete the workspace', async () => {
+    await share('editor');
+    expect((await write(bob, 'by bob\n')).statusCode).toBe(200);
+    const created = await injectAs(server, bob, 'POST', `/api/workspaces/${id}/terminals`, {});
+    expect(created.statusCode).toBe(201);
+    const removal = await injectAs(server, bob, 'DELETE', `/api/workspaces/${id}`);
+    expect([removal.statusCode, removal.json().message]).toEqual([
+      403,
+      expect.stringMatching(/needs the admin role/),
+    ]);
+    // Each change of role is in the owner's audit log, naming the person and the role.
+    const audit = (await injectAs(server, alice, 'GET', '/api/audit?limit=50')).json() as {
+      events: Array<{ action: string; data: unknown }>;
+    };
+    expect(
+      audit.events
+        .filter((event) => event.action === 'workspace.member_set')
+        .map((event) => event.data),
+    ).toEqual(
+      expect.arrayContaining([
+        { email: 'bob@example.com', role: 'viewer' },
+        { email: 'bob@example.com', role: 'editor' },
+      ]),
+    );
+  });
+
+  it('closes a member’s sockets as soon as they are removed, and forgets them', async () => {
+    const watch = socketAs(server, bob, `/api/workspaces/${id}/files/watch?path=.`);
+    await once(watch, 'open');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const removed = await injectAs(
+      server,
+      alice,
+      'DELETE',
+      '/api/workspaces/team/members/bob@example.com',
+    );
+    expect(removed.statusCode).toBe(204);
+    const closed = await closeOf(watch);
+    expect(closed.code).toBe(4403);
+    expect((await injectAs(server, bob, 'GET', `/api/workspaces/${id}`)).statusCode).toBe(404);
+    expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([]);
+  });
+
+  it('drops the memberships with the workspace', async () => {
+    await share('admin');
+    expect((await injectAs(server, bob, 'DELETE', `/api/workspaces/${id}`)).statusCode).toBe(202);
+    await server.services.workspaces.settled(id);
+    expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([]);
+  });
+});

@@ -1,0 +1,157 @@
+// Who may do what on a workspace: its owner, and the people it is shared with as `viewer`,
+// `editor` or `admin`. Every route on a workspace declares the role it needs
+// (`config.workspace`); one hook resolves the caller's role from what the router matched and
+// asks `allows` — nothing else decides. Someone with no role gets the same 404 as for a
+// workspace that does not exist (no probing); too small a role is a 403 naming the one needed.
+import {
+  users,
+  workspaceMembers,
+  workspaces,
+  type Database,
+  type WORKSPACE_MEMBER_ROLES,
+} from '@studio/db';
+import type { WorkspaceMember, WorkspaceRole } from '@studio/protocol';
+import { and, asc, eq, ne } from 'drizzle-orm';
+import { AppError } from '../errors.ts';
+
+type Row = typeof workspaces.$inferSelect;
+export type MemberRole = (typeof WORKSPACE_MEMBER_ROLES)[number];
+
+const RANK: Record<WorkspaceRole, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
+
+/** Whether `role` may do what needs `needed` (each role can do what the ones below it can). */
+export function allows(role: WorkspaceRole, needed: WorkspaceRole): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
+/** A 403 naming the role an action needs, unless `role` has it. */
+export function requireRole(role: WorkspaceRole, needed: WorkspaceRole, workspace: string): void {
+  if (allows(role, needed)) return;
+  throw new AppError(
+    'forbidden',
+    `This needs the ${needed} role on workspace "${workspace}"; you are a ${role} there.`,
+  );
+}
+
+/** A workspace as one person reaches it, with their role on it. */
+export interface WorkspaceAccess {
+  row: Row;
+  role: WorkspaceRole;
+}
+
+export class WorkspaceMembers {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * The workspace `ref` names for `userId`: one of their own by name, or by its id one of their
+   * own or one shared with them. Anything else, and a workspace being deleted, is `not_found`.
+   */
+  async resolve(userId: string, ref: string): Promise<WorkspaceAccess> {
+    const [own] = await this.db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.ownerId, userId), eq(workspaces.name, ref)));
+    if (own && own.status !== 'deleting') return { row: own, role: 'owner' };
+    const [byId] = await this.db
+      .select({ row: workspaces, role: workspaceMembers.role })
+      .from(workspaces)
+      .leftJoin(
+        workspaceMembers,
+        and(eq(workspaceMembers.workspaceId, workspaces.id), eq(workspaceMembers.userId, userId)),
+      )
+      .where(eq(workspaces.id, ref));
+    if (byId && byId.row.status !== 'deleting') {
+      if (byId.row.ownerId === userId) return { row: byId.row, role: 'owner' };
+      if (byId.role) return { row: byId.row, role: byId.role };
+    }
+    throw new AppError('not_found', `You have no workspace named "${ref}".`);
+  }
+
+  /** `userId`'s role as a member of the workspace `workspaceId`, or null when they are none. */
+  async roleOf(userId: string, workspaceId: string): Promise<MemberRole | null> {
+    const [row] = await this.db
+      .select({ role: workspaceMembers.role })
+      .from(workspaceMembers)
+      .where(
+        and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)),
+      );
+    return row?.role ?? null;
+  }
+
+  /** The workspaces shared with `userId` (not their own), with their role and owner. */
+  async sharedWith(
+    userId: string,
+  ): Promise<Array<{ row: Row; role: MemberRole; ownerEmail: string }>> {
+    return this.db
+      .select({ row: workspaces, role: workspaceMembers.role, ownerEmail: users.email })
+      .from(workspaceMembers)
+      .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
+      .innerJoin(users, eq(users.id, workspaces.ownerId))
+      .where(and(eq(workspaceMembers.userId, userId), ne(workspaces.status, 'deleting')))
+      .orderBy(asc(workspaces.name));
+  }
+
+  /** The owner first, then the members by email. */
+  async list(row: Row): Promise<WorkspaceMember[]> {
+    const [owner] = await this.db
+      .select({ userId: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.id, row.ownerId));
+    const members = await this.db
+      .select({
+        userId: users.id,
+        email: users.email,
+        name: users.name,
+        role: workspaceMembers.role,
+      })
+      .from(workspaceMembers)
+      .innerJoin(users, eq(users.id, workspaceMembers.userId))
+      .where(eq(workspaceMembers.workspaceId, row.id))
+      .orderBy(asc(users.email));
+    return [...(owner ? [{ ...owner, role: 'owner' as const }] : []), ...members];
+  }
+
+  /** Gives `email` the role `role` on the workspace (adding them, or changing their role). */
+  async set(row: Row, email: string, role: MemberRole, by: string): Promise<WorkspaceMember> {
+    const [person] = await this.db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.email, email.toLowerCase()));
+    if (!person)
+      throw new AppError(
+        'not_found',
+        `Nobody here signs in as ${email}; invite them to the platform first.`,
+      );
+    if (person.id === row.ownerId)
+      throw new AppError('bad_request', `${email} owns this workspace; an owner has every role.`);
+    await this.db
+      .insert(workspaceMembers)
+      .values({ workspaceId: row.id, userId: person.id, role, addedBy: by })
+      .onConflictDoUpdate({
+        target: [workspaceMembers.workspaceId, workspaceMembers.userId],
+        set: { role, addedBy: by },
+      });
+    return { userId: person.id, email: person.email, name: person.name, role };
+  }
+
+  /** Removes `email` from the workspace; their id, so their sockets can be closed. */
+  async remove(row: Row, email: string): Promise<string> {
+    const [removed] = await this.db
+      .delete(workspaceMembers)
+      .where(
+        and(
+          eq(workspaceMembers.workspaceId, row.id),
+          eq(
+            workspaceMembers.userId,
+            this.db
+              .select({ id: users.id })
+              .from(users)
+              .where(eq(users.email, email.toLowerCase())),
+          ),
+        ),
+      )
+      .returning({ userId: workspaceMembers.userId });
+    if (!removed) throw new AppError('not_found', `${email} is not a member of this workspace.`);
+    return removed.userId;
+  }
+}
