@@ -1,4 +1,5 @@
 import type { schema } from '@studio/db';
+import type { WorkspaceRole } from '@studio/protocol';
 import type { DaemonConnection, DaemonStream } from '@studio/runtime';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -25,6 +26,7 @@ export async function joinDaemonStream(
   open: (
     daemon: DaemonConnection,
     row: WorkspaceRow,
+    role: WorkspaceRole,
   ) => Promise<{ stream: DaemonStream; forward: Forward }>,
 ): Promise<void> {
   const principal = request.principal!;
@@ -37,7 +39,7 @@ export async function joinDaemonStream(
   try {
     const { row, role } = await accessOf(request);
     tracked.onWorkspace(row.id, role);
-    joined = await open(await workspaces.connect(row), row);
+    joined = await open(await workspaces.connect(row), row, role);
     release = workspaces.hold(row.id);
   } catch (error) {
     socket.off('message', onEarly);

@@ -109,12 +109,26 @@ describe('workspace members', () => {
       },
     );
     expect(promote.statusCode).toBe(403);
-    // A terminal needs the editor role: the socket closes saying so.
-    const terminal = socketAs(server, bob, `/api/workspaces/${id}/terminals/x/attach`);
-    expect(await closeOf(terminal)).toEqual({
-      code: 4403,
-      reason: expect.stringMatching(/needs the editor role/),
+    // A viewer watches a terminal: what they type never reaches it, the owner's typing does.
+    const terminal = (
+      await injectAs(server, alice, 'POST', '/api/workspaces/team/terminals', {})
+    ).json() as { id: string };
+    const owner = socketAs(server, alice, `/api/workspaces/team/terminals/${terminal.id}/attach`);
+    const watcher = socketAs(server, bob, `/api/workspaces/${id}/terminals/${terminal.id}/attach`);
+    await Promise.all([once(owner, 'open'), once(watcher, 'open')]);
+    let seen = '';
+    watcher.on('message', (data, binary) => {
+      if (binary) seen += data.toString();
     });
+    watcher.send(Buffer.from('echo typed-by-$((40+1))-viewer\r'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    owner.send(Buffer.from('echo typed-by-$((40+2))-owner\r'));
+    for (let i = 0; i < 100 && !seen.includes('typed-by-42-owner'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toContain('typed-by-42-owner');
+    expect(seen).not.toContain('typed-by-41');
+    owner.close();
+    watcher.close();
   });
 
   it('lets an editor write and use terminals, but not delete the workspace', async () => {

@@ -18,6 +18,7 @@ import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
+import { allows } from '../workspaces/members.ts';
 import { joinDaemonStream } from './daemon-socket.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
 
@@ -284,17 +285,19 @@ export function workspaceRoutes(app: App, services: Services): void {
   );
 
   // The browser's terminal: binary frames are terminal bytes both ways, text frames are control.
+  // A viewer watches: what they type and their window's size never reach the terminal.
   app.get(
     '/api/workspaces/:name/terminals/:id/attach',
     {
-      config: { access: 'user', workspace: 'editor' },
+      config: { access: 'user', workspace: 'viewer' },
       websocket: true,
       schema: { tags, 'x-websocket': true, params: terminalParams },
     },
     async (socket, request) => {
       const { id } = request.params as z.infer<typeof terminalParams>;
-      await joinDaemonStream(socket, request, services, async (daemon, row) => {
+      await joinDaemonStream(socket, request, services, async (daemon, row, role) => {
         const stream = await daemon.open('pty.attach', { id }, { manualAck: true });
+        const watching = !allows(role, 'editor');
         const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
         // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
         stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));
@@ -307,6 +310,7 @@ export function workspaceRoutes(app: App, services: Services): void {
           socket.close(close.code, error?.message.slice(0, 120) ?? close.reason);
         });
         const forward = (data: Buffer, binary: boolean) => {
+          if (watching) return;
           if (binary) {
             stream.write(data);
             workspaces.touch(row.id);
