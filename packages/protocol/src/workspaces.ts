@@ -42,6 +42,11 @@ export type WorkspaceStatusName = (typeof WORKSPACE_STATUSES)[number];
 export const WORKSPACE_ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
 export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
 
+/** Whether `role` may do what needs `needed` (each role can do what the ones before it can). */
+export function roleAllows(role: WorkspaceRole, needed: WorkspaceRole): boolean {
+  return WORKSPACE_ROLES.indexOf(role) >= WORKSPACE_ROLES.indexOf(needed);
+}
+
 /** One person who can reach a workspace, and their role (the owner is listed first). */
 export const workspaceMemberSchema = z.object({
   userId: z.string(),

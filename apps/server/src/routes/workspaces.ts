@@ -1,4 +1,5 @@
 import {
+  roleAllows,
   createTerminalBodySchema,
   createWorkspaceBodySchema,
   execBodySchema,
@@ -18,7 +19,6 @@ import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
-import { allows } from '../workspaces/members.ts';
 import { joinDaemonStream } from './daemon-socket.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
 
@@ -297,7 +297,7 @@ export function workspaceRoutes(app: App, services: Services): void {
       const { id } = request.params as z.infer<typeof terminalParams>;
       await joinDaemonStream(socket, request, services, async (daemon, row, role) => {
         const stream = await daemon.open('pty.attach', { id }, { manualAck: true });
-        const watching = !allows(role, 'editor');
+        const watching = !roleAllows(role, 'editor');
         const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
         // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
         stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));

@@ -10,23 +10,16 @@ import {
   type Database,
   type WORKSPACE_MEMBER_ROLES,
 } from '@studio/db';
-import type { WorkspaceMember, WorkspaceRole } from '@studio/protocol';
+import { roleAllows, type WorkspaceMember, type WorkspaceRole } from '@studio/protocol';
 import { and, asc, eq, ne } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 type Row = typeof workspaces.$inferSelect;
 export type MemberRole = (typeof WORKSPACE_MEMBER_ROLES)[number];
 
-const RANK: Record<WorkspaceRole, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
-
-/** Whether `role` may do what needs `needed` (each role can do what the ones below it can). */
-export function allows(role: WorkspaceRole, needed: WorkspaceRole): boolean {
-  return RANK[role] >= RANK[needed];
-}
-
 /** A 403 naming the role an action needs, unless `role` has it. */
 export function requireRole(role: WorkspaceRole, needed: WorkspaceRole, workspace: string): void {
-  if (allows(role, needed)) return;
+  if (roleAllows(role, needed)) return;
   throw new AppError(
     'forbidden',
     `This needs the ${needed} role on workspace "${workspace}"; you are a ${role} there.`,

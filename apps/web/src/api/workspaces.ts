@@ -13,6 +13,14 @@ const runtimeSchema = workspaceSchema.pick({ driver: true, isolation: true });
 const templateListSchema = templateSchema.array();
 const workspaceListSchema = workspaceSchema.array();
 
+/**
+ * How the API and the IDE's URL name a workspace: its owner by its name, anyone it is shared with
+ * by its id (names are unique per owner only).
+ */
+export function workspaceRef(workspace: Pick<Workspace, 'role' | 'name' | 'id'>): string {
+  return workspace.role === 'owner' ? workspace.name : workspace.id;
+}
+
 /** How this server runs workspaces. */
 export type RuntimeInfo = Pick<Workspace, 'driver' | 'isolation'>;
 

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
-import { workspacesQueryOptions } from '../../api/workspaces.ts';
+import { workspaceRef, workspacesQueryOptions } from '../../api/workspaces.ts';
 import { BoxesIcon } from '../../components/icons.tsx';
 import { Palette, useShortcut } from '../palette/Palette.tsx';
 import { recentFirst } from './recent.ts';
@@ -16,18 +16,25 @@ export function useOpenSwitcher(): () => void {
 function SwitcherDialog({ onClose }: { onClose: () => void }) {
   const workspaces = useQuery(workspacesQueryOptions());
   const navigate = useNavigate();
+  // One's own by name; one shared with them as `owner/name`, which finds it by either.
   const byName = useMemo(
-    () => new Map((workspaces.data ?? []).map((item) => [item.name, item])),
+    () =>
+      new Map(
+        (workspaces.data ?? []).map((item) => [
+          item.role === 'owner' ? item.name : `${item.ownerEmail ?? 'shared'}/${item.name}`,
+          item,
+        ]),
+      ),
     [workspaces.data],
   );
   // Recently opened here first, then the rest by when they were last active.
   const names = useMemo(() => {
     if (!workspaces.data) return undefined;
-    const byActivity = [...workspaces.data]
-      .sort((a, b) => b.lastActiveAt.localeCompare(a.lastActiveAt))
-      .map((item) => item.name);
+    const byActivity = [...byName]
+      .sort(([, a], [, b]) => b.lastActiveAt.localeCompare(a.lastActiveAt))
+      .map(([label]) => label);
     return recentFirst(byActivity);
-  }, [workspaces.data]);
+  }, [workspaces.data, byName]);
 
   return (
     <Palette
@@ -48,7 +55,10 @@ function SwitcherDialog({ onClose }: { onClose: () => void }) {
           />
         </span>
       )}
-      onChoose={(name) => void navigate(`/w/${encodeURIComponent(name)}`)}
+      onChoose={(label) => {
+        const chosen = byName.get(label);
+        if (chosen) void navigate(`/w/${encodeURIComponent(workspaceRef(chosen))}`);
+      }}
       onClose={onClose}
     />
   );

@@ -1,9 +1,14 @@
-import type { Workspace } from '@studio/protocol';
+import { roleAllows as mayDo, type Workspace } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { terminalsQueryOptions } from '../../api/terminals.ts';
-import { deleteWorkspace, startWorkspace, stopWorkspace } from '../../api/workspaces.ts';
+import {
+  deleteWorkspace,
+  startWorkspace,
+  stopWorkspace,
+  workspaceRef,
+} from '../../api/workspaces.ts';
 import { Button, buttonClasses } from '../../components/Button.tsx';
 import { ConfirmDialog, ConfirmRemoval } from '../../components/ConfirmDialog.tsx';
 import { draftPaths } from '../ide/editor/drafts.ts';
@@ -40,8 +45,17 @@ function StatusNote({ workspace }: { workspace: Workspace }) {
   return null;
 }
 
-/** The signed-in user's workspaces with status and start, stop and delete. */
-export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
+/**
+ * Workspaces with status and start, stop and delete, as far as the signed-in person's role on
+ * each allows (one shared with them says by whom, and their role).
+ */
+export function WorkspaceTable({
+  workspaces,
+  caption = 'Your workspaces',
+}: {
+  workspaces: Workspace[];
+  caption?: string;
+}) {
   const queryClient = useQueryClient();
   const toast = useToast();
   const now = useNow();
@@ -54,7 +68,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
   } | null>(null);
 
   const start = useMutation({
-    mutationFn: (workspace: Workspace) => startWorkspace(workspace.name),
+    mutationFn: (workspace: Workspace) => startWorkspace(workspaceRef(workspace)),
     // The log under the badge should show this start, not an earlier one.
     onMutate: (workspace) => clearWorkspaceProgress(queryClient, workspace.name),
     onError: (error, workspace) =>
@@ -62,16 +76,16 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
   });
 
   const stop = useMutation({
-    mutationFn: (workspace: Workspace) => stopWorkspace(workspace.name),
+    mutationFn: (workspace: Workspace) => stopWorkspace(workspaceRef(workspace)),
     onError: (error, workspace) =>
       toast(`Could not stop ${workspace.name}: ${error.message}`, 'error'),
   });
 
   /** Stop at once, or first ask when terminals would end or edits are unsaved. */
   const askStop = async (workspace: Workspace) => {
-    const drafts = draftPaths(workspace.name);
+    const drafts = draftPaths(workspaceRef(workspace));
     const terminals = await queryClient
-      .fetchQuery({ ...terminalsQueryOptions(workspace.name), staleTime: 0 })
+      .fetchQuery({ ...terminalsQueryOptions(workspaceRef(workspace)), staleTime: 0 })
       .then((list) => list.filter((terminal) => terminal.exited === null).length)
       .catch(() => 0);
     if (drafts.length === 0 && terminals === 0) stop.mutate(workspace);
@@ -79,7 +93,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
   };
 
   const remove = useMutation({
-    mutationFn: (workspace: Workspace) => deleteWorkspace(workspace.name),
+    mutationFn: (workspace: Workspace) => deleteWorkspace(workspaceRef(workspace)),
     onSuccess: (_, workspace) => {
       setDeleting(null);
       removeWorkspace(queryClient, workspace.id);
@@ -96,15 +110,22 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
     <>
       <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
         <table className="w-full text-left text-sm">
-          <caption className="sr-only">Your workspaces</caption>
+          <caption className="sr-only">{caption}</caption>
           <TableHead columns={['Name', 'Template', 'Status', 'Usage', 'Created', 'Last active']} />
           <tbody className="divide-y divide-line">
             {workspaces.map((workspace) => {
-              const { name, status } = workspace;
+              const { name, status, role } = workspace;
+              const ref = workspaceRef(workspace);
               return (
                 <tr key={workspace.id} className="align-top">
                   <td className="px-5 py-3">
                     <p className="font-medium text-fg">{name}</p>
+                    {role !== 'owner' ? (
+                      <p className="mt-0.5 text-[12px] text-muted">
+                        {workspace.ownerEmail ?? 'Shared'} ·{' '}
+                        <span className="font-medium">{role}</span>
+                      </p>
+                    ) : null}
                     {workspace.repoUrl ? (
                       <p
                         className="mt-0.5 max-w-56 truncate font-mono text-[12px] text-muted"
@@ -121,7 +142,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                   </td>
                   <td className="px-5 py-3">
                     {status === 'running' ? (
-                      <WorkspaceUsage name={name} cpus={workspace.resources.cpus} />
+                      <WorkspaceUsage name={ref} cpus={workspace.resources.cpus} />
                     ) : (
                       <span className="text-[12px] text-muted">
                         {workspace.resources.cpus} CPU · {workspace.resources.memoryMiB} MiB
@@ -139,7 +160,7 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                   </td>
                   <td className="px-5 py-2.5">
                     <div className="flex justify-end gap-2">
-                      {status === 'stopped' || status === 'error' ? (
+                      {(status === 'stopped' || status === 'error') && mayDo(role, 'editor') ? (
                         <Button
                           size="sm"
                           aria-label={`Start ${name}`}
@@ -151,14 +172,14 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                       ) : null}
                       {status === 'running' ? (
                         <Link
-                          to={`/w/${encodeURIComponent(name)}`}
+                          to={`/w/${encodeURIComponent(ref)}`}
                           aria-label={`Open ${name}`}
                           className={buttonClasses('primary', 'sm')}
                         >
                           Open
                         </Link>
                       ) : null}
-                      {status === 'running' ? (
+                      {status === 'running' && mayDo(role, 'editor') ? (
                         <Button
                           size="sm"
                           aria-label={`Stop ${name}`}
@@ -168,14 +189,16 @@ export function WorkspaceTable({ workspaces }: { workspaces: Workspace[] }) {
                           Stop
                         </Button>
                       ) : null}
-                      <Button
-                        size="sm"
-                        variant="danger"
-                        aria-label={`Delete ${name}`}
-                        onClick={() => setDeleting(workspace)}
-                      >
-                        Delete
-                      </Button>
+                      {mayDo(role, 'admin') ? (
+                        <Button
+                          size="sm"
+                          variant="danger"
+                          aria-label={`Delete ${name}`}
+                          onClick={() => setDeleting(workspace)}
+                        >
+                          Delete
+                        </Button>
+                      ) : null}
                     </div>
                   </td>
                 </tr>

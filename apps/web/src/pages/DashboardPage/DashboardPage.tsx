@@ -65,7 +65,9 @@ export function DashboardPage() {
       New workspace
     </Button>
   );
-  const empty = workspaces.data?.length === 0;
+  const mine = workspaces.data?.filter((workspace) => workspace.role === 'owner') ?? [];
+  const shared = workspaces.data?.filter((workspace) => workspace.role !== 'owner') ?? [];
+  const empty = mine.length === 0;
 
   return (
     <>
@@ -79,15 +81,27 @@ export function DashboardPage() {
         <Loading label="Loading workspaces…" />
       ) : workspaces.isError ? (
         <Alert tone="error">{workspaces.error.message}</Alert>
-      ) : empty ? (
-        <EmptyState icon={<BoxesIcon />} title="No workspaces yet" action={newWorkspace}>
-          <p>
-            A workspace is a Linux environment with an editor, terminals and AI agents, made from a
-            template and optionally a Git repository. Create one to get started.
-          </p>
-        </EmptyState>
       ) : (
-        <WorkspaceTable workspaces={workspaces.data} />
+        <>
+          {empty ? (
+            <EmptyState icon={<BoxesIcon />} title="No workspaces yet" action={newWorkspace}>
+              <p>
+                A workspace is a Linux environment with an editor, terminals and AI agents, made
+                from a template and optionally a Git repository. Create one to get started.
+              </p>
+            </EmptyState>
+          ) : (
+            <WorkspaceTable workspaces={mine} />
+          )}
+          {shared.length > 0 ? (
+            <section aria-labelledby="shared-with-me" className="mt-8">
+              <h2 id="shared-with-me" className="mb-3 text-sm font-semibold text-fg">
+                Shared with me
+              </h2>
+              <WorkspaceTable workspaces={shared} caption="Workspaces shared with you" />
+            </section>
+          ) : null}
+        </>
       )}
       {creating ? <NewWorkspaceDialog onClose={() => setCreating(false)} /> : null}
 

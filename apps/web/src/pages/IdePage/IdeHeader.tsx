@@ -1,5 +1,10 @@
 import type { Workspace } from '@studio/protocol';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link } from 'react-router';
+import { membersQueryOptions } from '../../api/members.ts';
+import { workspaceRef } from '../../api/workspaces.ts';
+import { Avatar, MembersDialog } from '../../modules/workspaces/MembersDialog.tsx';
 import { LogoMark } from '../../components/icons.tsx';
 import { ThemeToggle } from '../../modules/theme/ThemeToggle.tsx';
 import { useOpenSwitcher } from '../../modules/workspaces/WorkspaceSwitcher.tsx';
@@ -18,6 +23,9 @@ export function IdeHeader({
   desktop?: { open: boolean; onToggle: () => void };
 }) {
   const openSwitcher = useOpenSwitcher();
+  const [sharing, setSharing] = useState(false);
+  const members = useQuery(membersQueryOptions(workspaceRef(workspace)));
+  const shared = (members.data ?? []).length > 1;
   return (
     <header className="flex h-11 shrink-0 items-center gap-3 border-b border-line bg-surface px-3">
       <Link
@@ -45,7 +53,30 @@ export function IdeHeader({
         </h1>
       </nav>
       <WorkspaceStatusBadge status={workspace.status} />
+      {workspace.role !== 'owner' ? (
+        <span className="rounded-full bg-subtle px-2 py-0.5 text-[12px] text-muted">
+          {workspace.ownerEmail ?? 'Shared'} ·{' '}
+          <span className="font-medium text-fg">
+            {workspace.role === 'viewer' ? 'viewer, read-only' : workspace.role}
+          </span>
+        </span>
+      ) : null}
       <div className="ml-auto flex items-center gap-1">
+        <button
+          type="button"
+          onClick={() => setSharing(true)}
+          title="Who this workspace is shared with"
+          className="mr-1 flex h-8 items-center gap-2 rounded-md px-1.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg"
+        >
+          {shared ? (
+            <span className="flex -space-x-1.5" aria-hidden="true">
+              {members.data!.slice(0, 4).map((member) => (
+                <Avatar key={member.userId} member={member} size="size-6" />
+              ))}
+            </span>
+          ) : null}
+          Share
+        </button>
         {assistant ? (
           <>
             <kbd className="mr-2 hidden rounded border border-line px-1.5 py-0.5 font-sans text-[11px] text-muted md:inline">
@@ -76,6 +107,7 @@ export function IdeHeader({
         ) : null}
         <ThemeToggle />
       </div>
+      {sharing ? <MembersDialog workspace={workspace} onClose={() => setSharing(false)} /> : null}
     </header>
   );
 }

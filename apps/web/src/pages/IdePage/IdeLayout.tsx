@@ -1,3 +1,5 @@
+import { workspaceRef } from '../../api/workspaces.ts';
+import { WorkspaceRoleContext } from '../../modules/workspaces/workspace-role.ts';
 import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
 import {
@@ -190,7 +192,7 @@ function useDebugKeys(workspace: string, active: string | null, showRun: () => v
 
 /** The running workspace: files and search left, editor and terminals in the middle, assistant right. */
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
-  const name = workspace.name;
+  const name = workspaceRef(workspace);
   const files = useOpenFiles(name);
   const [sidebar, setSidebar] = useState<SidebarView>('files');
   const sidebarRef = usePanelRef();
@@ -331,164 +333,173 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
   };
 
   return (
-    <div className="flex h-full flex-col">
-      <IdeHeader
-        workspace={workspace}
-        assistant={{
-          open: assistantOpen,
-          onToggle: () => {
-            if (assistantOpen) rightRef.current?.collapse();
-            else showRight('assistant');
-          },
-        }}
-        desktop={
-          hasDesktop
-            ? {
-                open: desktopOpen,
-                onToggle: () => {
-                  if (desktopOpen) rightRef.current?.collapse();
-                  else showRight('desktop');
-                },
-              }
-            : undefined
-        }
-      />
-      <div className="flex min-h-0 flex-1">
-        <ActivityBar
-          view={sidebar}
-          open={sidebarOpen}
-          counts={{ problems: problemCount, ports: portCount }}
-          onSelect={showSidebar}
+    <WorkspaceRoleContext.Provider value={workspace.role}>
+      <div className="flex h-full flex-col">
+        <IdeHeader
+          workspace={workspace}
+          assistant={{
+            open: assistantOpen,
+            onToggle: () => {
+              if (assistantOpen) rightRef.current?.collapse();
+              else showRight('assistant');
+            },
+          }}
+          desktop={
+            hasDesktop
+              ? {
+                  open: desktopOpen,
+                  onToggle: () => {
+                    if (desktopOpen) rightRef.current?.collapse();
+                    else showRight('desktop');
+                  },
+                }
+              : undefined
+          }
         />
-        <Group orientation="horizontal" className="min-h-0 min-w-0 flex-1" {...main}>
-          <Panel
-            id="sidebar"
-            panelRef={sidebarRef}
-            defaultSize="20"
-            minSize="160px"
-            collapsible
-            onResize={(size) => setSidebarOpen(size.asPercentage > 0)}
-          >
-            <div className="flex h-full min-h-0 flex-col border-r border-line">
-              <div className="min-h-0 flex-1">
-                <Suspense fallback={<Loading label="Loading…" />}>
-                  {sidebar === 'files' ? (
-                    <FileTree
-                      workspace={name}
-                      onOpen={files.open}
-                      onRenamed={files.rename}
-                      problems={problemsByFile}
-                      active={files.active}
-                    />
-                  ) : sidebar === 'search' ? (
-                    <SearchPanel workspace={name} onOpen={files.open} />
-                  ) : sidebar === 'git' ? (
-                    <SourceControlPanel workspace={name} onOpen={files.open} />
-                  ) : sidebar === 'run' ? (
-                    <DebugPanel workspace={name} activeFile={files.active} onOpen={files.open} />
-                  ) : sidebar === 'problems' ? (
-                    <ProblemsPanel bridge={files.editor} onOpen={files.open} />
-                  ) : (
-                    <PortsPanel workspace={name} onPreview={openPreview} />
-                  )}
-                </Suspense>
-              </div>
-            </div>
-          </Panel>
-          <ResizeHandle direction="horizontal" />
-          <Panel id="center" minSize="30">
-            <Group orientation="vertical" {...center}>
-              <Panel id="editor" defaultSize="62" minSize="20">
-                <EditorArea workspace={name} files={files} />
-              </Panel>
-              <ResizeHandle direction="vertical" />
-              <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>
-                <TerminalPanel workspace={name} bridge={files.editor} />
-              </Panel>
-            </Group>
-          </Panel>
-          <ResizeHandle direction="horizontal" />
-          <Panel
-            id="assistant"
-            panelRef={rightRef}
-            defaultSize="0"
-            minSize="240px"
-            collapsible
-            onResize={(size) => setRightOpen(size.asPercentage > 0)}
-          >
-            <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
-              {previewPort !== null || hasDesktop ? (
-                <div
-                  role="tablist"
-                  aria-label="Right panel"
-                  className="flex shrink-0 border-b border-line bg-subtle/60"
-                >
-                  {previewPort !== null ? (
-                    <SidebarTab selected={right === 'preview'} onClick={() => setRight('preview')}>
-                      Preview :{previewPort}
-                    </SidebarTab>
-                  ) : null}
-                  {hasDesktop ? (
-                    <SidebarTab selected={right === 'desktop'} onClick={() => showRight('desktop')}>
-                      Desktop
-                    </SidebarTab>
-                  ) : null}
-                  <SidebarTab
-                    selected={right === 'assistant'}
-                    onClick={() => setRight('assistant')}
-                  >
-                    Assistant
-                  </SidebarTab>
-                </div>
-              ) : null}
-              <div className="min-h-0 flex-1">
-                {right === 'preview' && previewPort !== null ? (
+        <div className="flex min-h-0 flex-1">
+          <ActivityBar
+            view={sidebar}
+            open={sidebarOpen}
+            counts={{ problems: problemCount, ports: portCount }}
+            onSelect={showSidebar}
+          />
+          <Group orientation="horizontal" className="min-h-0 min-w-0 flex-1" {...main}>
+            <Panel
+              id="sidebar"
+              panelRef={sidebarRef}
+              defaultSize="20"
+              minSize="160px"
+              collapsible
+              onResize={(size) => setSidebarOpen(size.asPercentage > 0)}
+            >
+              <div className="flex h-full min-h-0 flex-col border-r border-line">
+                <div className="min-h-0 flex-1">
                   <Suspense fallback={<Loading label="Loading…" />}>
-                    <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                    {sidebar === 'files' ? (
+                      <FileTree
+                        workspace={name}
+                        onOpen={files.open}
+                        onRenamed={files.rename}
+                        problems={problemsByFile}
+                        active={files.active}
+                        label={workspace.name}
+                      />
+                    ) : sidebar === 'search' ? (
+                      <SearchPanel workspace={name} onOpen={files.open} />
+                    ) : sidebar === 'git' ? (
+                      <SourceControlPanel workspace={name} onOpen={files.open} />
+                    ) : sidebar === 'run' ? (
+                      <DebugPanel workspace={name} activeFile={files.active} onOpen={files.open} />
+                    ) : sidebar === 'problems' ? (
+                      <ProblemsPanel bridge={files.editor} onOpen={files.open} />
+                    ) : (
+                      <PortsPanel workspace={name} onPreview={openPreview} />
+                    )}
                   </Suspense>
-                ) : right === 'desktop' && hasDesktop ? (
-                  // Mounted only while shown: hiding the panel or the tab disconnects.
-                  desktopOpen ? (
-                    <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
-                      <DesktopViewer workspace={name} />
-                    </Suspense>
-                  ) : null
-                ) : assistantUsed || rightOpen ? (
-                  <Suspense fallback={<Loading label="Loading the assistant…" />}>
-                    <AssistantPanel
-                      workspace={name}
-                      tabs={files.tabs}
-                      editor={files.editor}
-                      focusRequest={focusRequest}
-                    />
-                  </Suspense>
-                ) : (
-                  <aside aria-label="Assistant" className="h-full" />
-                )}
+                </div>
               </div>
-            </div>
-          </Panel>
-        </Group>
+            </Panel>
+            <ResizeHandle direction="horizontal" />
+            <Panel id="center" minSize="30">
+              <Group orientation="vertical" {...center}>
+                <Panel id="editor" defaultSize="62" minSize="20">
+                  <EditorArea workspace={name} files={files} />
+                </Panel>
+                <ResizeHandle direction="vertical" />
+                <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>
+                  <TerminalPanel workspace={name} bridge={files.editor} />
+                </Panel>
+              </Group>
+            </Panel>
+            <ResizeHandle direction="horizontal" />
+            <Panel
+              id="assistant"
+              panelRef={rightRef}
+              defaultSize="0"
+              minSize="240px"
+              collapsible
+              onResize={(size) => setRightOpen(size.asPercentage > 0)}
+            >
+              <div ref={rightAreaRef} className="flex h-full min-h-0 flex-col border-l border-line">
+                {previewPort !== null || hasDesktop ? (
+                  <div
+                    role="tablist"
+                    aria-label="Right panel"
+                    className="flex shrink-0 border-b border-line bg-subtle/60"
+                  >
+                    {previewPort !== null ? (
+                      <SidebarTab
+                        selected={right === 'preview'}
+                        onClick={() => setRight('preview')}
+                      >
+                        Preview :{previewPort}
+                      </SidebarTab>
+                    ) : null}
+                    {hasDesktop ? (
+                      <SidebarTab
+                        selected={right === 'desktop'}
+                        onClick={() => showRight('desktop')}
+                      >
+                        Desktop
+                      </SidebarTab>
+                    ) : null}
+                    <SidebarTab
+                      selected={right === 'assistant'}
+                      onClick={() => setRight('assistant')}
+                    >
+                      Assistant
+                    </SidebarTab>
+                  </div>
+                ) : null}
+                <div className="min-h-0 flex-1">
+                  {right === 'preview' && previewPort !== null ? (
+                    <Suspense fallback={<Loading label="Loading…" />}>
+                      <PreviewPane workspace={name} port={previewPort} onClose={closePreview} />
+                    </Suspense>
+                  ) : right === 'desktop' && hasDesktop ? (
+                    // Mounted only while shown: hiding the panel or the tab disconnects.
+                    desktopOpen ? (
+                      <Suspense fallback={<Loading label="Loading the desktop viewer…" />}>
+                        <DesktopViewer workspace={name} />
+                      </Suspense>
+                    ) : null
+                  ) : assistantUsed || rightOpen ? (
+                    <Suspense fallback={<Loading label="Loading the assistant…" />}>
+                      <AssistantPanel
+                        workspace={name}
+                        tabs={files.tabs}
+                        editor={files.editor}
+                        focusRequest={focusRequest}
+                      />
+                    </Suspense>
+                  ) : (
+                    <aside aria-label="Assistant" className="h-full" />
+                  )}
+                </div>
+              </div>
+            </Panel>
+          </Group>
+        </div>
+        <StatusBar
+          workspace={name}
+          bridge={files.editor}
+          onShowProblems={() => showSidebar('problems')}
+        />
+        <QuickOpen
+          workspace={name}
+          open={quickOpen}
+          onOpenChange={setQuickOpen}
+          onOpen={files.open}
+        />
+        <SymbolPalette
+          workspace={name}
+          open={symbolsOpen}
+          onOpenChange={setSymbolsOpen}
+          onOpen={files.open}
+        />
+        <CommandPalette commands={commands} />
+        <QuickActionOpener editor={files.editor} onOpen={() => showRight('assistant')} />
       </div>
-      <StatusBar
-        workspace={name}
-        bridge={files.editor}
-        onShowProblems={() => showSidebar('problems')}
-      />
-      <QuickOpen
-        workspace={name}
-        open={quickOpen}
-        onOpenChange={setQuickOpen}
-        onOpen={files.open}
-      />
-      <SymbolPalette
-        workspace={name}
-        open={symbolsOpen}
-        onOpenChange={setSymbolsOpen}
-        onOpen={files.open}
-      />
-      <CommandPalette commands={commands} />
-      <QuickActionOpener editor={files.editor} onOpen={() => showRight('assistant')} />
-    </div>
+    </WorkspaceRoleContext.Provider>
   );
 }

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router';
-import { workspacesQueryOptions } from '../../api/workspaces.ts';
+import { workspaceRef, workspacesQueryOptions } from '../../api/workspaces.ts';
 import { buttonClasses } from '../../components/Button.tsx';
 import { FullPageLoading, FullPageMessage } from '../../components/FullPage.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
@@ -15,10 +15,11 @@ import { WorkspaceNotRunning } from './WorkspaceNotRunning.tsx';
  * keeps current, so the page switches between "not running" and the IDE by itself.
  */
 export function IdePage() {
+  // A name for the owner's own, an id for one shared with them.
   const { name = '' } = useParams();
-  useDocumentTitle(name);
   const workspaces = useQuery(workspacesQueryOptions());
-  const workspace = workspaces.data?.find((item) => item.name === name);
+  const workspace = workspaces.data?.find((item) => workspaceRef(item) === name);
+  useDocumentTitle(workspace?.name ?? name);
   const known = workspace !== undefined;
   useEffect(() => {
     if (known) markRecent(name);
@@ -51,5 +52,5 @@ export function IdePage() {
       </div>
     );
   }
-  return <IdeLayout key={workspace.name} workspace={workspace} />;
+  return <IdeLayout key={name} workspace={workspace} />;
 }

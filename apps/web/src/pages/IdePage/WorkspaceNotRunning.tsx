@@ -1,6 +1,6 @@
 import type { Workspace } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { startWorkspace } from '../../api/workspaces.ts';
+import { startWorkspace, workspaceRef } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Button } from '../../components/Button.tsx';
 import { clearWorkspaceProgress } from '../../modules/workspaces/workspace-events.ts';
@@ -11,7 +11,7 @@ import { isTransitioning } from '../../modules/workspaces/WorkspaceStatusBadge.t
 export function WorkspaceNotRunning({ workspace }: { workspace: Workspace }) {
   const queryClient = useQueryClient();
   const start = useMutation({
-    mutationFn: () => startWorkspace(workspace.name),
+    mutationFn: () => startWorkspace(workspaceRef(workspace)),
     onMutate: () => clearWorkspaceProgress(queryClient, workspace.name),
   });
   const busy = isTransitioning(workspace.status) || start.isPending;

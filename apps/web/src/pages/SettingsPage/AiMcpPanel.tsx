@@ -261,17 +261,19 @@ function McpTools({ server }: { server: McpServer }) {
               onChange={(event) => setChoice(event.target.value)}
               fieldClassName="min-w-0 flex-1"
             >
-              {(workspaces.data ?? []).map((workspace) => (
-                <option
-                  key={workspace.name}
-                  value={workspace.name}
-                  disabled={workspace.status !== 'running'}
-                >
-                  {workspace.status === 'running'
-                    ? workspace.name
-                    : `${workspace.name} (${workspace.status})`}
-                </option>
-              ))}
+              {(workspaces.data ?? [])
+                .filter((workspace) => workspace.role === 'owner')
+                .map((workspace) => (
+                  <option
+                    key={workspace.name}
+                    value={workspace.name}
+                    disabled={workspace.status !== 'running'}
+                  >
+                    {workspace.status === 'running'
+                      ? workspace.name
+                      : `${workspace.name} (${workspace.status})`}
+                  </option>
+                ))}
             </SelectField>
             <Button type="submit" disabled={!chosen} pending={tools.isFetching}>
               List tools

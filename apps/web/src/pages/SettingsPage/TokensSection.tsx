@@ -185,11 +185,13 @@ export function TokensSection() {
             <option value="" disabled>
               Choose…
             </option>
-            {(workspaces.data ?? []).map((workspace) => (
-              <option key={workspace.name} value={workspace.name}>
-                {workspace.name}
-              </option>
-            ))}
+            {(workspaces.data ?? [])
+              .filter((workspace) => workspace.role === 'owner')
+              .map((workspace) => (
+                <option key={workspace.name} value={workspace.name}>
+                  {workspace.name}
+                </option>
+              ))}
           </SelectField>
         ) : null}
         <Button type="submit" variant="primary" pending={create.isPending} className="mt-[26px]">

@@ -1,6 +1,6 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import type { FileContent } from '@studio/protocol';
+import { roleAllows, type FileContent } from '@studio/protocol';
 import {
   fileContentQueryOptions,
   fileQueryKeys,
@@ -23,6 +23,7 @@ import {
 import { monaco } from './monaco.ts';
 import { serverLanguageOf } from './server-states.ts';
 import { useDebugDecorations } from '../debug/use-debug-decorations.ts';
+import { useWorkspaceRole } from '../../workspaces/workspace-role.ts';
 import type {
   EditorBridge,
   EditorDiagnostic,
@@ -220,6 +221,15 @@ export default function CodeEditor({
   }, []);
 
   useDebugDecorations(editorRef, workspace, path);
+
+  // A viewer reads: the editor says so when they try to type.
+  const readOnly = !roleAllows(useWorkspaceRole(), 'editor');
+  useEffect(() => {
+    editorRef.current?.updateOptions({
+      readOnly,
+      readOnlyMessage: { value: 'You are a viewer of this workspace: its files are read-only.' },
+    });
+  }, [readOnly]);
 
   // Go to Definition into another file opens it in a tab, at the definition.
   useEffect(() => {

@@ -45,8 +45,11 @@ export function FileTree({
   onRenamed,
   problems,
   active,
+  label = workspace,
 }: {
   workspace: string;
+  /** What the header calls the workspace (its name; `workspace` may be its id). */
+  label?: string;
   onOpen: (path: string) => void;
   onRenamed: (from: string, to: string) => void;
   /** The open files' problems, by path: files and the folders above them are marked. */
@@ -230,7 +233,7 @@ export function FileTree({
     <div className="flex h-full min-h-0 flex-col bg-subtle/60">
       <div className="flex h-9 shrink-0 items-center gap-0.5 border-b border-line pr-1.5 pl-3">
         <span className="mr-auto truncate text-[11px] font-semibold tracking-wide text-muted uppercase">
-          {workspace}
+          {label}
         </span>
         <IconButton label="New file" onClick={() => startNew('new-file', targetDir(current))}>
           <NewFileIcon className="size-4" />

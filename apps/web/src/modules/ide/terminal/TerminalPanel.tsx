@@ -1,4 +1,4 @@
-import type { Terminal } from '@studio/protocol';
+import { roleAllows, type Terminal } from '@studio/protocol';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import {
@@ -14,6 +14,7 @@ import { CloseIcon, PlusIcon, TerminalIcon } from '../../../components/icons.tsx
 import { Loading } from '../../../components/Spinner.tsx';
 import { useToast } from '../../../components/Toaster.tsx';
 import type { EditorBridge } from '../editor/use-open-files.ts';
+import { useWorkspaceRole } from '../../workspaces/workspace-role.ts';
 
 // xterm.js loads with the first terminal shown, not before the editor.
 const TerminalView = lazy(() =>
@@ -39,6 +40,8 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
   const queryClient = useQueryClient();
   const toast = useToast();
   const terminals = useQuery(terminalsQueryOptions(workspace));
+  // A viewer watches the terminals others opened; opening one needs the editor role.
+  const mayOpen = roleAllows(useWorkspaceRole(), 'editor');
   const [active, setActive] = useState<string | null>(null);
   const [opening, setOpening] = useState(false);
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -147,16 +150,18 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
             </div>
           );
         })}
-        <button
-          type="button"
-          aria-label="New terminal"
-          title="New terminal"
-          disabled={opening}
-          onClick={() => void open()}
-          className="ml-0.5 inline-flex size-7 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg disabled:opacity-50"
-        >
-          <PlusIcon className="size-4" />
-        </button>
+        {mayOpen ? (
+          <button
+            type="button"
+            aria-label="New terminal"
+            title="New terminal"
+            disabled={opening}
+            onClick={() => void open()}
+            className="ml-0.5 inline-flex size-7 items-center justify-center rounded text-muted hover:bg-line/60 hover:text-fg disabled:opacity-50"
+          >
+            <PlusIcon className="size-4" />
+          </button>
+        ) : null}
       </div>
       <div className="min-h-0 flex-1">
         {terminals.isPending ? (
@@ -167,10 +172,14 @@ export function TerminalPanel({ workspace, bridge }: { workspace: string; bridge
           </div>
         ) : list.length === 0 ? (
           <div className="flex h-full items-center justify-center">
-            <Button size="sm" pending={opening} onClick={() => void open()}>
-              <TerminalIcon className="size-4" />
-              Open a terminal
-            </Button>
+            {mayOpen ? (
+              <Button size="sm" pending={opening} onClick={() => void open()}>
+                <TerminalIcon className="size-4" />
+                Open a terminal
+              </Button>
+            ) : (
+              <p className="text-[13px] text-muted">No terminals are open in this workspace.</p>
+            )}
           </div>
         ) : (
           <Suspense fallback={<Loading label="Loading the terminal…" />}>

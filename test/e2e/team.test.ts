@@ -1,0 +1,172 @@
+// Three people in one workspace, each in their own browser: Ada owns it and shares it from the
+// IDE, Bob edits, Carol watches. The server enforces each role, not only the page.
+import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
+
+let server: ServerProcess;
+let browser: Browser;
+const people: Record<'ada' | 'bob' | 'carol', { context: BrowserContext; page: Page }> =
+  {} as never;
+
+/** A person's API call with their session (and the Origin the CSRF check wants). */
+function api(page: Page, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
+  return page.request.fetch(`${server.origin}${path}`, {
+    method,
+    data,
+    headers: { origin: server.origin },
+  });
+}
+
+async function open(name: 'ada' | 'bob' | 'carol') {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  people[name] = { context, page };
+  return page;
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto(`${server.origin}/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('a long team password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+}
+
+/** What Monaco shows, as text. */
+async function editorText(page: Page): Promise<string> {
+  return (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(
+    /\u00a0/g,
+    ' ',
+  );
+}
+
+beforeAll(async () => {
+  server = await startServer({ STUDIO_RUNTIME: 'local' });
+  browser = await launchChromium();
+  const ada = await open('ada');
+  await setUpAdmin(ada, server, {
+    name: 'Ada Lovelace',
+    email: 'ada@example.com',
+    password: 'a long team password',
+  });
+  const created = await api(ada, 'POST', '/api/workspaces', { name: 'team-demo' });
+  expect(created.status()).toBe(201);
+  for (const [name, email] of [
+    ['Bob Babbage', 'bob@example.com'],
+    ['Carol Shaw', 'carol@example.com'],
+  ])
+    expect(
+      (
+        await api(ada, 'POST', '/api/admin/users', {
+          email,
+          name,
+          role: 'member',
+          password: 'a long team password',
+        })
+      ).status(),
+    ).toBe(201);
+  await signIn(await open('bob'), 'bob@example.com');
+  await signIn(await open('carol'), 'carol@example.com');
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('a team in one workspace', () => {
+  it('is shared from the IDE: an editor edits, a viewer watches, and the server holds each to their role', async () => {
+    const { page: ada } = people.ada;
+    await api(ada, 'PUT', '/api/workspaces/team-demo/files/content', {
+      path: 'plan.md',
+      content: '# Plan\n',
+    });
+    await ada.goto(`${server.origin}/w/team-demo`);
+    await ada.getByRole('tab', { name: 'Files' }).waitFor({ timeout: 60_000 });
+
+    // Ada shares it with Bob (editor) and Carol (viewer) from the header.
+    await ada.getByRole('button', { name: 'Share' }).click();
+    const dialog = ada.getByRole('dialog', { name: 'Share team-demo' });
+    for (const [email, role] of [
+      ['bob@example.com', 'editor'],
+      ['carol@example.com', 'viewer'],
+    ] as const) {
+      await dialog.getByLabel('Email').fill(email);
+      await dialog.getByLabel('Role', { exact: true }).selectOption(role);
+      await dialog.getByRole('button', { name: 'Share' }).click();
+      await dialog.getByLabel(`Role of ${email}`).waitFor();
+    }
+    await expect
+      .poll(() => dialog.getByRole('list', { name: 'Members' }).innerText())
+      .toMatch(/Ada Lovelace[\s\S]*Owner[\s\S]*Bob Babbage[\s\S]*Carol Shaw/);
+    await ada.screenshot({ path: `${SCREENSHOTS}team-members-dialog.png` });
+    await ada.keyboard.press('Escape');
+    const id = (
+      (await (await api(ada, 'GET', '/api/workspaces/team-demo')).json()) as { id: string }
+    ).id;
+
+    // Bob finds it under "Shared with me", opens it and edits a file.
+    const { page: bob } = people.bob;
+    await bob.reload();
+    const shared = bob.getByRole('table', { name: 'Workspaces shared with you' });
+    await shared.getByText('ada@example.com · editor').waitFor();
+    await bob.screenshot({ path: `${SCREENSHOTS}team-shared-dashboard.png` });
+    const bobSockets: WebSocket[] = [];
+    bob.on('websocket', (socket) => bobSockets.push(socket));
+    await shared.getByRole('link', { name: 'Open team-demo' }).click();
+    await bob.waitForURL(new RegExp(`/w/${id}$`));
+    await bob.getByRole('treeitem', { name: 'plan.md' }).click({ timeout: 60_000 });
+    await bob.locator('.monaco-editor').first().click();
+    await bob.keyboard.press('Control+End');
+    await bob.keyboard.type('- ship it (bob)\n');
+    await bob.keyboard.press('Control+s');
+    await bob.getByLabel('unsaved changes').waitFor({ state: 'detached' });
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (
+              await api(ada, 'GET', '/api/workspaces/team-demo/files/content?path=plan.md')
+            ).json()) as { content: string }
+          ).content,
+      )
+      .toBe('# Plan\n- ship it (bob)\n');
+
+    // Carol reads it but cannot type into it, and the server refuses her write all the same.
+    const { page: carol } = people.carol;
+    await carol.goto(`${server.origin}/w/${id}`);
+    await carol.getByText('viewer, read-only').waitFor({ timeout: 60_000 });
+    await carol.getByRole('treeitem', { name: 'plan.md' }).click();
+    await expect.poll(() => editorText(carol)).toMatch(/ship it \(bob\)/);
+    await carol.locator('.monaco-editor').first().click();
+    await carol.keyboard.type('carol was here');
+    await carol.getByTestId('code-editor').getByText('its files are read-only').waitFor();
+    expect(await editorText(carol)).not.toMatch(/carol was here/);
+    const refused = await api(carol, 'PUT', `/api/workspaces/${id}/files/content`, {
+      path: 'plan.md',
+      content: 'overwritten by a viewer\n',
+    });
+    expect(refused.status()).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /needs the editor role/,
+    );
+    await carol.screenshot({ path: `${SCREENSHOTS}team-viewer.png` });
+
+    // Taking Bob off closes his sockets on it within seconds (the file watch, the terminal).
+    const open = bobSockets.filter(
+      (socket) => socket.url().includes(`/api/workspaces/${id}/`) && !socket.isClosed(),
+    );
+    expect(open.length).toBeGreaterThan(0);
+    const removedAt = Date.now();
+    expect(
+      (await api(ada, 'DELETE', '/api/workspaces/team-demo/members/bob@example.com')).status(),
+    ).toBe(204);
+    await expect
+      .poll(() => open.every((socket) => socket.isClosed()), { timeout: 5_000 })
+      .toBe(true);
+    expect(Date.now() - removedAt).toBeLessThan(5_000);
+    expect((await api(bob, 'GET', `/api/workspaces/${id}/files?path=.`)).status()).toBe(404);
+  });
+});
