@@ -689,6 +689,44 @@ describe('the IDE', () => {
     },
   );
 
+  it("debugs a Node.js file with the daemon's own adapter: a breakpoint, locals, the console", async () => {
+    const response = await api('PUT', '/api/workspaces/ide-demo/files/content', {
+      path: 'count.js',
+      content: [
+        'function count(words) {',
+        '  const seen = new Map();',
+        '  for (const word of words) seen.set(word, (seen.get(word) ?? 0) + 1);',
+        '  return seen.size;',
+        '}',
+        "console.log('distinct', count(['a', 'b', 'a']));",
+        '',
+      ].join('\n'),
+    });
+    expect(response.status()).toBe(200);
+    await page.getByRole('tab', { name: 'Files' }).click();
+    await page.getByRole('treeitem', { name: 'count.js' }).click();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('F9');
+    await page.keyboard.press('F5');
+    const run = page.getByRole('region', { name: 'Run and Debug' });
+    await run.getByText(/Paused on breakpoint at count\.js:4/).waitFor({ timeout: 30_000 });
+    const variables = run.getByRole('region', { name: 'Variables' });
+    await expect
+      .poll(async () => (await variables.innerText()).replace(/\s+/g, ' '))
+      .toMatch(/words = \(3\) \["a", "b", "a"\]/);
+    await run.getByLabel('Evaluate in the debug console').fill('seen.size * 10');
+    await page.keyboard.press('Enter');
+    const output = run.getByRole('log', { name: 'Debug console output' });
+    await output.getByText('20', { exact: true }).waitFor();
+    await page.keyboard.press('F9');
+    await page.keyboard.press('F5');
+    await run.getByText(/^Ended/).waitFor({ timeout: 10_000 });
+    await expect.poll(() => output.innerText()).toMatch(/distinct 2/);
+  });
+
   it('shows a stopped workspace with a Start button, and comes back', async () => {
     expect((await api('POST', '/api/workspaces/ide-demo/stop')).status()).toBe(202);
     const start = page.getByRole('button', { name: 'Start workspace' });
