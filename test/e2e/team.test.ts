@@ -109,7 +109,6 @@ describe('a team in one workspace', () => {
 
     // Bob finds it under "Shared with me", opens it and edits a file.
     const { page: bob } = people.bob;
-    await bob.reload();
     const shared = bob.getByRole('table', { name: 'Workspaces shared with you' });
     await shared.getByText('ada@example.com · editor').waitFor();
     await bob.screenshot({ path: `${SCREENSHOTS}team-shared-dashboard.png` });

@@ -17,19 +17,51 @@ export function eventsRoutes(
       websocket: true,
       schema: { tags: ['events'], 'x-websocket': true },
     },
-    (socket, request) => {
+    async (socket, request) => {
       const principal = request.principal!;
       sockets.track(socket, principal);
       const send = (event: ServerEvent) => socket.send(JSON.stringify(event));
+      // Workspaces shared with this person: their events come too, with this person's role.
+      const shared = new Map(
+        (await members.sharedWith(principal.user.id)).map(({ row, role, ownerEmail }) => [
+          row.id,
+          { role, ownerEmail },
+        ]),
+      );
+      const sharedEvent = (_ownerId: string, event: ServerEvent) => {
+        const id = event.type === 'workspace' ? event.workspace.id : 'id' in event ? event.id : '';
+        const mine = shared.get(id);
+        if (!mine) return;
+        if (event.type === 'workspace.deleted') shared.delete(id);
+        send(
+          event.type === 'workspace'
+            ? { ...event, workspace: { ...event.workspace, ...mine } }
+            : event,
+        );
+      };
+      const ownEvent = (event: ServerEvent) => {
+        // A membership given or taken away (the members routes tell the person).
+        if (event.type === 'workspace' && event.workspace.role !== 'owner')
+          shared.set(event.workspace.id, {
+            role: event.workspace.role,
+            ownerEmail: event.workspace.ownerEmail ?? '',
+          });
+        if (event.type === 'workspace.deleted') shared.delete(event.id);
+        send(event);
+      };
       send({ type: 'hello', userId: principal.user.id });
       const ping = setInterval(() => send({ type: 'ping', at: Date.now() }), PING_MS);
       socket.on('message', () =>
         socket.close(WS_CLOSE.badMessage.code, WS_CLOSE.badMessage.reason),
       );
-      const unsubscribe = workspaces.subscribe(principal.user.id, send);
+      const unsubscribe = workspaces.subscribe(principal.user.id, ownEvent);
+      const unsubscribeShared = workspaces.subscribeAll((ownerId, event) => {
+        if (ownerId !== principal.user.id) sharedEvent(ownerId, event);
+      });
       socket.once('close', () => {
         clearInterval(ping);
         unsubscribe();
+        unsubscribeShared();
       });
     },
   );

@@ -65,6 +65,31 @@ describe('workspace members', () => {
     expect(owner.statusCode).toBe(400);
   });
 
+  it('tells a person live when a workspace is shared with them, how it goes, and when it is not any more', async () => {
+    const events = socketAs(server, bob, '/api/events');
+    const seen: Array<{ type: string; workspace?: { role: string; status: string } }> = [];
+    events.on('message', (data) => seen.push(JSON.parse(data.toString())));
+    await once(events, 'open');
+    const until = async (match: (event: (typeof seen)[number]) => boolean) => {
+      for (let i = 0; i < 100 && !seen.some(match); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(seen.some(match), JSON.stringify(seen)).toBe(true);
+    };
+    await share('viewer');
+    await until((event) => event.type === 'workspace' && event.workspace?.role === 'viewer');
+    // Alice's changes to it reach him with his role, not hers.
+    await injectAs(server, alice, 'POST', '/api/workspaces/team/stop');
+    await until(
+      (event) => event.workspace?.status === 'stopped' && event.workspace.role === 'viewer',
+    );
+    await injectAs(server, alice, 'POST', '/api/workspaces/team/start');
+    await waitForWorkspace(server, alice, 'team', 'running');
+    await injectAs(server, alice, 'DELETE', '/api/workspaces/team/members/bob@example.com');
+    await until((event) => event.type === 'workspace.deleted');
+    expect(seen.filter((event) => event.workspace?.role === 'owner')).toEqual([]);
+    events.close();
+  });
+
   it('lets a viewer read but not write, and says which role a refused action needs', async () => {
     expect((await share('viewer')).json()).toMatchObject({
       email: 'bob@example.com',

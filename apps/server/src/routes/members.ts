@@ -11,7 +11,7 @@ const memberParams = nameParams.extend({ email: z.string().max(320) });
  * its admins (and its owner) add, change and remove people. A change closes the person's open
  * sockets on the workspace at once, so a smaller role takes effect on them too.
  */
-export function memberRoutes(app: App, { members, audit, sockets }: Services): void {
+export function memberRoutes(app: App, { members, audit, sockets, workspaces }: Services): void {
   const tags = ['workspaces'];
 
   app.get(
@@ -43,6 +43,11 @@ export function memberRoutes(app: App, { members, audit, sockets }: Services): v
         request.principal!.user.id,
       );
       sockets.closeMember(row.id, member.userId);
+      const [owner] = await members.list(row);
+      workspaces.notify(member.userId, {
+        type: 'workspace',
+        workspace: workspaces.toApi(row, member.role, owner?.email),
+      });
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'workspace.member_set',
@@ -65,6 +70,7 @@ export function memberRoutes(app: App, { members, audit, sockets }: Services): v
       const row = await workspaceOf(request);
       const userId = await members.remove(row, request.params.email);
       sockets.closeMember(row.id, userId);
+      workspaces.notify(userId, { type: 'workspace.deleted', id: row.id, name: row.name });
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'workspace.member_removed',

@@ -66,6 +66,8 @@ interface BusMessage {
 }
 
 const ACTIVITY_WRITE_MS = 30_000;
+/** The local event name every owner's events are also emitted under. */
+const ALL_OWNERS = Symbol('all owners');
 /** Statuses a lifecycle step of some replica is moving the workspace through. */
 const DRIVEN = new Set<string>(['creating', 'starting', 'stopping', 'deleting']);
 
@@ -142,6 +144,17 @@ export class WorkspaceService {
   subscribe(ownerId: string, listener: (event: ServerEvent) => void): () => void {
     this.events.on(ownerId, listener);
     return () => this.events.off(ownerId, listener);
+  }
+
+  /** Listen to every user's workspace events (for members of workspaces shared with them). */
+  subscribeAll(listener: (ownerId: string, event: ServerEvent) => void): () => void {
+    this.events.on(ALL_OWNERS, listener);
+    return () => this.events.off(ALL_OWNERS, listener);
+  }
+
+  /** Tells `userId`'s browsers (on every replica) about a workspace: one shared with them, or no longer. */
+  notify(userId: string, event: ServerEvent): void {
+    this.emit(userId, event);
   }
 
   get isolation(): WorkspaceRuntime['isolation'] {
@@ -659,6 +672,7 @@ export class WorkspaceService {
 
   private emit(ownerId: string, event: ServerEvent): void {
     this.events.emit(ownerId, event);
+    this.events.emit(ALL_OWNERS, ownerId, event);
     if (!this.bus) return;
     const message: BusMessage = { from: this.replicaId, ownerId, event };
     this.bus
@@ -677,6 +691,7 @@ export class WorkspaceService {
     }
     if (message.from === this.replicaId) return;
     this.events.emit(message.ownerId, message.event);
+    this.events.emit(ALL_OWNERS, message.ownerId, message.event);
   }
 
   private dropConnection(id: string): void {
