@@ -93,7 +93,7 @@ describe('a team in one workspace', () => {
       ['bob@example.com', 'editor'],
       ['carol@example.com', 'viewer'],
     ] as const) {
-      await dialog.getByLabel('Email').fill(email);
+      await dialog.getByLabel('Email or team').fill(email);
       await dialog.getByLabel('Role', { exact: true }).selectOption(role);
       await dialog.getByRole('button', { name: 'Share' }).click();
       await dialog.getByLabel(`Role of ${email}`).waitFor();
@@ -152,6 +152,35 @@ describe('a team in one workspace', () => {
       /needs the editor role/,
     );
     await carol.screenshot({ path: `${SCREENSHOTS}team-viewer.png` });
+
+    // A team: Ada makes one on the Users page, puts Carol in it, and shares the workspace with
+    // it as editors; Carol may now write.
+    await ada.goto(`${server.origin}/admin/users`);
+    await ada.getByLabel('New team').fill('reviewers');
+    await ada.getByRole('button', { name: 'Create team' }).click();
+    const team = ada.getByRole('listitem', { name: 'Team reviewers' });
+    await team.getByLabel('Add to reviewers').fill('carol@example.com');
+    await team.getByRole('button', { name: 'Add' }).click();
+    await team.getByText('carol@example.com').waitFor();
+    await team.scrollIntoViewIfNeeded();
+    await ada.screenshot({ path: `${SCREENSHOTS}team-teams.png` });
+    await ada.goto(`${server.origin}/w/team-demo`);
+    await ada.getByRole('button', { name: 'Share' }).click();
+    await dialog.getByLabel('Email or team').fill('reviewers');
+    await dialog.getByLabel('Role', { exact: true }).selectOption('editor');
+    await dialog.getByRole('button', { name: 'Share' }).click();
+    await dialog.getByLabel('Role of team reviewers').waitFor();
+    await ada.keyboard.press('Escape');
+    await expect
+      .poll(async () =>
+        (
+          await api(carol, 'PUT', `/api/workspaces/${id}/files/content`, {
+            path: 'review.md',
+            content: 'looks good (carol)\n',
+          })
+        ).status(),
+      )
+      .toBe(200);
 
     // Taking Bob off closes his sockets on it within seconds (the file watch, the terminal).
     const open = bobSockets.filter(

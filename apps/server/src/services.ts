@@ -30,6 +30,7 @@ import { mainAgent, workerBrief } from './missions/main-agent.ts';
 import { MissionService } from './missions/mission-service.ts';
 import { TemplateStore } from './workspaces/templates.ts';
 import { WorkspaceMembers } from './workspaces/members.ts';
+import { Teams } from './workspaces/teams.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
 
 /** Everything the routes share; built once per app. */
@@ -50,6 +51,8 @@ export interface Services {
   workspaces: WorkspaceService;
   /** Who a workspace is shared with, and the one place a caller's role on it is resolved. */
   members: WorkspaceMembers;
+  /** Groups of people, given roles on workspaces as one. */
+  teams: Teams;
   /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
   jobs: JobQueue;
   /** Agent runs, in the database; this server drives some of them. */
@@ -199,6 +202,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     templates,
     workspaces,
     members: new WorkspaceMembers(db),
+    teams: new Teams(db),
     jobs,
     runs,
     providers,

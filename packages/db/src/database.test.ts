@@ -81,10 +81,13 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'missions',
       'rate_limits',
       'sessions',
+      'team_members',
+      'teams',
       'templates',
       'users',
       'verifications',
       'workspace_members',
+      'workspace_teams',
       'workspaces',
     ]);
     await handle.db.insert(users).values({ id: 'u1', name: 'Ada', email: 'ada@example.com' });

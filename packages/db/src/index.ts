@@ -20,10 +20,13 @@ export {
   jobs,
   rateLimits,
   sessions,
+  teamMembers,
+  teams,
   templates,
   users,
   verifications,
   workspaceMembers,
+  workspaceTeams,
   workspaces,
   WORKSPACE_MEMBER_ROLES,
 } from './schema.ts';

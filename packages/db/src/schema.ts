@@ -221,6 +221,55 @@ export const workspaceMembers = pgTable(
   ],
 );
 
+/** Groups of people an admin makes, to share workspaces (and later templates, providers) with. */
+export const teams = pgTable(
+  'teams',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('teams_name_idx').on(table.name)],
+);
+
+/** Who is in which team. */
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    ...timestamps,
+  },
+  (table) => [
+    primaryKey({ columns: [table.teamId, table.userId] }),
+    index('team_members_user_idx').on(table.userId),
+  ],
+);
+
+/** A team's role on a workspace: each of its people has that role there (or a higher own one). */
+export const workspaceTeams = pgTable(
+  'workspace_teams',
+  {
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: WORKSPACE_MEMBER_ROLES }).notNull(),
+    addedBy: text('added_by').references(() => users.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (table) => [
+    primaryKey({ columns: [table.workspaceId, table.teamId] }),
+    index('workspace_teams_team_idx').on(table.teamId),
+  ],
+);
+
 /**
  * Tokens people keep for git hosts, one per user and host (`github.com`, `git.example.com:8443`).
  * `secret` is the token sealed with AES-256-GCM under a key derived from the server's secret;

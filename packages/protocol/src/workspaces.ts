@@ -61,6 +61,27 @@ export const workspaceMemberBodySchema = z.strictObject({
   role: z.enum(['viewer', 'editor', 'admin']),
 });
 
+/** A team: a name and its people. */
+export const teamSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  members: z.array(z.object({ userId: z.string(), email: z.string(), name: z.string() })),
+});
+export type Team = z.infer<typeof teamSchema>;
+
+/** `POST /api/admin/teams`. */
+export const createTeamBodySchema = z.strictObject({
+  name: oneLine(1, 64).refine((name) => !name.includes('@'), 'must not contain @ (emails do)'),
+});
+
+/** A team's role on a workspace. */
+export const workspaceTeamSchema = z.object({
+  teamId: z.string(),
+  name: z.string(),
+  role: z.enum(['viewer', 'editor', 'admin']),
+});
+export type WorkspaceTeam = z.infer<typeof workspaceTeamSchema>;
+
 export const workspaceSchema = z.object({
   id: z.string(),
   name: z.string(),

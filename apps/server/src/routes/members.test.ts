@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeOf,
   injectAs,
+  signIn,
   signedInUser,
   socketAs,
   startTestServer,
@@ -197,6 +198,68 @@ describe('workspace members', () => {
     expect(closed.code).toBe(4403);
     expect((await injectAs(server, bob, 'GET', `/api/workspaces/${id}`)).statusCode).toBe(404);
     expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([]);
+  });
+
+  it('shares with a team: its people get the team’s role (or their own, if higher), and leaving the team ends it', async () => {
+    const root = await signedInUser(server, { email: 'root@example.com', role: 'admin' });
+    const carol = { cookie: await signIn(server, 'carol@example.com', 'a long enough password') };
+    const badName = await injectAs(server, root, 'POST', '/api/admin/teams', { name: 'a@b' });
+    expect(badName.statusCode).toBe(400);
+    const team = (
+      await injectAs(server, root, 'POST', '/api/admin/teams', { name: 'design' })
+    ).json();
+    expect(
+      (await injectAs(server, root, 'POST', '/api/admin/teams', { name: 'design' })).statusCode,
+    ).toBe(409);
+    // Only admins make teams.
+    expect(
+      (await injectAs(server, alice, 'POST', '/api/admin/teams', { name: 'mine' })).statusCode,
+    ).toBe(403);
+    for (const email of ['carol@example.com', 'bob@example.com'])
+      expect(
+        (await injectAs(server, root, 'PUT', `/api/admin/teams/design/members/${email}`))
+          .statusCode,
+      ).toBe(204);
+    expect((await injectAs(server, carol, 'GET', '/api/teams')).json()).toEqual([
+      expect.objectContaining({
+        name: 'design',
+        members: expect.arrayContaining([expect.objectContaining({ email: 'carol@example.com' })]),
+      }),
+    ]);
+    await share('viewer');
+    const given = await injectAs(server, alice, 'PUT', '/api/workspaces/team/teams/design', {
+      role: 'editor',
+    });
+    expect(given.json()).toEqual({ teamId: team.id, name: 'design', role: 'editor' });
+    // Carol is in by the team; Bob is a viewer himself but an editor through the team.
+    expect((await injectAs(server, carol, 'GET', '/api/workspaces')).json()).toEqual([
+      expect.objectContaining({ id, role: 'editor' }),
+    ]);
+    expect((await injectAs(server, bob, 'GET', `/api/workspaces/${id}`)).json()).toMatchObject({
+      role: 'editor',
+    });
+    expect((await write(carol, 'by carol\n')).statusCode).toBe(200);
+    // Out of the team, out of the workspace: her sockets there close.
+    const watch = socketAs(server, carol, `/api/workspaces/${id}/files/watch?path=.`);
+    await once(watch, 'open');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(
+      (await injectAs(server, root, 'DELETE', '/api/admin/teams/design/members/carol@example.com'))
+        .statusCode,
+    ).toBe(204);
+    expect((await closeOf(watch)).code).toBe(4403);
+    expect((await injectAs(server, carol, 'GET', `/api/workspaces/${id}`)).statusCode).toBe(404);
+    // The team's role goes: Bob is back to his own.
+    expect(
+      (await injectAs(server, alice, 'DELETE', '/api/workspaces/team/teams/design')).statusCode,
+    ).toBe(204);
+    expect((await injectAs(server, bob, 'GET', `/api/workspaces/${id}`)).json()).toMatchObject({
+      role: 'viewer',
+    });
+    expect((await injectAs(server, root, 'DELETE', '/api/admin/teams/design')).statusCode).toBe(
+      204,
+    );
+    expect((await injectAs(server, root, 'GET', '/api/teams')).json()).toEqual([]);
   });
 
   it('drops the memberships with the workspace', async () => {

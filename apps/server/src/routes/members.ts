@@ -1,17 +1,48 @@
-import { workspaceMemberBodySchema, workspaceMemberSchema } from '@studio/protocol';
+import {
+  workspaceMemberBodySchema,
+  workspaceMemberSchema,
+  workspaceTeamSchema,
+} from '@studio/protocol';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const memberParams = nameParams.extend({ email: z.string().max(320) });
+const teamParams = nameParams.extend({ team: z.string().max(64) });
+
+type Row = Awaited<ReturnType<typeof workspaceOf>>;
 
 /**
- * `/api/workspaces/:name/members`: who a workspace is shared with. Everyone on it sees the list;
- * its admins (and its owner) add, change and remove people. A change closes the person's open
- * sockets on the workspace at once, so a smaller role takes effect on them too.
+ * After people's role on a workspace changed: their open sockets there close (so a smaller role
+ * takes effect at once), and their browsers hear that it is shared with them, with which role,
+ * or that it is not any more.
  */
-export function memberRoutes(app: App, { members, audit, sockets, workspaces }: Services): void {
+export async function accessChanged(
+  { members, sockets, workspaces }: Pick<Services, 'members' | 'sockets' | 'workspaces'>,
+  row: Row,
+  userIds: string[],
+): Promise<void> {
+  const [owner] = await members.list(row);
+  for (const userId of userIds) {
+    if (userId === row.ownerId) continue;
+    sockets.closeMember(row.id, userId);
+    const role = await members.roleOf(userId, row.id);
+    workspaces.notify(
+      userId,
+      role
+        ? { type: 'workspace', workspace: workspaces.toApi(row, role, owner?.email) }
+        : { type: 'workspace.deleted', id: row.id, name: row.name },
+    );
+  }
+}
+
+/**
+ * `/api/workspaces/:name/members` and `…/teams`: who a workspace is shared with, person by
+ * person and team by team. Everyone on it sees the lists; its admins (and its owner) change them.
+ */
+export function memberRoutes(app: App, services: Services): void {
+  const { members, teams, audit } = services;
   const tags = ['workspaces'];
 
   app.get(
@@ -42,12 +73,7 @@ export function memberRoutes(app: App, { members, audit, sockets, workspaces }: 
         request.body.role,
         request.principal!.user.id,
       );
-      sockets.closeMember(row.id, member.userId);
-      const [owner] = await members.list(row);
-      workspaces.notify(member.userId, {
-        type: 'workspace',
-        workspace: workspaces.toApi(row, member.role, owner?.email),
-      });
+      await accessChanged(services, row, [member.userId]);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'workspace.member_set',
@@ -69,8 +95,7 @@ export function memberRoutes(app: App, { members, audit, sockets, workspaces }: 
     async (request, reply) => {
       const row = await workspaceOf(request);
       const userId = await members.remove(row, request.params.email);
-      sockets.closeMember(row.id, userId);
-      workspaces.notify(userId, { type: 'workspace.deleted', id: row.id, name: row.name });
+      await accessChanged(services, row, [userId]);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'workspace.member_removed',
@@ -78,6 +103,70 @@ export function memberRoutes(app: App, { members, audit, sockets, workspaces }: 
         targetId: userId,
         workspaceId: row.id,
         data: { email: request.params.email },
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/workspaces/:name/teams',
+    {
+      config: { access: 'user', workspace: 'viewer' },
+      schema: { tags, params: nameParams, response: { 200: z.array(workspaceTeamSchema) } },
+    },
+    async (request) => teams.onWorkspace(await workspaceOf(request)),
+  );
+
+  app.put(
+    '/api/workspaces/:name/teams/:team',
+    {
+      config: { access: 'user', workspace: 'admin' },
+      schema: {
+        tags,
+        description: 'Gives a team (by id or name) a role on the workspace.',
+        params: teamParams,
+        body: workspaceMemberBodySchema,
+        response: { 200: workspaceTeamSchema },
+      },
+    },
+    async (request) => {
+      const row = await workspaceOf(request);
+      const shared = await teams.share(
+        row,
+        request.params.team,
+        request.body.role,
+        request.principal!.user.id,
+      );
+      await accessChanged(services, row, await teams.memberIds(shared.teamId));
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'workspace.team_set',
+        targetType: 'team',
+        targetId: shared.teamId,
+        workspaceId: row.id,
+        data: { team: shared.name, role: shared.role },
+      });
+      return shared;
+    },
+  );
+
+  app.delete(
+    '/api/workspaces/:name/teams/:team',
+    {
+      config: { access: 'user', workspace: 'admin' },
+      schema: { tags, params: teamParams },
+    },
+    async (request, reply) => {
+      const row = await workspaceOf(request);
+      const team = await teams.unshare(row, request.params.team);
+      await accessChanged(services, row, await teams.memberIds(team.id));
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'workspace.team_removed',
+        targetType: 'team',
+        targetId: team.id,
+        workspaceId: row.id,
+        data: { team: team.name },
       });
       return reply.status(204).send();
     },

@@ -4,8 +4,10 @@
 // asks `allows` — nothing else decides. Someone with no role gets the same 404 as for a
 // workspace that does not exist (no probing); too small a role is a 403 naming the one needed.
 import {
+  teamMembers,
   users,
   workspaceMembers,
+  workspaceTeams,
   workspaces,
   type Database,
   type WORKSPACE_MEMBER_ROLES,
@@ -23,6 +25,14 @@ export function requireRole(role: WorkspaceRole, needed: WorkspaceRole, workspac
   throw new AppError(
     'forbidden',
     `This needs the ${needed} role on workspace "${workspace}"; you are a ${role} there.`,
+  );
+}
+
+/** The highest of `roles`, or null for none. */
+function highest(roles: MemberRole[]): MemberRole | null {
+  return roles.reduce<MemberRole | null>(
+    (best, role) => (best === null || roleAllows(role, best) ? role : best),
+    null,
   );
 }
 
@@ -45,43 +55,66 @@ export class WorkspaceMembers {
       .from(workspaces)
       .where(and(eq(workspaces.ownerId, userId), eq(workspaces.name, ref)));
     if (own && own.status !== 'deleting') return { row: own, role: 'owner' };
-    const [byId] = await this.db
-      .select({ row: workspaces, role: workspaceMembers.role })
-      .from(workspaces)
-      .leftJoin(
-        workspaceMembers,
-        and(eq(workspaceMembers.workspaceId, workspaces.id), eq(workspaceMembers.userId, userId)),
-      )
-      .where(eq(workspaces.id, ref));
-    if (byId && byId.row.status !== 'deleting') {
-      if (byId.row.ownerId === userId) return { row: byId.row, role: 'owner' };
-      if (byId.role) return { row: byId.row, role: byId.role };
+    const [byId] = await this.db.select().from(workspaces).where(eq(workspaces.id, ref));
+    if (byId && byId.status !== 'deleting') {
+      if (byId.ownerId === userId) return { row: byId, role: 'owner' };
+      const role = await this.roleOf(userId, byId.id);
+      if (role) return { row: byId, role };
     }
     throw new AppError('not_found', `You have no workspace named "${ref}".`);
   }
 
-  /** `userId`'s role as a member of the workspace `workspaceId`, or null when they are none. */
+  /**
+   * `userId`'s role on someone else's workspace `workspaceId`: the highest of their own and their
+   * teams' roles there, or null when they have none.
+   */
   async roleOf(userId: string, workspaceId: string): Promise<MemberRole | null> {
-    const [row] = await this.db
+    const own = await this.db
       .select({ role: workspaceMembers.role })
       .from(workspaceMembers)
       .where(
         and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)),
       );
-    return row?.role ?? null;
+    const viaTeams = await this.db
+      .select({ role: workspaceTeams.role })
+      .from(workspaceTeams)
+      .innerJoin(teamMembers, eq(teamMembers.teamId, workspaceTeams.teamId))
+      .where(and(eq(workspaceTeams.workspaceId, workspaceId), eq(teamMembers.userId, userId)));
+    return highest([...own, ...viaTeams].map((row) => row.role));
   }
 
-  /** The workspaces shared with `userId` (not their own), with their role and owner. */
+  /**
+   * The workspaces shared with `userId` (not their own), directly or through a team, with their
+   * highest role and the owner.
+   */
   async sharedWith(
     userId: string,
   ): Promise<Array<{ row: Row; role: MemberRole; ownerEmail: string }>> {
-    return this.db
+    const direct = await this.db
       .select({ row: workspaces, role: workspaceMembers.role, ownerEmail: users.email })
       .from(workspaceMembers)
       .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
       .innerJoin(users, eq(users.id, workspaces.ownerId))
-      .where(and(eq(workspaceMembers.userId, userId), ne(workspaces.status, 'deleting')))
-      .orderBy(asc(workspaces.name));
+      .where(and(eq(workspaceMembers.userId, userId), ne(workspaces.status, 'deleting')));
+    const viaTeams = await this.db
+      .select({ row: workspaces, role: workspaceTeams.role, ownerEmail: users.email })
+      .from(workspaceTeams)
+      .innerJoin(teamMembers, eq(teamMembers.teamId, workspaceTeams.teamId))
+      .innerJoin(workspaces, eq(workspaces.id, workspaceTeams.workspaceId))
+      .innerJoin(users, eq(users.id, workspaces.ownerId))
+      .where(
+        and(
+          eq(teamMembers.userId, userId),
+          ne(workspaces.status, 'deleting'),
+          ne(workspaces.ownerId, userId),
+        ),
+      );
+    const byId = new Map<string, { row: Row; role: MemberRole; ownerEmail: string }>();
+    for (const found of [...direct, ...viaTeams]) {
+      const seen = byId.get(found.row.id);
+      if (!seen || roleAllows(found.role, seen.role)) byId.set(found.row.id, found);
+    }
+    return [...byId.values()].sort((a, b) => a.row.name.localeCompare(b.row.name));
   }
 
   /** The owner first, then the members by email. */

@@ -9,6 +9,9 @@ export const queryKeys = {
   runtime: () => ['runtime'] as const,
   templates: () => ['templates'] as const,
   workspaces: () => ['workspaces'] as const,
+  teams: () => ['teams'] as const,
+  workspaceMembers: (workspace: string) => ['workspace-members', workspace] as const,
+  workspaceTeams: (workspace: string) => ['workspace-teams', workspace] as const,
   // Its own root, so refetching the workspace list never touches a progress log.
   workspaceProgress: (name: string) => ['workspace-progress', name] as const,
   aiProviders: () => ['ai', 'providers'] as const,

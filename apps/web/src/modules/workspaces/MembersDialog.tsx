@@ -1,7 +1,15 @@
 import { roleAllows, type Workspace, type WorkspaceMember } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { membersKey, membersQueryOptions, removeMember, setMember } from '../../api/members.ts';
+import {
+  membersQueryOptions,
+  removeMember,
+  removeWorkspaceTeam,
+  setMember,
+  setWorkspaceTeam,
+  workspaceTeamsQueryOptions,
+} from '../../api/members.ts';
+import { queryKeys } from '../../api/query-keys.ts';
 import { workspaceRef } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Button } from '../../components/Button.tsx';
@@ -57,16 +65,29 @@ export function MembersDialog({
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<MemberRole>('editor');
   const [error, setError] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: membersKey(ref) });
+  const teams = useQuery(workspaceTeamsQueryOptions(ref));
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: queryKeys.workspaceMembers(ref) }),
+      queryClient.invalidateQueries({ queryKey: queryKeys.workspaceTeams(ref) }),
+    ]);
 
+  // Who to share with: a person by their email, or a team by its name.
   const change = useMutation({
-    mutationFn: (input: { email: string; role: MemberRole }) =>
-      setMember(ref, input.email, input.role),
+    mutationFn: async (input: { email: string; role: MemberRole }) => {
+      if (input.email.includes('@')) await setMember(ref, input.email, input.role);
+      else await setWorkspaceTeam(ref, input.email, input.role);
+    },
     onSuccess: () => {
       setError(null);
       setEmail('');
       return refresh();
     },
+    onError: (failure) => setError(failure.message),
+  });
+  const removeTeam = useMutation({
+    mutationFn: (team: string) => removeWorkspaceTeam(ref, team),
+    onSuccess: refresh,
     onError: (failure) => setError(failure.message),
   });
   const remove = useMutation({
@@ -77,8 +98,8 @@ export function MembersDialog({
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!email.includes('@')) {
-      setError('Enter the email address the person signs in with.');
+    if (email.trim() === '') {
+      setError('Enter the email a person signs in with, or a team’s name.');
       return;
     }
     change.mutate({ email: email.trim(), role });
@@ -139,14 +160,54 @@ export function MembersDialog({
             ))}
           </ul>
         )}
+        {teams.data && teams.data.length > 0 ? (
+          <ul aria-label="Teams" className="divide-y divide-line rounded-md border border-line">
+            {teams.data.map((team) => (
+              <li key={team.teamId} className="flex items-center gap-3 px-3 py-2">
+                <span className="inline-flex size-7 items-center justify-center rounded-md bg-subtle text-[11px] font-semibold text-muted">
+                  {team.name.slice(0, 2).toUpperCase()}
+                </span>
+                <p className="min-w-0 flex-1 truncate text-sm font-medium text-fg">
+                  Team {team.name}
+                </p>
+                {manage ? (
+                  <>
+                    <select
+                      aria-label={`Role of team ${team.name}`}
+                      value={team.role}
+                      onChange={(event) =>
+                        change.mutate({ email: team.name, role: event.target.value as MemberRole })
+                      }
+                      className="h-8 rounded-md border border-line-strong bg-surface px-2 text-[13px] text-fg"
+                    >
+                      <option value="viewer">Viewer</option>
+                      <option value="editor">Editor</option>
+                      <option value="admin">Admin</option>
+                    </select>
+                    <Button
+                      size="sm"
+                      variant="danger"
+                      aria-label={`Remove team ${team.name}`}
+                      pending={removeTeam.isPending && removeTeam.variables === team.teamId}
+                      onClick={() => removeTeam.mutate(team.teamId)}
+                    >
+                      Remove
+                    </Button>
+                  </>
+                ) : (
+                  <span className="text-[13px] text-muted capitalize">{team.role}</span>
+                )}
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {error ? <Alert tone="error">{error}</Alert> : null}
         {manage ? (
           <form onSubmit={submit} className="flex items-end gap-2">
             <TextField
-              label="Email"
-              type="email"
+              label="Email or team"
               value={email}
-              placeholder="ada@example.com"
+              placeholder="ada@example.com or design"
               onChange={(event) => setEmail(event.target.value)}
               fieldClassName="min-w-0 flex-1"
             />

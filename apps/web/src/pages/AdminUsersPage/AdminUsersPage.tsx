@@ -9,6 +9,7 @@ import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
 import { AllWorkspacesTable } from './AllWorkspacesTable.tsx';
 import { CreateUserForm } from './CreateUserForm.tsx';
+import { TeamsSection } from './TeamsSection.tsx';
 import { UsersTable } from './UsersTable.tsx';
 
 /** `/admin/users`: list, add, promote, disable and enable users, and every workspace (admins only). */
@@ -43,6 +44,7 @@ export function AdminUsersPage() {
               <UsersTable users={users.data} currentUserId={me.id} />
             )}
           </section>
+          <TeamsSection />
           <section aria-labelledby="all-workspaces" className="space-y-3">
             <h2 id="all-workspaces" className="text-base font-semibold text-fg">
               Workspaces
