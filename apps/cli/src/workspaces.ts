@@ -105,7 +105,16 @@ export async function listWorkspaces(flags: OutputFlags, ctx: CliContext): Promi
     return;
   }
   const withReason = workspaces.some((workspace) => workspace.statusReason);
-  const header = ['NAME', 'STATUS', 'TEMPLATE', 'ISOLATION', 'CREATED'];
+  // Workspaces shared with you are named by their id in commands (names are unique per owner).
+  const withShared = workspaces.some((workspace) => workspace.role !== 'owner');
+  const header = [
+    'NAME',
+    'STATUS',
+    'TEMPLATE',
+    'ISOLATION',
+    'CREATED',
+    ...(withShared ? ['ROLE', 'OWNER', 'REF'] : []),
+  ];
   const rows = workspaces.map((workspace) => {
     const row = [
       workspace.name,
@@ -113,6 +122,11 @@ export async function listWorkspaces(flags: OutputFlags, ctx: CliContext): Promi
       workspace.template,
       workspace.isolation,
       formatTime(workspace.createdAt),
+      ...(withShared
+        ? workspace.role === 'owner'
+          ? ['owner', 'you', workspace.name]
+          : [workspace.role, workspace.ownerEmail ?? '', workspace.id]
+        : []),
     ];
     // Reasons can quote a log over several lines; a table row must stay one line.
     return withReason ? [...row, (workspace.statusReason ?? '').replace(/\s+/g, ' ')] : row;

@@ -225,6 +225,12 @@ export function MembersDialog({
               Share
             </Button>
           </form>
+        ) : null}
+        {manage ? (
+          <p className="text-[12px] text-muted">
+            Editors and admins run commands in this workspace, so git there can use the owner’s git
+            credentials (Settings → Git credentials) for its pushes and pulls.
+          </p>
         ) : (
           <p className="text-[13px] text-muted">
             You are {workspace.role === 'admin' ? 'an' : 'a'} {workspace.role} here; its owner and
