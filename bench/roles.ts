@@ -1,0 +1,87 @@
+// Workspace-role metrics for `npm run bench -- roles`: what the one authorization check (the
+// caller's role on the workspace a route names) adds to a request, on a workspace shared with
+// 1,000 people, measured against a request of the same person that names no workspace.
+// - authorization added, p50: GET /api/workspaces/<id> as a member minus GET /api/me, each
+//   timed one request at a time, interleaved, in the same run.
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { percentile, spawnServer, stopServer, waitForReady } from './processes.ts';
+import { apiFor } from './workspaces.ts';
+
+export interface RoleMetric {
+  value: number;
+  unit: string;
+  baseline?: number;
+}
+
+const ADMIN = { email: 'bench-roles@example.com', password: 'bench-password-0123' };
+const MEMBER = { email: 'member-0@example.com', password: 'bench-password-0123' };
+const MEMBERS = 1_000;
+const RUNS = 500;
+
+function log(message: string): void {
+  process.stderr.write(`bench: roles: ${message}\n`);
+}
+
+export async function measureRoles(
+  tmp: string,
+  serverMain: string,
+): Promise<Record<string, RoleMetric>> {
+  const server = await spawnServer(serverMain, {
+    STUDIO_DATA_DIR: await mkdtemp(join(tmp, 'roles-')),
+    STUDIO_ADMIN_EMAIL: ADMIN.email,
+    STUDIO_ADMIN_PASSWORD: ADMIN.password,
+    STUDIO_RUNTIME: 'local',
+  });
+  try {
+    await waitForReady(server);
+    for (let i = 0; i < 600 && !server.output().includes('created the admin'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const admin = await apiFor(server.url, ADMIN);
+    const workspace = JSON.parse(
+      await admin.call('POST', '/api/workspaces', { name: 'shared' }),
+    ) as {
+      id: string;
+    };
+    log(`sharing a workspace with ${MEMBERS} people`);
+    // One who signs in (a password is hashed once); the rest are invited, which needs no hash.
+    await admin.call('POST', '/api/admin/users', { ...MEMBER, name: 'member 0', role: 'member' });
+    for (let i = 1; i < MEMBERS; i++)
+      await admin.call('POST', '/api/admin/users', {
+        email: `member-${i}@example.com`,
+        name: `member ${i}`,
+        role: 'member',
+      });
+    for (let i = 0; i < MEMBERS; i++)
+      await admin.call('PUT', `/api/workspaces/shared/members/member-${i}@example.com`, {
+        role: i % 3 === 0 ? 'viewer' : 'editor',
+      });
+    const member = await apiFor(server.url, MEMBER);
+    const timed = async (path: string) => {
+      const began = performance.now();
+      await member.call('GET', path);
+      return performance.now() - began;
+    };
+    for (let i = 0; i < 50; i++) {
+      await timed('/api/me');
+      await timed(`/api/workspaces/${workspace.id}`);
+    }
+    const plain: number[] = [];
+    const checked: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      plain.push(await timed('/api/me'));
+      checked.push(await timed(`/api/workspaces/${workspace.id}`));
+    }
+    const p50 = percentile(checked, 50);
+    const base = percentile(plain, 50);
+    log(
+      `GET workspace as a member p50 ${p50.toFixed(2)} ms; GET /api/me p50 ${base.toFixed(2)} ms`,
+    );
+    return {
+      roles_member_request_p50_ms: { value: p50, unit: 'ms', baseline: base },
+      roles_authorization_added_ms: { value: Math.max(0, p50 - base), unit: 'ms' },
+    };
+  } finally {
+    await stopServer(server.child);
+  }
+}
