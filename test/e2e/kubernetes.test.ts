@@ -129,17 +129,20 @@ describe.runIf(binaries)('the platform on a Kubernetes cluster', () => {
       });
       if (deployment.status?.readyReplicas === 2 && deployment.status.updatedReplicas === 2) break;
       if (Date.now() - started > 180_000) {
+        // Each pod's state, restarts and why, and the logs of this and the last container.
         const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
+        const log = (name: string, previous: boolean) =>
+          core
+            .readNamespacedPodLog({ name, namespace: NAMESPACE, tailLines: 20, previous })
+            .catch(
+              (error: Error) => `(${previous ? 'no previous log' : 'no log'}: ${error.message})`,
+            );
         const logs = await Promise.all(
-          pods.items.map((pod) =>
-            core
-              .readNamespacedPodLog({
-                name: pod.metadata!.name!,
-                namespace: NAMESPACE,
-                tailLines: 20,
-              })
-              .catch((error: Error) => error.message),
-          ),
+          pods.items.map(async (pod) => {
+            const name = pod.metadata!.name!;
+            const state = JSON.stringify(pod.status?.containerStatuses ?? pod.status?.conditions);
+            return `--- ${name}: ${state}\n${await log(name, true)}\n--- now:\n${await log(name, false)}`;
+          }),
         );
         throw new Error(
           `server pods not ready: ${JSON.stringify(deployment.status)}\n${logs.join('\n')}`,

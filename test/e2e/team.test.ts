@@ -152,6 +152,10 @@ describe('a team in one workspace', () => {
       /needs the editor role/,
     );
     await carol.screenshot({ path: `${SCREENSHOTS}team-viewer.png` });
+    // Ada sees who is in the workspace now.
+    await ada
+      .getByLabel(/Here now: .*Bob Babbage \(editor\).*Carol Shaw \(viewer\)/)
+      .waitFor({ timeout: 30_000 });
 
     // A team: Ada makes one on the Users page, puts Carol in it, and shares the workspace with
     // it as editors; Carol may now write.

@@ -10,12 +10,19 @@ export async function prepareFirstRun(
   const { users, config, audit } = services;
   if ((await users.count()) > 0) return null;
   if (config.admin) {
-    const user = await users.create({
-      email: config.admin.email,
-      name: 'Admin',
-      role: 'admin',
-      password: config.admin.password,
-    });
+    // Replicas starting together race to make the same admin: the one that loses finds it made.
+    const user = await users
+      .create({
+        email: config.admin.email,
+        name: 'Admin',
+        role: 'admin',
+        password: config.admin.password,
+      })
+      .catch(async (error: unknown) => {
+        if ((await users.count()) > 0) return null;
+        throw error;
+      });
+    if (!user) return null;
     await audit.record({
       actorId: null,
       action: 'setup.admin_created',

@@ -87,6 +87,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'users',
       'verifications',
       'workspace_members',
+      'workspace_presence',
       'workspace_teams',
       'workspaces',
     ]);

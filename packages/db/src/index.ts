@@ -26,6 +26,7 @@ export {
   users,
   verifications,
   workspaceMembers,
+  workspacePresence,
   workspaceTeams,
   workspaces,
   WORKSPACE_MEMBER_ROLES,

@@ -271,6 +271,24 @@ export const workspaceTeams = pgTable(
 );
 
 /**
+ * Who has a workspace open in the IDE right now, on any replica: a heartbeat of each person's open
+ * file watch. A row older than a few heartbeats means they left.
+ */
+export const workspacePresence = pgTable(
+  'workspace_presence',
+  {
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.workspaceId, table.userId] })],
+);
+
+/**
  * Tokens people keep for git hosts, one per user and host (`github.com`, `git.example.com:8443`).
  * `secret` is the token sealed with AES-256-GCM under a key derived from the server's secret;
  * the server hands it to git in the owner's workspace only when git asks for that host.

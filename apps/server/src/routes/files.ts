@@ -30,6 +30,7 @@ import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { toApiError } from '../http/error-handler.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
+import { PRESENCE_BEAT_MS } from '../workspaces/members.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 
@@ -46,7 +47,7 @@ const TAR_BLOCK = 512;
 
 /** The Web IDE's files API: browse, edit, upload, download, search and watch a workspace's files. */
 export function filesRoutes(app: App, services: Services): void {
-  const { workspaces, sockets } = services;
+  const { workspaces, sockets, members } = services;
   const tags = ['files'];
 
   /** The caller's running workspace and its daemon; another user's is `not_found`. */
@@ -327,8 +328,11 @@ export function filesRoutes(app: App, services: Services): void {
       const { path } = request.query as z.infer<typeof listFilesQuerySchema>;
       let stream: DaemonStream;
       let release: () => void;
+      let row: Awaited<ReturnType<typeof accessOf>>['row'];
       try {
-        const { row, role } = await accessOf(request);
+        const access = await accessOf(request);
+        row = access.row;
+        const { role } = access;
         tracked.onWorkspace(row.id, role);
         const daemon = await workspaces.connect(row);
         stream = await daemon.open('files.watch', { path });
@@ -353,7 +357,17 @@ export function filesRoutes(app: App, services: Services): void {
       stream.onEnd((error) => {
         socket.close(WS_CLOSE.streamEnded.code, error?.message.slice(0, 120) ?? 'stream_ended');
       });
+      // An open IDE watches its files: that is who is in the workspace now, on any replica.
+      const userId = principal.user.id;
+      const beat = () =>
+        members.seen(row.id, userId).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'could not record presence');
+        });
+      void beat();
+      const beating = setInterval(beat, PRESENCE_BEAT_MS);
       const stop = () => {
+        clearInterval(beating);
+        void members.left(row.id, userId).catch(() => {});
         release();
         stream.cancel();
       };

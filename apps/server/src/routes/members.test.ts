@@ -157,6 +157,22 @@ describe('workspace members', () => {
     watcher.close();
   });
 
+  it('knows who has it open now: each open IDE (its file watch) with their role', async () => {
+    const presence = async () =>
+      (
+        (await injectAs(server, alice, 'GET', '/api/workspaces/team/presence')).json() as Array<{
+          email: string;
+          role: string;
+        }>
+      ).map((person) => `${person.email} ${person.role}`);
+    expect(await presence()).toEqual([]);
+    const watch = socketAs(server, bob, `/api/workspaces/${id}/files/watch?path=.`);
+    await once(watch, 'open');
+    await expect.poll(presence).toEqual(['bob@example.com viewer']);
+    watch.close();
+    await expect.poll(presence).toEqual([]);
+  });
+
   it('lets an editor write and use terminals, but not delete the workspace', async () => {
     await share('editor');
     expect((await write(bob, 'by bob\n')).statusCode).toBe(200);

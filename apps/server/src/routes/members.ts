@@ -109,6 +109,20 @@ export function memberRoutes(app: App, services: Services): void {
   );
 
   app.get(
+    '/api/workspaces/:name/presence',
+    {
+      config: { access: 'user', workspace: 'viewer' },
+      schema: {
+        tags,
+        description: 'Who has the workspace open in the IDE now, with their role.',
+        params: nameParams,
+        response: { 200: z.array(workspaceMemberSchema) },
+      },
+    },
+    async (request) => members.present(await workspaceOf(request)),
+  );
+
+  app.get(
     '/api/workspaces/:name/teams',
     {
       config: { access: 'user', workspace: 'viewer' },

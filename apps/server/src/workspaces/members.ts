@@ -7,13 +7,14 @@ import {
   teamMembers,
   users,
   workspaceMembers,
+  workspacePresence,
   workspaceTeams,
   workspaces,
   type Database,
   type WORKSPACE_MEMBER_ROLES,
 } from '@studio/db';
 import { roleAllows, type WorkspaceMember, type WorkspaceRole } from '@studio/protocol';
-import { and, asc, eq, ne } from 'drizzle-orm';
+import { and, asc, eq, gt, ne } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 type Row = typeof workspaces.$inferSelect;
@@ -42,8 +43,54 @@ export interface WorkspaceAccess {
   role: WorkspaceRole;
 }
 
+/** How often an open IDE says it is there, and how long after the last time it counts as gone. */
+export const PRESENCE_BEAT_MS = 15_000;
+const PRESENCE_MS = 40_000;
+
 export class WorkspaceMembers {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** `userId` has the workspace open now (a heartbeat of their IDE). */
+  async seen(workspaceId: string, userId: string): Promise<void> {
+    const seenAt = this.now();
+    await this.db
+      .insert(workspacePresence)
+      .values({ workspaceId, userId, seenAt })
+      .onConflictDoUpdate({
+        target: [workspacePresence.workspaceId, workspacePresence.userId],
+        set: { seenAt },
+      });
+  }
+
+  /** `userId` closed the workspace (they count as there again at their next heartbeat elsewhere). */
+  async left(workspaceId: string, userId: string): Promise<void> {
+    await this.db
+      .delete(workspacePresence)
+      .where(
+        and(eq(workspacePresence.workspaceId, workspaceId), eq(workspacePresence.userId, userId)),
+      );
+  }
+
+  /** Who has the workspace open now, with their role on it. */
+  async present(row: Row): Promise<WorkspaceMember[]> {
+    const since = new Date(this.now().getTime() - PRESENCE_MS);
+    const people = await this.db
+      .select({ userId: users.id, email: users.email, name: users.name })
+      .from(workspacePresence)
+      .innerJoin(users, eq(users.id, workspacePresence.userId))
+      .where(and(eq(workspacePresence.workspaceId, row.id), gt(workspacePresence.seenAt, since)))
+      .orderBy(asc(users.email));
+    const withRoles: WorkspaceMember[] = [];
+    for (const person of people) {
+      const role =
+        person.userId === row.ownerId ? 'owner' : await this.roleOf(person.userId, row.id);
+      if (role) withRoles.push({ ...person, role });
+    }
+    return withRoles;
+  }
 
   /**
    * The workspace `ref` names for `userId`: one of their own by name, or by its id one of their

@@ -51,6 +51,15 @@ export function removeMember(workspace: string, email: string): Promise<void> {
   );
 }
 
+/** `GET /api/workspaces/:ref/presence`: who has it open now; asked again every 10 s. */
+export function presenceQueryOptions(workspace: string) {
+  return queryOptions({
+    queryKey: [...queryKeys.workspaceMembers(workspace), 'presence'] as const,
+    queryFn: () => requestJson('GET', `${membersPath(workspace)}/presence`, memberListSchema),
+    refetchInterval: 10_000,
+  });
+}
+
 /** `GET /api/workspaces/:ref/teams`: the teams with a role on a workspace. */
 export function workspaceTeamsQueryOptions(workspace: string) {
   return queryOptions({

@@ -2,7 +2,7 @@ import type { Workspace } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { membersQueryOptions } from '../../api/members.ts';
+import { presenceQueryOptions } from '../../api/members.ts';
 import { workspaceRef } from '../../api/workspaces.ts';
 import { Avatar, MembersDialog } from '../../modules/workspaces/MembersDialog.tsx';
 import { LogoMark } from '../../components/icons.tsx';
@@ -24,8 +24,12 @@ export function IdeHeader({
 }) {
   const openSwitcher = useOpenSwitcher();
   const [sharing, setSharing] = useState(false);
-  const members = useQuery(membersQueryOptions(workspaceRef(workspace)));
-  const shared = (members.data ?? []).length > 1;
+  // Who has it open now (shown once someone besides you does).
+  const present = useQuery({
+    ...presenceQueryOptions(workspaceRef(workspace)),
+    enabled: workspace.status === 'running',
+  });
+  const together = (present.data ?? []).length > 1;
   return (
     <header className="flex h-11 shrink-0 items-center gap-3 border-b border-line bg-surface px-3">
       <Link
@@ -68,9 +72,12 @@ export function IdeHeader({
           title="Who this workspace is shared with"
           className="mr-1 flex h-8 items-center gap-2 rounded-md px-1.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg"
         >
-          {shared ? (
-            <span className="flex -space-x-1.5" aria-hidden="true">
-              {members.data!.slice(0, 4).map((member) => (
+          {together ? (
+            <span
+              className="flex -space-x-1.5"
+              aria-label={`Here now: ${present.data!.map((member) => `${member.name} (${member.role})`).join(', ')}`}
+            >
+              {present.data!.slice(0, 5).map((member) => (
                 <Avatar key={member.userId} member={member} size="size-6" />
               ))}
             </span>
