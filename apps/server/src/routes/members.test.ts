@@ -1,6 +1,7 @@
 // A workspace shared with another person: what each role may do through the API and its
 // sockets, and that taking the role away closes their sockets at once.
 import { once } from 'node:events';
+import { createTestDatabase } from '@studio/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeOf,
@@ -284,4 +285,36 @@ describe('workspace members', () => {
     await server.services.workspaces.settled(id);
     expect((await injectAs(server, bob, 'GET', '/api/workspaces')).json()).toEqual([]);
   });
+});
+
+// The role is resolved in one query on every request to a workspace: the same on PostgreSQL.
+describe.runIf(process.env.TEST_DATABASE_URL)('workspace roles on PostgreSQL', () => {
+  it('resolves an owner by name or id, and a member by id with the highest of their own and their teams’ roles', async () => {
+    const database = await createTestDatabase(process.env.TEST_DATABASE_URL!);
+    const pg = await startTestServer({ DATABASE_URL: database.url });
+    try {
+      const owner = await signedInUser(pg, { email: 'alice@example.com' });
+      const member = await signedInUser(pg, { email: 'bob@example.com' });
+      const root = await signedInUser(pg, { email: 'root@example.com', role: 'admin' });
+      await injectAs(pg, owner, 'POST', '/api/workspaces', { name: 'team' });
+      const { id: workspaceId } = await waitForWorkspace(pg, owner, 'team', 'running');
+      await injectAs(pg, root, 'POST', '/api/admin/teams', { name: 'design' });
+      await injectAs(pg, root, 'PUT', '/api/admin/teams/design/members/bob@example.com');
+      await injectAs(pg, owner, 'PUT', '/api/workspaces/team/members/bob@example.com', {
+        role: 'viewer',
+      });
+      const { members } = pg.services;
+      expect((await members.resolve(member.id, workspaceId)).role).toBe('viewer');
+      await injectAs(pg, owner, 'PUT', '/api/workspaces/team/teams/design', { role: 'admin' });
+      expect((await members.resolve(member.id, workspaceId)).role).toBe('admin');
+      expect((await members.resolve(owner.id, 'team')).role).toBe('owner');
+      expect((await members.resolve(owner.id, workspaceId)).role).toBe('owner');
+      await expect(members.resolve(member.id, 'team')).rejects.toThrow(/no workspace named/);
+      await injectAs(pg, owner, 'DELETE', '/api/workspaces/team');
+      await pg.services.workspaces.settled(workspaceId);
+    } finally {
+      await pg.close();
+      await database.drop();
+    }
+  }, 60_000);
 });

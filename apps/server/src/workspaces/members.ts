@@ -14,7 +14,7 @@ import {
   type WORKSPACE_MEMBER_ROLES,
 } from '@studio/db';
 import { roleAllows, type WorkspaceMember, type WorkspaceRole } from '@studio/protocol';
-import { and, asc, eq, gt, ne } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, or, sql } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 type Row = typeof workspaces.$inferSelect;
@@ -97,16 +97,35 @@ export class WorkspaceMembers {
    * own or one shared with them. Anything else, and a workspace being deleted, is `not_found`.
    */
   async resolve(userId: string, ref: string): Promise<WorkspaceAccess> {
-    const [own] = await this.db
-      .select()
+    // One round trip: it runs on every request to a workspace. Their own by name wins over any
+    // workspace whose id happens to be that name.
+    const rows = await this.db
+      .select({
+        row: workspaces,
+        // Qualified by hand: drizzle names the outer columns without their table.
+        memberRole: sql<MemberRole | null>`(select wm.role from workspace_members wm
+          where wm.workspace_id = "workspaces"."id" and wm.user_id = ${userId})`,
+        teamRoles: sql<MemberRole[] | null>`(select array_agg(wt.role) from workspace_teams wt
+          join team_members tm on tm.team_id = wt.team_id
+          where wt.workspace_id = "workspaces"."id" and tm.user_id = ${userId})`,
+      })
       .from(workspaces)
-      .where(and(eq(workspaces.ownerId, userId), eq(workspaces.name, ref)));
-    if (own && own.status !== 'deleting') return { row: own, role: 'owner' };
-    const [byId] = await this.db.select().from(workspaces).where(eq(workspaces.id, ref));
-    if (byId && byId.status !== 'deleting') {
-      if (byId.ownerId === userId) return { row: byId, role: 'owner' };
-      const role = await this.roleOf(userId, byId.id);
-      if (role) return { row: byId, role };
+      .where(
+        and(
+          ne(workspaces.status, 'deleting'),
+          or(and(eq(workspaces.ownerId, userId), eq(workspaces.name, ref)), eq(workspaces.id, ref)),
+        ),
+      );
+    const own = rows.find(({ row }) => row.ownerId === userId && row.name === ref);
+    if (own) return { row: own.row, role: 'owner' };
+    const byId = rows.find(({ row }) => row.id === ref);
+    if (byId) {
+      if (byId.row.ownerId === userId) return { row: byId.row, role: 'owner' };
+      const role = highest([
+        ...(byId.memberRole ? [byId.memberRole] : []),
+        ...(byId.teamRoles ?? []),
+      ]);
+      if (role) return { row: byId.row, role };
     }
     throw new AppError('not_found', `You have no workspace named "${ref}".`);
   }
