@@ -16,7 +16,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import WebSocket from 'ws';
 import { lspOverSocket } from '../test/lsp-rpc.ts';
-import { percentile, spawnServer, stopServer, waitForReady } from './processes.ts';
+import { percentile, spawnServer, stopServer, waitForAdmin, waitForReady } from './processes.ts';
 import { apiFor } from './workspaces.ts';
 
 export interface LspMetric {
@@ -177,8 +177,7 @@ export async function measureLsp(
   });
   try {
     await waitForReady(server);
-    for (let i = 0; i < 600 && !server.output().includes('created the admin'); i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitForAdmin(server);
     const api = await apiFor(server.url, ADMIN);
     await api.createAndWait('lsp');
     await api.call('PUT', '/api/workspaces/lsp/files/content', { path: 'big.py', content: text });

@@ -93,6 +93,12 @@ export async function waitForReady(server: ServerProcess, timeoutMs = 60_000): P
 }
 
 /** Resident set size of a process in MiB, from /proc/<pid>/status. */
+/** Until the server has made the admin of `STUDIO_ADMIN_EMAIL` (just after it listens; 30 s at most). */
+export async function waitForAdmin(server: ServerProcess): Promise<void> {
+  for (let i = 0; i < 600 && !server.output().includes('created the admin'); i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 export async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);

@@ -13,6 +13,7 @@ import {
   percentile,
   spawnServer,
   stopServer,
+  waitForAdmin,
   waitForReady,
   type ServerProcess,
 } from './processes.ts';
@@ -69,9 +70,8 @@ export async function measureReplicas(
   let cookie = '';
   try {
     await waitForReady(servers[0]!);
-    // The admin is created just after the server listens; the other replica must find it.
-    for (let i = 0; i < 600 && !servers[0]!.output().includes('created the admin'); i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // The other replica must find the admin.
+    await waitForAdmin(servers[0]!);
     const signedIn = await apiFor(servers[0]!.url, ADMIN);
     const { call } = signedIn;
     cookie = signedIn.cookie;

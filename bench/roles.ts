@@ -5,7 +5,7 @@
 //   timed one request at a time, interleaved, in the same run.
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { percentile, spawnServer, stopServer, waitForReady } from './processes.ts';
+import { percentile, spawnServer, stopServer, waitForAdmin, waitForReady } from './processes.ts';
 import { apiFor } from './workspaces.ts';
 
 export interface RoleMetric {
@@ -35,8 +35,7 @@ export async function measureRoles(
   });
   try {
     await waitForReady(server);
-    for (let i = 0; i < 600 && !server.output().includes('created the admin'); i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitForAdmin(server);
     const admin = await apiFor(server.url, ADMIN);
     const workspace = JSON.parse(
       await admin.call('POST', '/api/workspaces', { name: 'shared' }),

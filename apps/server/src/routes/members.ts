@@ -3,6 +3,7 @@ import {
   workspaceMemberSchema,
   workspaceTeamSchema,
 } from '@studio/protocol';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { workspaceOf } from '../http/access.ts';
@@ -45,6 +46,17 @@ export function memberRoutes(app: App, services: Services): void {
   const { members, teams, audit } = services;
   const tags = ['workspaces'];
 
+  /** After a change of who may reach `row`: those people's sockets and browsers, and the audit log. */
+  const changed = async (
+    request: FastifyRequest,
+    row: Row,
+    userIds: string[],
+    event: { action: string; targetType: string; targetId: string; data: Record<string, unknown> },
+  ) => {
+    await accessChanged(services, row, userIds);
+    await audit.record({ actorId: request.principal!.user.id, workspaceId: row.id, ...event });
+  };
+
   app.get(
     '/api/workspaces/:name/members',
     {
@@ -73,13 +85,10 @@ export function memberRoutes(app: App, services: Services): void {
         request.body.role,
         request.principal!.user.id,
       );
-      await accessChanged(services, row, [member.userId]);
-      await audit.record({
-        actorId: request.principal!.user.id,
+      await changed(request, row, [member.userId], {
         action: 'workspace.member_set',
         targetType: 'user',
         targetId: member.userId,
-        workspaceId: row.id,
         data: { email: member.email, role: member.role },
       });
       return member;
@@ -95,13 +104,10 @@ export function memberRoutes(app: App, services: Services): void {
     async (request, reply) => {
       const row = await workspaceOf(request);
       const userId = await members.remove(row, request.params.email);
-      await accessChanged(services, row, [userId]);
-      await audit.record({
-        actorId: request.principal!.user.id,
+      await changed(request, row, [userId], {
         action: 'workspace.member_removed',
         targetType: 'user',
         targetId: userId,
-        workspaceId: row.id,
         data: { email: request.params.email },
       });
       return reply.status(204).send();
@@ -151,13 +157,10 @@ export function memberRoutes(app: App, services: Services): void {
         request.body.role,
         request.principal!.user.id,
       );
-      await accessChanged(services, row, await teams.memberIds(shared.teamId));
-      await audit.record({
-        actorId: request.principal!.user.id,
+      await changed(request, row, await teams.memberIds(shared.teamId), {
         action: 'workspace.team_set',
         targetType: 'team',
         targetId: shared.teamId,
-        workspaceId: row.id,
         data: { team: shared.name, role: shared.role },
       });
       return shared;
@@ -173,13 +176,10 @@ export function memberRoutes(app: App, services: Services): void {
     async (request, reply) => {
       const row = await workspaceOf(request);
       const team = await teams.unshare(row, request.params.team);
-      await accessChanged(services, row, await teams.memberIds(team.id));
-      await audit.record({
-        actorId: request.principal!.user.id,
+      await changed(request, row, await teams.memberIds(team.id), {
         action: 'workspace.team_removed',
         targetType: 'team',
         targetId: team.id,
-        workspaceId: row.id,
         data: { team: team.name },
       });
       return reply.status(204).send();

@@ -1,4 +1,5 @@
 import { createTeamBodySchema, teamSchema } from '@studio/protocol';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { accessChanged } from './members.ts';
@@ -13,6 +14,21 @@ const teamMemberParams = teamParams.extend({ email: z.string().max(320) });
 export function teamRoutes(app: App, services: Services): void {
   const { teams, audit, workspaces } = services;
   const tags = ['teams'];
+
+  /** The audit log's line for a change to a team. */
+  const record = (
+    request: FastifyRequest,
+    action: string,
+    teamId: string,
+    data: Record<string, unknown>,
+  ) =>
+    audit.record({
+      actorId: request.principal!.user.id,
+      action,
+      targetType: 'team',
+      targetId: teamId,
+      data,
+    });
 
   /** After the people of a team changed: each workspace the team has a role on, for `userIds`. */
   const teamAccessChanged = async (teamId: string, userIds: string[], workspaceIds?: string[]) => {
@@ -46,13 +62,7 @@ export function teamRoutes(app: App, services: Services): void {
     },
     async (request, reply) => {
       const team = await teams.create(request.body.name);
-      await audit.record({
-        actorId: request.principal!.user.id,
-        action: 'team.created',
-        targetType: 'team',
-        targetId: team.id,
-        data: { name: team.name },
-      });
+      await record(request, 'team.created', team.id, { name: team.name });
       return reply.status(201).send(team);
     },
   );
@@ -61,20 +71,14 @@ export function teamRoutes(app: App, services: Services): void {
     '/api/admin/teams/:team',
     { config: { access: 'admin' }, schema: { tags, params: teamParams } },
     async (request, reply) => {
-      const { id } = await teams.get(request.params.team);
+      const team = await teams.get(request.params.team);
       const [people, workspaceIds] = await Promise.all([
-        teams.memberIds(id),
-        teams.workspaceIds(id),
+        teams.memberIds(team.id),
+        teams.workspaceIds(team.id),
       ]);
-      const team = await teams.remove(id);
-      await teamAccessChanged(id, people, workspaceIds);
-      await audit.record({
-        actorId: request.principal!.user.id,
-        action: 'team.deleted',
-        targetType: 'team',
-        targetId: team.id,
-        data: { name: team.name },
-      });
+      await teams.remove(team);
+      await teamAccessChanged(team.id, people, workspaceIds);
+      await record(request, 'team.deleted', team.id, { name: team.name });
       return reply.status(204).send();
     },
   );
@@ -84,14 +88,11 @@ export function teamRoutes(app: App, services: Services): void {
     { config: { access: 'admin' }, schema: { tags, params: teamMemberParams } },
     async (request, reply) => {
       const team = await teams.get(request.params.team);
-      const userId = await teams.addMember(team.id, request.params.email);
+      const userId = await teams.addMember(team, request.params.email);
       await teamAccessChanged(team.id, [userId]);
-      await audit.record({
-        actorId: request.principal!.user.id,
-        action: 'team.member_added',
-        targetType: 'team',
-        targetId: team.id,
-        data: { team: team.name, email: request.params.email },
+      await record(request, 'team.member_added', team.id, {
+        team: team.name,
+        email: request.params.email,
       });
       return reply.status(204).send();
     },
@@ -102,14 +103,11 @@ export function teamRoutes(app: App, services: Services): void {
     { config: { access: 'admin' }, schema: { tags, params: teamMemberParams } },
     async (request, reply) => {
       const team = await teams.get(request.params.team);
-      const userId = await teams.removeMember(team.id, request.params.email);
+      const userId = await teams.removeMember(team, request.params.email);
       await teamAccessChanged(team.id, [userId]);
-      await audit.record({
-        actorId: request.principal!.user.id,
-        action: 'team.member_removed',
-        targetType: 'team',
-        targetId: team.id,
-        data: { team: team.name, email: request.params.email },
+      await record(request, 'team.member_removed', team.id, {
+        team: team.name,
+        email: request.params.email,
       });
       return reply.status(204).send();
     },

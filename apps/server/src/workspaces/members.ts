@@ -29,6 +29,18 @@ export function requireRole(role: WorkspaceRole, needed: WorkspaceRole, workspac
   );
 }
 
+/** The person who signs in as `email` (stored lower-case), or undefined. */
+export async function personByEmail(
+  db: Database,
+  email: string,
+): Promise<{ id: string; email: string; name: string } | undefined> {
+  const [person] = await db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(eq(users.email, email.toLowerCase()));
+  return person;
+}
+
 /** The highest of `roles`, or null for none. */
 function highest(roles: MemberRole[]): MemberRole | null {
   return roles.reduce<MemberRole | null>(
@@ -205,10 +217,7 @@ export class WorkspaceMembers {
 
   /** Gives `email` the role `role` on the workspace (adding them, or changing their role). */
   async set(row: Row, email: string, role: MemberRole, by: string): Promise<WorkspaceMember> {
-    const [person] = await this.db
-      .select({ id: users.id, email: users.email, name: users.name })
-      .from(users)
-      .where(eq(users.email, email.toLowerCase()));
+    const person = await personByEmail(this.db, email);
     if (!person)
       throw new AppError(
         'not_found',

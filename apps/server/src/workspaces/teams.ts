@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { teamMembers, teams, users, workspaceTeams, type Database } from '@studio/db';
 import type { Team, WorkspaceTeam } from '@studio/protocol';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
 import { AppError, isUniqueViolation } from '../errors.ts';
-import type { MemberRole } from './members.ts';
+import { personByEmail, type MemberRole } from './members.ts';
 
 type WorkspaceRow = { id: string };
 
@@ -68,15 +68,12 @@ export class Teams {
     const [team] = await this.db
       .select({ id: teams.id, name: teams.name })
       .from(teams)
-      .where(eq(teams.id, ref));
-    const [named] = team
-      ? [team]
-      : await this.db
-          .select({ id: teams.id, name: teams.name })
-          .from(teams)
-          .where(eq(teams.name, ref));
-    if (!named) throw new AppError('not_found', `There is no team "${ref}".`);
-    return named;
+      .where(or(eq(teams.id, ref), eq(teams.name, ref)))
+      // Its id wins over another team's name.
+      .orderBy(desc(eq(teams.id, ref)))
+      .limit(1);
+    if (!team) throw new AppError('not_found', `There is no team "${ref}".`);
+    return team;
   }
 
   /** The ids of the people in a team. */
@@ -97,19 +94,13 @@ export class Teams {
     return rows.map((row) => row.workspaceId);
   }
 
-  async remove(ref: string): Promise<{ id: string; name: string }> {
-    const team = await this.get(ref);
+  async remove(team: { id: string }): Promise<void> {
     await this.db.delete(teams).where(eq(teams.id, team.id));
-    return team;
   }
 
   /** Adds the person who signs in as `email`; their id. */
-  async addMember(ref: string, email: string): Promise<string> {
-    const team = await this.get(ref);
-    const [person] = await this.db
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(users.email, email.toLowerCase()));
+  async addMember(team: { id: string }, email: string): Promise<string> {
+    const person = await personByEmail(this.db, email);
     if (!person) throw new AppError('not_found', `Nobody here signs in as ${email}.`);
     await this.db
       .insert(teamMembers)
@@ -119,12 +110,8 @@ export class Teams {
   }
 
   /** Takes `email` out of the team; their id. */
-  async removeMember(ref: string, email: string): Promise<string> {
-    const team = await this.get(ref);
-    const [person] = await this.db
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(users.email, email.toLowerCase()));
+  async removeMember(team: { id: string; name: string }, email: string): Promise<string> {
+    const person = await personByEmail(this.db, email);
     const [removed] = person
       ? await this.db
           .delete(teamMembers)

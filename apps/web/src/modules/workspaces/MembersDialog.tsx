@@ -25,6 +25,17 @@ const ROLE_HELP: Record<MemberRole, string> = {
   admin: 'also manages who it is shared with, and can delete it',
 };
 
+/** The roles a member can have, as a select's options. */
+function RoleOptions() {
+  return (
+    <>
+      <option value="viewer">Viewer</option>
+      <option value="editor">Editor</option>
+      <option value="admin">Admin</option>
+    </>
+  );
+}
+
 const PALETTE = ['bg-sky-600', 'bg-emerald-600', 'bg-violet-600', 'bg-amber-600', 'bg-rose-600'];
 
 /** A person's initials in a circle, coloured by their email so it stays the same everywhere. */
@@ -139,9 +150,7 @@ export function MembersDialog({
                       }
                       className="h-8 rounded-md border border-line-strong bg-surface px-2 text-[13px] text-fg"
                     >
-                      <option value="viewer">Viewer</option>
-                      <option value="editor">Editor</option>
-                      <option value="admin">Admin</option>
+                      <RoleOptions />
                     </select>
                     <Button
                       size="sm"
@@ -180,9 +189,7 @@ export function MembersDialog({
                       }
                       className="h-8 rounded-md border border-line-strong bg-surface px-2 text-[13px] text-fg"
                     >
-                      <option value="viewer">Viewer</option>
-                      <option value="editor">Editor</option>
-                      <option value="admin">Admin</option>
+                      <RoleOptions />
                     </select>
                     <Button
                       size="sm"
@@ -217,9 +224,7 @@ export function MembersDialog({
               onChange={(event) => setRole(event.target.value as MemberRole)}
               fieldClassName="w-28"
             >
-              <option value="viewer">Viewer</option>
-              <option value="editor">Editor</option>
-              <option value="admin">Admin</option>
+              <RoleOptions />
             </SelectField>
             <Button type="submit" variant="primary" pending={change.isPending}>
               Share
