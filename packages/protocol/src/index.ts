@@ -129,6 +129,7 @@ export {
 export {
   WORKSPACE_ROLES,
   WORKSPACE_STATUSES,
+  aRole,
   roleAllows,
   createTeamBodySchema,
   createTerminalBodySchema,

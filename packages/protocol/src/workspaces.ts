@@ -42,6 +42,11 @@ export type WorkspaceStatusName = (typeof WORKSPACE_STATUSES)[number];
 export const WORKSPACE_ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
 export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
 
+/** "a viewer", "an editor": a role as a sentence names it. */
+export function aRole(role: WorkspaceRole): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}
+
 /** Whether `role` may do what needs `needed` (each role can do what the ones before it can). */
 export function roleAllows(role: WorkspaceRole, needed: WorkspaceRole): boolean {
   return WORKSPACE_ROLES.indexOf(role) >= WORKSPACE_ROLES.indexOf(needed);

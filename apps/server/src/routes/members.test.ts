@@ -182,7 +182,7 @@ describe('workspace members', () => {
     const removal = await injectAs(server, bob, 'DELETE', `/api/workspaces/${id}`);
     expect([removal.statusCode, removal.json().message]).toEqual([
       403,
-      expect.stringMatching(/needs the admin role/),
+      expect.stringMatching(/needs the admin role on workspace "team"; you are an editor there/),
     ]);
     // Each change of role is in the owner's audit log, naming the person and the role.
     const audit = (await injectAs(server, alice, 'GET', '/api/audit?limit=50')).json() as {

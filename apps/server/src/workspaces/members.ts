@@ -13,7 +13,7 @@ import {
   type Database,
   type WORKSPACE_MEMBER_ROLES,
 } from '@studio/db';
-import { roleAllows, type WorkspaceMember, type WorkspaceRole } from '@studio/protocol';
+import { aRole, roleAllows, type WorkspaceMember, type WorkspaceRole } from '@studio/protocol';
 import { and, asc, eq, gt, ne, or, sql } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
@@ -25,7 +25,7 @@ export function requireRole(role: WorkspaceRole, needed: WorkspaceRole, workspac
   if (roleAllows(role, needed)) return;
   throw new AppError(
     'forbidden',
-    `This needs the ${needed} role on workspace "${workspace}"; you are a ${role} there.`,
+    `This needs the ${needed} role on workspace "${workspace}"; you are ${aRole(role)} there.`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { roleAllows, type Workspace, type WorkspaceMember } from '@studio/protocol';
+import { aRole, roleAllows, type Workspace, type WorkspaceMember } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import {
@@ -238,8 +238,7 @@ export function MembersDialog({
           </p>
         ) : (
           <p className="text-[13px] text-muted">
-            You are {workspace.role === 'admin' ? 'an' : 'a'} {workspace.role} here; its owner and
-            admins decide who it is shared with.
+            You are {aRole(workspace.role)} here; its owner and admins decide who it is shared with.
           </p>
         )}
       </div>
