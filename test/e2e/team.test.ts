@@ -201,4 +201,56 @@ describe('a team in one workspace', () => {
     expect(Date.now() - removedAt).toBeLessThan(5_000);
     expect((await api(bob, 'GET', `/api/workspaces/${id}/files?path=.`)).status()).toBe(404);
   });
+
+  it('holds each person to the quota an admin sets on the usage page, and shows what is left', async () => {
+    const { page: ada } = people.ada;
+    const { page: bob } = people.bob;
+    await ada.goto(`${server.origin}/admin/usage`);
+    await ada.getByRole('button', { name: 'Set limits of bob@example.com' }).click();
+    const limits = ada.getByRole('dialog', { name: 'Limits of bob@example.com' });
+    await limits.getByLabel('Running workspaces').fill('1');
+    await limits.getByLabel('Memory (GiB)').fill('4');
+    await limits.getByLabel('AI spend ($ a month)').fill('x');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await limits.getByText('A number, 0 or more; blank for no limit.').waitFor();
+    await limits.getByLabel('AI spend ($ a month)').fill('20');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await limits.waitFor({ state: 'detached' });
+
+    // Bob sees what is left in the create dialog; his first workspace fits, his second does not.
+    await bob.goto(`${server.origin}/`);
+    const create = async (name: string) => {
+      await bob.getByRole('button', { name: 'New workspace' }).first().click();
+      const dialog = bob.getByRole('dialog', { name: 'New workspace' });
+      await dialog.getByLabel('Name').fill(name);
+      return dialog;
+    };
+    const first = await create('bobs-app');
+    await first
+      .getByLabel('Quota left')
+      .getByText('1 running workspace, 4 GiB of memory, $20.00 of AI this month')
+      .waitFor();
+    await first.getByRole('button', { name: 'Create workspace' }).click();
+    await first.waitFor({ state: 'detached', timeout: 60_000 });
+    const second = await create('bobs-other');
+    await second.getByText('0 running workspaces, 2 GiB of memory').waitFor();
+    await second.getByRole('button', { name: 'Create workspace' }).click();
+    await second
+      .getByText(
+        'Your running workspaces quota is 1 running workspace and you use 1 running workspace; this needs 1 running workspace more.',
+        { exact: false },
+      )
+      .waitFor();
+    await bob.keyboard.press('Escape');
+
+    // Ada sees Bob's use against his limits.
+    await ada.reload();
+    const row = ada.getByRole('row', { name: 'bob@example.com' });
+    await row.getByText('1 / 1').waitFor();
+    await row.getByText('2 GiB / 4 GiB').waitFor();
+    await ada.screenshot({ path: `${SCREENSHOTS}team-quota-page.png`, fullPage: true });
+    await ada.setViewportSize({ width: 1280, height: 720 });
+    await ada.screenshot({ path: `${SCREENSHOTS}team-quota-page-laptop.png` });
+    await ada.setViewportSize({ width: 1440, height: 900 });
+  }, 120_000);
 });

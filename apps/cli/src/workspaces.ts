@@ -1,5 +1,11 @@
 import { createInterface } from 'node:readline/promises';
-import { workspaceSchema, type CreateWorkspaceBody, type Workspace } from '@studio/protocol';
+import {
+  describeQuotaLeft,
+  myQuotaSchema,
+  workspaceSchema,
+  type CreateWorkspaceBody,
+  type Workspace,
+} from '@studio/protocol';
 import { ApiClient } from './api-client.ts';
 import { connect, withLoginHint, type OutputFlags } from './connection.ts';
 import type { CliContext } from './context.ts';
@@ -63,13 +69,22 @@ export async function createWorkspace(
     ...(flags.template ? { template: flags.template } : {}),
     ...(flags.repo ? { repoUrl: flags.repo } : {}),
   };
-  await change(session, flags, ctx, { status: 'running' }, () =>
-    session.api.call('/api/workspaces', workspaceSchema, {
+  await change(session, flags, ctx, { status: 'running' }, async () => {
+    const workspace = await session.api.call('/api/workspaces', workspaceSchema, {
       method: 'POST',
       auth: session.auth,
       body,
-    }),
-  );
+    });
+    if (!flags.json) await printQuotaLeft(session, ctx);
+    return workspace;
+  });
+}
+
+/** "Your quota leaves …" on stderr, when the person has limits. */
+async function printQuotaLeft(session: Session, ctx: CliContext): Promise<void> {
+  const quota = await session.api.call('/api/me/quota', myQuotaSchema, { auth: session.auth });
+  const left = describeQuotaLeft(quota.left);
+  if (left) ctx.stderr.write(`Your quota leaves ${left}.\n`);
 }
 
 /** `studio ws start|stop|restart NAME`: ask for the change and, unless --no-wait, wait for it. */

@@ -47,6 +47,7 @@ import { meRoutes } from './routes/me.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { memberRoutes } from './routes/members.ts';
+import { quotaRoutes } from './routes/quotas.ts';
 import { teamRoutes } from './routes/teams.ts';
 import type { ImageBuilder } from './workspaces/workspace-service.ts';
 import {
@@ -224,6 +225,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   workspaceRoutes(app, services);
   memberRoutes(app, services);
   teamRoutes(app, services);
+  quotaRoutes(app, services);
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);

@@ -30,6 +30,7 @@ import { mainAgent, workerBrief } from './missions/main-agent.ts';
 import { MissionService } from './missions/mission-service.ts';
 import { TemplateStore } from './workspaces/templates.ts';
 import { WorkspaceMembers } from './workspaces/members.ts';
+import { Quotas } from './workspaces/quotas.ts';
 import { Teams } from './workspaces/teams.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
 
@@ -53,6 +54,7 @@ export interface Services {
   members: WorkspaceMembers;
   /** Groups of people, given roles on workspaces as one. */
   teams: Teams;
+  quotas: Quotas;
   /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
   jobs: JobQueue;
   /** Agent runs, in the database; this server drives some of them. */
@@ -109,8 +111,10 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const jobs = new JobQueue({ db, bus, logger, replicaId, leaseMs });
   const runs = new RunService({ db, bus, logger, replicaId, leaseMs });
   const audit = new AuditLog(db, (error) => logger.error({ err: error }, 'audit write failed'));
+  const quotas = new Quotas(db, logger, now);
   const workspaces = new WorkspaceService({
     jobs,
+    quotas,
     db,
     runtime: deps.runtime,
     templates,
@@ -169,6 +173,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     conversations,
     policies,
     usage: new UsageLedger(db, now),
+    quotas,
     runs,
     users,
     workspaces,
@@ -203,6 +208,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     workspaces,
     members: new WorkspaceMembers(db),
     teams: new Teams(db),
+    quotas,
     jobs,
     runs,
     providers,
@@ -222,6 +228,7 @@ export async function startServices(services: Services): Promise<void> {
   await services.principals.start();
   await services.runs.startBackground((row) => services.assistant.takeOver(row));
   await services.missions.startBackground(services.config.missionSweepMs);
+  services.quotas.startSampling();
 }
 
 /**
@@ -235,6 +242,7 @@ export async function releaseRuns(services: Services): Promise<void> {
 /** Last on shutdown: background work, then jobs (given a while to finish), then connections. */
 export async function stopServices(services: Services): Promise<void> {
   services.sockets.closeAll();
+  services.quotas.stopSampling();
   await services.missions.close();
   await services.jobs.close();
   await services.workspaces.close();

@@ -23,6 +23,11 @@ const SettingsPage = lazy(() =>
     default: module.SettingsPage,
   })),
 );
+const AdminUsagePage = lazy(() =>
+  import('./pages/AdminUsagePage/AdminUsagePage.tsx').then((module) => ({
+    default: module.AdminUsagePage,
+  })),
+);
 const AdminUsersPage = lazy(() =>
   import('./pages/AdminUsersPage/AdminUsersPage.tsx').then((module) => ({
     default: module.AdminUsersPage,
@@ -121,6 +126,14 @@ export function createRouter() {
                   element: (
                     <Later>
                       <AdminUsersPage />
+                    </Later>
+                  ),
+                },
+                {
+                  path: 'admin/usage',
+                  element: (
+                    <Later>
+                      <AdminUsagePage />
                     </Later>
                   ),
                 },

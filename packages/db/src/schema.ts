@@ -271,6 +271,51 @@ export const workspaceTeams = pgTable(
 );
 
 /**
+ * Limits an admin sets on a person or a team (one of `userId`, `teamId`); a null limit is none.
+ * A team's limits cap the sum over its people's workspaces and AI spend.
+ */
+export const quotas = pgTable(
+  'quotas',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    teamId: text('team_id').references(() => teams.id, { onDelete: 'cascade' }),
+    runningWorkspaces: integer('running_workspaces'),
+    cpus: doublePrecision('cpus'),
+    memoryMiB: integer('memory_mib'),
+    diskMiB: integer('disk_mib'),
+    aiUsdPerMonth: doublePrecision('ai_usd_per_month'),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('quotas_user_idx').on(table.userId),
+    uniqueIndex('quotas_team_idx').on(table.teamId),
+  ],
+);
+
+/**
+ * What each person and team used, sampled every few minutes (one row per subject and time
+ * bucket, whichever replica writes it first), for the admins' usage chart. Kept 30 days.
+ */
+export const usageSamples = pgTable(
+  'usage_samples',
+  {
+    subjectKind: text('subject_kind', { enum: ['user', 'team'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    runningWorkspaces: integer('running_workspaces').notNull(),
+    cpus: doublePrecision('cpus').notNull(),
+    memoryMiB: integer('memory_mib').notNull(),
+    diskMiB: integer('disk_mib').notNull(),
+    aiUsd: doublePrecision('ai_usd').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.subjectKind, table.subjectId, table.at] }),
+    index('usage_samples_at_idx').on(table.at),
+  ],
+);
+
+/**
  * Who has a workspace open in the IDE right now, on any replica: a heartbeat of each person's open
  * file watch. A row older than a few heartbeats means they left.
  */

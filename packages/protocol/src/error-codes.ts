@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'ai_not_configured',
   'ai_provider_failed',
   'budget_exceeded',
+  'quota_exceeded',
   'run_busy',
   'timeout',
   'unavailable',

@@ -46,6 +46,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ai_not_configured: 409,
   ai_provider_failed: 502,
   budget_exceeded: 429,
+  quota_exceeded: 403,
   run_busy: 409,
   timeout: 504,
   unavailable: 503,

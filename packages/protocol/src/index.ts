@@ -314,3 +314,21 @@ export {
   type RunMessageBody,
   type UpdateMissionBody,
 } from './missions.ts';
+export {
+  QUOTA_LIMITS,
+  describeQuotaLeft,
+  formatMiB,
+  myQuotaSchema,
+  quotaLimitsSchema,
+  quotaSubjectSchema,
+  quotaUsageSchema,
+  usagePointSchema,
+  usageReportSchema,
+  type MyQuota,
+  type QuotaLimit,
+  type QuotaLimits,
+  type QuotaSubject,
+  type QuotaUsage,
+  type UsagePoint,
+  type UsageReport,
+} from './quotas.ts';

@@ -41,6 +41,7 @@ import { exactPattern, type PolicyStore } from './policy-store.ts';
 import type { AiProviderStore, Caller, ResolvedModel } from './provider-store.ts';
 import type { DrivenRun, RunRow, RunService, RunUsage } from './runs.ts';
 import type { UserService } from '../auth/user-service.ts';
+import type { Quotas } from '../workspaces/quotas.ts';
 import type { UsageLedger } from './usage.ts';
 
 type WorkspaceRow = typeof schema.workspaces.$inferSelect;
@@ -83,6 +84,8 @@ export interface AssistantDeps {
   conversations: ConversationStore;
   policies: PolicyStore;
   usage: UsageLedger;
+  /** Per-person and per-team AI spend limits, beside the server-wide monthly budget. */
+  quotas: Quotas;
   runs: RunService;
   users: UserService;
   workspaces: WorkspaceService;
@@ -145,6 +148,7 @@ export class AssistantService {
           `You have used your monthly AI budget ($${spent.toFixed(2)} of $${config.ai.monthlyBudgetUsd}); it renews on the 1st.`,
         );
     }
+    await this.deps.quotas.checkAi(person.id);
     const daemon = workspace ? await this.deps.workspaces.connect(workspace) : null;
     const history = await conversations.messages(conversation.id);
     const turn = await renderUserTurn(body.text, body.context, daemon);

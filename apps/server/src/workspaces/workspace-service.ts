@@ -22,6 +22,7 @@ import { and, asc, count, eq, ne } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { AppError, isUniqueViolation } from '../errors.ts';
+import { needsOf, type Quotas } from './quotas.ts';
 import type { TemplateStore } from './templates.ts';
 
 type Row = typeof workspaces.$inferSelect;
@@ -43,6 +44,8 @@ export interface WorkspaceServiceDeps {
   bus?: DatabaseBus;
   /** Where lifecycle steps run: one at a time per workspace, on whichever replica is up. */
   jobs: JobQueue;
+  /** Limits on what each person and team runs: checked before anything starts. */
+  quotas: Quotas;
 }
 
 /** A lifecycle step of one workspace, as its job says it. */
@@ -85,6 +88,7 @@ export class WorkspaceService {
   private readonly now: () => Date;
   private readonly events = new EventEmitter();
   private readonly jobs: JobQueue;
+  private readonly quotas: Quotas;
   private readonly connections = new Map<string, Promise<DaemonConnection>>();
   private readonly lastActivityWrite = new Map<string, number>();
   /** Terminals and other live users per workspace: a workspace in use is never idle. */
@@ -106,6 +110,7 @@ export class WorkspaceService {
     this.now = deps.now ?? (() => new Date());
     this.bus = deps.bus;
     this.jobs = deps.jobs;
+    this.quotas = deps.quotas;
     this.jobs.handle('workspace', (payload) => this.runStep(payload as { id: string } & Step));
     this.events.setMaxListeners(0);
   }
@@ -220,20 +225,23 @@ export class WorkspaceService {
     const id = randomBytes(8).toString('hex');
     let row: Row;
     try {
-      [row] = (await this.db
-        .insert(workspaces)
-        .values({
-          id,
-          ownerId,
-          name: body.name,
-          templateName: template.name,
-          template,
-          driver: this.runtime.kind,
-          repoUrl: body.repoUrl ?? null,
-          desiredState: 'running',
-          status: 'creating',
-        })
-        .returning()) as [Row];
+      // Over a quota, nothing is inserted or started; the check and the insert are one step.
+      [row] = (await this.quotas.reserve(ownerId, needsOf(template.resources, true), (tx) =>
+        tx
+          .insert(workspaces)
+          .values({
+            id,
+            ownerId,
+            name: body.name,
+            templateName: template.name,
+            template,
+            driver: this.runtime.kind,
+            repoUrl: body.repoUrl ?? null,
+            desiredState: 'running',
+            status: 'creating',
+          })
+          .returning(),
+      )) as [Row];
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new AppError('already_exists', `You already have a workspace named "${body.name}".`);
@@ -250,7 +258,7 @@ export class WorkspaceService {
   }
 
   async startRow(row: Row): Promise<Workspace> {
-    const updated = await this.update(row.id, { desiredState: 'running' });
+    const updated = await this.resume(row);
     await this.enqueue(row.id, { step: 'start' });
     return this.toApi(updated);
   }
@@ -296,7 +304,7 @@ export class WorkspaceService {
   }
 
   async restartRow(row: Row): Promise<Workspace> {
-    const updated = await this.update(row.id, { desiredState: 'running' });
+    const updated = await this.resume(row);
     await this.enqueue(row.id, { step: 'restart' });
     return this.toApi(updated);
   }
@@ -653,6 +661,22 @@ export class WorkspaceService {
     extra: Partial<typeof workspaces.$inferInsert> = {},
   ): Promise<Row> {
     return this.update(id, { status, statusReason: reason, ...extra });
+  }
+
+  /** Asks for a workspace to run: a stopped one counts against its owner's quotas again. */
+  private async resume(row: Row): Promise<Row> {
+    if (row.desiredState === 'running') return this.update(row.id, { desiredState: 'running' });
+    const { resources } = row.template as unknown as Template;
+    const [updated] = await this.quotas.reserve(row.ownerId, needsOf(resources, false), (tx) =>
+      tx
+        .update(workspaces)
+        .set({ desiredState: 'running' })
+        .where(eq(workspaces.id, row.id))
+        .returning(),
+    );
+    if (!updated) throw new AppError('not_found', 'The workspace was deleted.');
+    this.announce(updated);
+    return updated;
   }
 
   private async update(id: string, values: Partial<typeof workspaces.$inferInsert>): Promise<Row> {

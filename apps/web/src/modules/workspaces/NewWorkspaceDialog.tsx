@@ -1,7 +1,13 @@
-import type { CreateWorkspaceBody, Template, Workspace } from '@studio/protocol';
+import {
+  describeQuotaLeft,
+  type CreateWorkspaceBody,
+  type Template,
+  type Workspace,
+} from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useState } from 'react';
 import { fieldErrors, hasCode } from '../../api/http.ts';
+import { myQuotaQueryOptions } from '../../api/quotas.ts';
 import {
   createWorkspace,
   templatesQueryOptions,
@@ -74,6 +80,8 @@ function CreateForm({
   onSubmit: (body: CreateWorkspaceBody) => void;
 }) {
   const templates = useQuery(templatesQueryOptions());
+  const quota = useQuery(myQuotaQueryOptions());
+  const left = quota.data ? describeQuotaLeft(quota.data.left) : null;
   const list = templates.data ?? [];
   const templateName =
     draft.template ||
@@ -140,6 +148,14 @@ function CreateForm({
       }}
     >
       {formError ? <Alert tone="error">{formError}</Alert> : null}
+      {left ? (
+        <p
+          className="rounded-md bg-subtle px-3 py-2 text-[13px] text-muted"
+          aria-label="Quota left"
+        >
+          Your quota leaves <span className="font-medium text-fg">{left}</span>.
+        </p>
+      ) : null}
       <TextField
         label="Name"
         name="workspace-name"

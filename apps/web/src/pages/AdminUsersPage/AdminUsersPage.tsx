@@ -6,6 +6,7 @@ import { EmptyState } from '../../components/EmptyState.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { Loading } from '../../components/Spinner.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
+import { AdminTabs } from '../../modules/layout/AdminTabs.tsx';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
 import { AllWorkspacesTable } from './AllWorkspacesTable.tsx';
 import { CreateUserForm } from './CreateUserForm.tsx';
@@ -25,6 +26,7 @@ export function AdminUsersPage() {
         title="Users"
         description="Everyone who can sign in to this server, and what they may do."
       />
+      {isAdmin ? <AdminTabs /> : null}
       {!isAdmin || hasCode(users.error, 'forbidden') ? (
         <EmptyState title="Admins only">
           Only admins can manage users. Ask an admin of this server if you need access.
