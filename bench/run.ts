@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, replicas, lsp, roles, desktop, kubernetes); no names runs them all.
+// parts (server, workspaces, ide, agent, replicas, lsp, roles, backup, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { measureIde } from './ide.ts';
 import { measureKubernetes } from './kubernetes.ts';
 import { measureLsp } from './lsp.ts';
 import { measureReplicas } from './replicas.ts';
+import { measureBackup } from './backup.ts';
 import { measureRoles } from './roles.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
@@ -60,6 +61,7 @@ const PARTS = [
   'replicas',
   'lsp',
   'roles',
+  'backup',
   'desktop',
   'kubernetes',
 ] as const;
@@ -363,6 +365,10 @@ async function main(): Promise<void> {
     if (parts.has('roles')) {
       const roles = await measureRoles(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(roles)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('backup')) {
+      const backup = await measureBackup(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(backup)) metrics[name] = roundedMetric(figure);
     }
     if (parts.has('desktop')) {
       const desktop = await measureDesktop(

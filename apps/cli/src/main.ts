@@ -1,6 +1,7 @@
 // Composition root of the `studio` command: wires commander to the commands and is the only
 // module that touches `process` (the environment, standard streams and the exit code).
 import { Command } from 'commander';
+import { backup, restore, type BackupFlags } from './backup.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import type { OutputFlags } from './connection.ts';
 import type { CliContext } from './context.ts';
@@ -79,6 +80,29 @@ program
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
     await listTokens(flags, ctx);
+  });
+
+program
+  .command('backup')
+  .description(
+    'back up a running server (as an admin): database, secret and every workspace home, with checksums',
+  )
+  .requiredOption('--to <dir>', 'a new or empty folder to write the backup into')
+  .option('--url <url>', URL_HELP)
+  .option('--json', 'print the manifest as JSON')
+  .action(async (flags: BackupFlags) => {
+    await backup(flags, ctx);
+  });
+
+program
+  .command('restore')
+  .description(
+    'restore a backup into a fresh data dir on this machine (the server stopped); everyone signs in again',
+  )
+  .requiredOption('--from <dir>', 'the folder `studio backup` wrote')
+  .option('--data-dir <dir>', 'where the server keeps its data (env STUDIO_DATA_DIR)')
+  .action(async (flags: { from: string; dataDir?: string }) => {
+    process.exitCode = await restore(flags, ctx);
   });
 
 const ws = program.command('ws').description('create, use and delete workspaces');

@@ -15,14 +15,7 @@ const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** `studio start`: runs the server in the foreground, building it first if needed; resolves to the exit code. */
 export async function start(flags: StartFlags, ctx: CliContext): Promise<number> {
   const serverEnv = resolveServerEnv(flags, ctx.env);
-  if (!existsSync(SERVER_MAIN)) {
-    ctx.stderr.write('studio: apps/server/dist/main.js is missing; building (npm run build)…\n');
-    // Build output goes to stderr so stdout carries only the server's own output.
-    const code = await run('npm', ['run', 'build'], REPO_ROOT, ctx.env, ['ignore', 2, 2]);
-    if (code !== 0 || !existsSync(SERVER_MAIN)) {
-      throw new CliError('build_failed', `building the server failed (exit code ${code})`);
-    }
-  }
+  await ensureServerBuilt(ctx);
   // The server gets its own process group: a terminal's Ctrl-C then reaches only this process,
   // which forwards it once. In one shared group the server would see SIGINT twice, which
   // servers commonly read as "force quit now".
@@ -44,6 +37,17 @@ export async function start(flags: StartFlags, ctx: CliContext): Promise<number>
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
     process.off('exit', killOnExit);
+  }
+}
+
+/** Builds the server (`npm run build`) when its bundle is missing. */
+export async function ensureServerBuilt(ctx: CliContext): Promise<void> {
+  if (existsSync(SERVER_MAIN)) return;
+  ctx.stderr.write('studio: apps/server/dist/main.js is missing; building (npm run build)…\n');
+  // Build output goes to stderr so stdout carries only the server's own output.
+  const code = await run('npm', ['run', 'build'], REPO_ROOT, ctx.env, ['ignore', 2, 2]);
+  if (code !== 0 || !existsSync(SERVER_MAIN)) {
+    throw new CliError('build_failed', `building the server failed (exit code ${code})`);
   }
 }
 

@@ -47,6 +47,7 @@ import { meRoutes } from './routes/me.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { memberRoutes } from './routes/members.ts';
+import { backupRoutes } from './routes/backup.ts';
 import { quotaRoutes } from './routes/quotas.ts';
 import { teamRoutes } from './routes/teams.ts';
 import type { ImageBuilder } from './workspaces/workspace-service.ts';
@@ -226,6 +227,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   memberRoutes(app, services);
   teamRoutes(app, services);
   quotaRoutes(app, services);
+  backupRoutes(app, services);
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);

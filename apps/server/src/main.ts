@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routeProviderWarnings } from '@studio/agent';
 import { DataDirLockedError, openDatabase } from '@studio/db';
+import { CodedError } from '@studio/protocol';
+import pino from 'pino';
 import { homedir } from 'node:os';
 import {
   DockerRuntime,
@@ -24,6 +26,14 @@ import type { ImageBuilder } from './workspaces/workspace-service.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { prepareFirstRun } from './setup.ts';
+import {
+  keepSecret,
+  readHeader,
+  restorePeople,
+  restoreWorkspaces,
+  verifyBackup,
+} from './backup/restore.ts';
+import { buildServices } from './services.ts';
 
 /** How long in-flight requests get to finish on SIGTERM/SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -269,9 +279,74 @@ async function pickKubernetes(config: Config, installation: string) {
   return { runtime, why: `STUDIO_RUNTIME=kubernetes, namespace ${namespace}` };
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+/**
+ * `restore --from DIR`: a backup into this machine's data dir (or empty database) and driver,
+ * with the server stopped. Progress goes to stderr; a failure names what was wrong.
+ */
+async function restoreCommand(args: string[]): Promise<void> {
+  const from = args[args.indexOf('--from') + 1];
+  if (!args.includes('--from') || !from) {
+    process.stderr.write('usage: studio restore --from DIR\n');
+    process.exit(2);
+  }
+  const say = (line: string) => process.stderr.write(`restore: ${line}\n`);
+  const started = Date.now();
+  try {
+    const manifest = await verifyBackup(from, say);
+    const header = await readHeader(from);
+    const given = process.env.STUDIO_SECRET;
+    const config = await loadConfig({ ...process.env, STUDIO_SECRET: given ?? header.secret });
+    await mkdir(config.dataDir, { recursive: true });
+    await keepSecret(config.dataDir, header, given);
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const imagesDir =
+        config.workspaces.imagesDir ?? fileURLToPath(new URL('../../../images', import.meta.url));
+      const people = await restorePeople(from, header, database, say);
+      const picked = await pickRuntime(config, imagesDir);
+      const services = await buildServices({
+        config,
+        database,
+        logger: pino({ level: 'warn' }, pino.destination(2)),
+        now: () => new Date(),
+        runtime: picked.runtime,
+        images: picked.images,
+        templatesDir: join(imagesDir, 'templates'),
+        leaseMs: config.leaseMs,
+      });
+      const restored = await restoreWorkspaces(
+        from,
+        manifest,
+        header,
+        database,
+        services.workspaces,
+        say,
+      );
+      await picked.runtime.close();
+      say(
+        `restored ${people} people and ${restored} workspaces (${picked.runtime.kind} driver) from the backup of ${header.createdAt} in ${((Date.now() - started) / 1000).toFixed(1)} s. Start the server; everyone signs in again.`,
+      );
+    } finally {
+      await database.close();
+    }
+  } catch (error) {
+    if (
+      error instanceof CodedError ||
+      error instanceof ConfigError ||
+      error instanceof DataDirLockedError
+    ) {
+      process.stderr.write(`restore failed: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+(process.argv[2] === 'restore' ? restoreCommand(process.argv.slice(3)) : main()).catch(
+  (error: unknown) => {
+    process.stderr.write(
+      `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

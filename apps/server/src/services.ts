@@ -30,6 +30,7 @@ import { mainAgent, workerBrief } from './missions/main-agent.ts';
 import { MissionService } from './missions/mission-service.ts';
 import { TemplateStore } from './workspaces/templates.ts';
 import { WorkspaceMembers } from './workspaces/members.ts';
+import { PreviewLinks } from './previews/links.ts';
 import { Quotas } from './workspaces/quotas.ts';
 import { Teams } from './workspaces/teams.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
@@ -55,6 +56,7 @@ export interface Services {
   /** Groups of people, given roles on workspaces as one. */
   teams: Teams;
   quotas: Quotas;
+  previewLinks: PreviewLinks;
   /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
   jobs: JobQueue;
   /** Agent runs, in the database; this server drives some of them. */
@@ -209,6 +211,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     members: new WorkspaceMembers(db),
     teams: new Teams(db),
     quotas,
+    previewLinks: new PreviewLinks(db, now),
     jobs,
     runs,
     providers,

@@ -79,6 +79,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'invites',
       'jobs',
       'missions',
+      'preview_links',
       'quotas',
       'rate_limits',
       'sessions',

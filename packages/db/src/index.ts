@@ -18,6 +18,7 @@ export {
   auditEvents,
   invites,
   jobs,
+  previewLinks,
   quotas,
   rateLimits,
   sessions,

@@ -316,6 +316,32 @@ export const usageSamples = pgTable(
 );
 
 /**
+ * Links that open one port's preview without a role on the workspace: `public` (anyone with the
+ * link) or `team` (anyone signed in here). Only a hash of the token is kept; a link ends when it
+ * expires or is revoked.
+ */
+export const previewLinks = pgTable(
+  'preview_links',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    port: integer('port').notNull(),
+    audience: text('audience', { enum: ['team', 'public'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('preview_links_token_idx').on(table.tokenHash),
+    index('preview_links_workspace_idx').on(table.workspaceId),
+  ],
+);
+
+/**
  * Who has a workspace open in the IDE right now, on any replica: a heartbeat of each person's open
  * file watch. A row older than a few heartbeats means they left.
  */

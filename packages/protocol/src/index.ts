@@ -332,3 +332,12 @@ export {
   type UsagePoint,
   type UsageReport,
 } from './quotas.ts';
+export {
+  PREVIEW_LINK_AUDIENCES,
+  createPreviewLinkBodySchema,
+  createdPreviewLinkSchema,
+  previewLinkSchema,
+  type CreatePreviewLinkBody,
+  type CreatedPreviewLink,
+  type PreviewLink,
+} from './previews.ts';

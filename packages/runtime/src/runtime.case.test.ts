@@ -22,6 +22,8 @@ export interface ConformanceOptions {
   networkIsolation: boolean;
   /** `diskMiB` must be enforced here (CI); elsewhere the disk test is skipped when it is not. */
   diskLimits: boolean;
+  /** The driver can export and import homes (backups); false where that is not built yet. */
+  homes?: boolean;
 }
 
 const RESOURCES = { cpus: 1, memoryMiB: 256, pids: 128 };
@@ -286,6 +288,28 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       expect((await again.call('files.read', { path: 'keep.txt' })).content).toBe('still here');
       again.close();
     }, 60_000);
+
+    it.runIf(options.homes !== false)(
+      'exports a home, running or stopped, and imports it into another workspace with its owners',
+      async () => {
+        const from = await running();
+        await from.daemon.exec('sh', ['-c', 'mkdir -p src/deep && echo kept > src/deep/a.txt']);
+        from.daemon.close();
+        await runtime.stop(from.id);
+        const to = spec();
+        await runtime.create(to);
+        await runtime.importHome(to.id, await runtime.exportHome(from.id));
+        await runtime.start(to.id);
+        const daemon = await runtime.connect(to.id);
+        const check = await daemon.exec('sh', [
+          '-c',
+          'cat src/deep/a.txt && echo more >> src/deep/a.txt && echo writable',
+        ]);
+        expect(check.stdout).toBe('kept\nwritable\n');
+        daemon.close();
+      },
+      90_000,
+    );
 
     it('ends a full disk in ENOSPC inside the workspace, and only there', async (ctx) => {
       if (!(await runtime.diskLimits())) {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { CodedError } from '@studio/protocol';
 import type { DaemonMethod, DaemonParams, DaemonResult, DaemonStreamEvent } from '@studio/protocol';
@@ -194,6 +195,13 @@ export interface WorkspaceRuntime {
   connect(id: string): Promise<DaemonConnection>;
   /** The last lines of the workspace's own log (daemon and start commands). */
   logs(id: string, tail?: number): Promise<string>;
+  /**
+   * The workspace's home as a tar stream, entries relative to it (`./…`), with their owners;
+   * running or stopped. For backups and exports.
+   */
+  exportHome(id: string): Promise<Readable>;
+  /** Unpacks a tar made by `exportHome` (of any driver) into a created workspace's home. */
+  importHome(id: string, archive: Readable): Promise<void>;
   stats(id: string): Promise<WorkspaceStats>;
   /** Changes the driver noticed by itself; returns an unsubscribe function. */
   onEvent(listener: (event: RuntimeEvent) => void): () => void;

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { schema } from '@studio/db';
 import type { DaemonStream } from '@studio/runtime';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -157,6 +159,117 @@ afterAll(async () => {
   app?.cancel();
   await server?.close();
 }, 60_000);
+
+describe('links to previews', () => {
+  const makeLink = async (audience: 'team' | 'public', who = alice) => {
+    const made = await api(who, 'POST', '/api/workspaces/demo/previews/links', {
+      port,
+      audience,
+      expiresInHours: 2,
+    });
+    if (made.statusCode !== 201) return { statusCode: made.statusCode, json: () => made.json() };
+    const body = made.json();
+    // The test server's public URL is not where it listens: the same path, here.
+    return {
+      statusCode: made.statusCode,
+      json: () => ({ ...body, url: `${server.origin}${new URL(body.url).pathname}` }),
+    };
+  };
+  const path = (url: string) => new URL(url).pathname;
+
+  it('opens a port to anyone with a public link, sandboxed, without the platform’s cookies', async () => {
+    const made = await makeLink('public');
+    expect(made.statusCode).toBe(201);
+    const { url, link } = made.json();
+    expect(url).toMatch(new RegExp(`^${server.origin}/l/[\\w-]{43}/$`));
+    expect(link).toMatchObject({ port, audience: 'public', createdBy: 'alice@example.com' });
+    const response = await fetch(`${url}echo?q=1`, {
+      headers: { cookie: `${alice.cookie}; app=1` },
+    });
+    expect(response.status).toBe(200);
+    const seen = (await response.json()) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/echo?q=1');
+    expect(seen.headers.cookie).toBe('app=1');
+    expect(response.headers.get('content-security-policy')).toContain('sandbox allow-scripts');
+    // Without the slash, to the directory (relative URLs resolve there).
+    const bare = await fetch(url.slice(0, -1), { redirect: 'manual' });
+    expect([bare.status, bare.headers.get('location')]).toEqual([308, `${path(url)}`]);
+    // Its WebSocket too.
+    const socket = new WebSocket(`${url.replace('http', 'ws')}ws`);
+    await once(socket, 'open');
+    socket.send('hi');
+    const [frame] = (await once(socket, 'message')) as [Buffer];
+    expect(frame.toString()).toBe('echo::hi');
+    socket.close();
+  });
+
+  it('lets only the workspace’s admins make, list and revoke links, and audits both', async () => {
+    expect((await makeLink('public', mallory)).statusCode).toBe(404);
+    const made = (await makeLink('public')).json();
+    const listed = await api(alice, 'GET', '/api/workspaces/demo/previews/links');
+    expect(listed.json()[0]).toMatchObject({ id: made.link.id, revokedAt: null });
+    expect(JSON.stringify(listed.json())).not.toContain(path(made.url).split('/')[2]);
+    expect(
+      (await api(alice, 'DELETE', `/api/workspaces/demo/previews/links/${made.link.id}`))
+        .statusCode,
+    ).toBe(204);
+    const gone = await fetch(`${made.url}echo`, { headers: { accept: 'text/html' } });
+    expect(gone.status).toBe(404);
+    expect(await gone.text()).toContain(
+      'This preview link does not exist, was revoked or has expired.',
+    );
+    // A made-up token reads the same.
+    const forged = await fetch(`${server.origin}/l/${'A'.repeat(43)}/echo`);
+    expect([forged.status, ((await forged.json()) as { message: string }).message]).toEqual([
+      404,
+      'This preview link does not exist, was revoked or has expired.',
+    ]);
+    const audit = await api(alice, 'GET', '/api/audit');
+    const actions = (audit.json().events as Array<{ action: string }>).map((event) => event.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['preview_link.created', 'preview_link.revoked']),
+    );
+  });
+
+  it('stops working when it expires', async () => {
+    const made = (await makeLink('public')).json();
+    expect((await fetch(`${made.url}echo`)).status).toBe(200);
+    const { database } = server.services;
+    await database.db
+      .update(schema.previewLinks)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(schema.previewLinks.id, made.link.id));
+    expect((await fetch(`${made.url}echo`)).status).toBe(404);
+  });
+
+  it('opens a team link to anyone signed in here, riding a pass after the first navigation', async () => {
+    const { url } = (await makeLink('team')).json();
+    const anonymous = await fetch(`${url}echo`);
+    expect(anonymous.status).toBe(401);
+    // Mallory has no role on the workspace, but signs in here: the team may look.
+    const first = await fetch(`${url}echo?x=1`, {
+      headers: { cookie: mallory.cookie },
+      redirect: 'manual',
+    });
+    expect(first.status).toBe(302);
+    const location = first.headers.get('location')!;
+    expect(location).toMatch(new RegExp(`^${path(url)}~[\\w-]+\\.[\\w-]{43}/echo\\?x=1$`));
+    const page = await fetch(`${server.origin}${location}`);
+    expect(page.status).toBe(200);
+    expect(((await page.json()) as { url: string }).url).toBe('/echo?x=1');
+    // The pass is for this link: another link of the same port does not take it.
+    const other = (await makeLink('team')).json();
+    const pass = location.split('/')[3];
+    expect((await fetch(`${other.url}${pass}/echo`)).status).toBe(401);
+    // Signing out ends it.
+    await fetch(`${server.origin}/api/session`, {
+      method: 'DELETE',
+      headers: { cookie: mallory.cookie, origin: server.origin },
+    });
+    expect((await fetch(`${server.origin}${location}`)).status).toBe(401);
+    mallory = await signedInUser(server, { email: 'mallory2@example.com' });
+  });
+});
 
 describe('port previews', () => {
   it('proxies a request with its query string, without the platform credentials', async () => {

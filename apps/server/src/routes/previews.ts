@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ApiErrorBody } from '@studio/protocol';
-import type { FastifyRequest } from 'fastify';
+import type { DaemonConnection } from '@studio/runtime';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -23,6 +24,8 @@ import {
   type PreviewTarget,
 } from '../previews/proxy.ts';
 import { workspaceOf } from '../http/access.ts';
+import type { WorkspaceRow } from '../workspaces/workspace-service.ts';
+import { linkRoutes } from './preview-links.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const portSchema = z.coerce
@@ -79,25 +82,7 @@ export function previewRoutes(app: App, services: Services): void {
 
   // Its own scope: previews take any body unparsed, and answer errors as pages to browsers.
   void app.register(async (plugin) => {
-    const scope = plugin.withTypeProvider<ZodTypeProvider>();
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-
-    scope.setErrorHandler((error, request, reply) => {
-      const upgrade = request.headers.upgrade !== undefined;
-      const wantsPage = !upgrade && (request.headers.accept ?? '').includes('text/html');
-      // Everything else is the one HTTP error handler's: the JSON shape, refused upgrades closed.
-      if (!wantsPage && !(error instanceof PreviewUnreachable)) throw error;
-      const { status, body } = errorResponse(error);
-      request.log.info({ code: body.code }, body.message);
-      if (!wantsPage) return reply.status(status).send(body);
-      return reply
-        .status(status)
-        .header('content-security-policy', "default-src 'none'; frame-ancestors 'self'")
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(errorPage(status, body));
-    });
+    const scope = previewScope(plugin);
 
     // Before anything touches the workspace: the Origin of an upgrade, then who is asking.
     scope.addHook('onRequest', async (request, reply) => {
@@ -175,19 +160,7 @@ export function previewRoutes(app: App, services: Services): void {
         preHandler: async (request, reply) => {
           if (request.headers.upgrade === undefined) return;
           const { name, port } = request.params as { name: string; port: string };
-          const reach = await open(request, name, parsePort(port));
-          void reply.hijack();
-          const release = workspaces.hold(reach.row.id);
-          const client = request.raw.socket;
-          // Tracked like any socket of the user, so signing out closes it (THREATS 12).
-          sockets.track(rawSocketAsTracked(client), request.principal!);
-          await forwardUpgrade(
-            reach.tunnel,
-            { method: request.method, path: reach.path, headers: reach.headers(true) },
-            client,
-            upgradeHead(request),
-            (error) => rawErrorResponse(errorResponse(reach.unreachable(error))),
-          ).finally(release);
+          await proxyUpgrade(request, reply, await open(request, name, parsePort(port)));
         },
       },
       async (request, reply) => {
@@ -215,33 +188,59 @@ export function previewRoutes(app: App, services: Services): void {
           await passedRow(request, name, parsePort(port));
           return reply.status(204).headers(sandboxPreflightHeaders(request.headers)).send();
         }
-        const reach = await open(request, name, parsePort(port));
-        workspaces.touch(reach.row.id);
-        const body = request.body === undefined ? null : (request.body as Readable);
-        const exchange = forwardRequest(
-          reach.tunnel,
-          { method: request.method, path: reach.path, headers: reach.headers(false) },
-          body,
-        );
-        // One tunnel per request: once the browser has its answer (or left), close it.
-        reply.raw.once('close', exchange.abort);
-        const response = await exchange.response.catch((error: unknown) => {
-          throw reach.unreachable(error);
-        });
-        const headers = clientResponseHeaders(response.headers, reach.target);
-        if (sandboxed && headers['access-control-allow-origin'] === undefined) {
-          headers['access-control-allow-origin'] = 'null';
-          headers.vary = headers.vary ? `${String(headers.vary)}, Origin` : 'Origin';
-        }
-        return reply
-          .status(response.statusCode ?? 502)
-          .headers(headers)
-          .send(response);
+        return proxy(request, reply, await open(request, name, parsePort(port)), sandboxed);
       },
     );
   });
 
-  /** The caller's running workspace, a tunnel to the port, and how to talk to the app. */
+  linkRoutes(app, services, { tunnel, proxy, proxyUpgrade });
+
+  /** Forwards one HTTP request through `reach` and sends the app's answer back. */
+  async function proxy(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reach: Reach,
+    sandboxed: boolean,
+  ) {
+    workspaces.touch(reach.row.id);
+    const body = request.body === undefined ? null : (request.body as Readable);
+    const exchange = forwardRequest(
+      reach.tunnel,
+      { method: request.method, path: reach.path, headers: reach.headers(false) },
+      body,
+    );
+    // One tunnel per request: once the browser has its answer (or left), close it.
+    reply.raw.once('close', exchange.abort);
+    const response = await exchange.response.catch((error: unknown) => {
+      throw reach.unreachable(error);
+    });
+    const headers = clientResponseHeaders(response.headers, reach.target);
+    if (sandboxed && headers['access-control-allow-origin'] === undefined) {
+      headers['access-control-allow-origin'] = 'null';
+      headers.vary = headers.vary ? `${String(headers.vary)}, Origin` : 'Origin';
+    }
+    return reply
+      .status(response.statusCode ?? 502)
+      .headers(headers)
+      .send(response);
+  }
+
+  /** Hands a WebSocket upgrade to the app through `reach`; the socket is then the app's. */
+  async function proxyUpgrade(request: FastifyRequest, reply: FastifyReply, reach: Reach) {
+    void reply.hijack();
+    const release = workspaces.hold(reach.row.id);
+    const client = request.raw.socket;
+    // Tracked like any socket of the user, so signing out closes it (THREATS 12).
+    if (request.principal) sockets.track(rawSocketAsTracked(client), request.principal);
+    await forwardUpgrade(
+      reach.tunnel,
+      { method: request.method, path: reach.path, headers: reach.headers(true) },
+      client,
+      upgradeHead(request),
+      (error) => rawErrorResponse(errorResponse(reach.unreachable(error))),
+    ).finally(release);
+  }
+
   /** The caller's workspace, once a pass in the URL is known to be for it and this port. */
   async function passedRow(request: FastifyRequest, name: string, port: number) {
     const row = await workspaceOf(request);
@@ -258,10 +257,21 @@ export function previewRoutes(app: App, services: Services): void {
   async function open(request: FastifyRequest, name: string, port: number) {
     const row = await passedRow(request, name, port);
     const { pass, rest } = splitPreviewUrl(request.url);
-    const daemon = await workspaces.connect(row);
-    const tunnel = await daemon.open('tunnel.open', { port }, { manualAck: true });
     // The name the caller reaches it by: a member's is the workspace's id.
     const prefix = previewPrefix(name, port) + (pass === null ? '' : `/${pass}`);
+    return tunnel(request, row, port, prefix, rest);
+  }
+
+  /** A tunnel to `port` of a running workspace, and how to talk to the app behind it. */
+  async function tunnel(
+    request: FastifyRequest,
+    row: WorkspaceRow,
+    port: number,
+    prefix: string,
+    rest: string,
+  ) {
+    const daemon = await workspaces.connect(row);
+    const tunnel = await daemon.open('tunnel.open', { port }, { manualAck: true });
     const target: PreviewTarget & { prefix: string } = { workspace: row.name, port, prefix };
     const forwarded = {
       prefix,
@@ -282,7 +292,44 @@ export function previewRoutes(app: App, services: Services): void {
   }
 }
 
-function parsePort(raw: string): number {
+/** A tunnel to a preview's port, and how to talk to the app behind it. */
+export interface Reach {
+  row: WorkspaceRow;
+  tunnel: Awaited<ReturnType<DaemonConnection['open']>>;
+  target: PreviewTarget & { prefix: string };
+  /** The path and query inside the app. */
+  path: string;
+  headers: (upgrade: boolean) => ReturnType<typeof upstreamRequestHeaders>;
+  unreachable: (error: unknown) => Error;
+}
+
+/**
+ * A scope that proxies previews: every body passed on unparsed, and errors answered as a small
+ * page to a browser that opened the preview.
+ */
+export function previewScope(plugin: FastifyInstance) {
+  const scope = plugin.withTypeProvider<ZodTypeProvider>();
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  scope.setErrorHandler((error, request, reply) => {
+    const upgrade = request.headers.upgrade !== undefined;
+    const wantsPage = !upgrade && (request.headers.accept ?? '').includes('text/html');
+    // Everything else is the one HTTP error handler's: the JSON shape, refused upgrades closed.
+    if (!wantsPage && !(error instanceof PreviewUnreachable)) throw error;
+    const { status, body } = errorResponse(error);
+    request.log.info({ code: body.code }, body.message);
+    if (!wantsPage) return reply.status(status).send(body);
+    return reply
+      .status(status)
+      .header('content-security-policy', "default-src 'none'; frame-ancestors 'self'")
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(errorPage(status, body));
+  });
+  return scope;
+}
+
+export function parsePort(raw: string): number {
   const parsed = portSchema.safeParse(/^\d+$/.test(raw) ? raw : NaN);
   if (!parsed.success) {
     throw new AppError('bad_request', `port: "${raw}" is not a port number from 1 to 65535`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import { users, workspaces, type Database, type DatabaseBus } from '@studio/db';
 import {
   CodedError,
@@ -16,6 +17,7 @@ import {
   type ProgressListener,
   type WorkspaceCapacity,
   type WorkspaceRuntime,
+  type WorkspaceSpec,
   type WorkspaceState,
 } from '@studio/runtime';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
@@ -26,6 +28,8 @@ import { needsOf, type Quotas } from './quotas.ts';
 import type { TemplateStore } from './templates.ts';
 
 type Row = typeof workspaces.$inferSelect;
+/** A workspace's database row. */
+export type WorkspaceRow = Row;
 
 /** Builds a template's image when the driver needs one (Docker); absent for the local driver. */
 export interface ImageBuilder {
@@ -416,6 +420,37 @@ export class WorkspaceService {
     };
   }
 
+  /** A workspace's home as a tar stream, for a backup; running or stopped. */
+  async exportHome(id: string): Promise<Readable> {
+    const row = await this.getById(id);
+    return this.runtime.exportHome(row.id);
+  }
+
+  /**
+   * For a restore on a new machine: builds the workspace's image if needed, creates the
+   * workspace on this driver (stopped) and unpacks its home from `archive` (none: it starts
+   * empty, and `reason` says why).
+   */
+  async restoreHome(
+    row: Row,
+    archive: Readable | null,
+    progress: ProgressListener,
+    reason: string,
+  ): Promise<void> {
+    const template = row.template as unknown as Template;
+    if (this.images) await this.images.ensure(template, progress);
+    if (!(await this.runtime.inspect(row.id)))
+      await this.runtime.create(specOf(row, template), progress);
+    if (archive) await this.runtime.importHome(row.id, archive);
+    await this.update(row.id, {
+      status: 'stopped',
+      desiredState: 'stopped',
+      statusReason: reason,
+      driver: this.runtime.kind,
+      startedAt: null,
+    });
+  }
+
   // --- lifecycle steps (always run through `enqueue`) ---
 
   private async provision(row: Row, template: Template): Promise<void> {
@@ -425,18 +460,7 @@ export class WorkspaceService {
       progress('creating', 'creating the workspace');
       // A job re-run after its server died may find the workspace made already.
       if (!(await this.runtime.inspect(row.id)))
-        await this.runtime.create(
-          {
-            id: row.id,
-            name: row.name,
-            ownerId: row.ownerId,
-            image: template.image.ref,
-            resources: template.resources,
-            env: template.env,
-            startCommands: template.startCommands,
-          },
-          progress,
-        );
+        await this.runtime.create(specOf(row, template), progress);
     } catch (error) {
       await this.fail(row.id, error, 'could not create the workspace');
       return;
@@ -768,4 +792,17 @@ export function withResources(
     Object.entries(picked).filter(([, value]) => value !== undefined),
   );
   return { ...template, resources: { ...template.resources, ...defined } };
+}
+
+/** What the driver needs to create a workspace of this row and template. */
+function specOf(row: Row, template: Template): WorkspaceSpec {
+  return {
+    id: row.id,
+    name: row.name,
+    ownerId: row.ownerId,
+    image: template.image.ref,
+    resources: template.resources,
+    env: template.env,
+    startCommands: template.startCommands,
+  };
 }

@@ -21,6 +21,7 @@ import {
 } from '../runtime.ts';
 import { engineMessage, engineStatus, isEngineUnreachable, toRuntimeError } from './engine.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
+import type { Readable } from 'node:stream';
 import { hostnameOf } from '../hostname.ts';
 import { checkId as checkIdAgainst, missingStatus, notFound, untilDaemon } from '../kernel.ts';
 
@@ -389,6 +390,30 @@ export class DockerRuntime implements WorkspaceRuntime {
       );
     }
     return this.connectDaemonOf(id, 10_000);
+  }
+
+  async exportHome(id: string): Promise<Readable> {
+    checkId(id);
+    if (!(await this.inspectContainer(id))) throw notFound(id);
+    try {
+      // `…/.` makes the entries `./…`, as `tar -C home -c .` writes them.
+      return (await this.docker
+        .getContainer(containerName(id))
+        .getArchive({ path: `${HOME}/.` })) as unknown as Readable;
+    } catch (error) {
+      throw toRuntimeError(this.docker, error, `Reading the home of ${id}`);
+    }
+  }
+
+  async importHome(id: string, archive: Readable): Promise<void> {
+    checkId(id);
+    if (!(await this.inspectContainer(id))) throw notFound(id);
+    try {
+      // The engine unpacks into the home volume, stopped container or not, keeping owners.
+      await this.docker.getContainer(containerName(id)).putArchive(archive, { path: HOME });
+    } catch (error) {
+      throw toRuntimeError(this.docker, error, `Restoring the home of ${id}`);
+    }
   }
 
   async logs(id: string, tail = 200): Promise<string> {

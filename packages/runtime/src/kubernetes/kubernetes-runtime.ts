@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
@@ -315,6 +316,14 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       }
     }
     throw new RuntimeError('workspace_not_running', `Workspace ${id} is not running.`);
+  }
+
+  exportHome(id: string): Promise<Readable> {
+    return Promise.reject(homesUnavailable(id));
+  }
+
+  importHome(id: string): Promise<void> {
+    return Promise.reject(homesUnavailable(id));
   }
 
   async logs(id: string, tail = 200): Promise<string> {
@@ -743,4 +752,12 @@ function apiMessage(error: unknown): string {
     return `HTTP ${error.code}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Reading a claim needs a pod that mounts it; not built yet. */
+function homesUnavailable(id: string): RuntimeError {
+  return new RuntimeError(
+    'unavailable',
+    `Backing up or restoring the home of ${id} is not supported on the Kubernetes driver yet (its claim would be read through a pod).`,
+  );
 }

@@ -13,6 +13,7 @@ import {
 } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDaemon } from '../daemon-client.ts';
 import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
@@ -30,6 +31,7 @@ import {
   type WorkspaceStatus,
 } from '../runtime.ts';
 import { cgroupOf, detectCgroups } from './cgroups.ts';
+import { packFolder, unpackInto } from './home-archive.ts';
 import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
 import { stageRuntime } from './staged-runtime.ts';
 import { checkId, notFound, untilDaemon } from '../kernel.ts';
@@ -279,6 +281,16 @@ export class LocalRuntime implements WorkspaceRuntime {
       .split('\n')
       .slice(-tail - 1)
       .join('\n');
+  }
+
+  async exportHome(id: string): Promise<Readable> {
+    await this.load(id);
+    return packFolder(join(this.dirOf(id), 'fs', 'home'));
+  }
+
+  async importHome(id: string, archive: Readable): Promise<void> {
+    await this.load(id);
+    await unpackInto(join(this.dirOf(id), 'fs', 'home'), archive);
   }
 
   async stats(id: string): Promise<WorkspaceStats> {
