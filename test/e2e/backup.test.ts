@@ -85,7 +85,13 @@ describe.runIf(engine)('backup and restore', () => {
     const random = Buffer.from(Array.from({ length: 2_000_000 }, (_, i) => (i * 7919) % 251));
     const put = (path: string, content: string) =>
       api('PUT', '/api/workspaces/kept/files/content', { path, content });
-    expect((await put('notes/plan.md', '# Plan\n\nrestore me, ünïcode too\n')).status).toBe(200);
+    expect((await put('plan.md', '# Plan\n\nrestore me, ünïcode too\n')).status).toBe(200);
+    const nested = await api('POST', '/api/workspaces/kept/exec', {
+      command: 'sh',
+      args: ['-c', 'mkdir -p notes/deep && echo nested > notes/deep/x.txt'],
+    });
+    expect(nested.status).toBe(200);
+    await nested.text();
     expect((await put('data.b64', random.toString('base64'))).status).toBe(200);
     const conversation = (await (
       await api('POST', '/api/workspaces/kept/ai/conversations', { title: 'Backups are boring' })
@@ -113,7 +119,7 @@ describe.runIf(engine)('backup and restore', () => {
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('is not empty')]);
 
     // The old machine goes away: its workspace (container and volume) and its server.
-    expect((await api('DELETE', '/api/workspaces/kept')).status).toBe(204);
+    expect((await api('DELETE', '/api/workspaces/kept')).status).toBe(202);
     await untilRemoved(workspace.id);
     await old.stop();
 
@@ -150,7 +156,7 @@ describe.runIf(engine)('backup and restore', () => {
     };
     expect(back).toMatchObject({ id: workspace.id, status: 'stopped' });
     expect(back.statusReason).toMatch(/^Restored from the backup of /);
-    expect((await api('POST', '/api/workspaces/kept/start')).status).toBe(200);
+    expect((await api('POST', '/api/workspaces/kept/start')).status).toBe(202);
     await until(
       async () =>
         ((await (await api('GET', '/api/workspaces/kept')).json()) as { status: string }).status,
@@ -163,14 +169,15 @@ describe.runIf(engine)('backup and restore', () => {
           content: string;
         }
       ).content;
-    expect(await read('notes/plan.md')).toBe('# Plan\n\nrestore me, ünïcode too\n');
+    expect(await read('plan.md')).toBe('# Plan\n\nrestore me, ünïcode too\n');
+    expect(await read('notes/deep/x.txt')).toBe('nested\n');
     expect(Buffer.from(await read('data.b64'), 'base64').equals(random)).toBe(true);
     // Files stay the workspace user's: it can write where it wrote before.
-    expect((await put('notes/plan.md', 'edited after restore\n')).status).toBe(200);
+    expect((await put('notes/deep/x.txt', 'edited after restore\n')).status).toBe(200);
 
-    const conversations = (await (
+    const { conversations } = (await (
       await api('GET', '/api/workspaces/kept/ai/conversations')
-    ).json()) as Array<{ id: string; title: string }>;
+    ).json()) as { conversations: Array<{ id: string; title: string }> };
     expect(conversations).toContainEqual(
       expect.objectContaining({ id: conversation.id, title: 'Backups are boring' }),
     );
@@ -178,7 +185,7 @@ describe.runIf(engine)('backup and restore', () => {
       events: Array<{ targetId: string }>;
     };
     expect(audit.events.map((event) => event.targetId)).toContain(workspace.id);
-    expect((await api('DELETE', '/api/workspaces/kept')).status).toBe(204);
+    expect((await api('DELETE', '/api/workspaces/kept')).status).toBe(202);
     await untilRemoved(workspace.id);
   }, 600_000);
 });

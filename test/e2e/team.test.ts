@@ -253,4 +253,38 @@ describe('a team in one workspace', () => {
     await ada.screenshot({ path: `${SCREENSHOTS}team-quota-page-laptop.png` });
     await ada.setViewportSize({ width: 1440, height: 900 });
   }, 120_000);
+
+  it('shares a port with anyone through a link, until its admin revokes it', async () => {
+    const { page: ada } = people.ada;
+    const started = await api(ada, 'POST', '/api/workspaces/team-demo/exec', {
+      command: 'sh',
+      args: [
+        '-c',
+        'mkdir -p site && echo "<h1>Hello from team-demo</h1>" > site/index.html && setsid -f python3 -m http.server 8765 --directory site >/dev/null 2>&1',
+      ],
+    });
+    expect(started.status()).toBe(200);
+    await ada.goto(`${server.origin}/w/team-demo`);
+    await ada.getByRole('tab', { name: /^Ports/ }).click({ timeout: 60_000 });
+    await ada.getByRole('button', { name: 'Share port 8765' }).click({ timeout: 30_000 });
+    const dialog = ada.getByRole('dialog', { name: 'Share port 8765' });
+    await dialog.getByLabel('Who can open it').selectOption('public');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const field = dialog.getByLabel(/^Link \(anyone with the link\)/);
+    await field.waitFor();
+    const url = new URL(await field.inputValue());
+    await ada.screenshot({ path: `${SCREENSHOTS}team-preview-link.png` });
+
+    // Someone who never signed in opens it.
+    const stranger = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await stranger.newPage();
+    await page.goto(`${server.origin}${url.pathname}`);
+    await page.getByRole('heading', { name: 'Hello from team-demo' }).waitFor();
+    await dialog.getByRole('button', { name: /^Revoke the link made/ }).click();
+    await dialog.getByText(/revoked/).waitFor();
+    await page.reload();
+    await page.getByText('This preview link does not exist, was revoked or has expired.').waitFor();
+    await stranger.close();
+    await ada.keyboard.press('Escape');
+  }, 120_000);
 });

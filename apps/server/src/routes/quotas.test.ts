@@ -155,8 +155,10 @@ describe('quotas', () => {
       .json()
       .subjects.find((subject: { name: string }) => subject.name === 'core');
     expect(core).toMatchObject({ kind: 'team', limits: { memoryMiB: 6144 } });
-    expect(core.history).toHaveLength(1);
+    // The one sample of this bucket, then use now.
+    expect(core.history).toHaveLength(2);
     expect(core.history[0]).toMatchObject({ memoryMiB: core.usage.memoryMiB });
+    expect(core.history[1]).toMatchObject({ memoryMiB: core.usage.memoryMiB });
     expect((await injectAs(server, alice, 'GET', '/api/admin/usage')).statusCode).toBe(403);
     const unknown = await setQuota('team', 'nobody', { cpus: 1 });
     expect([unknown.statusCode, unknown.json().message]).toEqual([

@@ -12,6 +12,7 @@ import {
   type QuotaLimits,
   type QuotaSubject,
   type QuotaUsage,
+  type UsagePoint,
   type UsageReport,
 } from '@studio/protocol';
 import type { FastifyBaseLogger } from 'fastify';
@@ -308,19 +309,24 @@ export class Quotas {
         .where(gte(usageSamples.at, since))
         .orderBy(asc(usageSamples.at)),
     ]);
+    const point = (at: Date, usage: QuotaUsage): UsagePoint => ({
+      at: at.toISOString(),
+      runningWorkspaces: usage.runningWorkspaces,
+      cpus: usage.cpus,
+      memoryMiB: usage.memoryMiB,
+      diskMiB: usage.diskMiB,
+      aiUsd: usage.aiUsdPerMonth,
+    });
     return {
       subjects: subjects.map((subject) => ({
         ...subject,
-        history: samples
-          .filter((row) => row.subjectKind === subject.kind && row.subjectId === subject.id)
-          .map((row) => ({
-            at: row.at.toISOString(),
-            runningWorkspaces: row.runningWorkspaces,
-            cpus: row.cpus,
-            memoryMiB: row.memoryMiB,
-            diskMiB: row.diskMiB,
-            aiUsd: row.aiUsd,
-          })),
+        // The samples, then use as it is now: the chart ends at the present.
+        history: [
+          ...samples
+            .filter((row) => row.subjectKind === subject.kind && row.subjectId === subject.id)
+            .map((row) => point(row.at, { ...row, aiUsdPerMonth: row.aiUsd })),
+          point(this.now(), subject.usage),
+        ],
       })),
     };
   }

@@ -1,6 +1,11 @@
-import { portListSchema } from '@studio/protocol';
+import {
+  createdPreviewLinkSchema,
+  portListSchema,
+  previewLinkSchema,
+  type CreatePreviewLinkBody,
+} from '@studio/protocol';
 import { queryOptions } from '@tanstack/react-query';
-import { requestJson } from './http.ts';
+import { requestJson, requestVoid } from './http.ts';
 
 /** Query key of a workspace's listening ports. */
 export function portsQueryKey(name: string) {
@@ -39,4 +44,25 @@ export function portsQueryOptions(name: string) {
  */
 export function previewUrl(name: string, port: number, path = ''): string {
   return `/w/${encodeURIComponent(name)}/p/${port}/${path.replace(/^\/+/, '')}`;
+}
+
+const previewLinksPath = (name: string) =>
+  `/api/workspaces/${encodeURIComponent(name)}/previews/links`;
+
+/** `GET …/previews/links`: the workspace's links to previews (admins of it only). */
+export function previewLinksQueryOptions(name: string) {
+  return queryOptions({
+    queryKey: [...portsQueryKey(name), 'links'] as const,
+    queryFn: () => requestJson('GET', previewLinksPath(name), previewLinkSchema.array()),
+  });
+}
+
+/** `POST …/previews/links`: a new link; its URL is in the answer this once. */
+export function createPreviewLink(name: string, body: CreatePreviewLinkBody) {
+  return requestJson('POST', previewLinksPath(name), createdPreviewLinkSchema, body);
+}
+
+/** `DELETE …/previews/links/:id`: the link stops working at once. */
+export function revokePreviewLink(name: string, id: string) {
+  return requestVoid('DELETE', `${previewLinksPath(name)}/${encodeURIComponent(id)}`);
 }

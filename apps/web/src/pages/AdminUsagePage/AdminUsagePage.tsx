@@ -55,7 +55,7 @@ const dollars = (value: number) => `$${value.toFixed(2)}`;
 /** The busiest people and teams by `metric` over the range, as chart lines. */
 function seriesOf(subjects: Subject[], metric: Metric, who: 'user' | 'team'): UsageSeries[] {
   return subjects
-    .filter((subject) => subject.kind === who && subject.history.length > 0)
+    .filter((subject) => subject.kind === who && subject.history.some((point) => point[metric] > 0))
     .map((subject) => ({
       name: subject.name,
       points: subject.history.map((point) => ({ at: Date.parse(point.at), value: point[metric] })),

@@ -53,7 +53,9 @@ export function UsageChart({
   to: number;
 }) {
   const { format, label } = METRICS[metric];
-  const top = Math.max(1, ...series.flatMap((line) => line.points.map((point) => point.value)));
+  const highest = Math.max(1, ...series.flatMap((line) => line.points.map((point) => point.value)));
+  // Whole workspaces: an even top keeps the middle line on a whole number too.
+  const top = metric === 'runningWorkspaces' ? Math.ceil(highest / 2) * 2 : highest;
   const x = (time: number) =>
     PAD.left + ((time - from) / Math.max(1, to - from)) * (WIDTH - PAD.left - PAD.right);
   const y = (value: number) => PAD.top + (1 - value / top) * (HEIGHT - PAD.top - PAD.bottom);
@@ -66,10 +68,10 @@ export function UsageChart({
       })
       .join(' ');
 
-  if (series.every((line) => line.points.length === 0))
+  if (series.length === 0)
     return (
       <p className="rounded-md border border-dashed border-line-strong px-4 py-10 text-center text-sm text-muted">
-        No samples in this range yet: the server records everyone’s use every five minutes.
+        Nobody used any of this in the range. The server records everyone’s use every five minutes.
       </p>
     );
   return (

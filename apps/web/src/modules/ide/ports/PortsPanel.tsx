@@ -1,9 +1,12 @@
+import { roleAllows } from '@studio/protocol';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { portsQueryOptions, previewUrl } from '../../../api/ports.ts';
 import { Alert } from '../../../components/Alert.tsx';
 import { ExternalLinkIcon, GlobeIcon } from '../../../components/icons.tsx';
 import { Loading } from '../../../components/Spinner.tsx';
+import { useWorkspaceRole } from '../../workspaces/workspace-role.ts';
+import { PreviewLinkDialog } from './PreviewLinkDialog.tsx';
 
 /** Parse what the user typed as a port, or say what is wrong with it. */
 export function parsePort(text: string): number | string {
@@ -25,6 +28,8 @@ export function PortsPanel({
   const ports = useQuery(portsQueryOptions(workspace));
   const [typed, setTyped] = useState('');
   const [typedError, setTypedError] = useState<string | null>(null);
+  const [sharing, setSharing] = useState<number | null>(null);
+  const canShare = roleAllows(useWorkspaceRole(), 'admin');
   const list = ports.data ?? [];
 
   const submit = (event: FormEvent) => {
@@ -71,6 +76,17 @@ export function PortsPanel({
                 >
                   Open preview
                 </button>
+                {canShare ? (
+                  <button
+                    type="button"
+                    aria-label={`Share port ${item.port}`}
+                    title="Share a link to this preview"
+                    onClick={() => setSharing(item.port)}
+                    className="rounded px-1.5 py-0.5 text-[12px] font-medium text-muted hover:bg-line/60 hover:text-fg"
+                  >
+                    Share
+                  </button>
+                ) : null}
                 <a
                   href={previewUrl(workspace, item.port)}
                   target="_blank"
@@ -111,6 +127,9 @@ export function PortsPanel({
           </p>
         ) : null}
       </form>
+      {sharing !== null ? (
+        <PreviewLinkDialog workspace={workspace} port={sharing} onClose={() => setSharing(null)} />
+      ) : null}
     </section>
   );
 }
