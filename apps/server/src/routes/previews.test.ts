@@ -246,6 +246,13 @@ describe('links to previews', () => {
     const { url } = (await makeLink('team')).json();
     const anonymous = await fetch(`${url}echo`);
     expect(anonymous.status).toBe(401);
+    // A cookie alone opens it only to a navigation (which gets a pass), never to a cross-site POST.
+    const posted = await fetch(`${url}echo`, {
+      method: 'POST',
+      headers: { cookie: mallory.cookie, origin: 'https://evil.example' },
+      body: 'x',
+    });
+    expect(posted.status).toBe(401);
     // Mallory has no role on the workspace, but signs in here: the team may look.
     const first = await fetch(`${url}echo?x=1`, {
       headers: { cookie: mallory.cookie },
