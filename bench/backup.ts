@@ -50,6 +50,7 @@ export async function measureBackup(
     STUDIO_ADMIN_EMAIL: ADMIN.email,
     STUDIO_ADMIN_PASSWORD: ADMIN.password,
     STUDIO_RUNTIME: driver,
+    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
   });
   const names = Array.from({ length: WORKSPACES }, (_, i) => `backup-${i}`);
   const admin = await (async () => {

@@ -473,6 +473,38 @@ describe.runIf(engineAnswers && daemonBuilt)('docker driver', () => {
       });
     });
 
+    it('moves homes through the engine’s archive API when their folders are out of reach', async () => {
+      const remote = new DockerRuntime({
+        docker,
+        runtimeDir,
+        stateDir: await tempStateDir(),
+        allowHostPorts: [allowedHostPort],
+        homeFolders: false,
+      });
+      const from = spec();
+      const to = spec();
+      await remote.create(from);
+      await remote.start(from.id);
+      const daemon = await remote.connect(from.id);
+      await daemon.exec('sh', ['-c', 'mkdir -p a/b && echo far > a/b/c.txt']);
+      daemon.close();
+      await remote.create(to);
+      try {
+        await remote.importHome(to.id, await remote.exportHome(from.id));
+        await remote.start(to.id);
+        const copy = await remote.connect(to.id);
+        const result = await copy.exec('sh', [
+          '-c',
+          'cat a/b/c.txt && echo more >> a/b/c.txt && echo ok',
+        ]);
+        expect(result.stdout).toBe('far\nok\n');
+        copy.close();
+      } finally {
+        await remote.remove(from.id);
+        await remote.remove(to.id);
+      }
+    }, 120_000);
+
     it("leaves another installation's workspaces alone on a shared engine", async () => {
       const options = { docker, runtimeDir, allowHostPorts: [allowedHostPort] };
       const ours = new DockerRuntime({

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +22,7 @@ import {
 import { engineMessage, engineStatus, isEngineUnreachable, toRuntimeError } from './engine.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
 import type { Readable } from 'node:stream';
+import { packFolder, unpackInto } from '../home-archive.ts';
 import { hostnameOf } from '../hostname.ts';
 import { checkId as checkIdAgainst, missingStatus, notFound, untilDaemon } from '../kernel.ts';
 
@@ -54,6 +55,12 @@ export interface DockerRuntimeOptions {
   /** How long `start` waits for the daemon to answer. */
   startTimeoutMs?: number;
   logger?: DockerRuntimeLogger;
+  /**
+   * Read and write homes through their folders on this machine when the engine is local and
+   * this process may (default true); false always goes through the engine's archive API, as
+   * with a remote engine.
+   */
+  homeFolders?: boolean;
 }
 
 /** The uid:gid every workspace process runs as; images create user 1000 with home /home/user. */
@@ -106,6 +113,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       allowHostPorts: options.allowHostPorts ?? [],
       installation: options.installation ?? '',
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      homeFolders: options.homeFolders ?? true,
     };
   }
 
@@ -395,6 +403,10 @@ export class DockerRuntime implements WorkspaceRuntime {
   async exportHome(id: string): Promise<Readable> {
     checkId(id);
     if (!(await this.inspectContainer(id))) throw notFound(id);
+    // An engine on this machine whose volumes this process can read: `tar` of the folder, four
+    // times faster than the engine's archive API (which is the way otherwise).
+    const folder = await this.readableHomeFolder(id);
+    if (folder) return packFolder(folder);
     try {
       // `…/.` makes the entries `./…`, as `tar -C home -c .` writes them.
       return (await this.docker
@@ -408,11 +420,30 @@ export class DockerRuntime implements WorkspaceRuntime {
   async importHome(id: string, archive: Readable): Promise<void> {
     checkId(id);
     if (!(await this.inspectContainer(id))) throw notFound(id);
+    const folder = await this.readableHomeFolder(id);
+    if (folder) return unpackInto(folder, archive, `${WORKSPACE_UID}:${WORKSPACE_GID}`);
     try {
       // The engine unpacks into the home volume, stopped container or not, keeping owners.
       await this.docker.getContainer(containerName(id)).putArchive(archive, { path: HOME });
     } catch (error) {
       throw toRuntimeError(this.docker, error, `Restoring the home of ${id}`);
+    }
+  }
+
+  /**
+   * The folder on this machine that holds a workspace's home (its disk when it has one, else the
+   * volume's mountpoint), when this process can read and write it; null for a remote engine or
+   * a server without the rights.
+   */
+  private async readableHomeFolder(id: string): Promise<string | null> {
+    if (!this.options.homeFolders) return null;
+    try {
+      const volume = await this.docker.getVolume(containerName(id)).inspect();
+      const folder = volume.Options?.device ?? volume.Mountpoint;
+      await access(folder, constants.R_OK | constants.W_OK | constants.X_OK);
+      return folder;
+    } catch {
+      return null;
     }
   }
 

@@ -31,7 +31,7 @@ import {
   type WorkspaceStatus,
 } from '../runtime.ts';
 import { cgroupOf, detectCgroups } from './cgroups.ts';
-import { packFolder, unpackInto } from './home-archive.ts';
+import { packFolder, unpackInto } from '../home-archive.ts';
 import { INSIDE, bwrapArgs, passwdFor } from './sandbox.ts';
 import { stageRuntime } from './staged-runtime.ts';
 import { checkId, notFound, untilDaemon } from '../kernel.ts';

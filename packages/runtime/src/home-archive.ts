@@ -2,7 +2,7 @@
 // bench compares backups with `tar` of the same folders).
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
-import { RuntimeError } from '../runtime.ts';
+import { RuntimeError } from './runtime.ts';
 
 /** What `tar` said on stderr, for an error that ends the stream. */
 function failure(action: string, code: number | null, stderr: string): RuntimeError {
@@ -20,7 +20,7 @@ export function packFolder(dir: string): Readable {
   let stderr = '';
   tar.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   // Piped at once: Node discards what a child wrote to an unread stdout when the child exits.
-  const archive = new PassThrough();
+  const archive = new PassThrough({ highWaterMark: 1024 * 1024 });
   tar.stdout.pipe(archive, { end: false });
   tar.on('close', (code) => {
     if (code === 0) archive.end();
@@ -33,8 +33,11 @@ export function packFolder(dir: string): Readable {
   return archive;
 }
 
-/** Unpacks `archive` into `dir`; what it unpacked belongs to whoever owns `dir`. */
-export async function unpackInto(dir: string, archive: Readable): Promise<void> {
+/**
+ * Unpacks `archive` into `dir`; what it unpacked belongs to `owner` (`uid:gid`), or to whoever
+ * owns `dir`.
+ */
+export async function unpackInto(dir: string, archive: Readable, owner?: string): Promise<void> {
   const tar = spawn('tar', ['-C', dir, '--no-same-owner', '-xf', '-'], {
     stdio: ['pipe', 'ignore', 'pipe'],
   });
@@ -52,7 +55,7 @@ export async function unpackInto(dir: string, archive: Readable): Promise<void> 
   if (broken) throw broken;
   if (code !== 0) throw failure(`Unpacking into ${dir}`, code, stderr);
   // As root, tar leaves root's files; the workspace's user (owner of its home) must own them.
-  if (process.getuid?.() === 0) await run('chown', ['-R', `--reference=${dir}`, dir]);
+  if (process.getuid?.() === 0) await run('chown', ['-R', owner ?? `--reference=${dir}`, dir]);
 }
 
 function run(command: string, args: string[]): Promise<void> {
