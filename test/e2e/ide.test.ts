@@ -341,7 +341,10 @@ describe('the IDE', () => {
     await page
       .getByRole('treeitem', { name: 'hello.py' })
       .dragTo(page.getByRole('treeitem', { name: 'src' }));
-    await expect.poll(() => content('src/hello.py')).toBe('print("hello from the IDE")  # mine');
+    // The move is a request, then a watch event; a busy CI machine takes more than a second.
+    await expect
+      .poll(() => content('src/hello.py'), { timeout: 10_000 })
+      .toBe('print("hello from the IDE")  # mine');
     expect(await content('hello.py')).toBeNull();
 
     // What a file dragged in from the desktop looks like to the page.

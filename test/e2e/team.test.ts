@@ -1,5 +1,6 @@
 // Three people in one workspace, each in their own browser: Ada owns it and shares it from the
 // IDE, Bob edits, Carol watches. The server enforces each role, not only the page.
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
@@ -287,4 +288,29 @@ describe('a team in one workspace', () => {
     await stranger.close();
     await ada.keyboard.press('Escape');
   }, 120_000);
+
+  it('exports a workspace’s files from the dashboard and imports them back', async () => {
+    const { page: ada } = people.ada;
+    await ada.goto(`${server.origin}/`);
+    const [download] = await Promise.all([
+      ada.waitForEvent('download'),
+      ada.getByRole('link', { name: 'Export the files of team-demo' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('team-demo.tar');
+    const path = await download.path();
+    expect(
+      (await api(ada, 'DELETE', '/api/workspaces/team-demo/files?path=review.md')).status(),
+    ).toBe(204);
+    await ada.getByLabel('Archive to import into team-demo').setInputFiles({
+      name: 'team-demo.tar',
+      mimeType: 'application/x-tar',
+      buffer: await readFile(path),
+    });
+    await ada.getByText('Unpacked team-demo.tar into team-demo.').waitFor();
+    const review = await api(ada, 'GET', '/api/workspaces/team-demo/files/content?path=review.md');
+    expect(((await review.json()) as { content: string }).content).toBe('looks good (carol)\n');
+    await ada.setViewportSize({ width: 1280, height: 720 });
+    await ada.screenshot({ path: `${SCREENSHOTS}team-dashboard-laptop.png` });
+    await ada.setViewportSize({ width: 1440, height: 900 });
+  }, 60_000);
 });

@@ -200,7 +200,11 @@ export interface WorkspaceRuntime {
    * running or stopped. For backups and exports.
    */
   exportHome(id: string): Promise<Readable>;
-  /** Unpacks a tar made by `exportHome` (of any driver) into a created workspace's home. */
+  /**
+   * Unpacks a tar made by `exportHome` (of any driver) into the home of a workspace just created
+   * and never started: the server may unpack it as root, so the home must hold nothing its user
+   * made (no links to follow out of it).
+   */
   importHome(id: string, archive: Readable): Promise<void>;
   stats(id: string): Promise<WorkspaceStats>;
   /** Changes the driver noticed by itself; returns an unsubscribe function. */

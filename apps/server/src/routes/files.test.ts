@@ -242,6 +242,39 @@ describe('files API', () => {
     }
   });
 
+  it('brings a downloaded folder back from its archive, unpacked by the workspace, never outside it', async () => {
+    await upload('export/a.txt', Buffer.from('exported\n'));
+    await upload('export/sub/b.txt', Buffer.from('deeper\n'));
+    const archive = (await api(alice, 'GET', '/api/workspaces/files/files/download?path=export'))
+      .rawPayload;
+    const put = (path: string, body: Buffer) =>
+      api(alice, 'PUT', `/api/workspaces/files/files/archive?path=${path}`, body, {
+        'content-type': 'application/x-tar',
+      });
+    const back = await put('imported', archive);
+    expect([back.statusCode, back.json()]).toEqual([200, { files: 2, bytes: 16 }]);
+    const read = async (path: string) =>
+      (await api(alice, 'GET', `/api/workspaces/files/files/content?path=${path}`)).json()
+        .content as string;
+    expect(await read('imported/a.txt')).toBe('exported\n');
+    expect(await read('imported/sub/b.txt')).toBe('deeper\n');
+
+    // A hostile archive: an entry climbing out of the folder.
+    const dir = await mkdtemp(join(tmpdir(), 'files-test-'));
+    try {
+      await writeFile(join(dir, 'evil.txt'), 'evil\n');
+      await run('tar', ['-cf', 'evil.tar', '--transform', 's,^,../../,', 'evil.txt'], { cwd: dir });
+      const evil = await put('imported', await readFile(join(dir, 'evil.tar')));
+      expect(evil.statusCode).toBe(400);
+      expect(evil.json().message).toMatch(/outside|\.\./);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(
+      (await api(alice, 'GET', '/api/workspaces/files/files/content?path=../evil.txt')).statusCode,
+    ).toBe(400);
+  });
+
   it('refuses oversized uploads and reads', async () => {
     const tooBig = await upload('huge.bin', Buffer.alloc(100 * MiB + 1));
     expect(tooBig.statusCode).toBe(413);

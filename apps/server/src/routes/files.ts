@@ -37,6 +37,8 @@ const nameParams = z.object({ name: z.string().max(64) });
 const MiB = 1024 * 1024;
 /** Drag-and-drop uploads; bigger files belong in git or an archive upload. */
 const RAW_UPLOAD_MAX_BYTES = 100 * MiB;
+/** A workspace's files brought back from an export: the daemon caps what it unpacks at 1 GiB. */
+const ARCHIVE_UPLOAD_MAX_BYTES = 1024 * MiB;
 /** Whole-file downloads go through one daemon message, which the daemon caps at 64 MiB. */
 const DOWNLOAD_MAX_BYTES = 64 * MiB;
 /** Saving a 5 MiB file (the read limit) as base64 JSON needs about 6.7 MiB. */
@@ -193,27 +195,30 @@ export function filesRoutes(app: App, services: Services): void {
     },
   );
 
-  // Raw bodies only on this route, so nowhere else accepts 100 MiB or an unparsed stream.
+  // Raw bodies only on these routes, so nowhere else accepts 100 MiB or an unparsed stream.
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/octet-stream', (request, payload, done) => {
-      // A stream parser is handed the body unread, so Fastify's bodyLimit is ours to enforce.
-      const limit = request.routeOptions.bodyLimit ?? RAW_UPLOAD_MAX_BYTES;
-      const length = Number(request.headers['content-length'] ?? NaN);
-      if (!Number.isSafeInteger(length)) {
-        // A tar header states the size before the bytes, so the size must be known up front.
-        done(new AppError('bad_request', 'send the upload with a Content-Length header'));
-      } else if (length > limit) {
-        done(
-          new AppError(
-            'payload_too_large',
-            `The upload is ${length} bytes; the limit is ${limit / MiB} MiB.`,
-            { size: length, maxBytes: limit },
-          ),
-        );
-      } else {
-        done(null, payload);
-      }
-    });
+    scope.addContentTypeParser(
+      ['application/octet-stream', 'application/x-tar'],
+      (request, payload, done) => {
+        // A stream parser is handed the body unread, so Fastify's bodyLimit is ours to enforce.
+        const limit = request.routeOptions.bodyLimit ?? RAW_UPLOAD_MAX_BYTES;
+        const length = Number(request.headers['content-length'] ?? NaN);
+        if (!Number.isSafeInteger(length)) {
+          // A tar header states the size before the bytes, so the size must be known up front.
+          done(new AppError('bad_request', 'send the upload with a Content-Length header'));
+        } else if (length > limit) {
+          done(
+            new AppError(
+              'payload_too_large',
+              `The upload is ${length} bytes; the limit is ${limit / MiB} MiB.`,
+              { size: length, maxBytes: limit },
+            ),
+          );
+        } else {
+          done(null, payload);
+        }
+      },
+    );
     scope.withTypeProvider<ZodTypeProvider>().put(
       '/api/workspaces/:name/files/raw',
       {
@@ -234,6 +239,27 @@ export function filesRoutes(app: App, services: Services): void {
         const uploaded = await uploadFile(daemon, request.query.path, body, size);
         workspaces.touch(row.id);
         return uploaded;
+      },
+    );
+    scope.withTypeProvider<ZodTypeProvider>().put(
+      '/api/workspaces/:name/files/archive',
+      {
+        config: { access: 'user', workspace: 'editor' },
+        bodyLimit: ARCHIVE_UPLOAD_MAX_BYTES,
+        schema: {
+          tags,
+          description:
+            'The request body is a tar archive (application/x-tar), unpacked into the folder `path` by the workspace itself: nothing may land outside it, through `..` or a symlink, and it may unpack to at most 1 GiB. A folder downloaded from `…/files/download` (the whole workspace with `path=.`) comes back this way.',
+          params: nameParams,
+          querystring: filePathQuerySchema,
+          response: { 200: z.object({ files: z.number(), bytes: z.number() }) },
+        },
+      },
+      async (request) => {
+        const { row, daemon } = await reach(request);
+        const unpacked = await uploadArchive(daemon, request.query.path, request.body as Readable);
+        workspaces.touch(row.id);
+        return unpacked;
       },
     );
   });
@@ -455,6 +481,32 @@ async function uploadFile(
   }
   const stat = await daemon.call('files.stat', { path: normalized });
   return { version: stat.version, size: stat.size };
+}
+
+/** A tar archive unpacked by the daemon (its guard refuses `..`, symlink escapes and bombs). */
+async function uploadArchive(
+  daemon: DaemonConnection,
+  path: string,
+  body: Readable,
+): Promise<{ files: number; bytes: number }> {
+  const stream = await daemon.open('files.upload', { path });
+  let result = { files: 0, bytes: 0 };
+  stream.onEvent((event) => {
+    if (event.kind === 'uploaded') result = { files: event.files, bytes: event.bytes };
+  });
+  const finished = new Promise<void>((resolve, reject) =>
+    stream.onEnd((error) => (error ? reject(error) : resolve())),
+  );
+  finished.catch(() => {});
+  try {
+    for await (const chunk of body) await stream.writeWhenRoom(chunk as Buffer);
+    stream.end();
+    await finished;
+  } catch (error) {
+    stream.cancel();
+    throw error;
+  }
+  return result;
 }
 
 /** A tar archive of one regular file: header, the bytes, padding, and the end-of-archive blocks. */

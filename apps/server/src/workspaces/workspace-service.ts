@@ -428,8 +428,8 @@ export class WorkspaceService {
 
   /**
    * For a restore on a new machine: builds the workspace's image if needed, creates the
-   * workspace on this driver (stopped) and unpacks its home from `archive` (none: it starts
-   * empty, and `reason` says why).
+   * workspace on this driver (stopped) and unpacks its home from `archive` into the new, empty
+   * home (none: it starts empty, and `reason` says why).
    */
   async restoreHome(
     row: Row,
@@ -439,13 +439,19 @@ export class WorkspaceService {
   ): Promise<void> {
     const template = row.template as unknown as Template;
     if (this.images) await this.images.ensure(template, progress);
-    if (!(await this.runtime.inspect(row.id)))
+    // The same workspace still on this engine (the data dir was lost, not the engine): its home
+    // is as new as the backup or newer, and its user could have planted links in it; keep it.
+    const kept = (await this.runtime.inspect(row.id)) !== null;
+    if (!kept) {
       await this.runtime.create(specOf(row, template), progress);
-    if (archive) await this.runtime.importHome(row.id, archive);
+      if (archive) await this.runtime.importHome(row.id, archive);
+    }
     await this.update(row.id, {
       status: 'stopped',
       desiredState: 'stopped',
-      statusReason: reason,
+      statusReason: kept
+        ? `${reason} Its files on this machine were kept: it was still here.`
+        : reason,
       driver: this.runtime.kind,
       startedAt: null,
     });

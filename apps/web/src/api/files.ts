@@ -85,14 +85,23 @@ export function deleteFile(name: string, path: string): Promise<void> {
 }
 
 /** `PUT files/raw?path=`: upload a file from the desktop as raw bytes (at most 100 MiB). */
-export async function uploadFile(name: string, path: string, file: Blob): Promise<void> {
+export function uploadFile(name: string, path: string, file: Blob): Promise<void> {
+  return putBytes(withPath(filesPath(name, '/raw'), path), 'application/octet-stream', file);
+}
+
+/** `PUT files/archive?path=`: a tar (an export of the workspace) unpacked into a folder. */
+export function importArchive(name: string, path: string, archive: Blob): Promise<void> {
+  return putBytes(withPath(filesPath(name, '/archive'), path), 'application/x-tar', archive);
+}
+
+async function putBytes(url: string, type: string, body: Blob): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(withPath(filesPath(name, '/raw'), path), {
+    response = await fetch(url, {
       method: 'PUT',
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: file,
+      headers: { 'content-type': type },
+      body,
     });
   } catch {
     throw new ApiError(

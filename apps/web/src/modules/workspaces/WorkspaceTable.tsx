@@ -1,7 +1,8 @@
 import { roleAllows as mayDo, type Workspace } from '@studio/protocol';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link } from 'react-router';
+import { downloadUrl, importArchive } from '../../api/files.ts';
 import { terminalsQueryOptions } from '../../api/terminals.ts';
 import {
   deleteWorkspace,
@@ -189,6 +190,20 @@ export function WorkspaceTable({
                           Stop
                         </Button>
                       ) : null}
+                      {status === 'running' ? (
+                        <a
+                          href={downloadUrl(ref, '.')}
+                          download={`${name}.tar`}
+                          aria-label={`Export the files of ${name}`}
+                          title="Download every file of the workspace as a .tar"
+                          className={buttonClasses('secondary', 'sm')}
+                        >
+                          Export
+                        </a>
+                      ) : null}
+                      {status === 'running' && mayDo(role, 'editor') ? (
+                        <ImportButton workspace={ref} name={name} />
+                      ) : null}
                       {mayDo(role, 'admin') ? (
                         <Button
                           size="sm"
@@ -245,4 +260,40 @@ function stopWarning(drafts: string[], terminals: number): string {
     );
   }
   return parts.join(' ');
+}
+
+/** Unpacks a .tar (an export of this or another workspace) into the workspace's home. */
+function ImportButton({ workspace, name }: { workspace: string; name: string }) {
+  const input = useRef<HTMLInputElement>(null);
+  const toast = useToast();
+  const upload = useMutation({
+    mutationFn: (file: File) => importArchive(workspace, '.', file),
+    onSuccess: (_, file) => toast(`Unpacked ${file.name} into ${name}.`),
+    onError: (error) => toast(`Could not import into ${name}: ${error.message}`),
+  });
+  return (
+    <>
+      <Button
+        size="sm"
+        aria-label={`Import files into ${name}`}
+        title="Unpack a .tar (an export) into the workspace; files with the same names are replaced"
+        pending={upload.isPending}
+        onClick={() => input.current?.click()}
+      >
+        Import
+      </Button>
+      <input
+        ref={input}
+        type="file"
+        accept=".tar,application/x-tar"
+        hidden
+        aria-label={`Archive to import into ${name}`}
+        onChange={(event) => {
+          const file = event.target.files?.[0];
+          event.target.value = '';
+          if (file) upload.mutate(file);
+        }}
+      />
+    </>
+  );
 }
