@@ -662,12 +662,19 @@ export function localNetworkAvailable(): boolean {
   return bwrapWorks() && slirpAvailable();
 }
 
+/**
+ * Whether bubblewrap can make a user namespace here. What the host can do does not change while
+ * the process runs, so it is asked once: two probes on a busy machine could disagree (one timing
+ * out), and a runtime told "isolated" by the first would then refuse to open.
+ */
+let bwrapProbe: boolean | undefined;
 function bwrapWorks(): boolean {
-  const result = spawnSync('bwrap', ['--unshare-user', '--ro-bind', '/', '/', 'true'], {
-    stdio: 'ignore',
-    timeout: 5000,
-  });
-  return result.status === 0;
+  bwrapProbe ??=
+    spawnSync('bwrap', ['--unshare-user', '--ro-bind', '/', '/', 'true'], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    }).status === 0;
+  return bwrapProbe;
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

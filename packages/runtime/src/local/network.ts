@@ -19,9 +19,13 @@ const LINK_LOCAL = '169.254.0.0/16';
 const ATTACH_TIMEOUT_MS = 10_000;
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+let slirpProbe: boolean | undefined;
 /** Whether user-mode networking (slirp4netns, from Debian) is installed and runs. */
 export function slirpAvailable(): boolean {
-  return spawnSync('slirp4netns', ['--version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  // Asked once per process, for the reason bwrapWorks gives.
+  slirpProbe ??=
+    spawnSync('slirp4netns', ['--version'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+  return slirpProbe;
 }
 
 /** The resolver a sandbox with its own network uses: slirp4netns's forwarder. */
