@@ -44,6 +44,7 @@ import { gitRoutes } from './routes/git.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes } from './routes/mcp.ts';
 import { meRoutes } from './routes/me.ts';
+import { linkRoutes } from './routes/preview-links.ts';
 import { previewRoutes } from './routes/previews.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -231,6 +232,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   filesRoutes(app, services);
   gitRoutes(app, services);
   previewRoutes(app, services);
+  linkRoutes(app, services);
   desktopRoutes(app, services);
   lspRoutes(app, services);
   dapRoutes(app, services);

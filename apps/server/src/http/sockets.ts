@@ -5,10 +5,13 @@ import type { Principal } from '../auth/authenticator.ts';
 
 interface Tracked {
   socket: WebSocket;
-  userId: string;
+  /** Whose it is; a socket through a public preview link is nobody's. */
+  userId: string | undefined;
   sessionId: string | undefined;
   /** The workspace it is on, once known, when it reaches it as a member (not its owner). */
   member?: { workspaceId: string; role: WorkspaceRole };
+  /** The preview link it came through. */
+  linkId?: string;
 }
 
 /** Every open WebSocket by user, so ending a session or disabling a user closes their sockets at once. */
@@ -29,18 +32,47 @@ export class SocketRegistry {
     socket: WebSocket,
     principal: Principal,
   ): { onWorkspace(workspaceId: string, role: WorkspaceRole): void } {
-    const entry: Tracked = { socket, userId: principal.user.id, sessionId: principal.sessionId };
-    this.open.add(entry);
-    this.onCountChange(this.open.size);
-    socket.once('close', () => {
-      this.open.delete(entry);
-      this.onCountChange(this.open.size);
-    });
+    const entry = this.add({ socket, userId: principal.user.id, sessionId: principal.sessionId });
     return {
       onWorkspace: (workspaceId, role) => {
         if (role !== 'owner') entry.member = { workspaceId, role };
       },
     };
+  }
+
+  /**
+   * Tracks a socket opened through preview link `linkId` (by `principal` for a team link), so
+   * revoking the link, or its expiry, closes it.
+   */
+  trackLink(socket: WebSocket, linkId: string, principal: Principal | undefined): void {
+    this.add({
+      socket,
+      userId: principal?.user.id,
+      sessionId: principal?.sessionId,
+      linkId,
+    });
+  }
+
+  private add(entry: Tracked): Tracked {
+    this.open.add(entry);
+    this.onCountChange(this.open.size);
+    entry.socket.once('close', () => {
+      this.open.delete(entry);
+      this.onCountChange(this.open.size);
+    });
+    return entry;
+  }
+
+  /** Closes the sockets opened through a preview link: it was revoked or has expired. */
+  closeLink(linkId: string): void {
+    for (const entry of this.open)
+      if (entry.linkId === linkId)
+        entry.socket.close(WS_CLOSE.forbidden.code, 'this preview link was revoked or has expired');
+  }
+
+  /** The preview links that sockets here came through, for a periodic check that they still work. */
+  links(): string[] {
+    return [...new Set([...this.open].flatMap((entry) => entry.linkId ?? []))];
   }
 
   /** Closes a member's sockets on a workspace: their role there changed or ended. */
@@ -58,9 +90,9 @@ export class SocketRegistry {
     close: () => void;
   }> {
     return [...this.open]
-      .filter((entry) => entry.member !== undefined)
+      .filter((entry) => entry.member !== undefined && entry.userId !== undefined)
       .map((entry) => ({
-        userId: entry.userId,
+        userId: entry.userId!,
         workspaceId: entry.member!.workspaceId,
         role: entry.member!.role,
         close: () =>

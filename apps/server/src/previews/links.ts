@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { previewLinks, users, workspaces, type Database } from '@studio/db';
 import type { PreviewLink } from '@studio/protocol';
-import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 type LinkRow = typeof previewLinks.$inferSelect;
@@ -83,6 +83,17 @@ export class PreviewLinks {
     return toApi(row, null);
   }
 
+  /** Which of the links `ids` still work (not revoked, not expired, their workspace there). */
+  async live(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .select({ id: previewLinks.id })
+      .from(previewLinks)
+      .innerJoin(workspaces, eq(workspaces.id, previewLinks.workspaceId))
+      .where(and(inArray(previewLinks.id, ids), this.working()));
+    return new Set(rows.map((row) => row.id));
+  }
+
   /**
    * The live link a token opens, with its workspace; null for a token that is malformed,
    * unknown, revoked, expired, or whose workspace is gone — all alike, so none can be told apart.
@@ -93,14 +104,16 @@ export class PreviewLinks {
       .select({ link: previewLinks, row: workspaces })
       .from(previewLinks)
       .innerJoin(workspaces, eq(workspaces.id, previewLinks.workspaceId))
-      .where(
-        and(
-          eq(previewLinks.tokenHash, hashOf(token)),
-          isNull(previewLinks.revokedAt),
-          gt(previewLinks.expiresAt, this.now()),
-          ne(workspaces.status, 'deleting'),
-        ),
-      );
+      .where(and(eq(previewLinks.tokenHash, hashOf(token)), this.working()));
     return found ?? null;
+  }
+
+  /** A link that works: not revoked, not expired, its workspace not being deleted. */
+  private working() {
+    return and(
+      isNull(previewLinks.revokedAt),
+      gt(previewLinks.expiresAt, this.now()),
+      ne(workspaces.status, 'deleting'),
+    );
   }
 }

@@ -7,7 +7,7 @@ const PING_MS = 25_000;
 /** `/api/events`: the signed-in browser's live channel; closed with 4401 the moment its session ends. */
 export function eventsRoutes(
   app: App,
-  { sockets, users, workspaces, members }: Services,
+  { sockets, users, workspaces, members, previewLinks }: Services,
   recheckMs: number,
 ): void {
   app.get(
@@ -81,6 +81,13 @@ export function eventsRoutes(
         (error: unknown) => app.log.warn({ err: error }, 'socket membership re-check failed'),
       );
     }
+    // A preview link revoked on another replica, or expired, closes the sockets opened through it.
+    const links = sockets.links();
+    if (links.length)
+      previewLinks.live(links).then(
+        (live) => links.filter((id) => !live.has(id)).forEach((id) => sockets.closeLink(id)),
+        (error: unknown) => app.log.warn({ err: error }, 'socket preview link re-check failed'),
+      );
   }, recheckMs);
   recheck.unref();
   app.addHook('onClose', async () => clearInterval(recheck));

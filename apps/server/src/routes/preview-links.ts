@@ -3,29 +3,15 @@ import {
   createdPreviewLinkSchema,
   previewLinkSchema,
 } from '@studio/protocol';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { workspaceOf } from '../http/access.ts';
 import { isUpgradeOriginAllowed } from '../http/origin.ts';
+import { previewForwarding, previewScope } from '../previews/forwarding.ts';
 import { sandboxPreflightHeaders } from '../previews/headers.ts';
 import { issuePass, passMatches, passSession, sessionPrincipal } from '../previews/pass.ts';
-import type { WorkspaceRow } from '../workspaces/workspace-service.ts';
-import { previewScope, type Reach } from './previews.ts';
-
-/** How previews.ts proxies, handed over so links forward exactly as previews do. */
-export interface Proxying {
-  tunnel(
-    request: FastifyRequest,
-    row: WorkspaceRow,
-    port: number,
-    prefix: string,
-    rest: string,
-  ): Promise<Reach>;
-  proxy(request: FastifyRequest, reply: FastifyReply, reach: Reach, sandboxed: boolean): unknown;
-  proxyUpgrade(request: FastifyRequest, reply: FastifyReply, reach: Reach): Promise<void>;
-}
 
 /** `/l/<token>`, then a team link's pass segment (`/~…`), then the path inside the app. */
 const LINK_URL = /^\/l\/([^/?#]+)(\/~[^/?#]*)?(\/[^]*)?$/;
@@ -39,8 +25,9 @@ const GONE = 'This preview link does not exist, was revoked or has expired.';
  * cookies never passed to the app. A team link checks the session on the first navigation and
  * then rides a pass in the path, as previews do (a sandboxed page sends no cookies).
  */
-export function linkRoutes(app: App, services: Services, proxying: Proxying): void {
-  const { previewLinks, audit, config, authenticator, database, users } = services;
+export function linkRoutes(app: App, services: Services): void {
+  const { previewLinks, audit, config, authenticator, database, users, sockets } = services;
+  const proxying = previewForwarding(services);
   const tags = ['previews'];
   const params = z.object({ name: z.string().max(64) });
 
@@ -98,6 +85,8 @@ export function linkRoutes(app: App, services: Services, proxying: Proxying): vo
     async (request, reply) => {
       const row = await workspaceOf(request);
       const link = await previewLinks.revoke(row.id, request.params.id);
+      // Here at once; other replicas' sockets through it close at their next check.
+      sockets.closeLink(link.id);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'preview_link.revoked',
@@ -181,6 +170,7 @@ export function linkRoutes(app: App, services: Services, proxying: Proxying): vo
             request,
             reply,
             await proxying.tunnel(request, row, link.port, prefix, rest),
+            (socket) => sockets.trackLink(socket, link.id, request.principal ?? undefined),
           );
         },
       },

@@ -203,9 +203,20 @@ describe('links to previews', () => {
     socket.close();
   });
 
+  /** A WebSocket open through a link, answering, and a promise of its close. */
+  const linkSocket = async (url: string) => {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}ws`);
+    await once(socket, 'open');
+    socket.send('hi');
+    await once(socket, 'message');
+    // In an object: an async function's promise would otherwise wait for the close itself.
+    return { closed: once(socket, 'close') };
+  };
+
   it('lets only the workspace’s admins make, list and revoke links, and audits both', async () => {
     expect((await makeLink('public', mallory)).statusCode).toBe(404);
     const made = (await makeLink('public')).json();
+    const { closed } = await linkSocket(made.url);
     const listed = await api(alice, 'GET', '/api/workspaces/demo/previews/links');
     expect(listed.json()[0]).toMatchObject({ id: made.link.id, revokedAt: null });
     expect(JSON.stringify(listed.json())).not.toContain(path(made.url).split('/')[2]);
@@ -213,6 +224,8 @@ describe('links to previews', () => {
       (await api(alice, 'DELETE', `/api/workspaces/demo/previews/links/${made.link.id}`))
         .statusCode,
     ).toBe(204);
+    // Revoking closes what was open through it, not only what comes next.
+    await closed;
     const gone = await fetch(`${made.url}echo`, { headers: { accept: 'text/html' } });
     expect(gone.status).toBe(404);
     expect(await gone.text()).toContain(
@@ -231,15 +244,18 @@ describe('links to previews', () => {
     );
   });
 
-  it('stops working when it expires', async () => {
+  it('stops working when it expires, closing its sockets', async () => {
     const made = (await makeLink('public')).json();
     expect((await fetch(`${made.url}echo`)).status).toBe(200);
+    const { closed } = await linkSocket(made.url);
     const { database } = server.services;
     await database.db
       .update(schema.previewLinks)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(schema.previewLinks.id, made.link.id));
     expect((await fetch(`${made.url}echo`)).status).toBe(404);
+    // The next re-check of open sockets (every 200 ms on the test server) finds it expired.
+    await closed;
   });
 
   it('opens a team link to anyone signed in here, riding a pass after the first navigation', async () => {

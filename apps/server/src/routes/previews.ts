@@ -1,31 +1,13 @@
-import type { Readable } from 'node:stream';
-import type { ApiErrorBody } from '@studio/protocol';
-import type { DaemonConnection } from '@studio/runtime';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
-import { toApiError } from '../http/error-handler.ts';
-import { checkTokenScope } from '../http/access.ts';
+import { checkTokenScope, workspaceOf } from '../http/access.ts';
 import { isUpgradeOriginAllowed } from '../http/origin.ts';
-import {
-  clientResponseHeaders,
-  sandboxPreflightHeaders,
-  upstreamRequestHeaders,
-} from '../previews/headers.ts';
+import { previewForwarding, previewScope } from '../previews/forwarding.ts';
+import { sandboxPreflightHeaders } from '../previews/headers.ts';
 import { issuePass, passMatches, passSession, sessionPrincipal } from '../previews/pass.ts';
-import {
-  forwardRequest,
-  forwardUpgrade,
-  PreviewUnreachable,
-  unreachable,
-  type PreviewTarget,
-} from '../previews/proxy.ts';
-import { workspaceOf } from '../http/access.ts';
-import type { WorkspaceRow } from '../workspaces/workspace-service.ts';
-import { linkRoutes } from './preview-links.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const portSchema = z.coerce
@@ -57,6 +39,11 @@ export function previewPrefix(workspace: string, port: number): string {
  */
 export function previewRoutes(app: App, services: Services): void {
   const { workspaces, authenticator, config, sockets, database, users } = services;
+  const { tunnel, proxy, proxyUpgrade } = previewForwarding(services);
+  // Tracked like any socket of the user, so signing out closes it (THREATS 12).
+  const track = (request: FastifyRequest) => (socket: WebSocket) => {
+    if (request.principal) sockets.track(socket, request.principal);
+  };
 
   app.get(
     '/api/workspaces/:name/previews/:port/url',
@@ -160,7 +147,12 @@ export function previewRoutes(app: App, services: Services): void {
         preHandler: async (request, reply) => {
           if (request.headers.upgrade === undefined) return;
           const { name, port } = request.params as { name: string; port: string };
-          await proxyUpgrade(request, reply, await open(request, name, parsePort(port)));
+          await proxyUpgrade(
+            request,
+            reply,
+            await open(request, name, parsePort(port)),
+            track(request),
+          );
         },
       },
       async (request, reply) => {
@@ -193,54 +185,6 @@ export function previewRoutes(app: App, services: Services): void {
     );
   });
 
-  linkRoutes(app, services, { tunnel, proxy, proxyUpgrade });
-
-  /** Forwards one HTTP request through `reach` and sends the app's answer back. */
-  async function proxy(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    reach: Reach,
-    sandboxed: boolean,
-  ) {
-    workspaces.touch(reach.row.id);
-    const body = request.body === undefined ? null : (request.body as Readable);
-    const exchange = forwardRequest(
-      reach.tunnel,
-      { method: request.method, path: reach.path, headers: reach.headers(false) },
-      body,
-    );
-    // One tunnel per request: once the browser has its answer (or left), close it.
-    reply.raw.once('close', exchange.abort);
-    const response = await exchange.response.catch((error: unknown) => {
-      throw reach.unreachable(error);
-    });
-    const headers = clientResponseHeaders(response.headers, reach.target);
-    if (sandboxed && headers['access-control-allow-origin'] === undefined) {
-      headers['access-control-allow-origin'] = 'null';
-      headers.vary = headers.vary ? `${String(headers.vary)}, Origin` : 'Origin';
-    }
-    return reply
-      .status(response.statusCode ?? 502)
-      .headers(headers)
-      .send(response);
-  }
-
-  /** Hands a WebSocket upgrade to the app through `reach`; the socket is then the app's. */
-  async function proxyUpgrade(request: FastifyRequest, reply: FastifyReply, reach: Reach) {
-    void reply.hijack();
-    const release = workspaces.hold(reach.row.id);
-    const client = request.raw.socket;
-    // Tracked like any socket of the user, so signing out closes it (THREATS 12).
-    if (request.principal) sockets.track(rawSocketAsTracked(client), request.principal);
-    await forwardUpgrade(
-      reach.tunnel,
-      { method: request.method, path: reach.path, headers: reach.headers(true) },
-      client,
-      upgradeHead(request),
-      (error) => rawErrorResponse(errorResponse(reach.unreachable(error))),
-    ).finally(release);
-  }
-
   /** The caller's workspace, once a pass in the URL is known to be for it and this port. */
   async function passedRow(request: FastifyRequest, name: string, port: number) {
     const row = await workspaceOf(request);
@@ -261,72 +205,6 @@ export function previewRoutes(app: App, services: Services): void {
     const prefix = previewPrefix(name, port) + (pass === null ? '' : `/${pass}`);
     return tunnel(request, row, port, prefix, rest);
   }
-
-  /** A tunnel to `port` of a running workspace, and how to talk to the app behind it. */
-  async function tunnel(
-    request: FastifyRequest,
-    row: WorkspaceRow,
-    port: number,
-    prefix: string,
-    rest: string,
-  ) {
-    const daemon = await workspaces.connect(row);
-    const tunnel = await daemon.open('tunnel.open', { port }, { manualAck: true });
-    const target: PreviewTarget & { prefix: string } = { workspace: row.name, port, prefix };
-    const forwarded = {
-      prefix,
-      port,
-      proto: request.protocol,
-      host: request.host,
-      clientIp: request.ip,
-    };
-    return {
-      row,
-      tunnel,
-      target,
-      path: rest,
-      headers: (upgrade: boolean) =>
-        upstreamRequestHeaders(request.headers, forwarded, { upgrade }),
-      unreachable: (error: unknown) => unreachable(error, target, daemon.closed),
-    };
-  }
-}
-
-/** A tunnel to a preview's port, and how to talk to the app behind it. */
-export interface Reach {
-  row: WorkspaceRow;
-  tunnel: Awaited<ReturnType<DaemonConnection['open']>>;
-  target: PreviewTarget & { prefix: string };
-  /** The path and query inside the app. */
-  path: string;
-  headers: (upgrade: boolean) => ReturnType<typeof upstreamRequestHeaders>;
-  unreachable: (error: unknown) => Error;
-}
-
-/**
- * A scope that proxies previews: every body passed on unparsed, and errors answered as a small
- * page to a browser that opened the preview.
- */
-export function previewScope(plugin: FastifyInstance) {
-  const scope = plugin.withTypeProvider<ZodTypeProvider>();
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-  scope.setErrorHandler((error, request, reply) => {
-    const upgrade = request.headers.upgrade !== undefined;
-    const wantsPage = !upgrade && (request.headers.accept ?? '').includes('text/html');
-    // Everything else is the one HTTP error handler's: the JSON shape, refused upgrades closed.
-    if (!wantsPage && !(error instanceof PreviewUnreachable)) throw error;
-    const { status, body } = errorResponse(error);
-    request.log.info({ code: body.code }, body.message);
-    if (!wantsPage) return reply.status(status).send(body);
-    return reply
-      .status(status)
-      .header('content-security-policy', "default-src 'none'; frame-ancestors 'self'")
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(errorPage(status, body));
-  });
-  return scope;
 }
 
 export function parsePort(raw: string): number {
@@ -335,63 +213,4 @@ export function parsePort(raw: string): number {
     throw new AppError('bad_request', `port: "${raw}" is not a port number from 1 to 65535`);
   }
   return parsed.data;
-}
-
-function errorResponse(error: unknown): { status: number; body: ApiErrorBody } {
-  const mapped = toApiError(error);
-  return error instanceof PreviewUnreachable ? { ...mapped, status: 502 } : mapped;
-}
-
-/** An error as a small page, for a person who opened the preview in a browser. */
-function errorPage(status: number, body: ApiErrorBody): string {
-  const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-  return [
-    '<!doctype html>',
-    '<meta charset="utf-8">',
-    `<title>Preview unavailable (${status})</title>`,
-    '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{color:#666}</style>',
-    `<h1>Preview unavailable</h1>`,
-    `<p>${escape(body.message)}</p>`,
-    `<p><code>${status} ${escape(body.code)}</code></p>`,
-  ].join('\n');
-}
-
-/** An error as a whole HTTP/1.1 response, for an upgrade whose socket is already ours. */
-function rawErrorResponse({ status, body }: { status: number; body: ApiErrorBody }): string {
-  const json = JSON.stringify(body);
-  return [
-    `HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Error'}`,
-    'content-type: application/json; charset=utf-8',
-    `content-length: ${Buffer.byteLength(json)}`,
-    'connection: close',
-    '',
-    json,
-  ].join('\r\n');
-}
-
-/**
- * Bytes the browser sent after the upgrade request in the same packet. The WebSocket plugin keeps
- * them on the raw request under a private symbol; browsers wait for the handshake, so it is
- * almost always empty, but a client that pipelines must not lose its first frame.
- */
-function upgradeHead(request: FastifyRequest): Buffer {
-  const raw = request.raw as unknown as Record<symbol, unknown>;
-  const key = Object.getOwnPropertySymbols(raw).find((symbol) => symbol.description === 'ws-head');
-  const head = key === undefined ? undefined : raw[key];
-  return Buffer.isBuffer(head) ? head : Buffer.alloc(0);
-}
-
-/**
- * The registry tracks `ws` sockets; a piped upgrade is a raw socket, which it only needs to be
- * able to close and to hear close from.
- */
-function rawSocketAsTracked(socket: NodeJS.ReadableStream & { destroy(): void }): WebSocket {
-  const tracked = {
-    close: () => socket.destroy(),
-    once: (event: string, listener: () => void) => {
-      socket.once(event, listener);
-      return tracked;
-    },
-  };
-  return tracked as unknown as WebSocket;
 }
