@@ -144,7 +144,7 @@ describe.runIf(engine)('backup and restore', () => {
       ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     });
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stderr).toMatch(/restored 1 people and 1 workspaces \(docker driver\)/);
+    expect(restored.stderr).toMatch(/restored 1 person and 1 workspace \(docker driver\)/);
 
     const fresh = await startServer({ STUDIO_RUNTIME: 'docker', STUDIO_DATA_DIR: newDir });
     servers.push(fresh);

@@ -82,16 +82,14 @@ function workspacesOf(lines: string[]) {
   const emails = new Map<string, string>();
   const found: Array<{ id: string; name: string; ownerId: string }> = [];
   for (const line of lines) {
-    if (line.startsWith('{"table":"users"')) {
-      const { row } = JSON.parse(line) as { row: { id: string; email: string } };
-      emails.set(row.id, row.email);
-    } else if (line.startsWith('{"table":"workspaces"')) {
-      const { row } = JSON.parse(line) as {
-        row: { id: string; name: string; owner_id: string; status: string };
-      };
-      if (row.status !== 'deleting')
-        found.push({ id: row.id, name: row.name, ownerId: row.owner_id });
-    }
+    // The header first, then one `{ table, row }` per line.
+    const { table, row } = JSON.parse(line) as {
+      table?: string;
+      row: { id: string; email: string; name: string; owner_id: string; status: string };
+    };
+    if (table === 'users') emails.set(row.id, row.email);
+    if (table === 'workspaces' && row.status !== 'deleting')
+      found.push({ id: row.id, name: row.name, ownerId: row.owner_id });
   }
   return found.map((workspace) => ({ ...workspace, owner: emails.get(workspace.ownerId) ?? '' }));
 }

@@ -324,7 +324,7 @@ async function restoreCommand(args: string[]): Promise<void> {
       );
       await picked.runtime.close();
       say(
-        `restored ${people} people and ${restored} workspaces (${picked.runtime.kind} driver) from the backup of ${header.createdAt} in ${((Date.now() - started) / 1000).toFixed(1)} s. Start the server; everyone signs in again.`,
+        `restored ${people} ${people === 1 ? 'person' : 'people'} and ${restored} workspace${restored === 1 ? '' : 's'} (${picked.runtime.kind} driver) from the backup of ${header.createdAt} in ${((Date.now() - started) / 1000).toFixed(1)} s. Start the server; everyone signs in again.`,
       );
     } finally {
       await database.close();

@@ -149,9 +149,10 @@ export class Quotas {
   /** The person's own quota and their teams', with use (only those that have limits set). */
   private async subjectsOf(exec: Executor, userId: string): Promise<QuotaSubject[]> {
     const rows = await exec
-      .select({ quota: quotas, teamName: teams.name })
+      .select({ quota: quotas, teamName: teams.name, email: users.email })
       .from(quotas)
       .leftJoin(teams, eq(teams.id, quotas.teamId))
+      .leftJoin(users, eq(users.id, quotas.userId))
       .where(
         or(
           eq(quotas.userId, userId),
@@ -177,21 +178,19 @@ export class Quotas {
       ...people.map((person) => person.userId),
     ]);
     const of = (id: string) => usage.get(id) ?? NOTHING;
-    return rows.map(({ quota, teamName }) =>
+    return rows.map(({ quota, teamName, email }) =>
       quota.teamId
         ? {
             kind: 'team' as const,
             id: quota.teamId,
             name: teamName ?? '',
             limits: limitsOf(quota),
-            usage: people
-              .filter((person) => person.teamId === quota.teamId)
-              .reduce((sum, person) => add(sum, of(person.userId)), NOTHING),
+            usage: teamUsage(quota.teamId, people, of),
           }
         : {
             kind: 'user' as const,
             id: userId,
-            name: '',
+            name: email ?? '',
             limits: limitsOf(quota),
             usage: of(userId),
           },
@@ -251,13 +250,8 @@ export class Quotas {
   /** `GET /api/me/quota`: the caller's limits, and what is left under all of them. */
   async mine(userId: string): Promise<MyQuota> {
     const subjects = await this.subjectsOf(this.db, userId);
-    const [me] = await this.db
-      .select({ email: users.email })
-      .from(users)
-      .where(eq(users.id, userId));
     const left: QuotaLimits = { ...NO_LIMITS };
     for (const subject of subjects) {
-      if (subject.kind === 'user') subject.name = me?.email ?? '';
       for (const key of QUOTA_LIMITS) {
         const limit = subject.limits[key];
         if (limit === null) continue;
@@ -291,9 +285,7 @@ export class Quotas {
         id: team.id,
         name: team.name,
         limits: limitsOf(limitRows.find((row) => row.teamId === team.id)),
-        usage: membership
-          .filter((member) => member.teamId === team.id)
-          .reduce((sum, member) => add(sum, of(member.userId)), NOTHING),
+        usage: teamUsage(team.id, membership, of),
       })),
     ];
   }
@@ -408,4 +400,15 @@ export class Quotas {
   private month(): string {
     return this.now().toISOString().slice(0, 7);
   }
+}
+
+/** What a team's people use together. */
+function teamUsage(
+  teamId: string,
+  membership: Array<{ teamId: string; userId: string }>,
+  usageOf: (userId: string) => QuotaUsage,
+): QuotaUsage {
+  return membership
+    .filter((member) => member.teamId === teamId)
+    .reduce((sum, member) => add(sum, usageOf(member.userId)), NOTHING);
 }
