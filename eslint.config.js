@@ -11,6 +11,7 @@ const OURS = [
   '@studio/daemon',
   '@studio/runtime',
   '@studio/agent',
+  '@studio/backup',
   '@studio/server',
   '@studio/web',
   '@studio/cli',
@@ -54,7 +55,13 @@ function mayImport(files, allowed, { more = [], ignores = [] } = {}) {
   };
 }
 
-const SERVER_PACKAGES = ['@studio/protocol', '@studio/db', '@studio/runtime', '@studio/agent'];
+const SERVER_PACKAGES = [
+  '@studio/protocol',
+  '@studio/db',
+  '@studio/runtime',
+  '@studio/agent',
+  '@studio/backup',
+];
 /** The server's own modules, held to its layers. */
 const SERVER_LAYERED = ['apps/server/src/**'];
 /** What may import anything of the server: the composition root, routes themselves, tests. */
@@ -93,6 +100,7 @@ export default tseslint.config(
   mayImport(['packages/daemon/**'], ['@studio/protocol']),
   mayImport(['packages/runtime/**'], ['@studio/protocol']),
   mayImport(['packages/agent/**'], ['@studio/protocol']),
+  mayImport(['packages/backup/**'], []),
   // Inside the server, layers too (STYLE.md): routes may use services, services may use
   // stores, and nothing but the composition root (app.ts, main.ts) imports routes.
   mayImport(['apps/server/**'], SERVER_PACKAGES, { ignores: SERVER_LAYERED }),
@@ -106,7 +114,7 @@ export default tseslint.config(
       },
     ],
   }),
-  mayImport(['apps/cli/**'], ['@studio/protocol']),
+  mayImport(['apps/cli/**'], ['@studio/protocol', '@studio/backup']),
   mayImport(['apps/web/**'], ['@studio/protocol']),
   {
     files: ['apps/web/src/**'],

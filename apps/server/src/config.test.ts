@@ -38,6 +38,8 @@ describe('loadConfig', () => {
       'STUDIO_DOCKER_HOST_PORTS',
       'must be a comma-separated list of TCP ports',
     ],
+    [{ STUDIO_BACKUP_CRON: 'every night' }, 'STUDIO_BACKUP_CRON', 'must be a cron expression'],
+    [{ STUDIO_BACKUP_KEEP: '0' }, 'STUDIO_BACKUP_KEEP', 'must be an integer above 0'],
     [
       { STUDIO_ADMIN_EMAIL: 'a@b.co' },
       'STUDIO_ADMIN_PASSWORD',
@@ -58,6 +60,13 @@ describe('loadConfig', () => {
       STUDIO_DOCKER_HOST_PORTS: '3000, 8443',
     });
     expect(config.workspaces.dockerHostPorts).toEqual([3000, 8443]);
+  });
+
+  it('reads a backup schedule, into the data dir unless told where', async () => {
+    const dir = await tempDir();
+    expect((await loadConfig({ STUDIO_DATA_DIR: dir })).backups).toBeUndefined();
+    const config = await loadConfig({ STUDIO_DATA_DIR: dir, STUDIO_BACKUP_CRON: '0 3 * * *' });
+    expect(config.backups).toEqual({ cron: '0 3 * * *', dir: join(dir, 'backups'), keep: 7 });
   });
 
   it('never echoes a secret value in its error', async () => {

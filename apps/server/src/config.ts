@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /** A configuration value that is not allowed; `main` prints it as one line and exits with code 2. */
@@ -79,6 +80,8 @@ export interface Config {
     /** "ip:port" pairs `fetch_url` may reach although private (an internal docs server). */
     fetchAllow: string[];
   };
+  /** Scheduled backups (`STUDIO_BACKUP_CRON`): when, into which folder, how many are kept. */
+  backups: { cron: string; dir: string; keep: number } | undefined;
   /** How often mission environments past their time-to-live are looked for. */
   missionSweepMs: number;
   /**
@@ -182,6 +185,18 @@ const variables = {
   STUDIO_AI_MAX_RUN_TOKENS: positive('an integer', true).default(2_000_000),
   STUDIO_AI_MAX_RUN_COST_USD: positive('a number', false).default(5),
   STUDIO_AI_RUNS_PER_HOUR: positive('an integer', true).default(120),
+  STUDIO_BACKUP_CRON: nonEmpty
+    .refine((value) => {
+      try {
+        new Cron(value, { paused: true });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a cron expression (minute hour day-of-month month day-of-week, in the server\'s time zone), like "0 3 * * *" for 03:00 every day')
+    .optional(),
+  STUDIO_BACKUP_DIR: nonEmpty.optional(),
+  STUDIO_BACKUP_KEEP: positive('an integer', true).default(7),
   STUDIO_AI_MONTHLY_BUDGET_USD: z.coerce
     .number({ error: 'must be a number of US dollars (0 for no budget)' })
     .min(0, 'must be a number of US dollars (0 for no budget)')
@@ -285,6 +300,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
       // One list for every address rule (fetch_url, git imports); the old name still works.
       fetchAllow: [...new Set([...parsed.STUDIO_NETWORK_ALLOW, ...parsed.STUDIO_AI_FETCH_ALLOW])],
     },
+    backups: parsed.STUDIO_BACKUP_CRON
+      ? {
+          cron: parsed.STUDIO_BACKUP_CRON,
+          dir: resolve(cwd, parsed.STUDIO_BACKUP_DIR ?? join(dataDir, 'backups')),
+          keep: parsed.STUDIO_BACKUP_KEEP,
+        }
+      : undefined,
     missionSweepMs: parsed.STUDIO_MISSION_SWEEP_SECONDS * 1000,
     leaseMs: Math.round(parsed.STUDIO_LEASE_SECONDS * 1000),
     trustProxy: parsed.STUDIO_TRUST_PROXY,

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BackupError, verifyBackup } from '@studio/backup';
 import { routeProviderWarnings } from '@studio/agent';
 import { DataDirLockedError, openDatabase } from '@studio/db';
 import { CodedError } from '@studio/protocol';
@@ -26,13 +27,7 @@ import type { ImageBuilder } from './workspaces/workspace-service.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { prepareFirstRun } from './setup.ts';
-import {
-  keepSecret,
-  readHeader,
-  restorePeople,
-  restoreWorkspaces,
-  verifyBackup,
-} from './backup/restore.ts';
+import { keepSecret, readHeader, restorePeople, restoreWorkspaces } from './backup/restore.ts';
 import { buildServices } from './services.ts';
 
 /** How long in-flight requests get to finish on SIGTERM/SIGINT before the process exits anyway. */
@@ -331,6 +326,7 @@ async function restoreCommand(args: string[]): Promise<void> {
     }
   } catch (error) {
     if (
+      error instanceof BackupError ||
       error instanceof CodedError ||
       error instanceof ConfigError ||
       error instanceof DataDirLockedError

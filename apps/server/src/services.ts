@@ -26,6 +26,7 @@ import { GitCredentialStore } from './git/credential-store.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { SocketRegistry } from './http/sockets.ts';
 import { JobQueue } from './jobs/job-queue.ts';
+import { BackupSchedule } from './backup/schedule.ts';
 import { mainAgent, workerBrief } from './missions/main-agent.ts';
 import { MissionService } from './missions/mission-service.ts';
 import { TemplateStore } from './workspaces/templates.ts';
@@ -59,6 +60,7 @@ export interface Services {
   previewLinks: PreviewLinks;
   /** Long work in the database, claimed under leases (lifecycle steps, deployments). */
   jobs: JobQueue;
+  backups: BackupSchedule;
   /** Agent runs, in the database; this server drives some of them. */
   runs: RunService;
   providers: AiProviderStore;
@@ -213,6 +215,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     quotas,
     previewLinks: new PreviewLinks(db, now),
     jobs,
+    backups: new BackupSchedule({ config, db, jobs, workspaces, audit, logger }),
     runs,
     providers,
     conversations,
@@ -232,6 +235,7 @@ export async function startServices(services: Services): Promise<void> {
   await services.runs.startBackground((row) => services.assistant.takeOver(row));
   await services.missions.startBackground(services.config.missionSweepMs);
   services.quotas.startSampling();
+  services.backups.start();
 }
 
 /**
@@ -246,6 +250,7 @@ export async function releaseRuns(services: Services): Promise<void> {
 export async function stopServices(services: Services): Promise<void> {
   services.sockets.closeAll();
   services.quotas.stopSampling();
+  services.backups.stop();
   await services.missions.close();
   await services.jobs.close();
   await services.workspaces.close();

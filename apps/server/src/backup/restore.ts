@@ -3,72 +3,18 @@
 // file against the manifest before touching anything, then loads the database, keeps the old
 // server's secret (sealed credentials open with it), and recreates each workspace on this
 // machine's driver with its home unpacked. Sessions are not restored: everyone signs in again.
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BackupManifest } from '@studio/backup';
 import { workspaces, users, type DatabaseHandle } from '@studio/db';
 import { count, eq } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
-import type { WorkspaceService } from '../workspaces/workspace-service.ts';
-import { parseHeader, restoreDatabase, type DumpHeader, type DumpRow } from './database-dump.ts';
-
-/** `manifest.json`: written last by `studio backup`, so its absence means the backup did not finish. */
-export interface BackupManifest {
-  format: string;
-  version: number;
-  createdAt: string;
-  server: string;
-  files: Array<{ path: string; bytes: number; sha256: string }>;
-  workspaces: Array<{
-    id: string;
-    name: string;
-    owner: string;
-    /** The home's archive in the backup, or null when it could not be read (`skipped` says why). */
-    home: string | null;
-    skipped?: string;
-  }>;
-}
 
 type Say = (line: string) => void;
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** The manifest, with every file it lists present and unchanged. */
-export async function verifyBackup(dir: string, say: Say): Promise<BackupManifest> {
-  const path = join(dir, 'manifest.json');
-  if (!existsSync(path))
-    throw new AppError(
-      'bad_request',
-      `${dir} has no manifest.json: it is not a backup, or its backup did not finish.`,
-    );
-  const manifest = JSON.parse(await readFile(path, 'utf8')) as BackupManifest;
-  const total = manifest.files.reduce((sum, file) => sum + file.bytes, 0);
-  say(`checking ${manifest.files.length} files (${mb(total)}) against the manifest`);
-  for (const file of manifest.files) {
-    const full = resolve(dir, file.path);
-    if (!full.startsWith(resolve(dir) + '/'))
-      throw new AppError('bad_request', `manifest.json names a file outside ${dir}: ${file.path}`);
-    if (!existsSync(full))
-      throw new AppError('bad_request', `${file.path} is missing from ${dir}.`);
-    const [size, sum] = [(await stat(full)).size, await sha256Of(full)];
-    if (size !== file.bytes || sum !== file.sha256)
-      throw new AppError(
-        'bad_request',
-        `${file.path} is not what was backed up (its checksum differs): the backup is damaged.`,
-      );
-  }
-  return manifest;
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
-}
+import type { WorkspaceService } from '../workspaces/workspace-service.ts';
+import { parseHeader, restoreDatabase, type DumpHeader, type DumpRow } from './database-dump.ts';
 
 /** The dump's lines after the header. */
 async function* dumpRows(path: string): AsyncGenerator<DumpRow> {

@@ -1,0 +1,3 @@
+export * from './format.ts';
+export * from './retention.ts';
+export * from './write.ts';
