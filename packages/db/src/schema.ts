@@ -388,6 +388,8 @@ export const aiProviders = pgTable(
   {
     id: text('id').primaryKey(),
     ownerId: text('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** A team's provider (made by an admin), usable by the team's people; with no owner. */
+    teamId: text('team_id').references(() => teams.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     kind: text('kind', {
       enum: ['openai', 'anthropic', 'google', 'openai-compatible'],
@@ -401,7 +403,10 @@ export const aiProviders = pgTable(
       .default(sql`'[]'::jsonb`),
     ...timestamps,
   },
-  (table) => [index('ai_providers_owner_idx').on(table.ownerId)],
+  (table) => [
+    index('ai_providers_owner_idx').on(table.ownerId),
+    index('ai_providers_team_idx').on(table.teamId),
+  ],
 );
 
 /** Which provider and model serve a role (chat, agent, completion), per person or (`scope` '*') for everyone. */

@@ -9,16 +9,25 @@ export const AI_PROVIDER_KINDS = ['openai', 'anthropic', 'google', 'openai-compa
 export const aiProviderKindSchema = z.enum(AI_PROVIDER_KINDS);
 export type AiProviderKind = z.infer<typeof aiProviderKindSchema>;
 
-/** Who a provider belongs to: the whole organisation (admins edit it) or one person. */
+/** Whose model choices: the whole organisation's defaults (admins set them) or one person's. */
 export const aiScopeSchema = z.enum(['organization', 'user']);
 export type AiScope = z.infer<typeof aiScopeSchema>;
+
+/**
+ * Who a provider belongs to: the whole organisation or a team (admins make and edit both; a
+ * team's is usable by its people only), or one person.
+ */
+export const aiProviderScopeSchema = z.enum(['organization', 'team', 'user']);
+export type AiProviderScope = z.infer<typeof aiProviderScopeSchema>;
 
 const modelIdSchema = z.string().trim().min(1).max(200);
 
 /** A provider as the API shows it: never its key, only whether it has one and its last 4 characters. */
 export const aiProviderSchema = z.object({
   id: z.string(),
-  scope: aiScopeSchema,
+  scope: aiProviderScopeSchema,
+  /** The team's name, for a team's provider. */
+  team: z.string().nullable(),
   name: z.string(),
   kind: aiProviderKindSchema,
   baseUrl: z.string().nullable(),
@@ -37,7 +46,9 @@ const baseUrlSchema = z
 
 export const createAiProviderBodySchema = z
   .strictObject({
-    scope: aiScopeSchema.default('user'),
+    scope: aiProviderScopeSchema.default('user'),
+    /** With `scope: 'team'`: the team's name. */
+    team: oneLine(1, 64).optional(),
     name: oneLine(1, 80),
     kind: aiProviderKindSchema,
     /** Required for `openai-compatible` (e.g. `http://localhost:11434/v1`); optional for the vendors. */
@@ -48,6 +59,10 @@ export const createAiProviderBodySchema = z
   .refine((body) => body.kind !== 'openai-compatible' || body.baseUrl, {
     message: 'an OpenAI-compatible provider needs its base URL (e.g. http://localhost:11434/v1)',
     path: ['baseUrl'],
+  })
+  .refine((body) => (body.scope === 'team') === (body.team !== undefined), {
+    message: "name the team (only) for a team's provider",
+    path: ['team'],
   });
 export type CreateAiProviderBody = z.input<typeof createAiProviderBodySchema>;
 

@@ -12,12 +12,12 @@ import {
   type UpdateAiProviderBody,
   type UpdateAiSettingsBody,
 } from '@studio/protocol';
-import { and, asc, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm';
 import type { z } from 'zod';
 import { Sealer } from '../crypto/sealer.ts';
 import { AppError } from '../errors.ts';
 
-const { aiProviders, aiModelRoles } = schema;
+const { aiProviders, aiModelRoles, teamMembers, teams } = schema;
 type ProviderRow = typeof aiProviders.$inferSelect;
 /** Who is asking: their id and whether they may edit the organisation's settings. */
 export interface Caller {
@@ -48,14 +48,39 @@ export class AiProviderStore {
     this.sealer = new Sealer(serverSecret, 'ai-provider-keys/v1');
   }
 
-  /** The caller's own providers and the organisation's. */
+  /** The caller's own providers, the organisation's, and their teams' (every team's, to an admin). */
   async list(caller: Caller): Promise<AiProvider[]> {
     const rows = await this.db
-      .select()
+      .select({ provider: aiProviders, team: teams.name })
       .from(aiProviders)
-      .where(or(eq(aiProviders.ownerId, caller.id), isNull(aiProviders.ownerId)))
+      .leftJoin(teams, eq(teams.id, aiProviders.teamId))
+      .where(this.visibleTo(caller, caller.admin))
       .orderBy(asc(aiProviders.createdAt));
-    return rows.map(view);
+    return rows.map(({ provider, team }) => view(provider, team));
+  }
+
+  /**
+   * Providers the caller may use: their own, the organisation's, their teams' — or, for an admin
+   * managing them (`managing`), every team's.
+   */
+  private visibleTo(caller: Caller, managing = false) {
+    const ownedByNobody = isNull(aiProviders.ownerId);
+    return or(
+      eq(aiProviders.ownerId, caller.id),
+      and(ownedByNobody, isNull(aiProviders.teamId)),
+      and(
+        ownedByNobody,
+        managing
+          ? isNotNull(aiProviders.teamId)
+          : inArray(
+              aiProviders.teamId,
+              this.db
+                .select({ id: teamMembers.teamId })
+                .from(teamMembers)
+                .where(eq(teamMembers.userId, caller.id)),
+            ),
+      ),
+    );
   }
 
   async create(
@@ -64,13 +89,17 @@ export class AiProviderStore {
   ): Promise<AiProvider> {
     if (body.scope === 'organization' && !caller.admin)
       throw new AppError('forbidden', 'only admins add providers for the whole organisation');
+    if (body.scope === 'team' && !caller.admin)
+      throw new AppError('forbidden', 'only admins add providers for a team');
+    const team = body.team === undefined ? null : await this.teamNamed(body.team);
     if (body.baseUrl) await refuseServerNetwork(caller, body.baseUrl, 'baseUrl');
     const id = randomUUID();
     const [row] = await this.db
       .insert(aiProviders)
       .values({
         id,
-        ownerId: body.scope === 'organization' ? null : caller.id,
+        ownerId: body.scope === 'user' ? caller.id : null,
+        teamId: team?.id ?? null,
         name: body.name,
         kind: body.kind,
         baseUrl: body.baseUrl ?? null,
@@ -78,7 +107,16 @@ export class AiProviderStore {
         models: body.models,
       })
       .returning();
-    return view(row!);
+    return view(row!, team?.name ?? null);
+  }
+
+  private async teamNamed(name: string): Promise<{ id: string; name: string }> {
+    const [team] = await this.db
+      .select({ id: teams.id, name: teams.name })
+      .from(teams)
+      .where(eq(teams.name, name));
+    if (!team) throw new AppError('bad_request', `team: there is no team "${name}"`);
+    return team;
   }
 
   async update(caller: Caller, id: string, body: UpdateAiProviderBody): Promise<AiProvider> {
@@ -98,7 +136,7 @@ export class AiProviderStore {
       })
       .where(eq(aiProviders.id, id))
       .returning();
-    return view(updated!);
+    return view(updated!, await this.teamNameOf(updated!));
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
@@ -111,7 +149,8 @@ export class AiProviderStore {
     caller: Caller,
     id: string,
   ): Promise<ResolvedModel['provider'] & { models: string[] }> {
-    const row = await this.visible(caller, id);
+    // An admin checking a team's provider sees its models too.
+    const row = await this.visible(caller, id, caller.admin);
     await this.guardRow(caller, row);
     return { ...this.config(row), models: row.models };
   }
@@ -128,7 +167,7 @@ export class AiProviderStore {
       })
       .from(aiModelRoles)
       .innerJoin(aiProviders, eq(aiProviders.id, aiModelRoles.providerId))
-      .where(inArray(aiModelRoles.scope, [ORG, caller.id]));
+      .where(and(inArray(aiModelRoles.scope, [ORG, caller.id]), this.visibleTo(caller)));
     const pick = (scope: string, role: AiRole) =>
       rows.find((row) => row.scope === scope && row.role === role) ?? null;
     const assignments = (scope: string) =>
@@ -173,9 +212,13 @@ export class AiProviderStore {
           .where(and(eq(aiModelRoles.scope, key), eq(aiModelRoles.role, role)));
         continue;
       }
-      const provider = await this.visible(caller, assignment.providerId);
-      // The organisation's default cannot point at one person's provider (and key).
-      if (scope === 'organization' && provider.ownerId !== null)
+      const provider = await this.visible(
+        caller,
+        assignment.providerId,
+        scope === 'organization' && caller.admin,
+      );
+      // The organisation's default cannot point at one person's or one team's provider (and key).
+      if (scope === 'organization' && (provider.ownerId !== null || provider.teamId !== null))
         throw new AppError('bad_request', `${role}.providerId: pick an organisation provider`);
       await this.db
         .insert(aiModelRoles)
@@ -194,7 +237,14 @@ export class AiProviderStore {
       .select()
       .from(aiModelRoles)
       .innerJoin(aiProviders, eq(aiProviders.id, aiModelRoles.providerId))
-      .where(and(inArray(aiModelRoles.scope, [ORG, caller.id]), eq(aiModelRoles.role, role)));
+      .where(
+        and(
+          inArray(aiModelRoles.scope, [ORG, caller.id]),
+          eq(aiModelRoles.role, role),
+          // A team's provider stops serving a person who left the team.
+          this.visibleTo(caller),
+        ),
+      );
     const chosen =
       rows.find((row) => row.ai_model_roles.scope === caller.id) ??
       rows.find((row) => row.ai_model_roles.scope === ORG);
@@ -229,25 +279,42 @@ export class AiProviderStore {
       : { secret: this.sealer.seal(apiKey, id), keyHint: `…${apiKey.slice(-4)}` };
   }
 
-  private async visible(caller: Caller, id: string): Promise<ProviderRow> {
-    const [row] = await this.db.select().from(aiProviders).where(eq(aiProviders.id, id));
-    if (!row || (row.ownerId !== null && row.ownerId !== caller.id))
-      throw new AppError('not_found', `no provider ${id}`);
+  private async visible(caller: Caller, id: string, managing = false): Promise<ProviderRow> {
+    const [row] = await this.db
+      .select()
+      .from(aiProviders)
+      .where(and(eq(aiProviders.id, id), this.visibleTo(caller, managing)));
+    if (!row) throw new AppError('not_found', `no provider ${id}`);
     return row;
   }
 
   private async editable(caller: Caller, id: string): Promise<ProviderRow> {
-    const row = await this.visible(caller, id);
+    const row = await this.visible(caller, id, caller.admin);
     if (row.ownerId === null && !caller.admin)
-      throw new AppError('forbidden', 'only admins change the organisation’s providers');
+      throw new AppError(
+        'forbidden',
+        row.teamId === null
+          ? 'only admins change the organisation’s providers'
+          : 'only admins change a team’s providers',
+      );
     return row;
+  }
+
+  private async teamNameOf(row: ProviderRow): Promise<string | null> {
+    if (row.teamId === null) return null;
+    const [team] = await this.db
+      .select({ name: teams.name })
+      .from(teams)
+      .where(eq(teams.id, row.teamId));
+    return team?.name ?? null;
   }
 }
 
-function view(row: ProviderRow): AiProvider {
+function view(row: ProviderRow, team: string | null): AiProvider {
   return {
     id: row.id,
-    scope: row.ownerId === null ? 'organization' : 'user',
+    scope: row.ownerId !== null ? 'user' : row.teamId !== null ? 'team' : 'organization',
+    team,
     name: row.name,
     kind: row.kind,
     baseUrl: row.baseUrl,

@@ -180,6 +180,73 @@ describe('providers', () => {
     const borrow = await api(bob, 'PUT', '/api/ai/settings', { chat: { providerId, model: 'x' } });
     expect(borrow.statusCode).toBe(404);
   });
+
+  it("lets a team's people use the provider an admin made for the team, and nobody else", async () => {
+    const carol = await signedInUser(server, { email: 'carol@example.com' });
+    expect((await api(alice, 'POST', '/api/admin/teams', { name: 'ml' })).statusCode).toBe(201);
+    await api(alice, 'PUT', '/api/admin/teams/ml/members/bob@example.com');
+    const body = { name: 'ML models', kind: 'openai-compatible', baseUrl: llm.openaiBaseUrl };
+    const unnamed = await api(alice, 'POST', '/api/ai/providers', { ...body, scope: 'team' });
+    expect([unnamed.statusCode, unnamed.json().message]).toEqual([
+      400,
+      "body.team: name the team (only) for a team's provider",
+    ]);
+    const unknown = await api(alice, 'POST', '/api/ai/providers', {
+      ...body,
+      scope: 'team',
+      team: 'nobody',
+    });
+    expect([unknown.statusCode, unknown.json().message]).toEqual([
+      400,
+      'team: there is no team "nobody"',
+    ]);
+    const byMember = await api(bob, 'POST', '/api/ai/providers', {
+      ...body,
+      scope: 'team',
+      team: 'ml',
+    });
+    expect(byMember.statusCode).toBe(403);
+    const made = await api(alice, 'POST', '/api/ai/providers', {
+      ...body,
+      scope: 'team',
+      team: 'ml',
+    });
+    expect(made.statusCode).toBe(201);
+    expect(made.json()).toMatchObject({ scope: 'team', team: 'ml' });
+    const teamProvider = made.json().id as string;
+
+    // Bob is in the team: he sees it and picks it for chat, but cannot change it.
+    const listed = (await api(bob, 'GET', '/api/ai/providers')).json().providers;
+    expect(listed).toEqual([expect.objectContaining({ id: teamProvider, team: 'ml' })]);
+    const chosen = await api(bob, 'PUT', '/api/ai/settings', {
+      chat: { providerId: teamProvider, model: 'scripted' },
+    });
+    expect(chosen.statusCode).toBe(200);
+    expect(chosen.json().effective.chat).toMatchObject({ providerId: teamProvider });
+    const renamed = await api(bob, 'PATCH', `/api/ai/providers/${teamProvider}`, { name: 'x' });
+    expect([renamed.statusCode, renamed.json().message]).toEqual([
+      403,
+      'only admins change a team’s providers',
+    ]);
+    // Carol is not: it does not exist for her.
+    expect((await api(carol, 'GET', '/api/ai/providers')).json().providers).toEqual([]);
+    const borrowed = await api(carol, 'PUT', '/api/ai/settings', {
+      chat: { providerId: teamProvider, model: 'scripted' },
+    });
+    expect(borrowed.statusCode).toBe(404);
+    // Nor may the organisation's default be one team's.
+    const orgDefault = await api(alice, 'PUT', '/api/ai/settings', {
+      scope: 'organization',
+      chat: { providerId: teamProvider, model: 'scripted' },
+    });
+    expect(orgDefault.statusCode).toBe(400);
+
+    // Leaving the team takes it away, choice included.
+    await api(alice, 'DELETE', '/api/admin/teams/ml/members/bob@example.com');
+    expect((await api(bob, 'GET', '/api/ai/providers')).json().providers).toEqual([]);
+    expect((await api(bob, 'GET', '/api/ai/settings')).json().effective.chat).toBeNull();
+    await api(alice, 'DELETE', `/api/ai/providers/${teamProvider}`);
+  });
 });
 
 describe('chat', () => {

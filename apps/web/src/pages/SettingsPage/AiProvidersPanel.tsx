@@ -7,6 +7,7 @@ import {
   deleteAiProvider,
   updateAiProvider,
 } from '../../api/ai-settings.ts';
+import { teamsQueryOptions } from '../../api/members.ts';
 import { queryKeys } from '../../api/query-keys.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Badge } from '../../components/Badge.tsx';
@@ -63,6 +64,7 @@ function AddProviderForm({ isAdmin }: { isAdmin: boolean }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_PROVIDER_FORM);
+  const teams = useQuery({ ...teamsQueryOptions(), enabled: isAdmin });
   const create = useMutation({
     mutationFn: () => createAiProvider(createProviderBody(form, isAdmin)),
     onSuccess: (provider) => {
@@ -149,11 +151,20 @@ function AddProviderForm({ isAdmin }: { isAdmin: boolean }) {
       {compatible ? null : baseUrl}
       <div className="col-span-2 flex items-center justify-between gap-3">
         {isAdmin ? (
-          <Checkbox
-            label="For the whole organisation"
-            checked={form.organization}
-            onChange={(organization) => setForm({ ...form, organization })}
-          />
+          <SelectField
+            label="Who uses it"
+            value={form.owner}
+            onChange={(event) => setForm({ ...form, owner: event.target.value })}
+            error={fields.scope ?? fields.team}
+          >
+            <option value="user">Only you</option>
+            <option value="organization">Everyone (the organisation)</option>
+            {(teams.data ?? []).map((team) => (
+              <option key={team.id} value={`team:${team.name}`}>
+                Team {team.name}
+              </option>
+            ))}
+          </SelectField>
         ) : (
           <span />
         )}
@@ -320,8 +331,8 @@ export function AiProvidersPanel({ isAdmin }: { isAdmin: boolean }) {
                       {provider.hasKey ? (provider.keyHint ?? 'stored') : 'no key'}
                     </td>
                     <td className="px-4 py-2.5">
-                      <Badge tone={provider.scope === 'organization' ? 'accent' : 'neutral'}>
-                        {scopeLabel(provider.scope)}
+                      <Badge tone={provider.scope === 'user' ? 'neutral' : 'accent'}>
+                        {scopeLabel(provider.scope, provider.team)}
                       </Badge>
                     </td>
                     <td className="px-4 py-2 text-right whitespace-nowrap">
@@ -360,7 +371,9 @@ export function AiProvidersPanel({ isAdmin }: { isAdmin: boolean }) {
         description={(provider) =>
           provider.scope === 'organization'
             ? 'Its stored key is erased. Everyone whose chat, agent or completions use it needs another model.'
-            : 'Its stored key is erased. Roles that use it need another model.'
+            : provider.scope === 'team'
+              ? `Its stored key is erased. People of team ${provider.team ?? ''} whose roles use it need another model.`
+              : 'Its stored key is erased. Roles that use it need another model.'
         }
         confirmLabel="Delete provider"
         onClose={() => setRemoving(null)}

@@ -18,6 +18,7 @@ import {
 const PROVIDER: AiProvider = {
   id: 'p1',
   scope: 'user',
+  team: null,
   name: 'Ollama',
   kind: 'openai-compatible',
   baseUrl: 'http://localhost:11434/v1',
@@ -76,10 +77,16 @@ describe('createProviderBody', () => {
     });
   });
 
-  it('asks for the organisation scope only for admins', () => {
-    const form = { ...EMPTY_PROVIDER_FORM, kind: 'openai' as const, organization: true };
+  it('asks for the organisation or a team scope only for admins', () => {
+    const form = { ...EMPTY_PROVIDER_FORM, kind: 'openai' as const, owner: 'organization' };
     expect(createProviderBody(form, true).scope).toBe('organization');
     expect(createProviderBody(form, false).scope).toBe('user');
+    const forTeam = { ...form, owner: 'team:ml: research' };
+    expect(createProviderBody(forTeam, true)).toMatchObject({
+      scope: 'team',
+      team: 'ml: research',
+    });
+    expect(createProviderBody(forTeam, false)).not.toHaveProperty('team');
   });
 });
 

@@ -3,6 +3,7 @@ import type {
   AiAssignment,
   AiProvider,
   AiProviderKind,
+  AiProviderScope,
   AiRole,
   AiScope,
   AiSettings,
@@ -28,8 +29,9 @@ export const ROLE_LABELS: Record<AiRole, { label: string; select: string }> = {
   completion: { label: 'Inline completions', select: 'Completion' },
 };
 
-/** "Organisation" or "Yours". */
-export function scopeLabel(scope: AiScope): string {
+/** "Organisation", "Team core" or "Yours". */
+export function scopeLabel(scope: AiProviderScope, team: string | null = null): string {
+  if (scope === 'team') return `Team ${team ?? ''}`.trim();
   return scope === 'organization' ? 'Organisation' : 'Yours';
 }
 
@@ -45,7 +47,8 @@ export interface ProviderForm {
   baseUrl: string;
   apiKey: string;
   models: string;
-  organization: boolean;
+  /** Who uses it (admins choose): `user`, `organization`, or `team:<name>`. */
+  owner: string;
 }
 
 /** An empty add-provider form. */
@@ -55,15 +58,20 @@ export const EMPTY_PROVIDER_FORM: ProviderForm = {
   baseUrl: '',
   apiKey: '',
   models: '',
-  organization: false,
+  owner: 'user',
 };
 
 /** The `POST /api/ai/providers` body: blank optional fields left out, models split. */
 export function createProviderBody(form: ProviderForm, isAdmin: boolean): CreateAiProviderBody {
   const baseUrl = form.baseUrl.trim();
   const apiKey = form.apiKey.trim();
+  const team = form.owner.startsWith('team:') ? form.owner.slice('team:'.length) : null;
   return {
-    scope: isAdmin && form.organization ? 'organization' : 'user',
+    ...(!isAdmin
+      ? { scope: 'user' as const }
+      : team !== null
+        ? { scope: 'team' as const, team }
+        : { scope: form.owner === 'organization' ? ('organization' as const) : ('user' as const) }),
     kind: form.kind,
     name: form.name.trim(),
     ...(baseUrl ? { baseUrl } : {}),
@@ -108,7 +116,7 @@ export function updateProviderBody(provider: AiProvider, edit: ProviderEdit): Up
   return body;
 }
 
-const PROVIDER_FIELDS = ['kind', 'name', 'baseUrl', 'apiKey', 'models', 'scope'] as const;
+const PROVIDER_FIELDS = ['kind', 'name', 'baseUrl', 'apiKey', 'models', 'scope', 'team'] as const;
 /** A field of the provider forms that a server error can point at. */
 export type ProviderField = (typeof PROVIDER_FIELDS)[number];
 
