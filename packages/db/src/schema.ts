@@ -3,6 +3,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -580,9 +581,10 @@ export const aiMcpServers = pgTable(
   'ai_mcp_servers',
   {
     id: text('id').primaryKey(),
-    ownerId: text('owner_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /** One person's server; null for a team's. */
+    ownerId: text('owner_id').references(() => users.id, { onDelete: 'cascade' }),
+    /** A team's server (made by an admin), offered to the agent runs of the team's people. */
+    teamId: text('team_id').references(() => teams.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     transport: text('transport', { enum: ['stdio', 'http'] }).notNull(),
     /** stdio: run inside the workspace through its daemon, never on the server host. */
@@ -601,7 +603,11 @@ export const aiMcpServers = pgTable(
     enabled: boolean('enabled').notNull().default(true),
     ...timestamps,
   },
-  (table) => [uniqueIndex('ai_mcp_servers_owner_name_idx').on(table.ownerId, table.name)],
+  (table) => [
+    uniqueIndex('ai_mcp_servers_owner_name_idx').on(table.ownerId, table.name),
+    uniqueIndex('ai_mcp_servers_team_name_idx').on(table.teamId, table.name),
+    check('ai_mcp_servers_one_owner', sql`(${table.ownerId} is null) <> (${table.teamId} is null)`),
+  ],
 );
 
 /**

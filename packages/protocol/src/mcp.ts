@@ -1,6 +1,7 @@
 // Model Context Protocol servers a person adds as agent tools, and what the API shows of them.
 // Header values (an Authorization token) are sealed at rest and never come back: only their names.
 import { z } from 'zod';
+import { oneLine } from './text.ts';
 
 /** A server's name: part of every tool name the model sees (`mcp__<name>__<tool>`). */
 export const mcpServerNameSchema = z
@@ -32,6 +33,8 @@ const headersSchema = z
 export const mcpServerSchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** A team's server (admins make and change it; its people's agent runs get its tools). */
+  team: z.string().nullable(),
   transport: mcpTransportSchema,
   /** stdio: the program and its arguments, run in the workspace. */
   command: z.string().nullable(),
@@ -47,6 +50,9 @@ export type McpServer = z.infer<typeof mcpServerSchema>;
 
 export const mcpServerListSchema = z.object({ servers: z.array(mcpServerSchema) });
 
+/** The team that owns a new server (admins only); absent, it is the caller's own. */
+const teamNameSchema = oneLine(1, 64);
+
 /** `POST /api/ai/mcp-servers`. */
 export const createMcpServerBodySchema = z.discriminatedUnion('transport', [
   z.strictObject({
@@ -55,6 +61,7 @@ export const createMcpServerBodySchema = z.discriminatedUnion('transport', [
     command: commandSchema,
     args: argsSchema.default([]),
     enabled: z.boolean().default(true),
+    team: teamNameSchema.optional(),
   }),
   z.strictObject({
     name: mcpServerNameSchema,
@@ -63,6 +70,7 @@ export const createMcpServerBodySchema = z.discriminatedUnion('transport', [
     /** Sent with every request (e.g. `Authorization`); sealed at rest, never shown again. */
     headers: headersSchema.optional(),
     enabled: z.boolean().default(true),
+    team: teamNameSchema.optional(),
   }),
 ]);
 export type CreateMcpServerBody = z.input<typeof createMcpServerBodySchema>;

@@ -37,7 +37,8 @@ export class McpToolSource implements ToolSource {
     }
     const settled = await Promise.allSettled(
       servers.map(async (server) => {
-        if (server.endpoint.transport === 'http')
+        // A team's server was made by an admin, who may point it at the server's own network.
+        if (server.endpoint.transport === 'http' && !server.team)
           await refuseServerNetwork(person, server.endpoint.url, 'url');
         return this.connect(server, workspace, daemon, signal);
       }),

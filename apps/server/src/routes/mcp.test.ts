@@ -284,6 +284,61 @@ describe('MCP servers as agent tools', () => {
     }
     expect(alive.trim()).toBe('gone');
   });
+
+  it("offers a team's server, made by an admin, to the team's people only", async () => {
+    const carol = await signedInUser(server, { email: 'carol@example.com' });
+    await api(alice, 'POST', '/api/admin/teams', { name: 'tools' });
+    await api(alice, 'PUT', '/api/admin/teams/tools/members/bob@example.com');
+    const body = {
+      name: 'workspace',
+      transport: 'http',
+      // On the server's own network: an admin may, for a team too.
+      url: `${server.origin}/api/workspaces/mcp/mcp`,
+      headers: { Authorization: 'Bearer team-secret' },
+      team: 'tools',
+    };
+    const byMember = await api(bob, 'POST', '/api/ai/mcp-servers', body);
+    expect([byMember.statusCode, byMember.json().message]).toEqual([
+      403,
+      'only admins add MCP servers for a team',
+    ]);
+    const made = await api(alice, 'POST', '/api/ai/mcp-servers', body);
+    expect(made.statusCode, made.body).toBe(201);
+    const id = made.json().id as string;
+    expect((await api(alice, 'POST', '/api/ai/mcp-servers', body)).statusCode).toBe(409);
+
+    const seen = await api(bob, 'GET', '/api/ai/mcp-servers');
+    expect(seen.json().servers).toEqual([
+      expect.objectContaining({
+        id,
+        team: 'tools',
+        hasHeaders: true,
+        headerNames: ['Authorization'],
+      }),
+    ]);
+    expect(seen.body).not.toContain('team-secret');
+    const changed = await api(bob, 'PATCH', `/api/ai/mcp-servers/${id}`, { enabled: false });
+    expect([changed.statusCode, changed.json().message]).toEqual([
+      403,
+      'only admins change a team’s MCP servers',
+    ]);
+    expect((await api(carol, 'GET', '/api/ai/mcp-servers')).json()).toEqual({ servers: [] });
+    expect((await api(carol, 'DELETE', `/api/ai/mcp-servers/${id}`)).statusCode).toBe(404);
+
+    // Bob's agent runs get it, with its token and past the server-network guard; Carol's do not.
+    const { mcpServers } = server.services;
+    expect(await mcpServers.enabled(bob.id)).toEqual([
+      expect.objectContaining({
+        id,
+        team: true,
+        endpoint: expect.objectContaining({ headers: { Authorization: 'Bearer team-secret' } }),
+      }),
+    ]);
+    expect(await mcpServers.enabled(carol.id)).toEqual([]);
+    await api(alice, 'DELETE', '/api/admin/teams/tools/members/bob@example.com');
+    expect(await mcpServers.enabled(bob.id)).toEqual([]);
+    expect((await api(alice, 'DELETE', `/api/ai/mcp-servers/${id}`)).statusCode).toBe(204);
+  });
 });
 
 describe('a workspace as an MCP server', () => {

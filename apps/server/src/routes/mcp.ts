@@ -8,6 +8,7 @@ import {
   updateMcpServerBodySchema,
 } from '@studio/protocol';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { refuseServerNetwork } from '../net/server-network.ts';
 import { MCP_CONNECT_TIMEOUT_MS } from '../ai/mcp-tools.ts';
@@ -17,6 +18,11 @@ import { AppError } from '../errors.ts';
 import { workspaceOf } from '../http/access.ts';
 
 const idParams = z.object({ id: z.string().max(100) });
+
+/** Who asks, as the server store needs it. */
+function callerOf(request: FastifyRequest) {
+  return { id: request.principal!.user.id, admin: request.principal!.user.role === 'admin' };
+}
 const nameParams = z.object({ name: z.string().max(64) });
 
 /**
@@ -30,7 +36,7 @@ export function mcpRoutes(app: App, services: Services): void {
   app.get(
     '/api/ai/mcp-servers',
     { config: { access: 'user' }, schema: { tags, response: { 200: mcpServerListSchema } } },
-    async (request) => ({ servers: await servers.list(request.principal!.user.id) }),
+    async (request) => ({ servers: await servers.list(callerOf(request)) }),
   );
 
   app.post(
@@ -40,13 +46,12 @@ export function mcpRoutes(app: App, services: Services): void {
       schema: { tags, body: createMcpServerBodySchema, response: { 201: mcpServerSchema } },
     },
     async (request, reply) => {
-      const caller = {
-        id: request.principal!.user.id,
-        admin: request.principal!.user.role === 'admin',
-      };
+      const caller = callerOf(request);
+      if (request.body.team !== undefined && !caller.admin)
+        throw new AppError('forbidden', 'only admins add MCP servers for a team');
       if (request.body.transport === 'http')
         await refuseServerNetwork(caller, request.body.url, 'url');
-      const created = await servers.create(request.principal!.user.id, request.body);
+      const created = await servers.create(caller, request.body);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'ai.mcp_server.create',
@@ -54,6 +59,7 @@ export function mcpRoutes(app: App, services: Services): void {
         targetId: created.id,
         data: {
           name: created.name,
+          team: created.team,
           transport: created.transport,
           command: created.command,
           args: created.args,
@@ -77,16 +83,9 @@ export function mcpRoutes(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const caller = {
-        id: request.principal!.user.id,
-        admin: request.principal!.user.role === 'admin',
-      };
+      const caller = callerOf(request);
       if (request.body.url) await refuseServerNetwork(caller, request.body.url, 'url');
-      const updated = await servers.update(
-        request.principal!.user.id,
-        request.params.id,
-        request.body,
-      );
+      const updated = await servers.update(caller, request.params.id, request.body);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'ai.mcp_server.update',
@@ -102,7 +101,7 @@ export function mcpRoutes(app: App, services: Services): void {
     '/api/ai/mcp-servers/:id',
     { config: { access: 'user' }, schema: { tags, params: idParams } },
     async (request, reply) => {
-      await servers.remove(request.principal!.user.id, request.params.id);
+      await servers.remove(callerOf(request), request.params.id);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'ai.mcp_server.delete',
@@ -126,8 +125,9 @@ export function mcpRoutes(app: App, services: Services): void {
     },
     async (request) => {
       const userId = request.principal!.user.id;
-      const server = await servers.resolve(userId, request.params.id);
-      if (server.endpoint.transport === 'http')
+      const server = await servers.resolve(callerOf(request), request.params.id);
+      // A team's server was made by an admin, who may point it at the server's own network.
+      if (server.endpoint.transport === 'http' && !server.team)
         await refuseServerNetwork(
           { admin: request.principal!.user.role === 'admin' },
           server.endpoint.url,

@@ -8,6 +8,7 @@ import {
   mcpToolsQueryOptions,
   updateMcpServer,
 } from '../../api/mcp.ts';
+import { teamsQueryOptions } from '../../api/members.ts';
 import { queryKeys } from '../../api/query-keys.ts';
 import { workspacesQueryOptions } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
@@ -71,11 +72,12 @@ function TextAreaField({
 }
 
 /** The add-server form; header values stay in memory only, never in a stored draft. */
-function AddMcpServerForm() {
+function AddMcpServerForm({ isAdmin }: { isAdmin: boolean }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const [form, setForm] = useState(EMPTY_MCP_SERVER_FORM);
   const [local, setLocal] = useState<McpServerErrors | null>(null);
+  const teams = useQuery({ ...teamsQueryOptions(), enabled: isAdmin });
   const create = useMutation({
     mutationFn: createMcpServer,
     onSuccess: (server) => {
@@ -192,7 +194,24 @@ function AddMcpServerForm() {
           />
         </>
       )}
-      <div className="col-span-2 flex justify-end">
+      <div className="col-span-2 flex items-end justify-between gap-3">
+        {isAdmin ? (
+          <SelectField
+            label="Who uses it"
+            value={form.team}
+            onChange={(event) => change({ team: event.target.value })}
+            error={fields.team}
+          >
+            <option value="">Only you</option>
+            {(teams.data ?? []).map((team) => (
+              <option key={team.id} value={team.name}>
+                Team {team.name}
+              </option>
+            ))}
+          </SelectField>
+        ) : (
+          <span />
+        )}
         <Button type="submit" variant="primary" pending={create.isPending}>
           Add MCP server
         </Button>
@@ -324,7 +343,7 @@ function endpointOf(server: McpServer): string {
 }
 
 /** MCP servers: add one, list them, switch them on and off, see their tools, delete them. */
-export function AiMcpPanel() {
+export function AiMcpPanel({ isAdmin }: { isAdmin: boolean }) {
   const toast = useToast();
   const queryClient = useQueryClient();
   const servers = useQuery(mcpServersQueryOptions());
@@ -357,7 +376,7 @@ export function AiMcpPanel() {
 
   return (
     <div className="space-y-5">
-      <AddMcpServerForm />
+      <AddMcpServerForm isAdmin={isAdmin} />
       {servers.isPending ? (
         <Loading label="Loading MCP servers…" />
       ) : servers.isError ? (
@@ -377,6 +396,11 @@ export function AiMcpPanel() {
                 <tr key={server.id}>
                   <td className="px-4 py-2.5 font-mono text-[13px] font-medium whitespace-nowrap text-fg">
                     {server.name}
+                    {server.team !== null ? (
+                      <span className="ml-2 font-sans">
+                        <Badge tone="accent">Team {server.team}</Badge>
+                      </span>
+                    ) : null}
                   </td>
                   <td className="px-4 py-2.5 whitespace-nowrap text-muted">
                     {server.transport === 'http' ? 'HTTP' : 'stdio'}
@@ -399,7 +423,10 @@ export function AiMcpPanel() {
                       title={server.enabled ? 'On: the agent gets its tools' : 'Off'}
                       className="size-4 accent-accent"
                       checked={server.enabled}
-                      disabled={toggle.isPending && toggle.variables?.id === server.id}
+                      disabled={
+                        (server.team !== null && !isAdmin) ||
+                        (toggle.isPending && toggle.variables?.id === server.id)
+                      }
                       onChange={() => toggle.mutate(server)}
                     />
                   </td>
@@ -416,6 +443,12 @@ export function AiMcpPanel() {
                         size="sm"
                         variant="danger"
                         aria-label={`Delete ${server.name}`}
+                        disabled={server.team !== null && !isAdmin}
+                        title={
+                          server.team !== null && !isAdmin
+                            ? 'A team’s server: admins change it'
+                            : undefined
+                        }
                         onClick={() => setRemoving(server)}
                       >
                         Delete

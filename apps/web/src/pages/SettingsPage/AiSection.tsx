@@ -73,7 +73,7 @@ export function AiSection() {
           title="MCP servers"
           description="Their tools join the agent’s, under the same permissions (each asks unless it says it only reads)."
         >
-          <AiMcpPanel />
+          <AiMcpPanel isAdmin={isAdmin} />
         </Part>
       </div>
     </Card>

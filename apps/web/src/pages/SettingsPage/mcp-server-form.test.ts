@@ -43,6 +43,12 @@ describe('the add-server form', () => {
       errors: { fields: { headers: expect.stringMatching(/^Line 1/) } },
     });
   });
+
+  it("names the team for a team's server, and nothing for one's own", () => {
+    const form = { ...EMPTY_MCP_SERVER_FORM, name: 'docs', command: 'npx', team: 'ml' };
+    expect(createMcpServerBody(form)).toMatchObject({ body: { team: 'ml' } });
+    expect(createMcpServerBody({ ...form, team: '' })).not.toHaveProperty('body.team');
+  });
 });
 
 describe('mcpServerErrors', () => {

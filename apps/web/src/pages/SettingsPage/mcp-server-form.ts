@@ -10,6 +10,8 @@ export interface McpServerForm {
   args: string;
   url: string;
   headers: string;
+  /** A team's name for a team's server (admins choose); blank for one's own. */
+  team: string;
 }
 
 /** An empty add-server form. */
@@ -20,9 +22,10 @@ export const EMPTY_MCP_SERVER_FORM: McpServerForm = {
   args: '',
   url: '',
   headers: '',
+  team: '',
 };
 
-const FIELDS = ['name', 'transport', 'command', 'args', 'url', 'headers'] as const;
+const FIELDS = ['name', 'transport', 'command', 'args', 'url', 'headers', 'team'] as const;
 /** A field of the add form that an error can point at. */
 export type McpServerField = (typeof FIELDS)[number];
 
@@ -63,9 +66,16 @@ export function createMcpServerBody(
   form: McpServerForm,
 ): { body: CreateMcpServerBody } | { errors: McpServerErrors } {
   const name = form.name.trim();
+  const team = form.team ? { team: form.team } : {};
   if (form.transport === 'stdio') {
     return {
-      body: { name, transport: 'stdio', command: form.command.trim(), args: parseArgs(form.args) },
+      body: {
+        name,
+        transport: 'stdio',
+        command: form.command.trim(),
+        args: parseArgs(form.args),
+        ...team,
+      },
     };
   }
   const { headers, error } = parseHeaders(form.headers);
@@ -76,6 +86,7 @@ export function createMcpServerBody(
       transport: 'http',
       url: form.url.trim(),
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      ...team,
     },
   };
 }
