@@ -313,4 +313,37 @@ describe('a team in one workspace', () => {
     await ada.screenshot({ path: `${SCREENSHOTS}team-dashboard-laptop.png` });
     await ada.setViewportSize({ width: 1440, height: 900 });
   }, 60_000);
+
+  it('gives a team a model provider its people pick and nobody else sees', async () => {
+    const { page: ada } = people.ada;
+    expect((await api(ada, 'POST', '/api/admin/teams', { name: 'models' })).status()).toBe(201);
+    expect(
+      (await api(ada, 'PUT', '/api/admin/teams/models/members/bob@example.com')).status(),
+    ).toBe(204);
+    await ada.goto(`${server.origin}/settings#ai`);
+    const form = ada.getByRole('form', { name: 'Add an AI provider' });
+    await form.getByLabel('Kind').selectOption({ label: 'OpenAI-compatible' });
+    await form.getByLabel('Name', { exact: true }).fill('Team models');
+    await form.getByLabel('Base URL').fill('http://127.0.0.1:9/v1');
+    await form.getByLabel('API key').fill('sk-team-0123456789abcd');
+    await form.getByLabel('Who uses it').selectOption({ label: 'Team models' });
+    await form.getByRole('button', { name: 'Add provider' }).click();
+    await ada.getByText('Provider Team models added.').waitFor();
+
+    // Bob is in the team: the provider is listed as the team's and offered for his models.
+    const { page: bob } = people.bob;
+    await bob.goto(`${server.origin}/settings#ai`);
+    const ai = bob.locator('#ai');
+    await ai.getByRole('cell', { name: 'Team models' }).first().waitFor();
+    await expect
+      .poll(() => ai.getByLabel('Chat provider').locator('option').allInnerTexts(), {
+        timeout: 10_000,
+      })
+      .toContain('Team models (team models)');
+    await ai.screenshot({ path: `${SCREENSHOTS}team-provider-settings.png` });
+    // Carol is not: nothing of it reaches her.
+    const { page: carol } = people.carol;
+    const listed = await api(carol, 'GET', '/api/ai/providers');
+    expect(JSON.stringify(await listed.json())).not.toContain('Team models');
+  }, 60_000);
 });

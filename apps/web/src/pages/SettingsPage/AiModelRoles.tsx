@@ -147,7 +147,7 @@ function RoleCell({
         {known ? null : <option value={draft.providerId}>A deleted provider</option>}
         {choices.map((provider) => (
           <option key={provider.id} value={provider.id}>
-            {provider.name} ({provider.scope === 'organization' ? 'organisation' : 'yours'})
+            {provider.name} ({providerOwner(provider)})
           </option>
         ))}
       </InlineSelect>
@@ -298,4 +298,10 @@ export function AiModelRoles({ isAdmin }: { isAdmin: boolean }) {
       isAdmin={isAdmin}
     />
   );
+}
+
+/** Whose a provider is, after its name in a select: "organisation", "team core" or "yours". */
+function providerOwner(provider: AiProvider): string {
+  if (provider.scope === 'team') return `team ${provider.team ?? ''}`.trim();
+  return provider.scope === 'organization' ? 'organisation' : 'yours';
 }
