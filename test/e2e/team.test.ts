@@ -314,6 +314,23 @@ describe('a team in one workspace', () => {
     await ada.setViewportSize({ width: 1440, height: 900 });
   }, 60_000);
 
+  it('backs the server up when an admin asks, and lists the backup', async () => {
+    const { page: ada } = people.ada;
+    await ada.goto(`${server.origin}/admin/backups`);
+    await ada.getByText('No backups yet').waitFor();
+    await ada.getByRole('button', { name: 'Back up now' }).click();
+    const row = ada.getByRole('row').filter({ hasText: 'finished' });
+    await row.waitFor({ timeout: 30_000 });
+    await ada.screenshot({ path: `${SCREENSHOTS}team-backups.png` });
+    // Every workspace on the server, each with its files (none skipped), as the page says.
+    const listed = (await (await api(ada, 'GET', '/api/admin/backups')).json()) as {
+      backups: Array<{ state: string; workspaces: number; skipped: number }>;
+    };
+    expect(listed.backups).toEqual([expect.objectContaining({ state: 'finished', skipped: 0 })]);
+    expect(listed.backups[0]!.workspaces).toBeGreaterThanOrEqual(1);
+    expect(await row.locator('td').nth(3).innerText()).toBe(String(listed.backups[0]!.workspaces));
+  }, 60_000);
+
   it('gives a team a model provider its people pick and nobody else sees', async () => {
     const { page: ada } = people.ada;
     expect((await api(ada, 'POST', '/api/admin/teams', { name: 'models' })).status()).toBe(201);

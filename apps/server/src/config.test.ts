@@ -64,7 +64,7 @@ describe('loadConfig', () => {
 
   it('reads a backup schedule, into the data dir unless told where', async () => {
     const dir = await tempDir();
-    expect((await loadConfig({ STUDIO_DATA_DIR: dir })).backups).toBeUndefined();
+    expect((await loadConfig({ STUDIO_DATA_DIR: dir })).backups.cron).toBeUndefined();
     const config = await loadConfig({ STUDIO_DATA_DIR: dir, STUDIO_BACKUP_CRON: '0 3 * * *' });
     expect(config.backups).toEqual({ cron: '0 3 * * *', dir: join(dir, 'backups'), keep: 7 });
   });

@@ -80,8 +80,11 @@ export interface Config {
     /** "ip:port" pairs `fetch_url` may reach although private (an internal docs server). */
     fetchAllow: string[];
   };
-  /** Scheduled backups (`STUDIO_BACKUP_CRON`): when, into which folder, how many are kept. */
-  backups: { cron: string; dir: string; keep: number } | undefined;
+  /**
+   * Backups the server writes itself: when (`STUDIO_BACKUP_CRON`; none without it, only those an
+   * admin asks for), into which folder, how many are kept.
+   */
+  backups: { cron: string | undefined; dir: string; keep: number };
   /** How often mission environments past their time-to-live are looked for. */
   missionSweepMs: number;
   /**
@@ -300,13 +303,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
       // One list for every address rule (fetch_url, git imports); the old name still works.
       fetchAllow: [...new Set([...parsed.STUDIO_NETWORK_ALLOW, ...parsed.STUDIO_AI_FETCH_ALLOW])],
     },
-    backups: parsed.STUDIO_BACKUP_CRON
-      ? {
-          cron: parsed.STUDIO_BACKUP_CRON,
-          dir: resolve(cwd, parsed.STUDIO_BACKUP_DIR ?? join(dataDir, 'backups')),
-          keep: parsed.STUDIO_BACKUP_KEEP,
-        }
-      : undefined,
+    backups: {
+      cron: parsed.STUDIO_BACKUP_CRON,
+      dir: resolve(cwd, parsed.STUDIO_BACKUP_DIR ?? join(dataDir, 'backups')),
+      keep: parsed.STUDIO_BACKUP_KEEP,
+    },
     missionSweepMs: parsed.STUDIO_MISSION_SWEEP_SECONDS * 1000,
     leaseMs: Math.round(parsed.STUDIO_LEASE_SECONDS * 1000),
     trustProxy: parsed.STUDIO_TRUST_PROXY,

@@ -28,6 +28,11 @@ const AdminUsagePage = lazy(() =>
     default: module.AdminUsagePage,
   })),
 );
+const AdminBackupsPage = lazy(() =>
+  import('./pages/AdminBackupsPage/AdminBackupsPage.tsx').then((module) => ({
+    default: module.AdminBackupsPage,
+  })),
+);
 const AdminUsersPage = lazy(() =>
   import('./pages/AdminUsersPage/AdminUsersPage.tsx').then((module) => ({
     default: module.AdminUsersPage,
@@ -134,6 +139,14 @@ export function createRouter() {
                   element: (
                     <Later>
                       <AdminUsagePage />
+                    </Later>
+                  ),
+                },
+                {
+                  path: 'admin/backups',
+                  element: (
+                    <Later>
+                      <AdminBackupsPage />
                     </Later>
                   ),
                 },

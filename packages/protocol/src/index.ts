@@ -343,3 +343,4 @@ export {
   type CreatedPreviewLink,
   type PreviewLink,
 } from './previews.ts';
+export { backupQueuedSchema, serverBackupsSchema, type ServerBackups } from './backups.ts';

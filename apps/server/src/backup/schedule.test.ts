@@ -26,7 +26,9 @@ let admin: Awaited<ReturnType<typeof signedInUser>>;
 async function backupEvents() {
   const events = (await injectAs(server, admin, 'GET', '/api/audit?limit=200')).json()
     .events as Array<{ action: string; data: Record<string, unknown> }>;
-  return events.filter((event) => event.action.startsWith('backup.')).reverse();
+  return events
+    .filter((event) => ['backup.written', 'backup.failed'].includes(event.action))
+    .reverse();
 }
 
 beforeAll(async () => {
@@ -97,4 +99,29 @@ describe('scheduled backups', () => {
       expect(listed).toBe('written before the backup\n');
     }
   }, 90_000);
+
+  it('writes one when an admin asks, and lists them with the schedule', async () => {
+    const member = await signedInUser(server, { email: 'member@example.com' });
+    expect((await injectAs(server, member, 'POST', '/api/admin/backups')).statusCode).toBe(403);
+    const asked = await injectAs(server, admin, 'POST', '/api/admin/backups');
+    expect(asked.statusCode).toBe(202);
+    const { name } = asked.json() as { name: string };
+    let written: Record<string, unknown> | undefined;
+    for (let i = 0; i < 120 && !written; i++) {
+      written = (await backupEvents()).find((event) => event.data.folder === name)?.data;
+      if (!written) await sleep(250);
+    }
+    expect(written).toMatchObject({ workspaces: 1, skipped: [] });
+
+    const listed = await injectAs(server, admin, 'GET', '/api/admin/backups');
+    expect(listed.json()).toMatchObject({ cron: '*/3 * * * * *', dir, keep: 2 });
+    expect(Date.parse(listed.json().next)).toBeGreaterThan(Date.now() - 1000);
+    expect(listed.json().backups[0]).toMatchObject({
+      name: '2030-01-01T03-00-00Z',
+      state: 'finished',
+      workspaces: 1,
+      skipped: 0,
+      bytes: expect.any(Number),
+    });
+  }, 60_000);
 });

@@ -1,18 +1,21 @@
-// Scheduled backups (`STUDIO_BACKUP_CRON`): at each time the expression names, the server writes
-// the same folder `studio backup` writes — database, secret and every home — into
-// `STUDIO_BACKUP_DIR/<time>/`, then keeps the newest `STUDIO_BACKUP_KEEP`. Every replica runs
+// Backups the server writes itself: at each time `STUDIO_BACKUP_CRON` names, or when an admin
+// asks, the same folder `studio backup` writes — database, secret and every home — into
+// `STUDIO_BACKUP_DIR/<time>/`, then it keeps the newest `STUDIO_BACKUP_KEEP`. Every replica runs
 // the clock; the backup is a durable job, queued once per time under an advisory lock, so one
 // replica writes it, and another finishes it if that one dies.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   backupFolderName,
   HomeUnavailable,
+  listBackups,
   MANIFEST,
   pruneBackups,
   writeBackup,
+  type BackupManifest,
 } from '@studio/backup';
+import type { ServerBackups } from '@studio/protocol';
 import { jobs, type Database } from '@studio/db';
 import { RuntimeError } from '@studio/runtime';
 import { Cron } from 'croner';
@@ -48,7 +51,7 @@ export class BackupSchedule {
   /** Starts the clock (nothing when no schedule is set). */
   start(): void {
     const schedule = this.deps.config.backups;
-    if (!schedule || this.clock) return;
+    if (!schedule.cron || this.clock) return;
     this.clock = new Cron(schedule.cron, { protect: true }, async (clock) => {
       const due = clock.currentRun();
       if (due)
@@ -65,6 +68,45 @@ export class BackupSchedule {
   stop(): void {
     this.clock?.stop();
     this.clock = null;
+  }
+
+  /** Queues a backup now, for an admin who asked; answers the time it is filed under. */
+  async backUpNow(): Promise<Date> {
+    const due = new Date(Math.floor(Date.now() / 1000) * 1000);
+    await this.queue(due);
+    return due;
+  }
+
+  /** The schedule, whether a backup is being written, and the backups in the folder, newest first. */
+  async list(): Promise<ServerBackups> {
+    const { cron, dir, keep } = this.deps.config.backups;
+    const backups = await Promise.all(
+      (await listBackups(dir)).map(async ({ name, finished }) => {
+        // The manifest as written; checking every file's checksum is the restore's job.
+        const manifest = finished
+          ? await readFile(join(dir, name, MANIFEST), 'utf8')
+              .then((text) => JSON.parse(text) as BackupManifest)
+              .catch(() => null)
+          : null;
+        return {
+          name,
+          state: finished ? 'finished' : 'unfinished',
+          createdAt: manifest?.createdAt ?? null,
+          bytes: manifest?.files.reduce((sum, file) => sum + file.bytes, 0) ?? null,
+          workspaces: manifest?.workspaces.length ?? null,
+          skipped:
+            manifest?.workspaces.filter((workspace) => workspace.home === null).length ?? null,
+        } satisfies ServerBackups['backups'][number];
+      }),
+    );
+    return {
+      cron: cron ?? null,
+      next: this.clock?.nextRun()?.toISOString() ?? null,
+      dir,
+      keep,
+      writing: await this.deps.jobs.busy(SUBJECT),
+      backups,
+    };
   }
 
   /** Queues the backup due at `due`, unless a replica already has. */
@@ -87,7 +129,6 @@ export class BackupSchedule {
   private async write(due: Date): Promise<void> {
     const { config, db, workspaces, audit, logger } = this.deps;
     const schedule = config.backups;
-    if (!schedule) return;
     const name = backupFolderName(due);
     const dir = join(schedule.dir, name);
     if (existsSync(join(dir, MANIFEST))) return;
@@ -124,7 +165,7 @@ export class BackupSchedule {
       const removed = await pruneBackups(schedule.dir, schedule.keep);
       await audit.record({
         actorId: null,
-        action: 'backup.scheduled',
+        action: 'backup.written',
         data: {
           folder: name,
           bytes,

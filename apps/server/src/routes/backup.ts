@@ -1,14 +1,17 @@
 import { Readable } from 'node:stream';
+import { backupQueuedSchema, serverBackupsSchema } from '@studio/protocol';
+import { backupFolderName } from '@studio/backup';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { dumpDatabase } from '../backup/database-dump.ts';
 
 /**
  * What `studio backup` reads from a running server (admins only, audited): a consistent dump of
- * the database with the server's secret, then each workspace's home as a tar stream.
+ * the database with the server's secret, then each workspace's home as a tar stream. And the
+ * backups the server writes itself: listed, and one asked for now.
  */
 export function backupRoutes(app: App, services: Services): void {
-  const { database, config, workspaces, audit } = services;
+  const { database, config, workspaces, audit, backups } = services;
   const admin = { access: 'admin' } as const;
   const tags = ['admin'];
 
@@ -33,6 +36,42 @@ export function backupRoutes(app: App, services: Services): void {
         .type('application/x-ndjson')
         .header('cache-control', 'no-store')
         .send(Readable.from(lines.map((line) => `${line}\n`)));
+    },
+  );
+
+  app.get(
+    '/api/admin/backups',
+    {
+      config: admin,
+      schema: {
+        tags,
+        description:
+          "The backups the server writes itself (on `STUDIO_BACKUP_CRON`, or asked for), newest first, and the schedule's next time.",
+        response: { 200: serverBackupsSchema },
+      },
+    },
+    async () => backups.list(),
+  );
+
+  app.post(
+    '/api/admin/backups',
+    {
+      config: admin,
+      schema: {
+        tags,
+        description:
+          'Queues a backup now, written by one replica into `STUDIO_BACKUP_DIR`; it appears in the list, and in the audit log as `backup.written`, when done.',
+        response: { 202: backupQueuedSchema },
+      },
+    },
+    async (request, reply) => {
+      const due = await backups.backUpNow();
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'backup.requested',
+        data: { folder: backupFolderName(due) },
+      });
+      return reply.status(202).send({ name: backupFolderName(due) });
     },
   );
 

@@ -6,6 +6,7 @@ export const queryKeys = {
   adminUsers: () => ['admin', 'users'] as const,
   adminWorkspaces: () => ['admin', 'workspaces'] as const,
   adminUsage: (days: number) => ['admin', 'usage', days] as const,
+  adminBackups: () => ['admin', 'backups'] as const,
   myQuota: () => ['quota'] as const,
   invite: (token: string) => ['invite', token] as const,
   runtime: () => ['runtime'] as const,
