@@ -73,7 +73,7 @@ export function SetupPage() {
             printed in its log when it started. It looks like:
           </p>
           <pre className="overflow-x-auto rounded-md border border-line bg-subtle px-3 py-2 font-mono text-[13px] text-muted">
-            http://localhost:3000/setup?token=…
+            {window.location.origin}/setup?token=…
           </pre>
           <p className="text-muted">
             Or restart the server with{' '}
