@@ -6,6 +6,7 @@ import { and, asc, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { z } from 'zod';
 import { Sealer } from '../crypto/sealer.ts';
 import { AppError } from '../errors.ts';
+import { teamNamed, teamNameOf } from '../workspaces/teams.ts';
 
 const { aiMcpServers, teamMembers, teams } = schema;
 
@@ -55,7 +56,7 @@ export class McpServerStore {
     caller: Caller,
     body: z.output<typeof createMcpServerBodySchema>,
   ): Promise<McpServer> {
-    const team = body.team === undefined ? null : await this.teamNamed(body.team);
+    const team = body.team === undefined ? null : await teamNamed(this.db, body.team);
     await this.refuseTakenName(team ? { teamId: team.id } : { ownerId: caller.id }, body.name);
     const id = randomUUID();
     const [row] = await this.db
@@ -101,7 +102,7 @@ export class McpServerStore {
       })
       .where(eq(aiMcpServers.id, id))
       .returning();
-    return view(updated!, await this.teamNameOf(updated!));
+    return view(updated!, await teamNameOf(this.db, updated!.teamId));
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
@@ -215,24 +216,6 @@ export class McpServerStore {
           ? `the team already has an MCP server named ${name}`
           : `you already have an MCP server named ${name}`,
       );
-  }
-
-  private async teamNamed(name: string): Promise<{ id: string; name: string }> {
-    const [team] = await this.db
-      .select({ id: teams.id, name: teams.name })
-      .from(teams)
-      .where(eq(teams.name, name));
-    if (!team) throw new AppError('bad_request', `team: there is no team "${name}"`);
-    return team;
-  }
-
-  private async teamNameOf(row: McpServerRow): Promise<string | null> {
-    if (row.teamId === null) return null;
-    const [team] = await this.db
-      .select({ name: teams.name })
-      .from(teams)
-      .where(eq(teams.id, row.teamId));
-    return team?.name ?? null;
   }
 }
 

@@ -16,6 +16,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm';
 import type { z } from 'zod';
 import { Sealer } from '../crypto/sealer.ts';
 import { AppError } from '../errors.ts';
+import { teamNamed, teamNameOf } from '../workspaces/teams.ts';
 
 const { aiProviders, aiModelRoles, teamMembers, teams } = schema;
 type ProviderRow = typeof aiProviders.$inferSelect;
@@ -91,7 +92,7 @@ export class AiProviderStore {
       throw new AppError('forbidden', 'only admins add providers for the whole organisation');
     if (body.scope === 'team' && !caller.admin)
       throw new AppError('forbidden', 'only admins add providers for a team');
-    const team = body.team === undefined ? null : await this.teamNamed(body.team);
+    const team = body.team === undefined ? null : await teamNamed(this.db, body.team);
     if (body.baseUrl) await refuseServerNetwork(caller, body.baseUrl, 'baseUrl');
     const id = randomUUID();
     const [row] = await this.db
@@ -108,15 +109,6 @@ export class AiProviderStore {
       })
       .returning();
     return view(row!, team?.name ?? null);
-  }
-
-  private async teamNamed(name: string): Promise<{ id: string; name: string }> {
-    const [team] = await this.db
-      .select({ id: teams.id, name: teams.name })
-      .from(teams)
-      .where(eq(teams.name, name));
-    if (!team) throw new AppError('bad_request', `team: there is no team "${name}"`);
-    return team;
   }
 
   async update(caller: Caller, id: string, body: UpdateAiProviderBody): Promise<AiProvider> {
@@ -136,7 +128,7 @@ export class AiProviderStore {
       })
       .where(eq(aiProviders.id, id))
       .returning();
-    return view(updated!, await this.teamNameOf(updated!));
+    return view(updated!, await teamNameOf(this.db, updated!.teamId));
   }
 
   async remove(caller: Caller, id: string): Promise<void> {
@@ -298,15 +290,6 @@ export class AiProviderStore {
           : 'only admins change a team’s providers',
       );
     return row;
-  }
-
-  private async teamNameOf(row: ProviderRow): Promise<string | null> {
-    if (row.teamId === null) return null;
-    const [team] = await this.db
-      .select({ name: teams.name })
-      .from(teams)
-      .where(eq(teams.id, row.teamId));
-    return team?.name ?? null;
   }
 }
 

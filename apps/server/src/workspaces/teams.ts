@@ -10,6 +10,23 @@ import { personByEmail, type MemberRole } from './members.ts';
 
 type WorkspaceRow = { id: string };
 
+/** The team named `name`, for a body's `team` field: a bad request naming the field if none. */
+export async function teamNamed(db: Database, name: string): Promise<{ id: string; name: string }> {
+  const [team] = await db
+    .select({ id: teams.id, name: teams.name })
+    .from(teams)
+    .where(eq(teams.name, name));
+  if (!team) throw new AppError('bad_request', `team: there is no team "${name}"`);
+  return team;
+}
+
+/** The name of the team with id `teamId`, or null for none (an organisation's or a person's). */
+export async function teamNameOf(db: Database, teamId: string | null): Promise<string | null> {
+  if (teamId === null) return null;
+  const [team] = await db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId));
+  return team?.name ?? null;
+}
+
 export class Teams {
   constructor(private readonly db: Database) {}
 
