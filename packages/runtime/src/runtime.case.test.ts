@@ -240,9 +240,11 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       it.runIf(options.limits)(
         'stops a fork bomb at the pids limit and stays responsive',
         async () => {
+          // Each child lives 10 s: on a loaded machine the loop takes seconds to fork 300, and
+          // children that already ended (3 s, before) let it finish under the limit.
           const bomb = await daemon.exec(
             'bash',
-            ['-c', 'for i in $(seq 300); do sleep 3 & done 2>&1 | grep -c "fork" ; wait'],
+            ['-c', 'for i in $(seq 300); do sleep 10 & done 2>&1 | grep -c "fork" ; wait'],
             { timeoutMs: 30_000 },
           );
           expect(bomb.stdout + bomb.stderr).toMatch(/[1-9]|Resource temporarily unavailable|fork/);
