@@ -20,7 +20,8 @@ let world: World;
 const operations = () => world.operations.filter((operation) => operation.method !== 'QUERY');
 
 beforeAll(async () => {
-  world = await startWorld();
+  // Subdomain previews on: their hosts are probed too (THREATS 37).
+  world = await startWorld({ STUDIO_PREVIEW_DOMAIN: 'localhost' });
 }, 180_000);
 
 afterAll(async () => {
@@ -108,6 +109,34 @@ describe('every route, generated from /api/openapi.json', () => {
     ).toMatchObject({
       status: 'running',
     });
+  });
+
+  it('THREATS 37: under a preview’s host no route of the platform answers, whatever the credentials', async () => {
+    const { port } = new URL(world.server.origin);
+    const hosts = [
+      `p8123-${world.alice.workspace.id}.localhost:${port}`,
+      `link-0123456789abcdef.localhost:${port}`,
+    ];
+    const failures: string[] = [];
+    for (const operation of operations())
+      for (const host of hosts) {
+        const target = fill(operation, world.aliceParams);
+        const response = await raw(world.server, {
+          method: operation.method,
+          target,
+          // The owner's platform session and API token, from the preview's own origin.
+          headers: {
+            host,
+            origin: `http://${host}`,
+            cookie: world.alice.cookie,
+            authorization: `Bearer ${world.alice.token}`,
+          },
+        });
+        // Every path there is the preview's, which takes only its own pass: 401, never the route.
+        if (response.status !== 401)
+          failures.push(`${operation.method} ${target} on ${host} → ${response.status}`);
+      }
+    expect(failures).toEqual([]);
   });
 
   it('THREATS 26, 8: no socket upgrades without credentials, in any encoding', async () => {
@@ -260,8 +289,10 @@ describe('every route, generated from /api/openapi.json', () => {
     ];
     for (const operation of operations().filter(stateChanging)) {
       // Previews and links to them are the app's own pages (their pass or the link's token, not
-      // our cookie, signs them in; a team link takes the cookie only on a GET, to issue a pass).
-      if (operation.route.startsWith('/w/') || operation.route.startsWith('/l/')) continue;
+      // our cookie, signs them in; a team link takes the cookie only on a GET, to issue a pass);
+      // a preview host's route answers nothing under ours (THREATS 37 probes it on its hosts).
+      if (['/w/', '/l/', '/__preview-host/'].some((prefix) => operation.route.startsWith(prefix)))
+        continue;
       const path = fill(operation, world.aliceParams);
       const body = sampleBody(operation.body);
       for (const [how, headers] of origins) {

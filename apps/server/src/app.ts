@@ -46,6 +46,7 @@ import { mcpRoutes } from './routes/mcp.ts';
 import { meRoutes } from './routes/me.ts';
 import { linkRoutes } from './routes/preview-links.ts';
 import { previewRoutes } from './routes/previews.ts';
+import { previewOrigin, routePreviewHosts, subdomainPreviewRoutes } from './previews/subdomain.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { memberRoutes } from './routes/members.ts';
 import { backupRoutes } from './routes/backup.ts';
@@ -129,6 +130,8 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
+    // Subdomain previews: a preview host's every path goes to its one route.
+    rewriteUrl: routePreviewHosts(config.previewDomain),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -161,6 +164,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   const { withAccess } = registerAccess(app, {
     publicUrl: config.publicUrl,
     allowedHosts: config.allowedHosts,
+    previewDomain: config.previewDomain,
     authenticate: (request) => services.authenticator.authenticate(request.headers),
     tokenReachesWorkspace: async (principal, request) => {
       const { name } = request.params as { name?: string };
@@ -233,6 +237,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   gitRoutes(app, services);
   previewRoutes(app, services);
   linkRoutes(app, services);
+  subdomainPreviewRoutes(app, services);
   desktopRoutes(app, services);
   lspRoutes(app, services);
   dapRoutes(app, services);
@@ -246,7 +251,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
     async () => app.swagger(),
   );
 
-  await registerWebApp(app, withAccess);
+  await registerWebApp(app, withAccess, webCsp(config));
   app.addHook('onReady', async () => startServices(services));
   app.addHook('preClose', async () => releaseRuns(services));
   app.addHook('onClose', async () => stopServices(services));
@@ -257,6 +262,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
 async function registerWebApp(
   app: App,
   withAccess: (access: 'public', register: () => PromiseLike<unknown>) => Promise<void>,
+  csp: string,
 ): Promise<void> {
   const built = existsSync(`${WEB_DIST}index.html`);
   if (built) {
@@ -285,7 +291,7 @@ async function registerWebApp(
       (request.headers.accept ?? '').includes('text/html');
     if (!wantsPage) throw new AppError('not_found', `no route ${request.method} ${path}`);
     void reply
-      .header('content-security-policy', WEB_CSP)
+      .header('content-security-policy', csp)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-cache');
@@ -300,6 +306,14 @@ async function registerWebApp(
   });
 }
 
+/** The web app's policy; in subdomain mode its preview frames may show the preview hosts. */
+function webCsp(config: Pick<Config, 'publicUrl' | 'previewDomain'>): string {
+  const previewHosts = config.previewDomain
+    ? ` ${previewOrigin(config.publicUrl, config.previewDomain, '*')}`
+    : '';
+  return [...WEB_CSP, `frame-src 'self'${previewHosts}`].join('; ');
+}
+
 const WEB_CSP = [
   "default-src 'self'",
   "script-src 'self'",
@@ -311,7 +325,7 @@ const WEB_CSP = [
   "frame-ancestors 'none'",
   "base-uri 'self'",
   "form-action 'self'",
-].join('; ');
+];
 
 /**
  * Errors as logged: a failed query's bound parameters (passwords, tokens, whatever a person

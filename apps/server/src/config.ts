@@ -29,6 +29,11 @@ export interface Config {
   trustProxy: boolean;
   /** Host names besides the public URL's that browsers may use (`Host` is checked: DNS rebinding). */
   allowedHosts: string[];
+  /**
+   * Subdomain previews (`STUDIO_PREVIEW_DOMAIN`): each preview on a host of its own under this
+   * domain (`p<port>-<workspace id>.<domain>`), for apps that need the root path; null: path mode.
+   */
+  previewDomain: string | null;
   /** Who may read `/metrics` and the API docs without signing in as an admin. */
   publicMetrics: boolean;
   publicApiDocs: boolean;
@@ -199,6 +204,14 @@ const variables = {
     }, 'must be a cron expression (minute hour day-of-month month day-of-week, in the server\'s time zone), like "0 3 * * *" for 03:00 every day')
     .optional(),
   STUDIO_BACKUP_DIR: nonEmpty.optional(),
+  STUDIO_PREVIEW_DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
+      'must be a domain name whose subdomains reach this server, like preview.example.com',
+    )
+    .transform((value) => value.toLowerCase())
+    .optional(),
   STUDIO_BACKUP_KEEP: positive('an integer', true).default(7),
   STUDIO_AI_MONTHLY_BUDGET_USD: z.coerce
     .number({ error: 'must be a number of US dollars (0 for no budget)' })
@@ -312,6 +325,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
     leaseMs: Math.round(parsed.STUDIO_LEASE_SECONDS * 1000),
     trustProxy: parsed.STUDIO_TRUST_PROXY,
     allowedHosts: parsed.STUDIO_ALLOWED_HOSTS,
+    previewDomain: parsed.STUDIO_PREVIEW_DOMAIN ?? null,
     publicMetrics: parsed.STUDIO_PUBLIC_METRICS,
     publicApiDocs: parsed.STUDIO_PUBLIC_API_DOCS,
     admin:

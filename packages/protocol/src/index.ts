@@ -339,6 +339,7 @@ export {
   createPreviewLinkBodySchema,
   createdPreviewLinkSchema,
   previewLinkSchema,
+  previewPlaceSchema,
   type CreatePreviewLinkBody,
   type CreatedPreviewLink,
   type PreviewLink,

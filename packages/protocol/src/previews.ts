@@ -3,6 +3,15 @@ import { z } from 'zod';
 /** Who a preview link opens the port to: anyone signed in here, or anyone with the link. */
 export const PREVIEW_LINK_AUDIENCES = ['team', 'public'] as const;
 
+/**
+ * `GET /api/workspaces/:ref/previews/:port/url`: where a preview opens, and whether the app then
+ * runs on a host of its own (`subdomain`) or sandboxed under the path (`path`).
+ */
+export const previewPlaceSchema = z.object({
+  url: z.string(),
+  mode: z.enum(['path', 'subdomain']),
+});
+
 /** `GET /api/workspaces/:ref/previews/links`: a link, without its token. */
 export const previewLinkSchema = z.object({
   id: z.string(),

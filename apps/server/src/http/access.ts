@@ -4,6 +4,7 @@ import type { WorkspaceRole } from '@studio/protocol';
 import type { Principal } from '../auth/authenticator.ts';
 import { requireRole, type WorkspaceAccess } from '../workspaces/members.ts';
 import { AppError } from '../errors.ts';
+import { previewHostOf } from '../previews/subdomain.ts';
 import { isCrossSiteRequest, isUpgradeOriginAllowed } from './origin.ts';
 
 /** Who may call a route. Every route declares one; a route without is refused. */
@@ -17,6 +18,11 @@ declare module 'fastify' {
      * cookie), in a hook of its own scope; the Host rule still applies first.
      */
     selfAuthenticated?: boolean;
+    /**
+     * The route answers every request to a preview's own host (subdomain mode), which checks
+     * that host itself; every other route answers only the platform's hosts.
+     */
+    previewHost?: boolean;
     /**
      * The role the caller needs on the workspace `:name` names (routes under
      * `/api/workspaces/:name` and `/w/:name` must say).
@@ -38,6 +44,8 @@ export interface AccessDeps {
   publicUrl: URL;
   /** Extra host names browsers may use for the platform (`STUDIO_ALLOWED_HOSTS`). */
   allowedHosts: string[];
+  /** Subdomain previews' domain (`STUDIO_PREVIEW_DOMAIN`), whose preview hosts are allowed too. */
+  previewDomain: string | null;
   authenticate(
     request: FastifyRequest,
   ): Promise<{ principal: Principal | null; setCookies: string[] }>;
@@ -137,7 +145,12 @@ export function registerAccess(
     else await access;
   });
   app.addHook('onRequest', async (request, reply) => {
-    if (!isAllowedHost(request.headers.host, deps))
+    // A preview host reaches only the preview-host route (the URL is rewritten before routing).
+    const previewHost =
+      request.routeOptions.config.previewHost === true &&
+      deps.previewDomain !== null &&
+      previewHostOf(request.headers.host, deps.previewDomain) !== null;
+    if (!previewHost && !isAllowedHost(request.headers.host, deps))
       throw new AppError(
         'misdirected_request',
         `this server does not answer for the host "${request.headers.host ?? ''}"; use ${deps.publicUrl.origin}`,

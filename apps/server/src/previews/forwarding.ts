@@ -64,12 +64,16 @@ export function previewForwarding({ workspaces }: Pick<Services, 'workspaces'>) 
     };
   }
 
-  /** Forwards one HTTP request through `reach` and sends the app's answer back. */
+  /**
+   * Forwards one HTTP request through `reach` and sends the app's answer back: `sandboxed` when
+   * it comes from the sandboxed page itself (origin `null`), `ownOrigin` for a preview on a host
+   * of its own (subdomain mode), which is framed by the platform and not sandboxed.
+   */
   async function proxy(
     request: FastifyRequest,
     reply: FastifyReply,
     reach: Reach,
-    sandboxed: boolean,
+    { sandboxed = false, ownOrigin }: { sandboxed?: boolean; ownOrigin?: { framedBy: string } },
   ) {
     workspaces.touch(reach.row.id);
     const body = request.body === undefined ? null : (request.body as Readable);
@@ -83,7 +87,7 @@ export function previewForwarding({ workspaces }: Pick<Services, 'workspaces'>) 
     const response = await exchange.response.catch((error: unknown) => {
       throw reach.unreachable(error);
     });
-    const headers = clientResponseHeaders(response.headers, reach.target);
+    const headers = clientResponseHeaders(response.headers, reach.target, ownOrigin);
     if (sandboxed && headers['access-control-allow-origin'] === undefined) {
       headers['access-control-allow-origin'] = 'null';
       headers.vary = headers.vary ? `${String(headers.vary)}, Origin` : 'Origin';

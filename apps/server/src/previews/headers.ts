@@ -99,11 +99,14 @@ export function upstreamRequestHeaders(
 
 /**
  * The response headers the browser receives from a previewed app: hop-by-hop headers dropped,
- * cookies and redirects kept under the preview's prefix, the preview sandbox added.
+ * cookies and redirects kept under the preview's prefix, the preview sandbox added — or, for a
+ * preview on a host of its own (`ownOrigin`, subdomain mode), which already has an origin apart
+ * from the platform's, only the rule that no page but the platform's may frame it.
  */
 export function clientResponseHeaders(
   headers: IncomingHttpHeaders,
   forwarded: Pick<Forwarded, 'prefix' | 'port'>,
+  ownOrigin?: { framedBy: string },
 ): OutgoingHttpHeaders {
   const listed = connectionTokens(headers.connection);
   const result: OutgoingHttpHeaders = {};
@@ -121,10 +124,12 @@ export function clientResponseHeaders(
     result.location = rewriteLocation(headers.location, forwarded);
   }
   // Added beside any policy of the app's own (a comma separates policies): browsers enforce all.
+  const ours = ownOrigin ? `frame-ancestors ${ownOrigin.framedBy}` : PREVIEW_CSP;
   const appPolicy = headers['content-security-policy'];
-  result['content-security-policy'] = appPolicy ? `${appPolicy}, ${PREVIEW_CSP}` : PREVIEW_CSP;
-  // For browsers without CSP frame-ancestors; same effect.
-  result['x-frame-options'] = 'SAMEORIGIN';
+  result['content-security-policy'] = appPolicy ? `${appPolicy}, ${ours}` : ours;
+  // For browsers without CSP frame-ancestors; same effect (none can name another origin).
+  if (ownOrigin) delete result['x-frame-options'];
+  else result['x-frame-options'] = 'SAMEORIGIN';
   return result;
 }
 

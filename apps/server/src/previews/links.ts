@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { previewLinks, users, workspaces, type Database } from '@studio/db';
 import type { PreviewLink } from '@studio/protocol';
-import { and, desc, eq, gt, inArray, isNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, type SQL } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 type LinkRow = typeof previewLinks.$inferSelect;
@@ -100,11 +100,20 @@ export class PreviewLinks {
    */
   async resolve(token: string): Promise<{ link: LinkRow; row: WorkspaceRow } | null> {
     if (!TOKEN.test(token)) return null;
+    return this.liveWhere(eq(previewLinks.tokenHash, hashOf(token)));
+  }
+
+  /** The live link with id `id` (subdomain mode names it in the host), as `resolve` answers. */
+  async byId(id: string): Promise<{ link: LinkRow; row: WorkspaceRow } | null> {
+    return this.liveWhere(eq(previewLinks.id, id));
+  }
+
+  private async liveWhere(which: SQL): Promise<{ link: LinkRow; row: WorkspaceRow } | null> {
     const [found] = await this.db
       .select({ link: previewLinks, row: workspaces })
       .from(previewLinks)
       .innerJoin(workspaces, eq(workspaces.id, previewLinks.workspaceId))
-      .where(and(eq(previewLinks.tokenHash, hashOf(token)), this.working()));
+      .where(and(which, this.working()));
     return found ?? null;
   }
 

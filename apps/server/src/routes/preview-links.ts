@@ -12,6 +12,7 @@ import { isUpgradeOriginAllowed } from '../http/origin.ts';
 import { previewForwarding, previewScope } from '../previews/forwarding.ts';
 import { sandboxPreflightHeaders } from '../previews/headers.ts';
 import { issuePass, passMatches, passSession, sessionPrincipal } from '../previews/pass.ts';
+import { openUrl } from '../previews/subdomain.ts';
 
 /** `/l/<token>`, then a team link's pass segment (`/~…`), then the path inside the app. */
 const LINK_URL = /^\/l\/([^/?#]+)(\/~[^/?#]*)?(\/[^]*)?$/;
@@ -108,8 +109,18 @@ export function linkRoutes(app: App, services: Services): void {
     const rest = match[3] ?? '/';
     const { link, row } = found;
     const passId = `link:${link.id}`;
+    const navigating = pass === null && ['GET', 'HEAD'].includes(request.method);
+    // Subdomain mode: a browser opening the link goes on to the link's own host.
+    const toHost = (credential: { pass: string } | { link: string }) =>
+      openUrl(config.publicUrl, config.previewDomain!, `link-${link.id}`, credential, rest);
     if (link.audience === 'public')
-      return { link, row, prefix: `/l/${token}`, rest, redirect: null };
+      return {
+        link,
+        row,
+        prefix: `/l/${token}`,
+        rest,
+        redirect: config.previewDomain && navigating ? toHost({ link: token }) : null,
+      };
     if (pass !== null) {
       const sessionId = passSession(pass);
       const principal =
@@ -128,7 +139,10 @@ export function linkRoutes(app: App, services: Services): void {
         'This preview is for people who sign in to this server: sign in, then open the link again.',
       );
     const segment = issuePass(config.secret, principal.sessionId, passId, link.port);
-    return { link, row, prefix: '', rest, redirect: `/l/${token}/${segment}${rest}` };
+    const redirect = config.previewDomain
+      ? toHost({ pass: segment })
+      : `/l/${token}/${segment}${rest}`;
+    return { link, row, prefix: '', rest, redirect };
   }
 
   void app.register(async (plugin) => {
@@ -186,7 +200,7 @@ export function linkRoutes(app: App, services: Services): void {
         )
           return reply.status(204).headers(sandboxPreflightHeaders(request.headers)).send();
         const reach = await proxying.tunnel(request, row, link.port, prefix, rest);
-        return proxying.proxy(request, reply, reach, sandboxed);
+        return proxying.proxy(request, reply, reach, { sandboxed });
       },
     );
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schema } from '@studio/db';
 import type { DaemonStream } from '@studio/runtime';
@@ -599,7 +599,7 @@ describe('port previews', () => {
   it('gives the preview URL of a port, and leaves /w/:name to the web app', async () => {
     const response = await api(alice, 'GET', `/api/workspaces/demo/previews/${port}/url`);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ url: `http://localhost:3000${prefix}/` });
+    expect(response.json()).toEqual({ url: `http://localhost:3000${prefix}/`, mode: 'path' });
     const bad = await api(alice, 'GET', '/api/workspaces/demo/previews/0/url');
     expect(bad.statusCode).toBe(400);
 
@@ -649,3 +649,188 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   }
   throw new Error('condition not met in time');
 }
+
+describe('subdomain previews (STUDIO_PREVIEW_DOMAIN)', () => {
+  // Its own server: the mode is the server's. Its public URL is http://localhost:3000, so preview
+  // hosts are `p<port>-<id>.localhost:3000`; requests go to where it listens, with that Host.
+  let sub: TestServer;
+  let owner: { id: string; cookie: string };
+  let outsider: { id: string; cookie: string };
+  let subPort: number;
+  let workspaceId: string;
+  let running: DaemonStream;
+  const label = () => `p${subPort}-${workspaceId}`;
+  const previewHost = (name = label()) => `${name}.localhost:3000`;
+
+  /** One request to the test server with exactly these headers (Host among them). */
+  const send = (
+    path: string,
+    headers: Record<string, string>,
+    method = 'GET',
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> =>
+    new Promise((resolve, reject) => {
+      const { port: listening } = new URL(sub.origin);
+      const request = httpRequest(
+        { host: '127.0.0.1', port: listening, path, method, headers },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+
+  /** The cookie a browser holds after following the platform's redirect to the preview host. */
+  async function enter(platformPath: string, cookie = owner.cookie) {
+    const first = await send(platformPath, { host: 'localhost:3000', cookie });
+    expect(first.status).toBe(302);
+    const door = new URL(first.headers.location!);
+    const opened = await send(`${door.pathname}${door.search}`, { host: door.host });
+    expect(opened.status).toBe(302);
+    const setCookie = opened.headers['set-cookie']![0]!;
+    return {
+      door,
+      setCookie,
+      to: opened.headers.location!,
+      cookie: setCookie.split(';')[0]!,
+    };
+  }
+
+  beforeAll(async () => {
+    sub = await startTestServer({ STUDIO_PREVIEW_DOMAIN: 'localhost' });
+    owner = await signedInUser(sub, { email: 'owner@example.com' });
+    outsider = await signedInUser(sub, { email: 'outsider@example.com' });
+    await injectAs(sub, owner, 'POST', '/api/workspaces', { name: 'site' });
+    await waitForWorkspace(sub, owner, 'site', 'running');
+    const row = await sub.services.workspaces.get(owner.id, 'site');
+    workspaceId = row.id;
+    let output = '';
+    running = await (
+      await sub.services.workspaces.connect(row)
+    ).open('exec.start', { command: 'node', args: ['-e', APP] });
+    running.onData((payload) => (output += Buffer.from(payload).toString()));
+    await until(() => /port \d+\n/.test(output));
+    subPort = Number(/port (\d+)/.exec(output)![1]);
+  }, 60_000);
+
+  afterAll(async () => {
+    running?.cancel();
+    await sub?.close();
+  }, 60_000);
+
+  it('moves a browser to the preview’s own host, where the app has the root path and its own cookies', async () => {
+    const place = await injectAs(sub, owner, 'GET', `/api/workspaces/site/previews/${subPort}/url`);
+    expect(place.json()).toMatchObject({ mode: 'subdomain' });
+    const { door, setCookie, to, cookie } = await enter(`/w/site/p/${subPort}/echo?q=1`);
+    expect(door.origin).toBe(`http://${previewHost()}`);
+    expect(door.pathname).toBe('/__studio/open');
+    expect(door.searchParams.get('to')).toBe('/echo?q=1');
+    // A cookie of that host alone, which works framed by the IDE too.
+    expect(setCookie).toMatch(
+      /^studio\.preview=~[\w-]+\.[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=None; Partitioned$/,
+    );
+    expect(to).toBe('/echo?q=1');
+    const page = await send(to, { host: previewHost(), cookie: `${cookie}; app=1` });
+    expect(page.status).toBe(200);
+    const seen = JSON.parse(page.body) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/echo?q=1');
+    // Neither the host's pass nor anything of the platform's reaches the app.
+    expect(seen.headers.cookie).toBe('app=1');
+    expect(seen.headers['x-forwarded-host']).toBe(previewHost());
+    // Not sandboxed (its own origin already), framed only by the platform.
+    expect(page.headers['content-security-policy']).toBe('frame-ancestors http://localhost:3000');
+    expect(page.headers['x-frame-options']).toBeUndefined();
+    // The app's cookies are the host's: no Domain, no path rewriting, none named like ours.
+    const cookies = await send('/cookie', { host: previewHost(), cookie });
+    expect(cookies.headers['set-cookie']).toEqual([
+      'app=1; Path=/; HttpOnly',
+      'scoped=2; Path=/api; SameSite=Lax',
+    ]);
+  });
+
+  it('answers nothing of the platform under a preview host, and nothing without the host’s pass', async () => {
+    const { cookie } = await enter(`/w/site/p/${subPort}/`);
+    // The platform's own session cookie on a preview host opens nothing: not the API, not the app.
+    const api = await send('/api/me', { host: previewHost(), cookie: owner.cookie });
+    expect(api.status).toBe(401);
+    expect(api.body).toContain('Open this preview from Studio');
+    // With the pass, /api/me is the app's path.
+    const apps = await send('/api/me', { host: previewHost(), cookie });
+    expect(JSON.parse(apps.body)).toMatchObject({ url: '/api/me' });
+    // Another port of the same workspace, or another workspace: the pass opens neither.
+    const otherPort = await send('/', { host: previewHost(`p1-${workspaceId}`), cookie });
+    expect(otherPort.status).toBe(401);
+    // The route's own path under the platform's host is nothing.
+    expect((await send('/__preview-host/echo', { host: 'localhost:3000' })).status).toBe(404);
+    // Hosts under the domain that name no preview are not the platform's either.
+    expect((await send('/api/health', { host: 'evil.localhost:3000' })).status).toBe(421);
+    // The door goes only to a path on its own host.
+    const door = await send(
+      `/__studio/open?pass=${encodeURIComponent(cookie.split('=')[1]!)}&to=${encodeURIComponent('/\\evil.example')}`,
+      { host: previewHost() },
+    );
+    expect(door.headers.location).toBe('/');
+    // Someone without a role on the workspace gets no way in from the platform.
+    const refused = await send(`/w/${workspaceId}/p/${subPort}/`, {
+      host: 'localhost:3000',
+      cookie: outsider.cookie,
+    });
+    expect(refused.status).toBe(404);
+    // A state-changing request from a foreign page is refused before the app sees it.
+    const posted = await send(
+      '/echo',
+      { host: previewHost(), cookie, origin: 'https://evil.example' },
+      'POST',
+    );
+    expect(posted.status).toBe(403);
+  });
+
+  it('carries WebSockets from the page’s own origin, and ends when the session does', async () => {
+    const viewer = await signedInUser(sub, { email: 'viewer@example.com' });
+    await injectAs(sub, owner, 'PUT', `/api/workspaces/site/members/viewer@example.com`, {
+      role: 'viewer',
+    });
+    const { cookie } = await enter(`/w/${workspaceId}/p/${subPort}/`, viewer.cookie);
+    const { port: listening } = new URL(sub.origin);
+    const socketFrom = (origin: string) =>
+      new WebSocket(`ws://127.0.0.1:${listening}/ws`, {
+        headers: { host: previewHost(), cookie, origin },
+      });
+    expect(await refusedWith(socketFrom('https://evil.example'))).toBe(403);
+    const socket = socketFrom(`http://${previewHost()}`);
+    await once(socket, 'open');
+    socket.send('hi');
+    const [frame] = (await once(socket, 'message')) as [Buffer];
+    expect(frame.toString()).toBe('echo::hi');
+    // Removed from the workspace: their socket closes, and the pass opens nothing more.
+    const closed = once(socket, 'close');
+    await injectAs(sub, owner, 'DELETE', `/api/workspaces/site/members/viewer@example.com`);
+    await closed;
+    expect((await send('/', { host: previewHost(), cookie })).status).toBe(404);
+  });
+
+  it('serves a public link on a host of its own until it is revoked', async () => {
+    const made = await injectAs(sub, owner, 'POST', '/api/workspaces/site/previews/links', {
+      port: subPort,
+      audience: 'public',
+      expiresInHours: 1,
+    });
+    const { url, link } = made.json() as { url: string; link: { id: string } };
+    const first = await send(`${new URL(url).pathname}hello`, { host: 'localhost:3000' });
+    const door = new URL(first.headers.location!);
+    expect(door.host).toBe(`link-${link.id}.localhost:3000`);
+    const opened = await send(`${door.pathname}${door.search}`, { host: door.host });
+    const cookie = opened.headers['set-cookie']![0]!.split(';')[0]!;
+    const page = await send(opened.headers.location!, { host: door.host, cookie });
+    expect(JSON.parse(page.body)).toMatchObject({ url: '/hello' });
+    // The link's pass is for its own host, not the workspace's private preview.
+    expect((await send('/', { host: previewHost(), cookie })).status).toBe(401);
+    await injectAs(sub, owner, 'DELETE', `/api/workspaces/site/previews/links/${link.id}`);
+    expect((await send('/hello', { host: door.host, cookie })).status).toBe(401);
+  });
+});

@@ -1,3 +1,4 @@
+import { previewPlaceSchema } from '@studio/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import { isUpgradeOriginAllowed } from '../http/origin.ts';
 import { previewForwarding, previewScope } from '../previews/forwarding.ts';
 import { sandboxPreflightHeaders } from '../previews/headers.ts';
 import { issuePass, passMatches, passSession, sessionPrincipal } from '../previews/pass.ts';
+import { openUrl } from '../previews/subdomain.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 const portSchema = z.coerce
@@ -51,9 +53,10 @@ export function previewRoutes(app: App, services: Services): void {
       config: { access: 'user', workspace: 'viewer' },
       schema: {
         tags: ['previews'],
-        description: 'Where the browser opens a preview of this port.',
+        description:
+          'Where the browser opens a preview of this port, and whether the app then runs on a host of its own (`subdomain`, so a frame of it may keep its own origin) or sandboxed under this path (`path`).',
         params: nameParams.extend({ port: portSchema }),
-        response: { 200: z.object({ url: z.string() }) },
+        response: { 200: previewPlaceSchema },
       },
     },
     async (request) => {
@@ -63,6 +66,7 @@ export function previewRoutes(app: App, services: Services): void {
           `${previewPrefix(request.params.name, request.params.port)}/`,
           config.publicUrl,
         ).href,
+        mode: config.previewDomain ? ('subdomain' as const) : ('path' as const),
       };
     },
   );
@@ -165,9 +169,17 @@ export function previewRoutes(app: App, services: Services): void {
           const row = await workspaceOf(request);
           const portNumber = parsePort(port);
           const segment = issuePass(config.secret, principal.sessionId, row.id, portNumber);
-          return reply
-            .header('cache-control', 'no-store')
-            .redirect(`${previewPrefix(name, portNumber)}/${segment}${rest}`, 302);
+          // Subdomain mode: to the preview's own host, where the pass becomes its cookie.
+          const to = config.previewDomain
+            ? openUrl(
+                config.publicUrl,
+                config.previewDomain,
+                `p${portNumber}-${row.id}`,
+                { pass: segment },
+                rest,
+              )
+            : `${previewPrefix(name, portNumber)}/${segment}${rest}`;
+          return reply.header('cache-control', 'no-store').redirect(to, 302);
         }
         // The sandboxed page's own fetches are cross-origin to itself (its origin is `null`):
         // the proxy answers their CORS preflight and lets them read what the app answers.
@@ -180,7 +192,7 @@ export function previewRoutes(app: App, services: Services): void {
           await passedRow(request, name, parsePort(port));
           return reply.status(204).headers(sandboxPreflightHeaders(request.headers)).send();
         }
-        return proxy(request, reply, await open(request, name, parsePort(port)), sandboxed);
+        return proxy(request, reply, await open(request, name, parsePort(port)), { sandboxed });
       },
     );
   });

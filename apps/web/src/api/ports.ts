@@ -2,6 +2,7 @@ import {
   createdPreviewLinkSchema,
   portListSchema,
   previewLinkSchema,
+  previewPlaceSchema,
   type CreatePreviewLinkBody,
 } from '@studio/protocol';
 import { queryOptions } from '@tanstack/react-query';
@@ -44,6 +45,25 @@ export function portsQueryOptions(name: string) {
  */
 export function previewUrl(name: string, port: number, path = ''): string {
   return `/w/${encodeURIComponent(name)}/p/${port}/${path.replace(/^\/+/, '')}`;
+}
+
+/**
+ * `GET …/previews/:port/url`: whether a preview runs on a host of its own (`subdomain`, the
+ * server's `STUDIO_PREVIEW_DOMAIN`) or sandboxed under its path; the server's, so asked once.
+ */
+export function previewModeQueryOptions(name: string, port: number) {
+  return queryOptions({
+    queryKey: ['preview-mode', name, port] as const,
+    queryFn: async () =>
+      (
+        await requestJson(
+          'GET',
+          `/api/workspaces/${encodeURIComponent(name)}/previews/${port}/url`,
+          previewPlaceSchema,
+        )
+      ).mode,
+    staleTime: Infinity,
+  });
 }
 
 const previewLinksPath = (name: string) =>

@@ -1,14 +1,17 @@
 import { useState, type FormEvent } from 'react';
-import { previewUrl } from '../../../api/ports.ts';
+import { useQuery } from '@tanstack/react-query';
+import { previewModeQueryOptions, previewUrl } from '../../../api/ports.ts';
 import { iconButtonClasses } from '../../../components/IconButton.tsx';
 import { CloseIcon, ExternalLinkIcon, RefreshIcon } from '../../../components/icons.tsx';
 
 const toolButton = iconButtonClasses();
+const SANDBOX = 'allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
 /**
- * A port of the workspace in a frame, through the server's authenticated proxy. The frame is
- * sandboxed without same-origin rights (and the proxy says so too), so the previewed app cannot
- * act as the user on this server.
+ * A port of the workspace in a frame, through the server's authenticated proxy. In path mode the
+ * frame is sandboxed without same-origin rights (and the proxy says so too), so the previewed app
+ * cannot act as the user on this server. In subdomain mode the app is on a host of its own, an
+ * origin apart from this one, so the frame keeps that origin: the app's cookies and storage work.
  */
 export function PreviewPane({
   workspace,
@@ -24,6 +27,7 @@ export function PreviewPane({
   // Bumping the key reloads the frame even when its URL did not change.
   const [generation, setGeneration] = useState(0);
   const url = previewUrl(workspace, port, path);
+  const mode = useQuery(previewModeQueryOptions(workspace, port)).data;
 
   const go = (event: FormEvent) => {
     event.preventDefault();
@@ -75,13 +79,17 @@ export function PreviewPane({
           <CloseIcon className="size-3.5" />
         </button>
       </div>
-      <iframe
-        key={generation}
-        title={`Port ${port} of ${workspace}`}
-        src={url}
-        sandbox="allow-scripts allow-forms allow-popups allow-modals allow-downloads"
-        className="min-h-0 w-full flex-1 border-0 bg-white"
-      />
+      {mode === undefined ? (
+        <div className="min-h-0 flex-1 bg-white" />
+      ) : (
+        <iframe
+          key={generation}
+          title={`Port ${port} of ${workspace}`}
+          src={url}
+          sandbox={mode === 'subdomain' ? `${SANDBOX} allow-same-origin` : SANDBOX}
+          className="min-h-0 w-full flex-1 border-0 bg-white"
+        />
+      )}
     </section>
   );
 }
