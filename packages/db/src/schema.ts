@@ -161,6 +161,8 @@ export const templates = pgTable('templates', {
   name: text('name').primaryKey(),
   definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
   source: text('source', { enum: ['file', 'api'] }).notNull(),
+  /** A team's template (made by an admin): only the team's people (and admins) see and use it. */
+  teamId: text('team_id').references(() => teams.id, { onDelete: 'cascade' }),
   ...timestamps,
 });
 

@@ -119,10 +119,14 @@ export {
   type WrittenFile,
 } from './files.ts';
 export {
+  listedTemplateSchema,
+  putTemplateBodySchema,
   templateImageSchema,
   templatePortSchema,
   templateResourcesSchema,
   templateSchema,
+  type ListedTemplate,
+  type PutTemplateBody,
   type Template,
   type TemplateInput,
 } from './templates.ts';

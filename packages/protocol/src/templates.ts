@@ -93,3 +93,13 @@ export const templateSchema = z.strictObject({
 export type Template = z.infer<typeof templateSchema>;
 /** A template as written in a file, before defaults. */
 export type TemplateInput = z.input<typeof templateSchema>;
+
+/** `PUT /api/admin/templates/:name`: a template, and the team that owns it (none: everyone's). */
+export const putTemplateBodySchema = templateSchema.extend({
+  team: z.string().min(1).max(64).nullable().optional(),
+});
+export type PutTemplateBody = z.input<typeof putTemplateBodySchema>;
+
+/** `GET /api/templates`: a template the caller may use, with the team that owns it, if any. */
+export const listedTemplateSchema = templateSchema.extend({ team: z.string().nullable() });
+export type ListedTemplate = z.infer<typeof listedTemplateSchema>;

@@ -66,7 +66,7 @@ export function mainAgentTools(
       subject: () => 'templates',
       describe: async () => ({ summary: 'list_templates' }),
       async execute() {
-        const list = await templates.list();
+        const list = await templates.list(person.id);
         return list
           .map((template) => {
             const unavailable = missions.unavailable(template);
@@ -101,7 +101,7 @@ export function mainAgentTools(
           input.files.length ? `${input.files.length} file(s)` : '',
           input.repositories.length ? `${input.repositories.length} repositor(y/ies)` : '',
         ].filter(Boolean);
-        const desktop = await templates.get(input.template).then(
+        const desktop = await templates.get(input.template, person.id).then(
           (template) => template.desktop,
           () => false,
         );

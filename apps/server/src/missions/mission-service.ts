@@ -117,7 +117,7 @@ export class MissionService {
   /** Create the environment and return at once; the deployment goes on in the background. */
   async deploy(person: Person, body: DeployMissionBody): Promise<Mission> {
     const request = deployMissionBodySchema.parse(body);
-    const template = await this.deps.templates.get(request.template);
+    const template = await this.deps.templates.get(request.template, person.id);
     const unavailable = this.unavailable(template);
     if (unavailable) throw new AppError('bad_request', unavailable);
     for (const url of request.repositories)

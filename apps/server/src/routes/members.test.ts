@@ -279,6 +279,67 @@ describe('workspace members', () => {
     expect((await injectAs(server, root, 'GET', '/api/teams')).json()).toEqual([]);
   });
 
+  it('gives a team a template of its own, which nobody outside it sees or creates from', async () => {
+    const root = await signedInUser(server, {
+      email: 'templates-admin@example.com',
+      role: 'admin',
+    });
+    const dana = await signedInUser(server, { email: 'dana@example.com' });
+    const erin = await signedInUser(server, { email: 'erin@example.com' });
+    await injectAs(server, root, 'POST', '/api/admin/teams', { name: 'data' });
+    await injectAs(server, root, 'PUT', '/api/admin/teams/data/members/dana@example.com');
+    const base = (await injectAs(server, root, 'GET', '/api/templates'))
+      .json()
+      .find((template: { name: string }) => template.name === 'base');
+    const put = (body: object, who: { cookie: string } = root) =>
+      injectAs(server, who, 'PUT', '/api/admin/templates/notebooks', {
+        ...base,
+        name: 'notebooks',
+        title: 'Notebooks',
+        ...body,
+      });
+    // A team that does not exist is named; only admins save templates.
+    const unknown = await put({ team: 'nobody' });
+    expect([unknown.statusCode, unknown.json().message]).toEqual([
+      400,
+      'team: there is no team "nobody"',
+    ]);
+    expect((await put({ team: 'data' }, dana)).statusCode).toBe(403);
+    const saved = await put({ team: 'data' });
+    expect([saved.statusCode, saved.json().team]).toEqual([200, 'data']);
+
+    const names = async (who: { cookie: string }) =>
+      (await injectAs(server, who, 'GET', '/api/templates'))
+        .json()
+        .map(
+          (template: { name: string; team: string | null }) => `${template.name}:${template.team}`,
+        );
+    expect(await names(dana)).toContain('notebooks:data');
+    expect(await names(root)).toContain('notebooks:data');
+    expect(await names(erin)).not.toContain('notebooks:data');
+    expect(await names(erin)).toContain('base:null');
+    // Someone outside the team gets what a template that does not exist gets, listing only theirs.
+    const refused = await injectAs(server, erin, 'POST', '/api/workspaces', {
+      name: 'nb',
+      template: 'notebooks',
+    });
+    expect([refused.statusCode, refused.json().code]).toEqual([404, 'template_not_found']);
+    expect(refused.json().message).not.toContain('notebooks.');
+    expect(refused.json().message).toMatch(/^There is no template "notebooks"\. Available: .*base/);
+    const created = await injectAs(server, dana, 'POST', '/api/workspaces', {
+      name: 'nb',
+      template: 'notebooks',
+    });
+    expect([created.statusCode, created.json().template]).toEqual([201, 'notebooks']);
+    // Saved again for everyone, it is everyone's; the team's going takes a team's template along.
+    expect((await put({ team: null })).json().team).toBeNull();
+    expect(await names(erin)).toContain('notebooks:null');
+    await put({ team: 'data' });
+    await injectAs(server, root, 'DELETE', '/api/admin/teams/data');
+    expect(await names(root)).not.toContain('notebooks:data');
+    await injectAs(server, dana, 'DELETE', '/api/workspaces/nb');
+  });
+
   it('drops the memberships with the workspace', async () => {
     await share('admin');
     expect((await injectAs(server, bob, 'DELETE', `/api/workspaces/${id}`)).statusCode).toBe(202);

@@ -3,8 +3,9 @@ import {
   createTerminalBodySchema,
   createWorkspaceBodySchema,
   execBodySchema,
+  listedTemplateSchema,
+  putTemplateBodySchema,
   renameTerminalBodySchema,
-  templateSchema,
   terminalClientMessageSchema,
   terminalSchema,
   workspaceSchema,
@@ -20,6 +21,7 @@ import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
 import { joinDaemonStream } from './daemon-socket.ts';
+import { teamNamed } from '../workspaces/teams.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
@@ -27,7 +29,7 @@ const terminalParams = nameParams.extend({ id: z.string().max(64) });
 
 /** Workspaces, their terminals and command runs; every route checks ownership through the name. */
 export function workspaceRoutes(app: App, services: Services): void {
-  const { workspaces, templates, audit } = services;
+  const { workspaces, templates, audit, database } = services;
   const tags = ['workspaces'];
 
   app.get(
@@ -58,8 +60,16 @@ export function workspaceRoutes(app: App, services: Services): void {
 
   app.get(
     '/api/templates',
-    { config: { access: 'user' }, schema: { tags, response: { 200: z.array(templateSchema) } } },
-    async () => templates.list(),
+    {
+      config: { access: 'user' },
+      schema: {
+        tags,
+        description:
+          'The templates you may use: everyone’s and your teams’ (every one, to admins).',
+        response: { 200: z.array(listedTemplateSchema) },
+      },
+    },
+    async (request) => templates.list(request.principal!.user.id),
   );
 
   app.put(
@@ -68,23 +78,28 @@ export function workspaceRoutes(app: App, services: Services): void {
       config: { access: 'admin' },
       schema: {
         tags: ['admin'],
+        description:
+          'Saves a template for everyone, or with `team` for that team’s people only (and admins).',
         params: nameParams,
-        body: templateSchema,
-        response: { 200: templateSchema },
+        body: putTemplateBodySchema,
+        response: { 200: listedTemplateSchema },
       },
     },
     async (request) => {
-      if (request.body.name !== request.params.name) {
+      const { team: teamName, ...template } = request.body;
+      if (template.name !== request.params.name) {
         throw new AppError('bad_request', 'body.name: must match the name in the URL');
       }
-      await templates.put(request.body, 'api');
+      const team = teamName ? await teamNamed(database.db, teamName) : null;
+      await templates.put(template, 'api', team?.id ?? null);
       await audit.record({
         actorId: request.principal!.user.id,
         action: 'template.saved',
         targetType: 'template',
-        targetId: request.body.name,
+        targetId: template.name,
+        ...(team ? { data: { team: team.name } } : {}),
       });
-      return request.body;
+      return { ...template, team: team?.name ?? null };
     },
   );
 

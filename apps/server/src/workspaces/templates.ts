@@ -1,13 +1,14 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { templates, type Database } from '@studio/db';
-import { templateSchema, type Template } from '@studio/protocol';
-import { asc, eq } from 'drizzle-orm';
+import { teamMembers, teams, templates, users, type Database } from '@studio/db';
+import { templateSchema, type ListedTemplate, type Template } from '@studio/protocol';
+import { and, asc, eq, exists, inArray, isNull, or, type SQL } from 'drizzle-orm';
 import { AppError } from '../errors.ts';
 
 /**
  * Workspace templates: the validated files under `images/templates/` (synced into the database at
- * start, so every replica sees the same set) plus templates admins add through the API.
+ * start, so every replica sees the same set) plus templates admins add through the API, for
+ * everyone or for one team.
  */
 export class TemplateStore {
   constructor(private readonly db: Database) {}
@@ -37,16 +38,33 @@ export class TemplateStore {
     return synced;
   }
 
-  async list(): Promise<Template[]> {
-    const rows = await this.db.select().from(templates).orderBy(asc(templates.name));
-    return rows.map((row) => templateSchema.parse(row.definition));
+  /**
+   * The templates `userId` may use — the organisation's, their teams', and every one for an
+   * admin — each with the team that owns it; every template when no one is named (the server).
+   */
+  async list(userId?: string): Promise<ListedTemplate[]> {
+    const rows = await this.db
+      .select({ definition: templates.definition, team: teams.name })
+      .from(templates)
+      .leftJoin(teams, eq(teams.id, templates.teamId))
+      .where(userId === undefined ? undefined : this.usableBy(userId))
+      .orderBy(asc(templates.name));
+    return rows.map((row) => ({ ...templateSchema.parse(row.definition), team: row.team }));
   }
 
-  /** The template, or `template_not_found` naming the ones that exist. */
-  async get(name: string): Promise<Template> {
-    const [row] = await this.db.select().from(templates).where(eq(templates.name, name));
+  /**
+   * The template, or `template_not_found` naming the ones that exist; a team's template is not
+   * found by anyone outside the team (but admins), as if it did not exist.
+   */
+  async get(name: string, userId?: string): Promise<Template> {
+    const [row] = await this.db
+      .select()
+      .from(templates)
+      .where(
+        and(eq(templates.name, name), userId === undefined ? undefined : this.usableBy(userId)),
+      );
     if (!row) {
-      const known = (await this.list()).map((template) => template.name);
+      const known = (await this.list(userId)).map((template) => template.name);
       throw new AppError(
         'template_not_found',
         `There is no template "${name}". Available: ${known.join(', ') || 'none'}.`,
@@ -55,11 +73,39 @@ export class TemplateStore {
     return templateSchema.parse(row.definition);
   }
 
-  async put(template: Template, source: 'file' | 'api'): Promise<void> {
+  /** Saves a template: everyone's, or (`teamId`) a team's. Files' are always everyone's. */
+  async put(
+    template: Template,
+    source: 'file' | 'api',
+    teamId: string | null = null,
+  ): Promise<void> {
     await this.db
       .insert(templates)
-      .values({ name: template.name, definition: template, source })
-      .onConflictDoUpdate({ target: templates.name, set: { definition: template, source } });
+      .values({ name: template.name, definition: template, source, teamId })
+      .onConflictDoUpdate({
+        target: templates.name,
+        set: { definition: template, source, teamId },
+      });
+  }
+
+  /** The templates `userId` may use: the organisation's, their teams', every one for an admin. */
+  private usableBy(userId: string): SQL {
+    return or(
+      isNull(templates.teamId),
+      inArray(
+        templates.teamId,
+        this.db
+          .select({ id: teamMembers.teamId })
+          .from(teamMembers)
+          .where(eq(teamMembers.userId, userId)),
+      ),
+      exists(
+        this.db
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.id, userId), eq(users.role, 'admin'))),
+      ),
+    )!;
   }
 
   async remove(name: string): Promise<void> {

@@ -222,7 +222,7 @@ export class WorkspaceService {
       }
     }
     const template = withResources(
-      await this.templates.get(body.template ?? 'base'),
+      await this.templates.get(body.template ?? 'base', ownerId),
       body.resources,
       body.resources ? await this.runtime.capacity() : null,
     );

@@ -1,5 +1,5 @@
 import {
-  templateSchema,
+  listedTemplateSchema,
   workspaceSchema,
   workspaceStatsSchema,
   type CreateWorkspaceBody,
@@ -10,7 +10,7 @@ import { requestJson, requestVoid } from './http.ts';
 import { queryKeys } from './query-keys.ts';
 
 const runtimeSchema = workspaceSchema.pick({ driver: true, isolation: true });
-const templateListSchema = templateSchema.array();
+const templateListSchema = listedTemplateSchema.array();
 const workspaceListSchema = workspaceSchema.array();
 
 /**

@@ -1,7 +1,7 @@
 import {
   describeQuotaLeft,
   type CreateWorkspaceBody,
-  type Template,
+  type ListedTemplate,
   type Workspace,
 } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -58,12 +58,13 @@ function sentence(text: string | undefined): string | undefined {
   return text ? text.charAt(0).toUpperCase() + text.slice(1) : undefined;
 }
 
-function describeTemplate(template: Template | undefined): string | undefined {
+function describeTemplate(template: ListedTemplate | undefined): string | undefined {
   if (!template) return undefined;
   const { cpus, memoryMiB } = template.resources;
   const memory = memoryMiB % 1024 === 0 ? `${memoryMiB / 1024} GiB` : `${memoryMiB} MiB`;
   const limits = `${cpus} ${cpus === 1 ? 'CPU' : 'CPUs'}, ${memory} memory`;
-  return template.description ? `${template.description} (${limits})` : limits;
+  const described = template.description ? `${template.description} (${limits})` : limits;
+  return template.team ? `${described} — the ${template.team} team’s template` : described;
 }
 
 function CreateForm({
@@ -181,7 +182,7 @@ function CreateForm({
         {templates.isPending ? <option value={templateName}>Loading templates…</option> : null}
         {list.map((template) => (
           <option key={template.name} value={template.name}>
-            {template.title}
+            {template.team ? `${template.title} · ${template.team}` : template.title}
           </option>
         ))}
       </SelectField>

@@ -1,0 +1,2 @@
+ALTER TABLE "templates" ADD COLUMN "team_id" text;--> statement-breakpoint
+ALTER TABLE "templates" ADD CONSTRAINT "templates_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;
