@@ -27,6 +27,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Config } from './config.ts';
+import { redactUrl } from './http/redact-url.ts';
 import { AppError } from './errors.ts';
 import { registerErrorHandler } from './http/error-handler.ts';
 import { registerAccess } from './http/access.ts';
@@ -341,11 +342,4 @@ function serializeError(error: Error): { type: string; message: string; stack: s
   };
   strip(serialized, 0);
   return serialized as { type: string; message: string; stack: string };
-}
-
-/** Request URLs as logged: one-time secrets in invite paths and setup links never reach the log. */
-function redactUrl(url: string): string {
-  return url
-    .replace(/(\/api\/invites\/)[^/?#]+/, '$1[redacted]')
-    .replace(/([?&]token=)[^&#]+/, '$1[redacted]');
 }
