@@ -6,7 +6,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Parser as TarParser } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonConnection, WorkspaceRuntime, WorkspaceSpec } from './runtime.ts';
 
@@ -22,8 +24,6 @@ export interface ConformanceOptions {
   networkIsolation: boolean;
   /** `diskMiB` must be enforced here (CI); elsewhere the disk test is skipped when it is not. */
   diskLimits: boolean;
-  /** The driver can export and import homes (backups); false where that is not built yet. */
-  homes?: boolean;
 }
 
 const RESOURCES = { cpus: 1, memoryMiB: 256, pids: 128 };
@@ -291,27 +291,30 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       again.close();
     }, 60_000);
 
-    it.runIf(options.homes !== false)(
-      'exports a home, running or stopped, and imports it into another workspace with its owners',
-      async () => {
-        const from = await running();
-        await from.daemon.exec('sh', ['-c', 'mkdir -p src/deep && echo kept > src/deep/a.txt']);
-        from.daemon.close();
-        await runtime.stop(from.id);
-        const to = spec();
-        await runtime.create(to);
-        await runtime.importHome(to.id, await runtime.exportHome(from.id));
-        await runtime.start(to.id);
-        const daemon = await runtime.connect(to.id);
-        const check = await daemon.exec('sh', [
-          '-c',
-          'cat src/deep/a.txt && echo more >> src/deep/a.txt && echo writable',
-        ]);
-        expect(check.stdout).toBe('kept\nwritable\n');
-        daemon.close();
-      },
-      90_000,
-    );
+    it('exports a home, running or stopped, and imports it into another workspace with its owners', async () => {
+      const from = await running();
+      await from.daemon.exec('sh', ['-c', 'mkdir -p src/deep && echo kept > src/deep/a.txt']);
+      // Running: the entries, relative to the home.
+      const entries: string[] = [];
+      await pipeline(
+        await runtime.exportHome(from.id),
+        new TarParser({ onReadEntry: (entry) => (entries.push(entry.path), entry.resume()) }),
+      );
+      expect(entries.map((path) => path.replace(/^\.\//, ''))).toContain('src/deep/a.txt');
+      from.daemon.close();
+      await runtime.stop(from.id);
+      const to = spec();
+      await runtime.create(to);
+      await runtime.importHome(to.id, await runtime.exportHome(from.id));
+      await runtime.start(to.id);
+      const daemon = await runtime.connect(to.id);
+      const check = await daemon.exec('sh', [
+        '-c',
+        'cat src/deep/a.txt && echo more >> src/deep/a.txt && echo writable',
+      ]);
+      expect(check.stdout).toBe('kept\nwritable\n');
+      daemon.close();
+    }, 90_000);
 
     it('ends a full disk in ENOSPC inside the workspace, and only there', async (ctx) => {
       if (!(await runtime.diskLimits())) {

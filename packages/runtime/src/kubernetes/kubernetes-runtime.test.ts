@@ -91,7 +91,6 @@ describe.runIf(binaries)('kubernetes driver on a tier-2 cluster', () => {
     // The test cluster's bridge network enforces no NetworkPolicy (that takes a CNI which does).
     networkIsolation: false,
     diskLimits: false,
-    homes: false,
   });
 
   describe('pods', () => {

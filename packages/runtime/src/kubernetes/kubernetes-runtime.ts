@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
@@ -29,6 +29,7 @@ import {
 } from '../runtime.ts';
 import {
   DAEMON_PORT,
+  homeAccessPodManifest,
   homeManifest,
   LABELS,
   networkPolicyManifest,
@@ -117,6 +118,8 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     this.selector = [
       `${LABELS.managedBy}=prometheus-studio`,
       `${LABELS.installation}=${options.placement.installation}`,
+      // Pods that only give the driver a stopped workspace's home are not the workspace.
+      `!${LABELS.homeAccess}`,
     ].join(',');
   }
 
@@ -318,12 +321,108 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     throw new RuntimeError('workspace_not_running', `Workspace ${id} is not running.`);
   }
 
-  exportHome(id: string): Promise<Readable> {
-    return Promise.reject(homesUnavailable(id));
+  /** Through the daemon: the workspace's own when it runs, else one started on its claim. */
+  async exportHome(id: string): Promise<Readable> {
+    checkId(id);
+    const { daemon, release } = await this.homeDaemon(id);
+    try {
+      const stream = await daemon.open('files.download', { path: '.' }, { manualAck: true });
+      const out = new PassThrough();
+      // Acknowledged once read on: a slow reader pauses the daemon's tar.
+      stream.onData((payload) => out.write(payload, () => stream.ack(payload.byteLength)));
+      stream.onEnd((error) => (error ? out.destroy(error) : out.end()));
+      out.once('close', () => {
+        if (!out.writableFinished) stream.cancel();
+        void release();
+      });
+      return out;
+    } catch (error) {
+      await release();
+      throw error;
+    }
   }
 
-  importHome(id: string): Promise<void> {
-    return Promise.reject(homesUnavailable(id));
+  /** Unpacked by the daemon, as the workspace's user, on a pod started on its claim. */
+  async importHome(id: string, archive: Readable): Promise<void> {
+    checkId(id);
+    const { daemon, release } = await this.homeDaemon(id);
+    try {
+      const stream = await daemon.open('files.upload', { path: '.', maxBytes: 2 ** 50 });
+      const finished = new Promise<void>((resolve, reject) =>
+        stream.onEnd((error) => (error ? reject(error) : resolve())),
+      );
+      finished.catch(() => {});
+      try {
+        for await (const chunk of archive) await stream.writeWhenRoom(chunk as Buffer);
+        stream.end();
+        await finished;
+      } catch (error) {
+        stream.cancel();
+        throw error;
+      }
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * A daemon on the workspace's home: its own when it runs, else one on a pod started for this
+   * (no start commands, left out of the driver's listings) and removed by `release`.
+   */
+  private async homeDaemon(
+    id: string,
+  ): Promise<{ daemon: DaemonConnection; release: () => Promise<void> }> {
+    const { spec } = await this.stored(id);
+    const current = await this.readPod(id);
+    if (this.statusFrom(spec, current).state === 'running') {
+      const daemon = await this.connectTo(id, current!, 10_000);
+      return { daemon, release: async () => daemon.close() };
+    }
+    await this.untilClaimBound(id);
+    let pod: V1Pod;
+    try {
+      pod = await this.core.createNamespacedPod({
+        namespace: this.namespace,
+        body: homeAccessPodManifest(spec, this.options.placement),
+      });
+    } catch (error) {
+      throw this.failure(error, `Reaching the home of ${id}`);
+    }
+    const name = pod.metadata!.name!;
+    const remove = () =>
+      this.core
+        .deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 })
+        .then(
+          () => {},
+          () => {},
+        );
+    try {
+      const daemon = await untilDaemon({
+        id,
+        timeoutMs: this.options.startTimeoutMs ?? 120_000,
+        pollMs: () => POLL_MS,
+        check: async () => {
+          pod = await this.core.readNamespacedPod({ name, namespace: this.namespace });
+          if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded')
+            throw new RuntimeError(
+              'unavailable',
+              `The pod reading the home of ${id} ended: ${pendingReason(pod) ?? pod.status.phase}.`,
+            );
+        },
+        attempt: async () => (pod.status?.podIP ? this.connectTo(id, pod, 0) : null),
+        explain: async () => pendingReason(pod) ?? '',
+      });
+      return {
+        daemon,
+        release: async () => {
+          daemon.close();
+          await remove();
+        },
+      };
+    } catch (error) {
+      await remove();
+      throw error;
+    }
   }
 
   async logs(id: string, tail = 200): Promise<string> {
@@ -752,12 +851,4 @@ function apiMessage(error: unknown): string {
     return `HTTP ${error.code}`;
   }
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Reading a claim needs a pod that mounts it; not built yet. */
-function homesUnavailable(id: string): RuntimeError {
-  return new RuntimeError(
-    'unavailable',
-    `Backing up or restoring the home of ${id} is not supported on the Kubernetes driver yet (its claim would be read through a pod).`,
-  );
 }

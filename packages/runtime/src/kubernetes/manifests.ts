@@ -23,6 +23,11 @@ export const LABELS = {
   workspace: 'studio.dev/workspace',
   owner: 'studio.dev/owner',
   installation: 'studio.dev/installation',
+  /**
+   * On a pod started only to read or fill a stopped workspace's home (backups, imports): the
+   * driver's own listings leave it out, so the workspace never looks started because of it.
+   */
+  homeAccess: 'studio.dev/home-access',
 } as const;
 /** The label the platform's own pods carry; the network policy lets only them in. */
 export const SERVER_SELECTOR = { 'app.kubernetes.io/name': 'prometheus-studio-server' };
@@ -224,5 +229,22 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
         { name: 'var-tmp', emptyDir: { medium: 'Memory', sizeLimit: tmpLimit } },
       ],
     },
+  };
+}
+
+/**
+ * A pod that runs only the daemon on a stopped workspace's home (no start commands), for the
+ * driver to read or fill it: the workspace pod's isolation and network policy, its own name.
+ */
+export function homeAccessPodManifest(spec: WorkspaceSpec, placement: KubernetesPlacement): V1Pod {
+  const pod = podManifest({ ...spec, startCommands: [] }, placement);
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      generateName: `${objectNames(spec.id).pod}-home-access-`,
+      labels: { ...pod.metadata!.labels, [LABELS.homeAccess]: 'true' },
+    },
+    spec: { ...pod.spec!, restartPolicy: 'Never' },
   };
 }
