@@ -126,9 +126,10 @@ export function previewForwarding({ workspaces }: Pick<Services, 'workspaces'>) 
 
 /**
  * A scope that proxies previews: every body passed on unparsed, and errors answered as a small
- * page to a browser that opened the preview.
+ * page to a browser that opened the preview — which the IDE may frame: its own origin, or
+ * `framedBy` (the platform's, for a preview on a host of its own).
  */
-export function previewScope(plugin: FastifyInstance) {
+export function previewScope(plugin: FastifyInstance, framedBy = "'self'") {
   const scope = plugin.withTypeProvider<ZodTypeProvider>();
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -142,7 +143,7 @@ export function previewScope(plugin: FastifyInstance) {
     if (!wantsPage) return reply.status(status).send(body);
     return reply
       .status(status)
-      .header('content-security-policy', "default-src 'none'; frame-ancestors 'self'")
+      .header('content-security-policy', `default-src 'none'; frame-ancestors ${framedBy}`)
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(errorPage(status, body));

@@ -193,7 +193,7 @@ export function subdomainPreviewRoutes(app: App, services: Services): void {
   }
 
   void app.register(async (plugin) => {
-    const scope = previewScope(plugin);
+    const scope = previewScope(plugin, framedBy);
     const track = (admitted: Admitted) => (socket: WebSocket) => {
       if (admitted.linkId !== null)
         sockets.trackLink(socket, admitted.linkId, admitted.principal ?? undefined);

@@ -759,6 +759,12 @@ describe('subdomain previews (STUDIO_PREVIEW_DOMAIN)', () => {
     const api = await send('/api/me', { host: previewHost(), cookie: owner.cookie });
     expect(api.status).toBe(401);
     expect(api.body).toContain('Open this preview from Studio');
+    // As a page the IDE's frame may show (it is framed by the platform, not itself).
+    const page = await send('/', { host: previewHost(), accept: 'text/html' });
+    expect([page.status, page.headers['content-security-policy']]).toEqual([
+      401,
+      "default-src 'none'; frame-ancestors http://localhost:3000",
+    ]);
     // With the pass, /api/me is the app's path.
     const apps = await send('/api/me', { host: previewHost(), cookie });
     expect(JSON.parse(apps.body)).toMatchObject({ url: '/api/me' });
