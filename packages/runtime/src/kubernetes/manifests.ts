@@ -245,6 +245,7 @@ export function homeAccessPodManifest(spec: WorkspaceSpec, placement: Kubernetes
       generateName: `${objectNames(spec.id).pod}-home-access-`,
       labels: { ...pod.metadata!.labels, [LABELS.homeAccess]: 'true' },
     },
-    spec: { ...pod.spec!, restartPolicy: 'Never' },
+    // Ended by the cluster if the server that started it died before removing it.
+    spec: { ...pod.spec!, restartPolicy: 'Never', activeDeadlineSeconds: 6 * 3600 },
   };
 }
