@@ -143,6 +143,14 @@ const variables = {
     .transform((value) =>
       value.trim() === '' ? [] : value.split(',').map((item) => item.trim().toLowerCase()),
     ),
+  STUDIO_PREVIEW_DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
+      'must be a domain name whose subdomains reach this server, like preview.example.com',
+    )
+    .transform((value) => value.toLowerCase())
+    .optional(),
   STUDIO_PUBLIC_METRICS: flag(),
   STUDIO_PUBLIC_API_DOCS: flag(),
   STUDIO_ADMIN_EMAIL: z.email('must be an email address').optional(),
@@ -204,14 +212,6 @@ const variables = {
     }, 'must be a cron expression (minute hour day-of-month month day-of-week, in the server\'s time zone), like "0 3 * * *" for 03:00 every day')
     .optional(),
   STUDIO_BACKUP_DIR: nonEmpty.optional(),
-  STUDIO_PREVIEW_DOMAIN: z
-    .string()
-    .regex(
-      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
-      'must be a domain name whose subdomains reach this server, like preview.example.com',
-    )
-    .transform((value) => value.toLowerCase())
-    .optional(),
   STUDIO_BACKUP_KEEP: positive('an integer', true).default(7),
   STUDIO_AI_MONTHLY_BUDGET_USD: z.coerce
     .number({ error: 'must be a number of US dollars (0 for no budget)' })

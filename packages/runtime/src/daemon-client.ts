@@ -555,3 +555,33 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Streams a tar archive to the daemon, which unpacks it into `path` (its guard refuses `..`,
+ * symlink escapes and archives over `maxBytes` unpacked); answers what it unpacked.
+ */
+export async function uploadArchive(
+  daemon: DaemonConnection,
+  path: string,
+  archive: AsyncIterable<unknown>,
+  maxBytes?: number,
+): Promise<{ files: number; bytes: number }> {
+  const stream = await daemon.open('files.upload', { path, ...(maxBytes ? { maxBytes } : {}) });
+  let result = { files: 0, bytes: 0 };
+  stream.onEvent((event) => {
+    if (event.kind === 'uploaded') result = { files: event.files, bytes: event.bytes };
+  });
+  const finished = new Promise<void>((resolve, reject) =>
+    stream.onEnd((error) => (error ? reject(error) : resolve())),
+  );
+  finished.catch(() => {});
+  try {
+    for await (const chunk of archive) await stream.writeWhenRoom(chunk as Buffer);
+    stream.end();
+    await finished;
+  } catch (error) {
+    stream.cancel();
+    throw error;
+  }
+  return result;
+}

@@ -1,4 +1,4 @@
-export { connectDaemon, type ConnectDaemonOptions } from './daemon-client.ts';
+export { connectDaemon, uploadArchive, type ConnectDaemonOptions } from './daemon-client.ts';
 export {
   DaemonError,
   RuntimeError,

@@ -22,7 +22,12 @@ import {
   type FileWatchMessage,
   type UploadedFile,
 } from '@studio/protocol';
-import { DaemonError, type DaemonConnection, type DaemonStream } from '@studio/runtime';
+import {
+  DaemonError,
+  uploadArchive,
+  type DaemonConnection,
+  type DaemonStream,
+} from '@studio/runtime';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -481,32 +486,6 @@ async function uploadFile(
   }
   const stat = await daemon.call('files.stat', { path: normalized });
   return { version: stat.version, size: stat.size };
-}
-
-/** A tar archive unpacked by the daemon (its guard refuses `..`, symlink escapes and bombs). */
-async function uploadArchive(
-  daemon: DaemonConnection,
-  path: string,
-  body: Readable,
-): Promise<{ files: number; bytes: number }> {
-  const stream = await daemon.open('files.upload', { path });
-  let result = { files: 0, bytes: 0 };
-  stream.onEvent((event) => {
-    if (event.kind === 'uploaded') result = { files: event.files, bytes: event.bytes };
-  });
-  const finished = new Promise<void>((resolve, reject) =>
-    stream.onEnd((error) => (error ? reject(error) : resolve())),
-  );
-  finished.catch(() => {});
-  try {
-    for await (const chunk of body) await stream.writeWhenRoom(chunk as Buffer);
-    stream.end();
-    await finished;
-  } catch (error) {
-    stream.cancel();
-    throw error;
-  }
-  return result;
 }
 
 /** A tar archive of one regular file: header, the bytes, padding, and the end-of-archive blocks. */

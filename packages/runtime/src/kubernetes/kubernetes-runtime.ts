@@ -14,7 +14,7 @@ import {
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { connectDaemon } from '../daemon-client.ts';
+import { connectDaemon, uploadArchive } from '../daemon-client.ts';
 import {
   RuntimeError,
   newDaemonSecret,
@@ -347,19 +347,7 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     checkId(id);
     const { daemon, release } = await this.homeDaemon(id);
     try {
-      const stream = await daemon.open('files.upload', { path: '.', maxBytes: 2 ** 50 });
-      const finished = new Promise<void>((resolve, reject) =>
-        stream.onEnd((error) => (error ? reject(error) : resolve())),
-      );
-      finished.catch(() => {});
-      try {
-        for await (const chunk of archive) await stream.writeWhenRoom(chunk as Buffer);
-        stream.end();
-        await finished;
-      } catch (error) {
-        stream.cancel();
-        throw error;
-      }
+      await uploadArchive(daemon, '.', archive, 2 ** 50);
     } finally {
       await release();
     }
