@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, replicas, lsp, roles, backup, desktop, kubernetes); no names runs them all.
+// parts (server, workspaces, ide, agent, replicas, lsp, roles, backup, collab, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { measureLsp } from './lsp.ts';
 import { measureReplicas } from './replicas.ts';
 import { measureBackup } from './backup.ts';
 import { measureRoles } from './roles.ts';
+import { measureCollab } from './collab.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
 import {
@@ -62,6 +63,7 @@ const PARTS = [
   'lsp',
   'roles',
   'backup',
+  'collab',
   'desktop',
   'kubernetes',
 ] as const;
@@ -369,6 +371,10 @@ async function main(): Promise<void> {
     if (parts.has('backup')) {
       const backup = await measureBackup(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(backup)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('collab')) {
+      const collab = await measureCollab(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(collab)) metrics[name] = roundedMetric(figure);
     }
     if (parts.has('desktop')) {
       const desktop = await measureDesktop(

@@ -8,6 +8,12 @@ const API_ORIGIN = 'http://127.0.0.1:3000';
 
 export default defineConfig({
   plugins: [react(), tailwindcss()],
+  resolve: {
+    // y-monaco imports the editor by a path monaco-editor 0.5x no longer exports: give it ours,
+    // so there is one editor (and one Yjs: two copies break its type checks).
+    alias: { 'monaco-editor/esm/vs/editor/editor.api.js': 'monaco-editor/editor' },
+    dedupe: ['yjs'],
+  },
   build: { outDir: 'dist', emptyOutDir: true },
   server: {
     proxy: {

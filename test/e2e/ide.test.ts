@@ -100,27 +100,30 @@ describe('the IDE', () => {
     const saved = await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py');
     expect((await saved.json()).content).toBe('print("hello from the IDE")');
 
-    // Someone else changes the file while there are unsaved edits: saving shows both sides.
+    // Someone else changes the file while there are unsaved edits: the change joins them, and
+    // a save writes both.
     await page.keyboard.press('End');
     await page.keyboard.type('  # mine');
     const elsewhere = await api('PUT', '/api/workspaces/ide-demo/files/content', {
       path: 'hello.py',
-      content: 'print("changed elsewhere")\n',
+      content: '# from elsewhere\nprint("hello from the IDE")',
     });
     expect(elsewhere.status()).toBe(200);
-    await page.keyboard.press('Control+s');
-    const conflict = page.getByRole('region', { name: 'Save conflict in hello.py' });
-    await conflict.waitFor();
-    await page.screenshot({ path: `${SCREENSHOTS}ide-conflict.png` });
-    await conflict.getByRole('button', { name: 'Keep mine (overwrite)' }).click();
-    await conflict.waitFor({ state: 'detached' });
     await expect
-      .poll(
-        async () =>
-          (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py')).json())
-            .content,
+      .poll(async () =>
+        // Monaco renders spaces as no-break spaces.
+        (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(
+          /\u00a0/g,
+          ' ',
+        ),
       )
-      .toBe('print("hello from the IDE")  # mine');
+      .toBe('# from elsewhere\nprint("hello from the IDE")  # mine');
+    await page.keyboard.press('Control+s');
+    await page.getByLabel('unsaved changes').waitFor({ state: 'detached' });
+    const merged = (
+      await (await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py')).json()
+    ).content as string;
+    expect(merged).toBe('# from elsewhere\nprint("hello from the IDE")  # mine');
 
     await page.getByRole('button', { name: 'New terminal' }).click();
     await page.locator('.xterm').first().waitFor();
@@ -153,7 +156,7 @@ describe('the IDE', () => {
           ' ',
         ),
       )
-      .toBe('print("hello from the IDE")  # mine');
+      .toBe(merged.trim());
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     await page.screenshot({ path: `${SCREENSHOTS}ide-dark.png` });
 
@@ -344,7 +347,7 @@ describe('the IDE', () => {
     // The move is a request, then a watch event; a busy CI machine takes more than a second.
     await expect
       .poll(() => content('src/hello.py'), { timeout: 10_000 })
-      .toBe('print("hello from the IDE")  # mine');
+      .toBe('# from elsewhere\nprint("hello from the IDE")  # mine');
     expect(await content('hello.py')).toBeNull();
 
     // What a file dragged in from the desktop looks like to the page.

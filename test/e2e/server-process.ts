@@ -125,6 +125,20 @@ export async function setUpAdmin(
   await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
 }
 
+/** Signs in on the sign-in page, as a person does, and waits for the dashboard. */
+export async function signInPage(
+  page: Page,
+  server: ServerProcess,
+  email: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${server.origin}/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
+}
+
 export function setupLink(server: ServerProcess): string {
   const match = /(http\S+\/setup\?token=[\w-]+)/.exec(server.output());
   if (!match) throw new Error(`no setup link in the output:\n${server.output()}`);

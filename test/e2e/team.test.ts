@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
-import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
+import { setUpAdmin, signInPage, startServer, type ServerProcess } from './server-process.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -25,14 +25,6 @@ async function open(name: 'ada' | 'bob' | 'carol') {
   const page = await context.newPage();
   people[name] = { context, page };
   return page;
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto(`${server.origin}/`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('a long team password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Workspaces', exact: true }).waitFor();
 }
 
 /** What Monaco shows, as text. */
@@ -68,8 +60,8 @@ beforeAll(async () => {
         })
       ).status(),
     ).toBe(201);
-  await signIn(await open('bob'), 'bob@example.com');
-  await signIn(await open('carol'), 'carol@example.com');
+  await signInPage(await open('bob'), server, 'bob@example.com', 'a long team password');
+  await signInPage(await open('carol'), server, 'carol@example.com', 'a long team password');
 }, 120_000);
 
 afterAll(async () => {

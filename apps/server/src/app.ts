@@ -37,6 +37,7 @@ import { aiRoutes } from './routes/ai.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { desktopRoutes } from './routes/desktop.ts';
+import { collabRoutes } from './routes/collab.ts';
 import { lspRoutes } from './routes/lsp.ts';
 import { dapRoutes } from './routes/dap.ts';
 import { eventsRoutes } from './routes/events.ts';
@@ -241,6 +242,7 @@ export async function createApp(deps: AppDeps): Promise<{ app: App; services: Se
   subdomainPreviewRoutes(app, services);
   desktopRoutes(app, services);
   lspRoutes(app, services);
+  collabRoutes(app, services);
   dapRoutes(app, services);
   aiRoutes(app, services);
   mcpRoutes(app, services);

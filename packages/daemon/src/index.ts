@@ -94,6 +94,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     close: () =>
       (closing ??= (async () => {
         state.ptys.closeAll();
+        state.collab.closeAll();
         for (const child of state.running) killExec(child);
         for (const child of startChildren) {
           if (child.pid !== undefined && child.exitCode === null) {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { DaemonMethod, DaemonParsedParams } from '@studio/protocol';
 import { startDownload, startUpload } from './archive.ts';
+import { CollabService } from './collab.ts';
 import { CredentialBroker } from './credentials.ts';
 import { desktopInput, desktopWindows, screenshot } from './desktop.ts';
 import { startExec } from './exec.ts';
@@ -20,6 +21,8 @@ export interface DaemonState {
   env: NodeJS.ProcessEnv;
   startedAt: number;
   files: FileService;
+  /** Files open in editors, shared as Yjs documents. */
+  collab: CollabService;
   ptys: PtyManager;
   /** Commands started with `exec.start`, killed on shutdown. */
   running: Set<ChildProcess>;
@@ -35,11 +38,13 @@ export function createDaemonState(
   shell: string | null,
   credentials = new CredentialBroker(),
 ) {
+  const files = new FileService(root);
   return {
     root,
     env,
     startedAt: Date.now(),
-    files: new FileService(root),
+    files,
+    collab: new CollabService(root, files),
     ptys: new PtyManager({ root, env, shell }),
     running: new Set<ChildProcess>(),
     ripgrep: findRipgrep(env.PATH),
@@ -80,7 +85,11 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   'files.list': (params, _context, state) => state.files.list(params),
   'files.stat': (params, _context, state) => state.files.stat(params),
   'files.read': (params, _context, state) => state.files.read(params),
-  'files.write': (params, _context, state) => state.files.write(params),
+  'files.write': async (params, _context, state) => {
+    const written = await state.files.write(params);
+    await state.collab.written(params, written.version);
+    return written;
+  },
   'files.mkdir': (params, _context, state) => state.files.mkdir(params),
   'files.move': (params, _context, state) => state.files.move(params),
   'files.delete': (params, _context, state) => state.files.delete(params),
@@ -109,6 +118,9 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
     withStream(context, (stream) =>
       startExec(params, stream, { root: state.root, env: state.env, running: state.running }),
     ),
+  'collab.open': (params, context, state) =>
+    withStream(context, (stream) => state.collab.open(params, stream)),
+  'collab.save': (params, _context, state) => state.collab.save(params),
   'ports.list': async () => ({ ports: await listPorts() }),
   'lsp.open': (params, context, state) =>
     withStream(context, (stream) => startLanguageServer(params.language, stream, state)),

@@ -184,6 +184,15 @@ export const desktopActionSchema = z.discriminatedUnion('action', [
 /** One desktop action. */
 export type DesktopAction = z.infer<typeof desktopActionSchema>;
 
+/** A peer in a shared document, as the others see it: a person or an agent run. */
+export const collabPeerSchema = z.strictObject({
+  name: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** Stable per person (their id): the same colour on every screen. */
+  key: z.string().check(z.minLength(1), z.maxLength(64)),
+  kind: z._default(z.enum(['person', 'agent']), 'person'),
+});
+export type CollabPeer = z.infer<typeof collabPeerSchema>;
+
 /**
  * Every daemon method: its params and its result. Methods whose result is `{ stream }` open a
  * stream; their events are listed in `daemonStreamEventSchema`.
@@ -223,6 +232,11 @@ export const daemonMethods = {
       /** `null` means "the file must not exist yet"; a string means "must still be this version". */
       expectedVersion: z.optional(z.nullable(z.string())),
       createParents: z._default(z.boolean(), false),
+      /**
+       * Who wrote it, when not a person at the editor (an agent run): if the file is open as a
+       * shared document, the change lands in it as an edit by this peer, with its cursor.
+       */
+      author: z.optional(collabPeerSchema),
     }),
     result: z.object({ version: z.string(), size: z.number() }),
   },
@@ -306,6 +320,28 @@ export const daemonMethods = {
   'ports.list': {
     params: z.strictObject({}),
     result: z.object({ ports: z.array(listeningPortSchema) }),
+  },
+  /**
+   * Stream: the shared document of a text file — the Yjs sync and awareness protocol (as
+   * y-websocket speaks it), one message per binary frame on channel 0 both ways. Everyone who has
+   * the file open shares one document; `readOnly` peers receive but their edits are dropped; the
+   * daemon stamps each peer's awareness with `user` so nobody can show as someone else.
+   * `generation` is the document a reconnecting editor had: a different one (the daemon restarted)
+   * is `conflict`, and the editor starts over from the document as it is.
+   */
+  'collab.open': {
+    params: z.strictObject({
+      path,
+      readOnly: z._default(z.boolean(), false),
+      user: collabPeerSchema,
+      generation: z.optional(z.string().check(z.maxLength(64))),
+    }),
+    result: streamResult,
+  },
+  /** Write a shared document's text to its file (anyone's Ctrl+S). */
+  'collab.save': {
+    params: z.strictObject({ path }),
+    result: z.object({ version: z.string(), size: z.number() }),
   },
   /**
    * Stream: a language server for `language` started in the workspace, its stdio both ways on

@@ -62,6 +62,8 @@ export const WS_CLOSE = {
   streamEnded: { code: 4000, reason: 'stream_ended' },
   /** No such workspace or terminal for this user (the socket's 404). */
   notFound: { code: 4404, reason: 'not_found' },
+  /** A shared document the editor had is gone (its workspace restarted): open it again. */
+  conflict: { code: 4409, reason: 'conflict' },
   /** The workspace cannot be reached (stopped, starting, or its daemon is gone). */
   unavailable: { code: 4503, reason: 'unavailable' },
   serverShutdown: { code: 1001, reason: 'server_shutdown' },

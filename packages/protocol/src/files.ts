@@ -43,6 +43,14 @@ export type FileListEntry = FileList['entries'][number];
 /** A query naming one path (`files/content`, `files/raw`, `files/download`). */
 export const filePathQuerySchema = z.object({ path: workspacePathSchema.min(1) });
 
+/** `GET /api/workspaces/:name/collab?path=&generation=`: a file's shared document (WebSocket). */
+export const collabQuerySchema = filePathQuerySchema.extend({
+  /** The document this editor had before its link dropped; another one is closed with 4409. */
+  generation: z.string().max(64).optional(),
+});
+/** `POST /api/workspaces/:name/collab/save`: write a shared document to its file. */
+export const collabSaveBodySchema = filePathQuerySchema;
+
 /** `GET /api/workspaces/:name/files/all?limit=`: every file path, for Quick Open. */
 export const allFilesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(20_000),

@@ -50,6 +50,8 @@ export {
 } from './api.ts';
 export {
   CHANNEL,
+  collabPeerSchema,
+  type CollabPeer,
   DAEMON_PROTOCOL_HEADER,
   DAEMON_PROTOCOL_VERSION,
   STREAM_WINDOW_BYTES,
@@ -93,6 +95,8 @@ export {
   fileContentSchema,
   fileListSchema,
   filePathQuerySchema,
+  collabQuerySchema,
+  collabSaveBodySchema,
   fileWatchMessageSchema,
   listFilesQuerySchema,
   mkdirBodySchema,

@@ -21,6 +21,7 @@ import {
   applyRunEvent,
   type ApprovalBody,
   type ChatMessage,
+  type CollabPeer,
   type CompletionBody,
   type MessagePart,
   type PolicyRule,
@@ -385,6 +386,7 @@ export class AssistantService {
         context: {
           daemon: daemon ?? NO_DAEMON,
           identity: { name: person.name, email: person.email },
+          author: agentPeer(run.id, messages),
           fetchUrl: (url, signal) =>
             safeFetch(url, { signal, allowAddresses: config.ai.fetchAllow }),
         },
@@ -545,6 +547,19 @@ export class AssistantService {
 /** The template a workspace was created from, as stored on its row. */
 function workspaceTemplate(workspace: WorkspaceRow): Template {
   return workspace.template as unknown as Template;
+}
+
+/**
+ * The peer an agent run is in a file someone has open: named after what it was last asked
+ * ("Agent · fix the tests"), so the person sees whose edit lands.
+ */
+function agentPeer(runId: string, messages: ModelMessage[]): CollabPeer {
+  const asked = messages.findLast((message) => message.role === 'user');
+  const text =
+    typeof asked?.content === 'string'
+      ? asked.content
+      : (asked?.content ?? []).map((part) => (part.type === 'text' ? part.text : '')).join(' ');
+  return { name: `Agent · ${titleFrom(text)}`.slice(0, 100), key: `run-${runId}`, kind: 'agent' };
 }
 
 /** A title from the first line of the first message. */

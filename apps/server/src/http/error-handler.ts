@@ -101,6 +101,16 @@ export function registerErrorHandler(app: FastifyInstance): void {
  * Closes a workspace WebSocket (terminal, desktop) that could not reach its stream: 4404 when
  * the workspace or stream does not exist for this person, else 4503, with the reason in words.
  */
+/** What the socket asked for cannot be: trying again would not help (4400, not 4503). */
+const CLIENT_ERRORS = new Set<string>([
+  'bad_request',
+  'validation_failed',
+  'payload_too_large',
+  'is_a_directory',
+  'not_a_directory',
+  'path_outside_workspace',
+]);
+
 export function closeWithError(
   socket: { close(code: number, reason: string): void },
   error: unknown,
@@ -111,7 +121,11 @@ export function closeWithError(
       ? WS_CLOSE.notFound
       : body.code === 'forbidden'
         ? WS_CLOSE.forbidden
-        : WS_CLOSE.unavailable;
+        : body.code === 'conflict'
+          ? WS_CLOSE.conflict
+          : CLIENT_ERRORS.has(body.code)
+            ? WS_CLOSE.badMessage
+            : WS_CLOSE.unavailable;
   // Close reasons are limited to 123 bytes.
   socket.close(close.code, body.message.slice(0, 120));
 }

@@ -69,6 +69,16 @@ export function writeFile(name: string, body: WriteFileBody) {
   return requestJson('PUT', filesPath(name, '/content'), writtenFileSchema, body);
 }
 
+/** `POST collab/save`: write a shared document's text (everyone's edits) to its file. */
+export function saveSharedFile(name: string, path: string) {
+  return requestJson(
+    'POST',
+    `/api/workspaces/${encodeURIComponent(name)}/collab/save`,
+    writtenFileSchema,
+    { path },
+  );
+}
+
 /** `POST files/mkdir`. */
 export function makeDirectory(name: string, path: string): Promise<void> {
   return requestVoid('POST', filesPath(name, '/mkdir'), { path, recursive: true });

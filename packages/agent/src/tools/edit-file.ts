@@ -60,6 +60,7 @@ export const editFile = defineTool({
       path: input.path,
       content: after,
       expectedVersion: version,
+      ...(context.author ? { author: context.author } : {}),
     });
     return `Edited ${input.path}.`;
   },

@@ -1,5 +1,6 @@
 import type {
   ApprovalDetail,
+  CollabPeer,
   DaemonMethod,
   DaemonParams,
   DaemonResult,
@@ -29,6 +30,8 @@ export interface ToolContext {
   daemon: ToolDaemon;
   /** The git author for `git_commit`: the person the agent works for. */
   identity: { name: string; email: string };
+  /** Who the edits are by in a file someone has open (a shared document): the run, by name. */
+  author?: CollabPeer;
   signal: AbortSignal;
   /** Streams partial output (a command's stdout) to the person while the tool runs. */
   onOutput(chunk: string): void;

@@ -27,6 +27,7 @@ export const writeFile = defineTool({
       path: input.path,
       content: input.content,
       createParents: true,
+      ...(context.author ? { author: context.author } : {}),
     });
     const lines = input.content.split('\n').length;
     return `${before === null ? 'Created' : 'Replaced'} ${input.path} (${lines} lines, ${result.size} bytes).`;

@@ -6,6 +6,7 @@ import {
   fileQueryKeys,
   makeDirectory,
   readFile,
+  saveSharedFile,
   writeFile,
 } from '../../../api/files.ts';
 import { hasCode } from '../../../api/http.ts';
@@ -22,6 +23,8 @@ import {
 } from './indentation.ts';
 import { monaco } from './monaco.ts';
 import { serverLanguageOf } from './server-states.ts';
+import { SharedFile, type Peer } from './shared-file.ts';
+import { PeersBar } from './PeersBar.tsx';
 import { useDebugDecorations } from '../debug/use-debug-decorations.ts';
 import { useWorkspaceRole } from '../../workspaces/workspace-role.ts';
 import type {
@@ -51,6 +54,14 @@ interface Conflict {
 // while the editor is unmounted for a binary file or a loading one.
 const fileStates = new WeakMap<monaco.editor.ITextModel, FileState>();
 const viewStates = new WeakMap<monaco.editor.ITextModel, monaco.editor.ICodeEditorViewState>();
+/** Models whose file is a shared document: edited with everyone who has it open. */
+const sharedFiles = new WeakMap<monaco.editor.ITextModel, SharedFile>();
+
+/** The model's shared document, once it is synced; until then (or never) it is edited alone. */
+function sharedOf(model: monaco.editor.ITextModel | null | undefined): SharedFile | null {
+  const shared = model ? sharedFiles.get(model) : undefined;
+  return shared?.shared ? shared : null;
+}
 
 function fileUri(workspace: string, path: string) {
   return monaco.Uri.from({ scheme: 'file', authority: workspace, path: `/${path}` });
@@ -195,6 +206,9 @@ export default function CodeEditor({
   /** A save whose file (or its folder) is gone from the disk, until recreated or cancelled. */
   const [missing, setMissing] = useState<{ path: string; content: string } | null>(null);
   const saveRef = useRef<() => void>(() => {});
+  /** Who else is in this file, and whose cursor the editor follows (their key). */
+  const [peers, setPeers] = useState<Peer[]>([]);
+  const [following, setFollowing] = useState<string | null>(null);
 
   useEffect(() => monaco.editor.setTheme(resolved === 'dark' ? 'vs-dark' : 'vs'), [resolved]);
 
@@ -372,7 +386,36 @@ export default function CodeEditor({
       onDirtyChange(path, draft !== undefined);
       void indent(queryClient, workspace, path, opened);
       startLanguageServer(workspace, opened);
+      const shared = new SharedFile(
+        workspace,
+        path,
+        opened,
+        editor,
+        () => sharedFiles.delete(opened),
+        draft?.baseVersion ?? null,
+      );
+      sharedFiles.set(opened, shared);
+      opened.onWillDispose(() => shared.destroy());
+      // Shared, "unsaved" is the document's (anyone's edits since anyone's save), not this tab's;
+      // the browser still keeps a draft of it, for a reload and for a workspace that restarts.
+      // At most a few times a second: with others typing, a big file changes a hundred times one.
+      let draftTimer: number | undefined;
+      const keepDraft = () => {
+        draftTimer ??= window.setTimeout(keepDraftNow, 300);
+      };
+      const keepDraftNow = () => {
+        draftTimer = undefined;
+        const state = shared.file;
+        if (!state || opened.isDisposed()) return;
+        if (!state) return;
+        if (state.dirty)
+          writeDraft(workspace, path, { content: opened.getValue(), baseVersion: state.version });
+        else clearDraft(workspace, path);
+        onDirtyChange(path, state.dirty);
+      };
+      shared.subscribe(keepDraft);
       opened.onDidChangeContent(() => {
+        if (sharedOf(opened)) return keepDraft();
         const state = fileStates.get(opened);
         if (!state) return;
         const dirty = opened.getAlternativeVersionId() !== state.savedVersionId;
@@ -396,11 +439,24 @@ export default function CodeEditor({
     };
   }, [workspace, path, file, onDirtyChange, queryClient]);
 
+  // The others in this file, live; following one keeps their cursor in view.
+  useEffect(() => {
+    const shared = sharedFiles.get(monaco.editor.getModel(fileUri(workspace, path))!);
+    if (!shared) return;
+    const update = () => setPeers(shared.peers);
+    update();
+    return shared.subscribe(update);
+  }, [workspace, path]);
+  useEffect(() => {
+    const line = peers.find((peer) => peer.key === following)?.line;
+    if (line) editorRef.current?.revealLineInCenterIfOutsideViewport(line);
+  }, [peers, following]);
+
   // A newer version on disk replaces the text of a file without unsaved edits.
   useEffect(() => {
     const model = monaco.editor.getModel(fileUri(workspace, path));
     const state = model ? fileStates.get(model) : undefined;
-    if (!model || !state || state.baseVersion === file.version) return;
+    if (!model || !state || state.baseVersion === file.version || sharedOf(model)) return;
     if (model.getAlternativeVersionId() !== state.savedVersionId) return;
     if (model.getValue() !== file.content) model.setValue(file.content);
     fileStates.set(model, {
@@ -451,6 +507,12 @@ export default function CodeEditor({
 
   const save = () => {
     const model = editorRef.current?.getModel();
+    if (sharedOf(model)) {
+      saveSharedFile(workspace, path).catch((error: unknown) =>
+        toast(`Could not save ${path}: ${(error as Error).message}`, 'error'),
+      );
+      return;
+    }
     const state = model ? fileStates.get(model) : undefined;
     if (!model || !state) return;
     const content = model.getValue();
@@ -512,6 +574,7 @@ export default function CodeEditor({
   return (
     <div className="relative h-full min-h-0">
       <div ref={containerRef} className="h-full" data-testid="code-editor" />
+      <PeersBar peers={peers} following={following} onFollow={setFollowing} />
       {conflict ? (
         <ConflictView
           path={conflict.path}

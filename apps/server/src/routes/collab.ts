@@ -1,0 +1,91 @@
+import {
+  collabQuerySchema,
+  collabSaveBodySchema,
+  roleAllows,
+  writtenFileSchema,
+  WS_CLOSE,
+} from '@studio/protocol';
+import { z } from 'zod';
+import type { App, Services } from '../app.ts';
+import { workspaceOf } from '../http/access.ts';
+import { joinDaemonStream } from './daemon-socket.ts';
+
+const nameParams = z.object({ name: z.string().max(64) });
+/** A Yjs message from a browser: a keystroke is bytes, a pasted file is megabytes. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Shared editing. Each open text file is a Yjs document held by the workspace's daemon (so every
+ * replica reaches the same one, and it outlives a server restart); this socket joins a browser
+ * to it, one y-websocket message per binary frame. The daemon learns who the person is and
+ * whether they may write from here, never from the browser.
+ */
+export function collabRoutes(app: App, services: Services): void {
+  const { workspaces } = services;
+  const tags = ['files'];
+
+  app.get(
+    '/api/workspaces/:name/collab',
+    {
+      config: { access: 'user', workspace: 'viewer' },
+      websocket: true,
+      schema: { tags, 'x-websocket': true, params: nameParams, querystring: collabQuerySchema },
+    },
+    async (socket, request) => {
+      const { path, generation } = request.query as z.infer<typeof collabQuerySchema>;
+      const { user } = request.principal!;
+      await joinDaemonStream(socket, request, services, async (daemon, row, role) => {
+        const readOnly = !roleAllows(role, 'editor');
+        const stream = await daemon.open('collab.open', {
+          path,
+          readOnly,
+          user: { name: user.name.slice(0, 100) || user.email, key: user.id, kind: 'person' },
+          ...(generation ? { generation } : {}),
+        });
+        stream.onData((payload) => socket.send(payload, { binary: true }));
+        stream.onEnd((error) => {
+          const close =
+            error?.code === 'conflict'
+              ? WS_CLOSE.conflict
+              : error?.code === 'not_found'
+                ? WS_CLOSE.notFound
+                : error
+                  ? WS_CLOSE.badMessage
+                  : WS_CLOSE.streamEnded;
+          socket.close(close.code, (error?.message ?? close.reason).slice(0, 120));
+        });
+        const forward = (data: Buffer, binary: boolean) => {
+          if (!binary || data.byteLength > MAX_MESSAGE_BYTES) {
+            socket.close(
+              WS_CLOSE.badMessage.code,
+              'Expected a binary Yjs message of at most 16 MiB',
+            );
+            return;
+          }
+          stream.write(data);
+          if (!readOnly) workspaces.touch(row.id);
+        };
+        return { stream, forward };
+      });
+    },
+  );
+
+  app.post(
+    '/api/workspaces/:name/collab/save',
+    {
+      config: { access: 'user', workspace: 'editor' },
+      schema: {
+        tags,
+        params: nameParams,
+        body: collabSaveBodySchema,
+        response: { 200: writtenFileSchema },
+      },
+    },
+    async (request) => {
+      const row = await workspaceOf(request);
+      const written = await (await workspaces.connect(row)).call('collab.save', request.body);
+      workspaces.touch(row.id);
+      return written;
+    },
+  );
+}
