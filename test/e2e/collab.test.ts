@@ -1,6 +1,6 @@
 // Two people and an agent in one file at once, each person in their own browser: everything each
 // types, and what the agent changes, ends in both editors and, after one save, on disk.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followRun } from '../run-events.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../scripted-llm.ts';
@@ -214,7 +214,34 @@ describe('editing together', () => {
     expect(await ada.locator('.yRemoteSelectionHead').count()).toBe(2);
     await ada.screenshot({ path: `${SCREENSHOTS}collab-three-cursors.png` });
     await bob.getByTestId('file-peers').getByText('Ada Lovelace').waitFor();
+    // The tab and the tree say who else is in the file.
+    await ada
+      .getByRole('tablist', { name: 'Open files' })
+      .getByLabel('Here: Bob Babbage')
+      .waitFor();
+    await ada
+      .getByRole('treeitem', { name: /plan\.md/ })
+      .getByLabel('Here: Bob Babbage')
+      .waitFor();
     await bob.screenshot({ path: `${SCREENSHOTS}collab-bob.png` });
+
+    // Ada follows Bob: her editor goes where his goes.
+    await api(ada, 'PUT', '/api/workspaces/launch/files/content', {
+      path: 'next.md',
+      content: '# next\n',
+    });
+    await ada
+      .getByTestId('file-peers')
+      .getByRole('button', { name: /Bob Babbage/ })
+      .click();
+    await bob.getByRole('treeitem', { name: 'next.md' }).click();
+    await ada.getByRole('tab', { name: 'next.md', selected: true }).waitFor({ timeout: 10_000 });
+    await ada
+      .getByTestId('file-peers')
+      .getByRole('button', { name: /Bob Babbage/ })
+      .click();
+    await ada.getByRole('tab', { name: 'plan.md' }).click();
+    await bob.getByRole('tab', { name: 'plan.md' }).click();
 
     // A line appended from a terminal while edits are unsaved joins them; nothing is lost.
     await ada.getByLabel('unsaved changes').first().waitFor();
@@ -242,4 +269,84 @@ describe('editing together', () => {
     expect(lines(disk)).toEqual(lines(await editorText(ada)));
     expect(disk).toContain('appended from a terminal\n');
   }, 180_000);
+
+  it('over a slow link that cuts out, what each typed meanwhile arrives once and converges', async () => {
+    const id = ((await (await api(ada, 'GET', '/api/workspaces/launch')).json()) as { id: string })
+      .id;
+    await api(ada, 'PUT', '/api/workspaces/launch/files/content', {
+      path: 'lossy.md',
+      content: '# lossy\n\nada:\n\nbob:\n',
+    });
+    // Ada's link: every message 20–150 ms late (in order, as TCP keeps it), and cut on demand:
+    // open sockets closed, new ones refused, until it comes back.
+    let down = false;
+    const links = new Set<WebSocketRoute>();
+    await ada.routeWebSocket(/\/collab\?/, (page) => {
+      if (down) return page.close({ code: 1011, reason: 'link down' });
+      const server = page.connectToServer();
+      links.add(page);
+      const laggy = (to: WebSocketRoute) => {
+        let last = 0;
+        return (message: string | Buffer) => {
+          last = Math.max(last, Date.now() + 20 + Math.random() * 130);
+          setTimeout(() => !down && to.send(message), last - Date.now());
+        };
+      };
+      page.onMessage(laggy(server));
+      server.onMessage(laggy(page));
+      page.onClose(() => {
+        links.delete(page);
+        server.close();
+      });
+    });
+    const openLossy = async (page: Page, ref: string) => {
+      await page.goto(`${server.origin}/w/${ref}`);
+      await page.getByRole('treeitem', { name: 'lossy.md' }).click({ timeout: 60_000 });
+      await expect.poll(() => editorText(page), { timeout: 15_000 }).toContain('# lossy');
+    };
+    await openLossy(ada, 'launch');
+    await openLossy(bob, id);
+    await bob.getByTestId('file-peers').getByText('Ada Lovelace').waitFor();
+
+    // Slow: both type at once.
+    await caretAfter(ada, 'ada:');
+    await caretAfter(bob, 'bob:');
+    await Promise.all([
+      ada.keyboard.type(' slow-ada'.repeat(4), { delay: 15 }),
+      bob.keyboard.type(' slow-bob'.repeat(4), { delay: 15 }),
+    ]);
+    // Down: each keeps typing; Ada's editor says her link is down and her edits are kept.
+    down = true;
+    for (const link of links) link.close({ code: 1011, reason: 'link down' });
+    await ada.getByText('Offline: your edits are kept').waitFor();
+    await Promise.all([
+      ada.keyboard.type(' offline-ada'.repeat(3), { delay: 15 }),
+      bob.keyboard.type(' online-bob'.repeat(3), { delay: 15 }),
+    ]);
+    await ada.waitForTimeout(2_000);
+    expect(await editorText(bob)).not.toContain('offline-ada');
+    down = false;
+
+    await expect
+      .poll(
+        async () => {
+          const [a, b] = [await editorText(ada), await editorText(bob)];
+          return a === b && a.includes('offline-ada') && a.includes('online-bob') ? a : null;
+        },
+        { timeout: 20_000 },
+      )
+      .not.toBeNull();
+    const text = await editorText(ada);
+    const count = (word: string) => text.split(word).length - 1;
+    expect([
+      count('slow-ada'),
+      count('slow-bob'),
+      count('offline-ada'),
+      count('online-bob'),
+    ]).toEqual([4, 4, 3, 3]);
+    expect(text).toContain(`ada:${' slow-ada'.repeat(4)}${' offline-ada'.repeat(3)}`);
+    expect(text).toContain(`bob:${' slow-bob'.repeat(4)}${' online-bob'.repeat(3)}`);
+    await ada.getByText('Offline: your edits are kept').waitFor({ state: 'detached' });
+    await ada.screenshot({ path: `${SCREENSHOTS}collab-after-reconnect.png` });
+  }, 120_000);
 });

@@ -8,9 +8,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { COLLAB_TEXT, CollabService, KEPT_FOLDER, type CollabFileState } from './collab.ts';
-import { FileService } from './files.ts';
+import { COLLAB_TEXT, CollabService, type CollabFileState } from './collab.ts';
+import { FileService, KEPT_FOLDER } from './files.ts';
 import { OutStream } from './streams.ts';
+import { startWatch } from './watch.ts';
 
 let root: string;
 let files: FileService;
@@ -30,7 +31,11 @@ const bob: CollabPeer = { name: 'Bob', key: 'user-bob', kind: 'person' };
  * An editor as y-websocket's provider is one: a Y.Doc and its awareness speaking the sync and
  * awareness protocol to the daemon over a real stream (frames delivered at once, in process).
  */
-async function connect(file: string, user: CollabPeer, options: { readOnly?: boolean } = {}) {
+async function connect(
+  file: string | null,
+  user: CollabPeer,
+  options: { readOnly?: boolean } = {},
+) {
   const doc = new Y.Doc();
   const awareness = new awarenessProtocol.Awareness(doc);
   let stream: OutStream | null = null;
@@ -70,7 +75,9 @@ async function connect(file: string, user: CollabPeer, options: { readOnly?: boo
     () => undefined,
     1 << 30,
   );
-  await service.open({ path: file, readOnly: options.readOnly ?? false, user }, stream);
+  // No file: the workspace's presence room.
+  if (file === null) service.joinPresence({ user }, stream);
+  else await service.open({ path: file, readOnly: options.readOnly ?? false, user }, stream);
   doc.on('update', (update: Uint8Array, origin: unknown) => {
     if (origin === 'daemon') return;
     send((encoder) => {
@@ -241,6 +248,57 @@ describe('shared documents', () => {
     };
     expect(await keptPaths()).toContain('b.txt');
     await expect.poll(keptPaths).not.toContain('kept.txt');
+  });
+
+  it("keeps its own bookkeeping out of the home's file watch", async () => {
+    service = new CollabService(root, files);
+    const reported: string[] = [];
+    const watch = new OutStream(
+      9,
+      {
+        sendBinary() {},
+        sendMessage: (message) => {
+          if (message.type === 'event' && message.event.kind === 'changes')
+            reported.push(...message.event.changes.map((change) => change.path));
+        },
+        pauseInput() {},
+        resumeInput() {},
+      },
+      () => undefined,
+    );
+    const stop = await startWatch(root, '.', watch);
+    watch.start();
+    await writeFile(path.join(root, 'watched.txt'), 'one\n');
+    const a = await connect('watched.txt', ada);
+    a.text.insert(0, 'unsaved ');
+    service.closeAll(); // keeps the unsaved document at once
+    await writeFile(path.join(root, 'after.txt'), 'a file of the person\n');
+    await until(() => reported.includes('after.txt'), 'the watch');
+    stop();
+    expect(reported.filter((changed) => changed.startsWith('.local'))).toEqual([]);
+    expect(await readdir(path.join(root, KEPT_FOLDER))).not.toEqual([]);
+  });
+
+  it("tells everyone in the workspace's IDE which file each person is in, by their own name", async () => {
+    service = new CollabService(root, files);
+    const a = await connect(null, ada);
+    const b = await connect(null, bob);
+    a.awareness.setLocalStateField('at', { path: 'src/main.py' });
+    b.awareness.setLocalStateField('user', { name: 'Ada', key: 'user-ada' });
+    b.awareness.setLocalStateField('at', { path: 'README.md' });
+    const where = (peer: typeof a) =>
+      [...peer.awareness.getStates().entries()]
+        .filter(([client]) => client !== peer.doc.clientID)
+        .map(
+          ([, state]) =>
+            `${(state.user as CollabPeer).name} ${(state.at as { path: string }).path}`,
+        );
+    await until(() => where(a).length === 1 && where(b).length === 1, 'both present');
+    await until(() => where(a)[0] === 'Bob README.md', "Bob's place");
+    expect(where(b)).toEqual(['Ada src/main.py']);
+    // Nobody writes the room's document.
+    b.doc.getText('x').insert(0, 'nothing');
+    expect(a.doc.getText('x').toString()).toBe('');
   });
 
   it('refuses an editor coming back to a document that is gone, naming the new one', async () => {

@@ -10,7 +10,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { DaemonFailure } from './errors.ts';
-import type { FileService } from './files.ts';
+import { KEPT_FOLDER, type FileService } from './files.ts';
 import { resolveInRoot } from './paths.ts';
 import type { OutStream } from './streams.ts';
 
@@ -28,10 +28,6 @@ const DISK_DEBOUNCE_MS = 50;
 const DIRTY_CHECK_MS = 250;
 /** Files larger than this are edited alone (as before), not shared. */
 const MAX_SHARED_BYTES = 5 * 1024 * 1024;
-/** Unsaved edits are kept on disk at most this often (and when the daemon stops). */
-const KEEP_MS = 1000;
-/** Where unsaved documents are kept, in the home: they go where the home goes (backups too). */
-export const KEPT_FOLDER = '.local/state/studio/collab';
 
 /** A document with unsaved edits as kept beside the home, so a workspace restart keeps them. */
 interface KeptDocument {
@@ -118,63 +114,20 @@ function message(type: number, write: (encoder: encoding.Encoder) => void): Uint
 }
 
 /**
- * One text file shared by everyone who has it open: a Yjs document, the peers' awareness
- * (cursors, names), and the disk. The disk stays the truth between sessions: the document is
- * loaded from it, written back on save, and a change made on disk meanwhile (a terminal, a tool,
- * an agent) is merged in as a concurrent edit — replayed on the document as it was when it last
- * matched the disk, so it lands beside the edits in flight instead of over them.
+ * Peers joined over y-websocket's protocol to one Yjs document and its awareness: the document's
+ * updates and everyone's awareness relayed to the others, a read-only peer's updates dropped,
+ * every peer's awareness stamped with who the server says it is.
  */
-export class SharedDocument {
+export class Room {
   readonly doc = new Y.Doc();
-  readonly text = this.doc.getText(COLLAB_TEXT);
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
-  readonly generation: string;
-  private readonly peers = new Set<Peer>();
-  /** Agents' awareness: a client id and clock each, so repeated edits move one cursor. */
-  private readonly agents = new Map<string, { client: number; clock: number }>();
-  private base: DiskBase;
-  private dirty = false;
-  private dirtyTimer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private diskTimer: NodeJS.Timeout | null = null;
-  private keepTimer: NodeJS.Timeout | null = null;
-  private kept = false;
-  private readonly watcher: FSWatcher | null;
-  private closed = false;
+  protected readonly peers = new Set<Peer>();
 
-  constructor(
-    /** The file as the workspace names it. */
-    readonly path: string,
-    private readonly target: string,
-    /** The file as read from disk, or the document kept with its unsaved edits. */
-    initial: { content: string; version: string } | KeptDocument,
-    private readonly files: FileService,
-    private readonly store: KeptDocuments,
-    private readonly onClose: () => void,
-  ) {
-    if ('update' in initial) {
-      Y.applyUpdate(this.doc, Buffer.from(initial.update, 'base64'));
-      this.generation = initial.generation;
-      this.base = {
-        text: initial.baseText,
-        update: Buffer.from(initial.baseUpdate, 'base64'),
-        version: initial.version,
-      };
-      this.kept = true;
-      this.dirty = this.text.toString() !== this.base.text;
-    } else {
-      this.text.insert(0, initial.content);
-      this.generation = randomUUID();
-      this.base = {
-        text: initial.content,
-        update: Y.encodeStateAsUpdate(this.doc),
-        version: initial.version,
-      };
-    }
+  constructor() {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       const bytes = message(MESSAGE_SYNC, (encoder) => syncProtocol.writeUpdate(encoder, update));
       for (const peer of this.peers) if (peer !== origin) peer.stream.write(bytes);
-      this.scheduleDirtyCheck();
+      this.changed();
     });
     this.awareness.on(
       'update',
@@ -197,18 +150,16 @@ export class SharedDocument {
         for (const peer of this.peers) if (peer !== origin) peer.stream.write(bytes);
       },
     );
-    this.checkDirty();
-    this.watcher = this.watchDisk();
   }
 
-  get fileState(): CollabFileState {
-    return { generation: this.generation, version: this.base.version, dirty: this.dirty };
-  }
+  /** The document changed (by a peer, or by the daemon). */
+  protected changed(): void {}
+
+  /** A peer left. */
+  protected left(): void {}
 
   /** A person's (or a viewer's) editor joins: it gets the document and everyone's awareness. */
   join(stream: OutStream, user: CollabPeer, readOnly: boolean): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
     const peer: Peer = { stream, readOnly, user, clients: new Set() };
     this.peers.add(peer);
     stream.handlers = {
@@ -232,8 +183,12 @@ export class SharedDocument {
     stream.write(
       message(MESSAGE_SYNC, (encoder) => syncProtocol.writeSyncStep1(encoder, this.doc)),
     );
+    this.sendStates(peer);
+  }
+
+  private sendStates(peer: Peer): void {
     const states = [...this.awareness.getStates().keys()];
-    stream.write(
+    peer.stream.write(
       message(MESSAGE_AWARENESS, (encoder) =>
         encoding.writeVarUint8Array(
           encoder,
@@ -266,22 +221,15 @@ export class SharedDocument {
       const update = this.stamped(peer, decoding.readVarUint8Array(decoder));
       if (update) awarenessProtocol.applyAwarenessUpdate(this.awareness, update, peer);
     } else if (type === MESSAGE_QUERY_AWARENESS) {
-      const states = [...this.awareness.getStates().keys()];
-      peer.stream.write(
-        message(MESSAGE_AWARENESS, (encoder) =>
-          encoding.writeVarUint8Array(
-            encoder,
-            awarenessProtocol.encodeAwarenessUpdate(this.awareness, states),
-          ),
-        ),
-      );
+      this.sendStates(peer);
     } else throw new Error(`unknown message type ${type}`);
   }
 
   /**
    * A peer's awareness update, keeping only the clients it speaks for (new ones, or its own),
    * with `user` set to who the server says it is (nobody shows as someone else, or moves or
-   * removes another's cursor) and the daemon's own clock.
+   * removes another's cursor), without `file` (the daemon's own word on the file), and with the
+   * daemon's own clock.
    */
   private stamped(peer: Peer, update: Uint8Array): Uint8Array | null {
     const decoder = decoding.createDecoder(update);
@@ -317,6 +265,110 @@ export class SharedDocument {
   private leave(peer: Peer): void {
     if (!this.peers.delete(peer)) return;
     awarenessProtocol.removeAwarenessStates(this.awareness, [...peer.clients], 'left');
+    this.left();
+  }
+
+  /** End every peer's stream and let the document go. */
+  protected destroy(): void {
+    for (const peer of this.peers) peer.stream.end();
+    this.peers.clear();
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+/**
+ * Who is where in a workspace, for everyone in its IDE: an awareness-only room (nobody writes its
+ * document), each peer saying which file and line it is at.
+ */
+export class PresenceRoom extends Room {
+  override join(stream: OutStream, user: CollabPeer): void {
+    super.join(stream, user, true);
+  }
+
+  private closed = false;
+
+  close(): void {
+    if (!this.closed) this.destroy();
+    this.closed = true;
+  }
+}
+
+/**
+ * One text file shared by everyone who has it open: a Yjs document, the peers' awareness
+ * (cursors, names), and the disk. The disk stays the truth between sessions: the document is
+ * loaded from it, written back on save, and a change made on disk meanwhile (a terminal, a tool,
+ * an agent) is merged in as a concurrent edit — replayed on the document as it was when it last
+ * matched the disk, so it lands beside the edits in flight instead of over them.
+ */
+export class SharedDocument extends Room {
+  readonly text = this.doc.getText(COLLAB_TEXT);
+  readonly generation: string;
+  /** Agents' awareness: a client id and clock each, so repeated edits move one cursor. */
+  private readonly agents = new Map<string, { client: number; clock: number }>();
+  private base: DiskBase;
+  private dirty = false;
+  private dirtyTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private diskTimer: NodeJS.Timeout | null = null;
+  private kept = false;
+  private readonly watcher: FSWatcher | null;
+  private closed = false;
+
+  constructor(
+    /** The file as the workspace names it. */
+    readonly path: string,
+    private readonly target: string,
+    /** The file as read from disk, or the document kept with its unsaved edits. */
+    initial: { content: string; version: string } | KeptDocument,
+    private readonly files: FileService,
+    private readonly store: KeptDocuments,
+    private readonly onClose: () => void,
+  ) {
+    super();
+    if ('update' in initial) {
+      Y.applyUpdate(this.doc, Buffer.from(initial.update, 'base64'));
+      this.generation = initial.generation;
+      this.base = {
+        text: initial.baseText,
+        update: Buffer.from(initial.baseUpdate, 'base64'),
+        version: initial.version,
+      };
+      this.kept = true;
+      this.dirty = this.text.toString() !== this.base.text;
+    } else {
+      this.text.insert(0, initial.content);
+      this.generation = randomUUID();
+      this.base = {
+        text: initial.content,
+        update: Y.encodeStateAsUpdate(this.doc),
+        version: initial.version,
+      };
+    }
+    this.checkDirty();
+    this.watcher = this.watchDisk();
+  }
+
+  get fileState(): CollabFileState {
+    return { generation: this.generation, version: this.base.version, dirty: this.dirty };
+  }
+
+  override join(stream: OutStream, user: CollabPeer, readOnly: boolean): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    super.join(stream, user, readOnly);
+  }
+
+  protected override changed(): void {
+    // (The first text goes in before there is a base to compare with.) The first edit after a
+    // save is said at once, so no editor takes the document for saved meanwhile; later ones are
+    // worked out a few times a second.
+    if (!this.base) return;
+    if (this.dirty) this.scheduleDirtyCheck();
+    else this.checkDirty();
+  }
+
+  protected override left(): void {
     this.maybeIdle();
   }
 
@@ -431,18 +483,19 @@ export class SharedDocument {
     const changed = dirty !== this.dirty;
     this.dirty = dirty;
     this.publish();
-    if (dirty) this.keepTimer ??= setTimeout(() => this.keep(), KEEP_MS);
-    else if (this.kept) {
+    if (!dirty && this.kept) {
       this.kept = false;
       void this.store.forget(this.path);
     }
     if (changed && !dirty) this.maybeIdle();
   }
 
-  /** Put the unsaved document beside the home, where a restarted workspace finds it. */
+  /**
+   * Put the unsaved document beside the home, where a restarted workspace finds it: when the
+   * daemon stops (not while people type, which would stir the home's file watch every second).
+   * A daemon killed outright loses it; the editors' drafts bring it back then.
+   */
   private keep(): void {
-    if (this.keepTimer) clearTimeout(this.keepTimer);
-    this.keepTimer = null;
     if (!this.dirty) return;
     this.store.keep({
       path: this.path,
@@ -473,14 +526,11 @@ export class SharedDocument {
     if (this.dirtyTimer) this.checkDirty();
     if (this.dirty) this.keep();
     this.closed = true;
-    for (const timer of [this.dirtyTimer, this.idleTimer, this.diskTimer, this.keepTimer]) {
+    for (const timer of [this.dirtyTimer, this.idleTimer, this.diskTimer]) {
       if (timer) clearTimeout(timer);
     }
     this.watcher?.close();
-    for (const peer of this.peers) peer.stream.end();
-    this.peers.clear();
-    this.awareness.destroy();
-    this.doc.destroy();
+    this.destroy();
     this.onClose();
   }
 }
@@ -493,6 +543,8 @@ function randomClientId(): number {
 export class CollabService {
   private readonly documents = new Map<string, Promise<SharedDocument>>();
   private readonly store: KeptDocuments;
+  /** Who is where in the workspace's IDE. */
+  private readonly presence = new PresenceRoom();
 
   constructor(
     private readonly root: string,
@@ -512,6 +564,11 @@ export class CollabService {
       );
     }
     document.join(stream, params.user, params.readOnly);
+  }
+
+  /** Join `stream` to the workspace's presence: which file and line each person is at. */
+  joinPresence(params: DaemonParsedParams<'presence.open'>, stream: OutStream): void {
+    this.presence.join(stream, params.user);
   }
 
   async save(
@@ -536,6 +593,7 @@ export class CollabService {
   }
 
   closeAll(): void {
+    this.presence.close();
     for (const pending of this.documents.values())
       void pending.then((document) => document.close());
   }

@@ -27,6 +27,12 @@ export function isBinary(content: Uint8Array): boolean {
   }
 }
 
+/**
+ * Where the daemon keeps shared documents with unsaved edits, in the home (so they go where the
+ * home goes, backups too); its own bookkeeping, so file watches do not report it.
+ */
+export const KEPT_FOLDER = '.local/state/studio/collab';
+
 /** The name of the temporary file used by an atomic write; watchers skip these. */
 export const TEMP_FILE_PATTERN = /\.studio-[0-9a-f]{12}\.tmp$/;
 

@@ -103,7 +103,7 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
     ),
   'pty.open': (params, _context, state) => state.ptys.open(params),
   'pty.attach': (params, context, state) =>
-    withStream(context, (stream) => state.ptys.attach(params.id, stream)),
+    withStream(context, (stream) => state.ptys.attach(params.id, stream, params.user)),
   'pty.resize': async (params, _context, state) => {
     state.ptys.resize(params.id, params.cols, params.rows);
     return {};
@@ -121,6 +121,8 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   'collab.open': (params, context, state) =>
     withStream(context, (stream) => state.collab.open(params, stream)),
   'collab.save': (params, _context, state) => state.collab.save(params),
+  'presence.open': (params, context, state) =>
+    withStream(context, (stream) => state.collab.joinPresence(params, stream)),
   'ports.list': async () => ({ ports: await listPorts() }),
   'lsp.open': (params, context, state) =>
     withStream(context, (stream) => startLanguageServer(params.language, stream, state)),

@@ -4,11 +4,13 @@ import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type * as NodePtyModule from '@lydell/node-pty';
 import type { IPty } from '@lydell/node-pty';
-import type { DaemonParsedParams, PtyInfo } from '@studio/protocol';
+import type { CollabPeer, DaemonParsedParams, PtyInfo } from '@studio/protocol';
 import { DaemonFailure } from './errors.ts';
 import { resolveInRoot } from './paths.ts';
 import type { OutStream } from './streams.ts';
 
+/** How often the others are told that someone attached is typing. */
+const TYPING_EVERY_MS = 1000;
 /** Scrollback kept per PTY for replay on re-attach: enough for a screenful of history many times over. */
 export const PTY_SCROLLBACK_BYTES = 1024 * 1024;
 // An exited PTY stays listed this long so a reconnecting client can see how it ended.
@@ -171,7 +173,7 @@ export class PtyManager {
   }
 
   /** Attach a stream: replay the scrollback, then live output; the stream's input goes to the PTY. */
-  attach(id: string, stream: OutStream): void {
+  attach(id: string, stream: OutStream, user?: CollabPeer): void {
     const session = this.get(id);
     stream.write(session.scrollback.contents());
     if (session.info.exited) {
@@ -182,9 +184,17 @@ export class PtyManager {
     session.info.attached = session.attachers.size;
     stream.event({ kind: 'process', name: session.process });
     this.watchProcess(session);
+    let toldAt = 0;
     stream.handlers = {
       onInput: (payload) => {
-        if (!session.info.exited) session.pty.write(Buffer.from(payload) as unknown as string);
+        if (session.info.exited) return;
+        session.pty.write(Buffer.from(payload) as unknown as string);
+        // The others watching see who types, once a second at most.
+        if (user && Date.now() - toldAt >= TYPING_EVERY_MS) {
+          toldAt = Date.now();
+          for (const other of session.attachers)
+            if (other !== stream) other.event({ kind: 'typing', name: user.name });
+        }
       },
       // Detaching never ends the shell: a reload or a server restart attaches again.
       onCancel: () => this.detach(session, stream),

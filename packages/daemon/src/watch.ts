@@ -3,7 +3,7 @@ import { lstat, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileChange } from '@studio/protocol';
 import { DaemonFailure } from './errors.ts';
-import { TEMP_FILE_PATTERN } from './files.ts';
+import { KEPT_FOLDER, TEMP_FILE_PATTERN } from './files.ts';
 import { resolveInRoot, toWorkspacePath } from './paths.ts';
 import type { OutStream } from './streams.ts';
 
@@ -71,6 +71,7 @@ export async function startWatch(root: string, workspacePath: string, stream: Ou
     const name = filename.toString();
     if (TEMP_FILE_PATTERN.test(name)) return;
     const absolute = isDirectory ? path.join(base, name) : target;
+    if (toWorkspacePath(root, absolute).startsWith(`${KEPT_FOLDER}/`)) return;
     pending.set(absolute, (pending.get(absolute) ?? false) || eventType === 'rename');
     schedule();
   });

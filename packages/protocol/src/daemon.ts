@@ -279,7 +279,14 @@ export const daemonMethods = {
     result: ptyInfoSchema,
   },
   /** Stream: scrollback replay then live output on channel 0; input as binary frames; `exit`. */
-  'pty.attach': { params: z.strictObject({ id: z.string() }), result: streamResult },
+  'pty.attach': {
+    params: z.strictObject({
+      id: z.string(),
+      /** Who is attached: the others attached are told when this one types (`typing`). */
+      user: z.optional(collabPeerSchema),
+    }),
+    result: streamResult,
+  },
   'pty.resize': {
     params: z.strictObject({
       id: z.string(),
@@ -336,6 +343,14 @@ export const daemonMethods = {
       user: collabPeerSchema,
       generation: z.optional(z.string().check(z.maxLength(64))),
     }),
+    result: streamResult,
+  },
+  /**
+   * Stream: who is where in the workspace's IDE — y-websocket's awareness protocol over an empty
+   * document nobody writes; each peer's state says its file and line, stamped with `user`.
+   */
+  'presence.open': {
+    params: z.strictObject({ user: collabPeerSchema }),
     result: streamResult,
   },
   /** Write a shared document's text to its file (anyone's Ctrl+S). */
@@ -461,6 +476,8 @@ export const daemonStreamEventSchema = z.discriminatedUnion('kind', [
   }),
   /** What runs in the foreground of a PTY now (its shell, or the command typed in it). */
   z.object({ kind: z.literal('process'), name: z.string() }),
+  /** Someone else attached to this PTY typed into it (at most once a second each). */
+  z.object({ kind: z.literal('typing'), name: z.string() }),
   z.object({ kind: z.literal('changes'), changes: z.array(fileChangeSchema) }),
   z.object({ kind: z.literal('uploaded'), files: z.number(), bytes: z.number() }),
   /** git asked for a credential (`credentials.serve`): what its credential protocol named. */

@@ -184,6 +184,8 @@ export const terminalServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('exit'), code: z.number().nullable(), signal: z.string().nullable() }),
   /** The program in the terminal's foreground, as its tab shows it ("bash", then "python3"). */
   z.object({ type: z.literal('process'), name: z.string() }),
+  /** Someone else with the terminal open typed into it: "typing: Ada". */
+  z.object({ type: z.literal('typing'), name: z.string() }),
 ]);
 /** A control message from the server on a terminal WebSocket. */
 export type TerminalServerMessage = z.infer<typeof terminalServerMessageSchema>;

@@ -5,10 +5,12 @@ import {
   writtenFileSchema,
   WS_CLOSE,
 } from '@studio/protocol';
+import type { DaemonStream } from '@studio/runtime';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { workspaceOf } from '../http/access.ts';
-import { joinDaemonStream } from './daemon-socket.ts';
+import { joinDaemonStream, peerOf } from './daemon-socket.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
 /** A Yjs message from a browser: a keystroke is bytes, a pasted file is megabytes. */
@@ -33,39 +35,38 @@ export function collabRoutes(app: App, services: Services): void {
     },
     async (socket, request) => {
       const { path, generation } = request.query as z.infer<typeof collabQuerySchema>;
-      const { user } = request.principal!;
       await joinDaemonStream(socket, request, services, async (daemon, row, role) => {
         const readOnly = !roleAllows(role, 'editor');
         const stream = await daemon.open('collab.open', {
           path,
           readOnly,
-          user: { name: user.name.slice(0, 100) || user.email, key: user.id, kind: 'person' },
+          user: peerOf(request),
           ...(generation ? { generation } : {}),
         });
-        stream.onData((payload) => socket.send(payload, { binary: true }));
-        stream.onEnd((error) => {
-          const close =
-            error?.code === 'conflict'
-              ? WS_CLOSE.conflict
-              : error?.code === 'not_found'
-                ? WS_CLOSE.notFound
-                : error
-                  ? WS_CLOSE.badMessage
-                  : WS_CLOSE.streamEnded;
-          socket.close(close.code, (error?.message ?? close.reason).slice(0, 120));
-        });
-        const forward = (data: Buffer, binary: boolean) => {
-          if (!binary || data.byteLength > MAX_MESSAGE_BYTES) {
-            socket.close(
-              WS_CLOSE.badMessage.code,
-              'Expected a binary Yjs message of at most 16 MiB',
-            );
-            return;
-          }
-          stream.write(data);
-          if (!readOnly) workspaces.touch(row.id);
+        const forward = relay(socket, stream);
+        return {
+          stream,
+          forward: (data: Buffer, binary: boolean) => {
+            forward(data, binary);
+            if (!readOnly) workspaces.touch(row.id);
+          },
         };
-        return { stream, forward };
+      });
+    },
+  );
+
+  // Who is where in the IDE (file and line), for the tree's and tabs' marks and "follow".
+  app.get(
+    '/api/workspaces/:name/collab/presence',
+    {
+      config: { access: 'user', workspace: 'viewer' },
+      websocket: true,
+      schema: { tags, 'x-websocket': true, params: nameParams },
+    },
+    async (socket, request) => {
+      await joinDaemonStream(socket, request, services, async (daemon) => {
+        const stream = await daemon.open('presence.open', { user: peerOf(request) });
+        return { stream, forward: relay(socket, stream) };
       });
     },
   );
@@ -88,4 +89,30 @@ export function collabRoutes(app: App, services: Services): void {
       return written;
     },
   );
+}
+
+/**
+ * Joins a socket to a daemon stream speaking y-websocket's protocol: one binary message per frame
+ * both ways, at most 16 MiB; the stream's end closes the socket with why.
+ */
+function relay(socket: WebSocket, stream: DaemonStream): (data: Buffer, binary: boolean) => void {
+  stream.onData((payload) => socket.send(payload, { binary: true }));
+  stream.onEnd((error) => {
+    const close =
+      error?.code === 'conflict'
+        ? WS_CLOSE.conflict
+        : error?.code === 'not_found'
+          ? WS_CLOSE.notFound
+          : error
+            ? WS_CLOSE.badMessage
+            : WS_CLOSE.streamEnded;
+    socket.close(close.code, (error?.message ?? close.reason).slice(0, 120));
+  });
+  return (data, binary) => {
+    if (!binary || data.byteLength > MAX_MESSAGE_BYTES) {
+      socket.close(WS_CLOSE.badMessage.code, 'Expected a binary Yjs message of at most 16 MiB');
+      return;
+    }
+    stream.write(data);
+  };
 }

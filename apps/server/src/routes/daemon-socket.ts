@@ -1,5 +1,5 @@
 import type { schema } from '@studio/db';
-import type { WorkspaceRole } from '@studio/protocol';
+import type { CollabPeer, WorkspaceRole } from '@studio/protocol';
 import type { DaemonConnection, DaemonStream } from '@studio/runtime';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -8,6 +8,16 @@ import { closeWithError } from '../http/error-handler.ts';
 import { accessOf } from '../http/access.ts';
 
 type WorkspaceRow = typeof schema.workspaces.$inferSelect;
+
+/** The person behind a request as the daemon names them to others (cursors, "typing: Ada"). */
+export function peerOf(request: FastifyRequest): CollabPeer {
+  const { user } = request.principal!;
+  return {
+    name: user.name.slice(0, 100) || user.email.slice(0, 100),
+    key: user.id,
+    kind: 'person',
+  };
+}
 
 /** Hands on a message from the browser, once the stream is open. */
 export type Forward = (data: Buffer, binary: boolean) => void;

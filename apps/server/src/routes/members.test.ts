@@ -144,9 +144,13 @@ describe('workspace members', () => {
     const watcher = socketAs(server, bob, `/api/workspaces/${id}/terminals/${terminal.id}/attach`);
     await Promise.all([once(owner, 'open'), once(watcher, 'open')]);
     let seen = '';
+    const told: string[] = [];
     watcher.on('message', (data, binary) => {
       if (binary) seen += data.toString();
+      else told.push(data.toString());
     });
+    const ownerTold: string[] = [];
+    owner.on('message', (data, binary) => !binary && ownerTold.push(data.toString()));
     watcher.send(Buffer.from('echo typed-by-$((40+1))-viewer\r'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     owner.send(Buffer.from('echo typed-by-$((40+2))-owner\r'));
@@ -154,6 +158,9 @@ describe('workspace members', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen).toContain('typed-by-42-owner');
     expect(seen).not.toContain('typed-by-41');
+    // The watcher is told who types ("typing: alice"); nobody is told of the viewer's refused keys.
+    expect(told).toContain(JSON.stringify({ type: 'typing', name: 'alice' }));
+    expect(ownerTold.filter((message) => message.includes('typing'))).toEqual([]);
     owner.close();
     watcher.close();
   });

@@ -20,7 +20,7 @@ import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
-import { joinDaemonStream } from './daemon-socket.ts';
+import { joinDaemonStream, peerOf } from './daemon-socket.ts';
 import { teamNamed } from '../workspaces/teams.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
 
@@ -311,14 +311,19 @@ export function workspaceRoutes(app: App, services: Services): void {
     async (socket, request) => {
       const { id } = request.params as z.infer<typeof terminalParams>;
       await joinDaemonStream(socket, request, services, async (daemon, row, role) => {
-        const stream = await daemon.open('pty.attach', { id }, { manualAck: true });
         const watching = !roleAllows(role, 'editor');
+        const stream = await daemon.open(
+          'pty.attach',
+          { id, user: peerOf(request) },
+          { manualAck: true },
+        );
         const send = (message: TerminalServerMessage) => socket.send(JSON.stringify(message));
         // Acknowledge only once the bytes left for the browser: a slow browser pauses the PTY.
         stream.onData((payload) => socket.send(payload, () => stream.ack(payload.byteLength)));
         stream.onEvent((event) => {
           if (event.kind === 'exit') send({ type: 'exit', code: event.code, signal: event.signal });
           if (event.kind === 'process') send({ type: 'process', name: event.name });
+          if (event.kind === 'typing') send({ type: 'typing', name: event.name });
         });
         stream.onEnd((error) => {
           const close = error?.code === 'not_found' ? WS_CLOSE.notFound : WS_CLOSE.streamEnded;

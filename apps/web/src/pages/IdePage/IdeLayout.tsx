@@ -16,6 +16,7 @@ import {
 import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
 import { EditorArea } from '../../modules/ide/editor/EditorArea.tsx';
 import { useOpenFiles, type EditorBridge } from '../../modules/ide/editor/use-open-files.ts';
+import { useWorkspacePresence } from '../../modules/ide/editor/use-workspace-presence.ts';
 import { portsQueryOptions } from '../../api/ports.ts';
 import { FileTree } from '../../modules/ide/file-tree/FileTree.tsx';
 import type { FileProblems } from '../../modules/ide/file-tree/TreeRowItem.tsx';
@@ -194,6 +195,15 @@ function useDebugKeys(workspace: string, active: string | null, showRun: () => v
 export function IdeLayout({ workspace }: { workspace: Workspace }) {
   const name = workspaceRef(workspace);
   const files = useOpenFiles(name);
+  const presence = useWorkspacePresence(name, files.active);
+  // Following someone: this editor opens the file theirs shows, whenever it changes.
+  const followedPath = files.following
+    ? presence.peers.find((peer) => peer.key === files.following)?.path
+    : undefined;
+  const openFollowed = files.open;
+  useEffect(() => {
+    if (followedPath) openFollowed(followedPath);
+  }, [followedPath, openFollowed]);
   const [sidebar, setSidebar] = useState<SidebarView>('files');
   const sidebarRef = usePanelRef();
   const [sidebarOpen, setSidebarOpen] = useState(true);
@@ -382,6 +392,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                         onRenamed={files.rename}
                         problems={problemsByFile}
                         active={files.active}
+                        peers={presence.byPath}
                         label={workspace.name}
                       />
                     ) : sidebar === 'search' ? (
@@ -403,7 +414,7 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
             <Panel id="center" minSize="30">
               <Group orientation="vertical" {...center}>
                 <Panel id="editor" defaultSize="62" minSize="20">
-                  <EditorArea workspace={name} files={files} />
+                  <EditorArea workspace={name} files={files} peers={presence.byPath} />
                 </Panel>
                 <ResizeHandle direction="vertical" />
                 <Panel id="terminals" defaultSize="38" minSize="80px" collapsible>

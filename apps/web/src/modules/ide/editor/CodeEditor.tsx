@@ -185,6 +185,8 @@ export default function CodeEditor({
   onDirtyChange,
   bridge,
   onOpenFile,
+  following = null,
+  onFollow,
 }: {
   workspace: string;
   path: string;
@@ -196,6 +198,9 @@ export default function CodeEditor({
   bridge?: EditorBridge;
   /** Show another file of the workspace at a line (a definition elsewhere). */
   onOpenFile?: (path: string, line?: number) => void;
+  /** Whose cursor this editor follows (their key), across files; and how to change it. */
+  following?: string | null;
+  onFollow?: (key: string | null) => void;
 }) {
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -206,9 +211,9 @@ export default function CodeEditor({
   /** A save whose file (or its folder) is gone from the disk, until recreated or cancelled. */
   const [missing, setMissing] = useState<{ path: string; content: string } | null>(null);
   const saveRef = useRef<() => void>(() => {});
-  /** Who else is in this file, and whose cursor the editor follows (their key). */
+  /** Who else is in this file, and whether the link to them is down. */
   const [peers, setPeers] = useState<Peer[]>([]);
-  const [following, setFollowing] = useState<string | null>(null);
+  const [offline, setOffline] = useState(false);
 
   useEffect(() => monaco.editor.setTheme(resolved === 'dark' ? 'vs-dark' : 'vs'), [resolved]);
 
@@ -443,7 +448,10 @@ export default function CodeEditor({
   useEffect(() => {
     const shared = sharedFiles.get(monaco.editor.getModel(fileUri(workspace, path))!);
     if (!shared) return;
-    const update = () => setPeers(shared.peers);
+    const update = () => {
+      setPeers(shared.peers);
+      setOffline(shared.offline);
+    };
     update();
     return shared.subscribe(update);
   }, [workspace, path]);
@@ -505,8 +513,17 @@ export default function CodeEditor({
     onDirtyChange(target, stillDirty);
   };
 
-  const save = () => {
+  const save = (waited = false) => {
     const model = editorRef.current?.getModel();
+    // A file still joining its shared document is saved once it has (or has not, and is edited
+    // alone): a write beside the document would come back into it twice.
+    const joining = model ? sharedFiles.get(model) : undefined;
+    if (joining && !joining.shared && !waited) {
+      void Promise.race([joining.ready, sleep(JOIN_WAIT_MS)]).then(() => {
+        if (editorRef.current?.getModel() === model) save(true);
+      });
+      return;
+    }
     if (sharedOf(model)) {
       saveSharedFile(workspace, path).catch((error: unknown) =>
         toast(`Could not save ${path}: ${(error as Error).message}`, 'error'),
@@ -574,7 +591,12 @@ export default function CodeEditor({
   return (
     <div className="relative h-full min-h-0">
       <div ref={containerRef} className="h-full" data-testid="code-editor" />
-      <PeersBar peers={peers} following={following} onFollow={setFollowing} />
+      <PeersBar
+        peers={peers}
+        following={following}
+        onFollow={(key) => onFollow?.(key)}
+        offline={offline}
+      />
       {conflict ? (
         <ConflictView
           path={conflict.path}
@@ -602,6 +624,11 @@ export default function CodeEditor({
     </div>
   );
 }
+
+/** How long a save waits for a file to join its shared document before writing it alone. */
+const JOIN_WAIT_MS = 10_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The folder holding `path`, or '' for a file at the top of the home. */
 function folderOf(path: string): string {

@@ -13,6 +13,7 @@ import { clearDraft, readDraft } from './drafts.ts';
 import { EditorTabs } from './EditorTabs.tsx';
 import { BinaryPreview, FileGuard } from './FilePreview.tsx';
 import type { OpenFiles } from './use-open-files.ts';
+import type { WorkspacePeer } from './use-workspace-presence.ts';
 
 // Monaco is most of the IDE's weight: its own chunk, fetched when the first file opens.
 const CodeEditor = lazy(() => import('./CodeEditor.tsx'));
@@ -79,13 +80,24 @@ function ActiveFile({ workspace, files }: { workspace: string; files: OpenFiles 
         onDirtyChange={files.setFileDirty}
         bridge={files.editor}
         onOpenFile={files.open}
+        following={files.following}
+        onFollow={files.follow}
       />
     </Suspense>
   );
 }
 
 /** The center of the IDE: open files as tabs over the editor. */
-export function EditorArea({ workspace, files }: { workspace: string; files: OpenFiles }) {
+export function EditorArea({
+  workspace,
+  files,
+  peers,
+}: {
+  workspace: string;
+  files: OpenFiles;
+  /** Who else is in each file. */
+  peers?: ReadonlyMap<string, WorkspacePeer[]>;
+}) {
   const [closing, setClosing] = useState<string | null>(null);
 
   const close = (path: string) => {
@@ -102,6 +114,7 @@ export function EditorArea({ workspace, files }: { workspace: string; files: Ope
           dirty={files.dirty}
           onSelect={(path) => files.open(path)}
           onClose={close}
+          peers={peers}
         />
       ) : null}
       <CompletionPauseNotice />

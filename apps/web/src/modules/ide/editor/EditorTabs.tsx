@@ -1,6 +1,8 @@
 import { CloseIcon } from '../../../components/icons.tsx';
 import { FileIcon } from '../file-tree/FileIcon.tsx';
 import { parseDiffTab } from '../git/diff-tab.ts';
+import { PeerMarks } from './PeerMarks.tsx';
+import type { WorkspacePeer } from './use-workspace-presence.ts';
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
@@ -25,10 +27,13 @@ export function EditorTabs({
   dirty,
   onSelect,
   onClose,
+  peers,
 }: {
   tabs: string[];
   active: string | null;
   dirty: ReadonlySet<string>;
+  /** Who else is in each file. */
+  peers?: ReadonlyMap<string, WorkspacePeer[]>;
   onSelect: (path: string) => void;
   onClose: (path: string) => void;
 }) {
@@ -66,6 +71,7 @@ export function EditorTabs({
                 <span aria-label="unsaved changes" className="size-2 rounded-full bg-accent" />
               ) : null}
             </button>
+            <PeerMarks peers={peers?.get(path)} />
             <button
               type="button"
               aria-label={`Close ${title}`}

@@ -8,18 +8,29 @@ export function PeersBar({
   peers,
   following,
   onFollow,
+  offline,
 }: {
   peers: Peer[];
   following: string | null;
   onFollow: (key: string | null) => void;
+  /** The link to the workspace is down: say the edits are kept. */
+  offline: boolean;
 }) {
-  if (peers.length === 0) return null;
+  if (peers.length === 0 && !offline) return null;
   return (
     <div
       className="absolute right-3 top-1 z-10 flex max-w-[60%] flex-wrap justify-end gap-1"
       aria-label="People in this file"
       data-testid="file-peers"
     >
+      {offline ? (
+        <span
+          role="status"
+          className="rounded-full border border-line bg-subtle px-2 py-0.5 text-[11px] shadow-sm"
+        >
+          Offline: your edits are kept and join the others' when the link is back
+        </span>
+      ) : null}
       {peers.map((peer) => {
         const followed = following === peer.key;
         return (

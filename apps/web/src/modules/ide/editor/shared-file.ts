@@ -2,6 +2,7 @@ import { MonacoBinding } from 'y-monaco';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { monaco } from './monaco.ts';
+import { peerColor } from './peer-color.ts';
 import { replay } from './replay.ts';
 
 /** The shared type holding the text; the daemon names it the same. */
@@ -33,13 +34,6 @@ interface PeerState {
   selection?: { head?: unknown };
 }
 
-/** The same colour for the same person on every screen. */
-export function peerColor(key: string): string {
-  let hash = 0;
-  for (const char of key) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return `hsl(${hash % 360} 65% 38%)`;
-}
-
 /** A name as a CSS string: every character that could end or escape it written as a code point. */
 function cssString(text: string): string {
   return `"${[...text].map((char) => (/[\w .·-]/u.test(char) ? char : `\\${char.codePointAt(0)!.toString(16)} `)).join('')}"`;
@@ -61,10 +55,15 @@ export class SharedFile {
   private destroyed = false;
   /** The model's text when the editor opened it, before the document arrived. */
   private readonly opened: string;
+  /** Whether the file joined its shared document (true) or is edited alone (false). */
+  readonly ready: Promise<boolean>;
+  private settle: (shared: boolean) => void = () => {};
   /** Synced at least once: the model shows the shared text. */
   shared = false;
   file: FileState | null = null;
   peers: Peer[] = [];
+  /** Shared once, but the link to the workspace is down: edits are kept and merge on return. */
+  offline = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -81,6 +80,7 @@ export class SharedFile {
     private draftBase: string | null = null,
   ) {
     this.opened = model.getValue();
+    this.ready = new Promise((resolve) => (this.settle = resolve));
     document.head.append(this.style);
     this.provider = this.connect();
   }
@@ -112,8 +112,15 @@ export class SharedFile {
       if (code === REOPEN) this.reopen();
       else if (!this.shared) {
         provider.destroy();
+        this.settle(false);
         this.onUnshared(reason);
       }
+    });
+    provider.on('status', ({ status }: { status: string }) => {
+      const offline = this.shared && status !== 'connected';
+      if (offline === this.offline) return;
+      this.offline = offline;
+      for (const listener of this.listeners) listener();
     });
     provider.awareness.on('change', () => this.renderPeers());
     return provider;
@@ -142,6 +149,7 @@ export class SharedFile {
     );
     this.shared = true;
     this.draftBase = null;
+    this.settle(true);
     this.renderPeers();
   }
 
@@ -203,6 +211,7 @@ export class SharedFile {
 
   destroy(): void {
     this.destroyed = true;
+    this.settle(false);
     this.binding?.destroy();
     this.provider.destroy();
     this.doc.destroy();

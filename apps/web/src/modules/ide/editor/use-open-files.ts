@@ -200,6 +200,8 @@ export function useOpenFiles(workspace: string) {
   const [dirty, setDirty] = useState<ReadonlySet<string>>(() => new Set(draftPaths(workspace)));
   const [reveal, setReveal] = useState<Reveal | null>(null);
   const [editor] = useState(createEditorBridge);
+  /** The person whose editor this one follows (their key): it goes where theirs goes. */
+  const [following, follow] = useState<string | null>(null);
 
   useEffect(() => {
     try {
@@ -245,7 +247,18 @@ export function useOpenFiles(workspace: string) {
     });
   }, []);
 
-  return { ...state, dirty, reveal, editor, open, close, rename, setFileDirty };
+  return {
+    ...state,
+    dirty,
+    reveal,
+    editor,
+    open,
+    close,
+    rename,
+    setFileDirty,
+    following,
+    follow,
+  };
 }
 
 function without(set: ReadonlySet<string>, item: string): ReadonlySet<string> {

@@ -11,6 +11,7 @@ import { InlineName } from './InlineName.tsx';
 import { baseName, joinPath, parentOf } from './paths.ts';
 import { TreeMenu, type TreeMenuItem } from './TreeMenu.tsx';
 import { TREE_DRAG_TYPE, TreeRowItem, type FileProblems } from './TreeRowItem.tsx';
+import type { WorkspacePeer } from '../editor/use-workspace-presence.ts';
 
 /** A file's own problems, or for a folder the worst of those below it (no count). */
 function problemsAt(
@@ -45,6 +46,7 @@ export function FileTree({
   onRenamed,
   problems,
   active,
+  peers,
   label = workspace,
 }: {
   workspace: string;
@@ -56,6 +58,8 @@ export function FileTree({
   problems?: ReadonlyMap<string, FileProblems>;
   /** The file in the editor: its folders open and its row is selected and scrolled to. */
   active?: string | null;
+  /** Who else is in each file. */
+  peers?: ReadonlyMap<string, WorkspacePeer[]>;
 }) {
   const tree = useFileTree(workspace);
   const actions = useFileActions(workspace);
@@ -280,6 +284,7 @@ export function FileTree({
                 focusable={index === -1 ? position === 0 : position === index}
                 dropTarget={dropDir === row.entry.path}
                 problems={problemsAt(problems, row.entry.path, row.entry.type === 'directory')}
+                peers={peers?.get(row.entry.path)}
                 renaming={
                   prompt?.kind === 'rename' && prompt.entry.path === row.entry.path ? (
                     <InlineName

@@ -2,6 +2,8 @@ import type { ReactNode } from 'react';
 import { Spinner } from '../../../components/Spinner.tsx';
 import { FileIcon, FolderIcon, TwistyIcon } from './FileIcon.tsx';
 import type { TreeRow } from './use-file-tree.ts';
+import { PeerMarks } from '../editor/PeerMarks.tsx';
+import type { WorkspacePeer } from '../editor/use-workspace-presence.ts';
 
 /** The drag type that marks an entry dragged from inside the tree (as opposed to desktop files). */
 export const TREE_DRAG_TYPE = 'application/x-studio-path';
@@ -19,6 +21,7 @@ export function TreeRowItem({
   focusable,
   dropTarget,
   problems,
+  peers,
   renaming,
   onClick,
   onContextMenu,
@@ -28,6 +31,8 @@ export function TreeRowItem({
   row: TreeRow;
   selected: boolean;
   focusable: boolean;
+  /** Who else is in this file. */
+  peers?: WorkspacePeer[];
   dropTarget: boolean;
   problems?: FileProblems | undefined;
   /** The field its new name is typed in, shown in place of the name. */
@@ -87,6 +92,11 @@ export function TreeRowItem({
           {entry.name}
         </span>
       )}
+      {peers?.length ? (
+        <span className="ml-auto">
+          <PeerMarks peers={peers} />
+        </span>
+      ) : null}
       {loading ? <Spinner className="ml-auto size-3 text-muted" /> : null}
       {problems && !loading ? (
         <span

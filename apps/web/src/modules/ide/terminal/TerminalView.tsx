@@ -4,7 +4,7 @@ import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal as XTerm, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { attachTerminal } from '../../../api/terminals.ts';
 import { useTheme } from '../../theme/ThemeProvider.tsx';
 import type { EditorBridge } from '../editor/use-open-files.ts';
@@ -97,6 +97,9 @@ export function TerminalView({
   const termRef = useRef<XTerm | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const { resolved } = useTheme();
+  /** Someone else typing into this terminal just now (shared workspaces). */
+  const [typing, setTyping] = useState<string | null>(null);
+  const typingTimer = useRef<number | undefined>(undefined);
 
   useEffect(() => {
     const term = new XTerm({
@@ -118,6 +121,12 @@ export function TerminalView({
       onOutput: (bytes) => term.write(bytes),
       onMessage: (message) => {
         if (message.type === 'process') return onProcessRef.current?.(message.name);
+        if (message.type === 'typing') {
+          setTyping(message.name);
+          window.clearTimeout(typingTimer.current);
+          typingTimer.current = window.setTimeout(() => setTyping(null), 2_000);
+          return;
+        }
         term.write(
           `\r\n\x1b[2m[Process exited${message.code === null ? '' : ` with code ${message.code}`}]\x1b[0m\r\n`,
         );
@@ -160,6 +169,7 @@ export function TerminalView({
       input.dispose();
       resize.dispose();
       connection.close();
+      window.clearTimeout(typingTimer.current);
       term.dispose();
       termRef.current = null;
     };
@@ -194,6 +204,14 @@ export function TerminalView({
       className="relative h-full min-h-0"
     >
       <div ref={hostRef} className="absolute inset-0 overflow-hidden px-2 pt-1" />
+      {typing ? (
+        <span
+          role="status"
+          className="pointer-events-none absolute top-1 right-3 z-10 rounded-full border border-line bg-subtle px-2 py-0.5 text-[11px] shadow-sm"
+        >
+          typing: {typing}
+        </span>
+      ) : null}
     </div>
   );
 }
