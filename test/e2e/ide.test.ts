@@ -97,8 +97,13 @@ describe('the IDE', () => {
     await page.getByLabel('unsaved changes').waitFor();
     await page.keyboard.press('Control+s');
     await page.getByLabel('unsaved changes').waitFor({ state: 'detached' });
-    const saved = await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py');
-    expect((await saved.json()).content).toBe('print("hello from the IDE")');
+    await expect
+      .poll(
+        async () =>
+          (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py')).json())
+            .content,
+      )
+      .toBe('print("hello from the IDE")');
 
     // Someone else changes the file while there are unsaved edits: the change joins them, and
     // a save writes both.
@@ -120,10 +125,14 @@ describe('the IDE', () => {
       .toBe('# from elsewhere\nprint("hello from the IDE")  # mine');
     await page.keyboard.press('Control+s');
     await page.getByLabel('unsaved changes').waitFor({ state: 'detached' });
-    const merged = (
-      await (await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py')).json()
-    ).content as string;
-    expect(merged).toBe('# from elsewhere\nprint("hello from the IDE")  # mine');
+    const merged = '# from elsewhere\nprint("hello from the IDE")  # mine';
+    await expect
+      .poll(
+        async () =>
+          (await (await api('GET', '/api/workspaces/ide-demo/files/content?path=hello.py')).json())
+            .content,
+      )
+      .toBe(merged);
 
     await page.getByRole('button', { name: 'New terminal' }).click();
     await page.locator('.xterm').first().waitFor();

@@ -412,7 +412,6 @@ export default function CodeEditor({
         draftTimer = undefined;
         const state = shared.file;
         if (!state || opened.isDisposed()) return;
-        if (!state) return;
         if (state.dirty)
           writeDraft(workspace, path, { content: opened.getValue(), baseVersion: state.version });
         else clearDraft(workspace, path);

@@ -61,6 +61,8 @@ export class SharedFile {
   /** Synced at least once: the model shows the shared text. */
   shared = false;
   file: FileState | null = null;
+  /** The daemon's state from before this editor's own text went in, while it still stands. */
+  private staleFile: FileState | null = null;
   peers: Peer[] = [];
   /** Shared once, but the link to the workspace is down: edits are kept and merge on return. */
   offline = false;
@@ -140,6 +142,8 @@ export class SharedFile {
       // before the document arrived goes in, moved to where it belongs in the document.
       const from = this.shared || draftApplies ? shared : this.opened;
       this.doc.transact(() => replay(text, from, local, shared));
+      // Until the daemon has this editor's text, its word that the file is saved is old news.
+      this.staleFile = file;
     }
     this.binding = new MonacoBinding(
       text,
@@ -204,7 +208,8 @@ export class SharedFile {
       this.generation = file.generation;
       this.provider.params = { path: this.path, generation: file.generation };
     }
-    this.file = file;
+    if (file !== this.staleFile) this.staleFile = null;
+    this.file = this.staleFile && file ? { ...file, dirty: true } : file;
     this.peers = peers;
     for (const listener of this.listeners) listener();
   }
