@@ -6,6 +6,7 @@ import { killExec } from './exec.ts';
 import { createDaemonState } from './methods.ts';
 import { createDaemonServer, type ListenAddress } from './server.ts';
 import { runStartCommands, waitForDevice } from './start-commands.ts';
+import { copyStarter } from './starter.ts';
 
 export { createArchiveGuard, DEFAULT_UPLOAD_MAX_BYTES, type ArchiveGuard } from './archive.ts';
 export { DaemonFailure } from './errors.ts';
@@ -30,6 +31,8 @@ export interface StartDaemonOptions {
   /** Shell for terminals that name no command (`$SHELL`); `null` picks bash, else sh. */
   shell?: string | null;
   startCommands?: string[];
+  /** Copy the image's starter project into a new home first (default true; not for a cloned repository). */
+  starter?: boolean;
   /** A network device attached after the daemon started (`tap0`): start commands wait for it. */
   networkDevice?: string;
   /**
@@ -78,8 +81,16 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const state = createDaemonState(root, env, options.shell ?? null, credentials);
   const server = await createDaemonServer({ listen, secret: options.secret, state });
   const startChildren: ChildProcess[] = [];
-  // A dev server's `npm install` needs the network: the device comes up just after the daemon.
-  void (options.networkDevice ? waitForDevice(options.networkDevice) : Promise.resolve()).then(() =>
+  // The starter project first: a start command may run it. A dev server's `npm install` needs the
+  // network: the device comes up just after the daemon.
+  void Promise.all([
+    options.starter === false
+      ? null
+      : copyStarter(root).catch((error: unknown) =>
+          console.error(`[daemon] could not copy the starter project: ${String(error)}`),
+        ),
+    options.networkDevice ? waitForDevice(options.networkDevice) : null,
+  ]).then(() =>
     startChildren.push(
       ...runStartCommands(options.startCommands ?? [], {
         cwd: root,

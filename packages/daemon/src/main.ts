@@ -32,6 +32,8 @@ function readConfig() {
     startCommands = parsed;
   }
   const networkDevice = env.STUDIO_NETWORK_DEVICE;
+  // `skip`: the workspace holds a cloned repository; the image's starter project stays out.
+  const starter = env.STUDIO_STARTER !== 'skip';
   // Children (terminals, commands) must not see the daemon's settings, least of all the secret file.
   for (const key of Object.keys(env)) {
     if (key.startsWith('STUDIO_')) delete env[key];
@@ -41,6 +43,7 @@ function readConfig() {
     secret,
     root,
     startCommands,
+    starter,
     ...(networkDevice ? { networkDevice } : {}),
     shell: env.SHELL ?? null,
     env: { ...env },

@@ -50,12 +50,25 @@ export const templatePortSchema = z.strictObject({
   name: slug,
 });
 
+/**
+ * A tool a template's image ships, and its version as the image has it. `check` is a shell command
+ * whose output contains `version`: the template tests run it in a real workspace, so a template
+ * never claims a version it does not have.
+ */
+export const templateToolSchema = z.strictObject({
+  name: oneLine(1, 60),
+  version: oneLine(1, 40),
+  check: z.string().min(1).max(500),
+});
+
 /** A workspace template: which image, which limits, what runs at start. */
 export const templateSchema = z.strictObject({
   name: slug,
   title: oneLine(1, 100),
   description: z.string().max(2000).default(''),
   image: templateImageSchema,
+  /** What the image has, with versions; shown when picking a template. */
+  tools: z.array(templateToolSchema).max(32).default([]),
   resources: templateResourcesSchema.default({ cpus: 2, memoryMiB: 2048, pids: 512 }),
   env: z
     .record(envName, z.string().max(32_768))

@@ -141,6 +141,14 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
         expect(result.stderr).toBe('oops\n');
       });
 
+      it('runs a program built in /tmp, as toolchains do (go test, go run)', async () => {
+        const result = await daemon.exec('sh', [
+          '-c',
+          'cp /bin/true /tmp/built && /tmp/built && echo ran; rm -f /tmp/built',
+        ]);
+        expect(result.stdout + result.stderr).toBe('ran\n');
+      });
+
       it('has no capabilities and no way to gain them', async () => {
         const status = await daemon.exec('grep', [
           '-E',

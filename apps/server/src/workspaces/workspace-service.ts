@@ -808,7 +808,8 @@ function specOf(row: Row, template: Template): WorkspaceSpec {
     ownerId: row.ownerId,
     image: template.image.ref,
     resources: template.resources,
-    env: template.env,
+    // A workspace made from a repository gets the repository, not the image's starter project.
+    env: row.repoUrl ? { ...template.env, STUDIO_STARTER: 'skip' } : template.env,
     startCommands: template.startCommands,
   };
 }

@@ -192,6 +192,42 @@ describe.runIf(engineAnswers)('docker images', () => {
     10 * 60_000,
   );
 
+  it(
+    'builds a template again when its recipe changed, and only then',
+    async () => {
+      await ensureBaseImage();
+      const dir = await mkdtemp(join(tmpdir(), 'studio-recipe-'));
+      const fs = await import('node:fs/promises');
+      await fs.cp(join(imagesDir, 'templates', 'base.json'), join(dir, 'templates', 'base.json'));
+      await fs.cp(join(imagesDir, 'base'), join(dir, 'base'), { recursive: true });
+      await fs.mkdir(join(dir, 'tiny'));
+      const ref = 'studio/test-recipe:1';
+      const template = { ...(await loadTemplate(imagesDir, 'base')), name: 'tiny' };
+      const build = async (line: string) => {
+        await writeFile(join(dir, 'tiny', 'Dockerfile'), `FROM studio/base:1\n${line}\n`);
+        return buildTemplateImage({
+          docker,
+          imagesDir: dir,
+          cacheDir,
+          template: { ...template, image: { build: 'tiny', ref } },
+        });
+      };
+      try {
+        expect((await build('LABEL step=one')).source).toBe('built');
+        expect((await build('LABEL step=one')).source).toBe('local');
+        expect((await build('LABEL step=two')).source).toBe('built');
+        expect((await docker.getImage(ref).inspect()).Config.Labels?.step).toBe('two');
+      } finally {
+        await docker
+          .getImage(ref)
+          .remove()
+          .catch(() => {});
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    10 * 60_000,
+  );
+
   it('says the engine is unavailable when nothing answers', async () => {
     const nowhere = new Docker({ socketPath: '/nonexistent/docker.sock' });
     const template = await loadTemplate(imagesDir, 'base');

@@ -164,7 +164,9 @@ export class DockerRuntime implements WorkspaceRuntime {
 
     progress('container', name);
     const memory = Math.round(spec.resources.memoryMiB * 1024 * 1024);
-    const tmpfs = `rw,nosuid,nodev,mode=1777,size=${Math.floor(spec.resources.memoryMiB / 4)}m`;
+    // `exec`: Docker makes a tmpfs noexec unless told, and toolchains run what they build there
+    // (`go test`, `go run`, native builds); the home is writable and executable anyway.
+    const tmpfs = `rw,exec,nosuid,nodev,mode=1777,size=${Math.floor(spec.resources.memoryMiB / 4)}m`;
     const env = {
       ...spec.env,
       HOME,

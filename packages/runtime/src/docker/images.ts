@@ -135,9 +135,15 @@ export async function buildTemplateImage(
     throw engineUnavailable(docker, error);
   }
 
+  // A recipe changed since the image was built (its folder, or a parent's): built again. An
+  // image without the label (built before images were labelled, or loaded) is kept.
+  const recipe = await recipeHash(options.imagesDir, template).catch(() => null);
   if (!options.force) {
-    const existing = await imageId(docker, ref);
-    if (existing) return done('local', existing);
+    const labels = await imageLabels(docker, ref);
+    const builtFrom = labels?.[RECIPE_LABEL];
+    if (labels && (!recipe || !builtFrom || builtFrom === recipe))
+      return done('local', (await imageId(docker, ref))!);
+    if (labels) progress('build', `${ref} was built from an older recipe: building it again`);
   }
 
   if (options.registryPull) {
@@ -195,7 +201,7 @@ export async function buildTemplateImage(
     ref,
     recipe: `images/${build}/Dockerfile`,
     buildDir,
-    labels: { 'studio.template': template.name },
+    labels: { 'studio.template': template.name, ...(recipe && { [RECIPE_LABEL]: recipe }) },
     fill: (context) => writeExtraCa(join(context, 'extra-ca'), options.extraCaCertsFile),
   });
   return done('built', imageIdBuilt);
@@ -342,6 +348,27 @@ async function treeHash(dir: string): Promise<string> {
     }
   };
   await walk('.');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The image label holding {@link recipeHash} of what it was built from. */
+const RECIPE_LABEL = 'studio.recipe';
+
+/**
+ * A hash of everything a template's image is built from: its build folder and, through `FROM
+ * studio/<template>`, its parents' folders. Null for a template with no build folder.
+ */
+async function recipeHash(imagesDir: string, template: Template): Promise<string | null> {
+  const build = template.image.build;
+  if (!build) return null;
+  const folder = resolve(imagesDir, build);
+  const hash = createHash('sha256').update(await treeHash(folder));
+  const dockerfile = await readFile(join(folder, 'Dockerfile'), 'utf8');
+  for (const match of dockerfile.matchAll(FROM_TEMPLATE)) {
+    const parent = await templateWithRef(imagesDir, match[1]!);
+    if (parent && parent.name !== template.name)
+      hash.update(`\0${(await recipeHash(imagesDir, parent)) ?? ''}`);
+  }
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -63,7 +63,10 @@ function describeTemplate(template: ListedTemplate | undefined): string | undefi
   const { cpus, memoryMiB } = template.resources;
   const memory = memoryMiB % 1024 === 0 ? `${memoryMiB / 1024} GiB` : `${memoryMiB} MiB`;
   const limits = `${cpus} ${cpus === 1 ? 'CPU' : 'CPUs'}, ${memory} memory`;
-  const described = template.description ? `${template.description} (${limits})` : limits;
+  const tools = template.tools.map((tool) => `${tool.name} ${tool.version}`).join(', ');
+  const described = [template.description, tools && `Has ${tools}.`, `(${limits})`]
+    .filter(Boolean)
+    .join(' ');
   return template.team ? `${described} — the ${template.team} team’s template` : described;
 }
 

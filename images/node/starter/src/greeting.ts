@@ -1,0 +1,4 @@
+/** The text the page shows. */
+export function greeting(name: string): string {
+  return `Hello, ${name}, from Node.js ${process.versions.node} and TypeScript!`;
+}
