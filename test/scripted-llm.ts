@@ -85,6 +85,8 @@ export interface ScriptedLlmOptions {
   apiKey?: string;
   /** Ids listed by `GET /v1/models`; default `['scripted-chat', 'scripted-coder']`. */
   models?: string[];
+  /** The address to listen on (default 127.0.0.1; `0.0.0.0` for a Docker workspace to reach it). */
+  host?: string;
 }
 
 const DEFAULT_MODELS = ['scripted-chat', 'scripted-coder'];
@@ -178,7 +180,7 @@ export async function startScriptedLlm(options: ScriptedLlmOptions = {}): Promis
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, options.host ?? '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

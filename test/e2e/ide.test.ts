@@ -350,6 +350,9 @@ describe('the IDE', () => {
     };
     await page.getByRole('tab', { name: 'Files' }).click();
     await page.getByRole('treeitem', { name: 'src' }).waitFor();
+    // The folder the last test recreated, first in the tree: on a busy machine its watch event
+    // can arrive mid-drag and move every row below it, dropping hello.py on the wrong one.
+    await page.getByRole('treeitem', { name: 'gone' }).waitFor();
     await page
       .getByRole('treeitem', { name: 'hello.py' })
       .dragTo(page.getByRole('treeitem', { name: 'src' }));

@@ -1,13 +1,16 @@
 // Every language template whose toolchain this machine reaches (Debian's packages, the npm
 // registry), on a real Docker workspace: its image builds, the tools it names are there at the
 // versions it names, its starter project's test passes, the app runs and its preview answers
-// through the platform's proxy, and its language server (where it has one) answers a hover.
+// through the platform's proxy, and its language server (where it has one) answers a hover. The
+// VoltAgent template's agent starts with its workspace and answers in its preview, using its tool,
+// against a scripted model (OpenAI's wire format) the person names in `.env`.
 import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ExecEvent, ListedTemplate } from '@studio/protocol';
 import { lspOverSocket } from '../lsp-rpc.ts';
+import { startScriptedLlm, type ScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
 import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
@@ -21,7 +24,7 @@ interface TemplateCase {
   test: { command: string; passes: RegExp };
   /** The app, started in the background, the port it serves and what its page says. */
   run: { command: string; port: number; page: RegExp };
-  /** A hover on `word` in `file` (its first occurrence at or after `after`) shows `shows`. */
+  /** A hover on the first `word` in `file` shows `shows`. */
   hover?: { language: string; languageId: string; file: string; word: string; shows: RegExp };
 }
 
@@ -97,11 +100,12 @@ const CASES: TemplateCase[] = [
 ];
 
 let server: ServerProcess;
+let llm: ScriptedLlm;
 let browser: Browser;
 let page: Page;
 let templates: ListedTemplate[];
 
-function api(method: 'GET' | 'POST' | 'DELETE', path: string, data?: unknown) {
+function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
   return page.request.fetch(`${server.origin}${path}`, {
     method,
     data,
@@ -205,9 +209,67 @@ async function hoverText(
   }
 }
 
+/** Each tool at the version the template names, by the template's own check command. */
+async function checkTools(workspace: string, template: ListedTemplate): Promise<void> {
+  expect(template.tools.length).toBeGreaterThan(0);
+  for (const tool of template.tools) {
+    const checked = await run(workspace, tool.check);
+    expect(checked.code, `${tool.name}: ${checked.output}`).toBe(0);
+    expect(checked.output, `${tool.name} ${tool.version}`).toContain(tool.version);
+  }
+}
+
+/** Creates a workspace of `template`, runs `body` on it once it runs, then removes it. */
+async function withWorkspace(
+  template: string,
+  body: (name: string, listed: ListedTemplate) => Promise<void>,
+): Promise<void> {
+  const listed = templates.find((item) => item.name === template);
+  expect(listed, `template ${template} is listed`).toBeDefined();
+  const name = `t-${template}`;
+  const created = await api('POST', '/api/workspaces', { name, template });
+  expect(created.status(), await created.text()).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  try {
+    await waitUntilRunning(name);
+    // The starter project, copied into the new home by the daemon in the background (the
+    // marker comes last); VoltAgent's packages take seconds.
+    await expect
+      .poll(async () => (await run(name, 'ls -A; ls .local/state/studio')).output, {
+        timeout: 60_000,
+        interval: 1_000,
+      })
+      .toMatch(/README\.md[\s\S]*starter-copied/);
+    await checkTools(name, listed!);
+    await body(name, listed!);
+  } finally {
+    await api('DELETE', `/api/workspaces/${name}`);
+    await untilRemoved(id);
+  }
+}
+
+/** The page at `port` of `workspace` through the authenticated preview proxy, until it matches. */
+async function previewShows(workspace: string, port: number, shows: RegExp, timeout = 90_000) {
+  await expect
+    .poll(
+      async () => {
+        const answer = await page.request.get(`${server.origin}/w/${workspace}/p/${port}/`);
+        return answer.ok() ? await answer.text() : `${answer.status()}`;
+      },
+      { timeout, interval: 1_000 },
+    )
+    .toMatch(shows);
+}
+
 describe.runIf(engine)('language templates on Docker', () => {
   beforeAll(async () => {
-    server = await startServer({ STUDIO_RUNTIME: 'docker' });
+    // The model the VoltAgent starter talks to: on every address, and the one host port the
+    // workspace firewall opens.
+    llm = await startScriptedLlm({ host: '0.0.0.0', apiKey: 'sk-starter' });
+    server = await startServer({
+      STUDIO_RUNTIME: 'docker',
+      STUDIO_DOCKER_HOST_PORTS: new URL(llm.url).port,
+    });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
@@ -222,50 +284,21 @@ describe.runIf(engine)('language templates on Docker', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await llm?.close();
   });
 
   for (const entry of CASES) {
     it(
       `${entry.template}: the image has what the template says, the starter's test passes, the app previews${entry.hover ? ', a hover answers' : ''}`,
-      async () => {
-        const template = templates.find((item) => item.name === entry.template);
-        expect(template, `template ${entry.template} is listed`).toBeDefined();
-        const name = `t-${entry.template}`;
-        const created = await api('POST', '/api/workspaces', { name, template: entry.template });
-        expect(created.status(), await created.text()).toBe(201);
-        const { id } = (await created.json()) as { id: string };
-        try {
-          await waitUntilRunning(name);
-
-          // The starter project, copied into the new home by the daemon (in the background).
-          await expect
-            .poll(async () => (await run(name, 'ls -A')).output, { timeout: 15_000 })
-            .toMatch(/README\.md/);
-
-          // Each tool at the version the template names.
-          for (const tool of template!.tools) {
-            const checked = await run(name, tool.check);
-            expect(checked.code, `${tool.name}: ${checked.output}`).toBe(0);
-            expect(checked.output, `${tool.name} ${tool.version}`).toContain(tool.version);
-          }
-
+      () =>
+        withWorkspace(entry.template, async (name) => {
           const tested = await run(name, entry.test.command);
           expect(tested.output).toMatch(entry.test.passes);
           expect(tested.code, tested.output).toBe(0);
 
           // The app in the background, its page through the authenticated preview proxy.
           await run(name, `setsid sh -lc '${entry.run.command}' > /tmp/app.log 2>&1 < /dev/null &`);
-          await expect
-            .poll(
-              async () => {
-                const answer = await page.request.get(
-                  `${server.origin}/w/${name}/p/${entry.run.port}/`,
-                );
-                return answer.ok() ? await answer.text() : `${answer.status()}`;
-              },
-              { timeout: 90_000, interval: 1_000 },
-            )
-            .toMatch(entry.run.page);
+          await previewShows(name, entry.run.port, entry.run.page);
 
           if (entry.hover) await hoverText(name, entry.hover);
 
@@ -278,12 +311,42 @@ describe.runIf(engine)('language templates on Docker', () => {
             await page.screenshot({ path: `${SCREENSHOTS}template-go-1280.png` });
             await page.setViewportSize({ width: 1440, height: 900 });
           }
-        } finally {
-          await api('DELETE', `/api/workspaces/${name}`);
-          await untilRemoved(id);
-        }
-      },
+        }),
       25 * 60_000,
     );
   }
+
+  it(
+    'voltagent: the starter agent starts with the workspace and answers in its preview, using its tool',
+    () =>
+      withWorkspace('voltagent', async (name) => {
+        expect((await run(name, 'npm run typecheck')).code).toBe(0);
+        // Started by the template's start command: the page says the model is not set up yet.
+        await previewShows(name, 3141, /OPENAI_API_KEY is not set/, 120_000);
+
+        // The person's own key and server in .env, read by the agent at each question.
+        const gateway = (await run(name, "ip route | awk '/default/ {print $3}'")).output.trim();
+        const written = await api('PUT', `/api/workspaces/${name}/files/content`, {
+          path: '.env',
+          content: `OPENAI_API_KEY=sk-starter\nOPENAI_BASE_URL=http://${gateway}:${new URL(llm.url).port}/v1\nOPENAI_MODEL=scripted-chat\n`,
+        });
+        expect(written.status(), await written.text()).toBe(200);
+        await previewShows(name, 3141, /Model:\s+scripted-chat at http:\/\//, 60_000);
+
+        // The model asks for the tool first, then answers with what the tool said.
+        llm.respond((request) =>
+          request.toolResults.length === 0
+            ? { toolCalls: [{ name: 'word_count', input: { text: 'the quick brown fox' } }] }
+            : { text: `The tool counted: ${request.toolResults[0]!.content}` },
+        );
+        await page.goto(`${server.origin}/w/${name}/p/3141/`);
+        await page.getByRole('button', { name: 'Ask' }).click();
+        await expect
+          .poll(() => page.getByLabel('Answer').innerText(), { timeout: 60_000 })
+          .toMatch(/The tool counted: \{"words":4\}/);
+        await page.screenshot({ path: `${SCREENSHOTS}template-voltagent.png` });
+        expect(llm.requests.at(-1)?.headers.authorization).toBe('Bearer sk-starter');
+      }),
+    25 * 60_000,
+  );
 });
