@@ -97,10 +97,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/**
- * Closes a workspace WebSocket (terminal, desktop) that could not reach its stream: 4404 when
- * the workspace or stream does not exist for this person, else 4503, with the reason in words.
- */
 /** What the socket asked for cannot be: trying again would not help (4400, not 4503). */
 const CLIENT_ERRORS = new Set<string>([
   'bad_request',
@@ -111,6 +107,11 @@ const CLIENT_ERRORS = new Set<string>([
   'path_outside_workspace',
 ]);
 
+/**
+ * Closes a workspace WebSocket (terminal, desktop, shared document) whose stream could not start
+ * or ended in an error: 4404 when the workspace or stream does not exist for this person, 4403,
+ * 4409 on a conflict, 4400 when asking again cannot help, else 4503; the reason in words.
+ */
 export function closeWithError(
   socket: { close(code: number, reason: string): void },
   error: unknown,

@@ -10,6 +10,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { workspaceOf } from '../http/access.ts';
+import { closeWithError } from '../http/error-handler.ts';
 import { joinDaemonStream, peerOf } from './daemon-socket.ts';
 
 const nameParams = z.object({ name: z.string().max(64) });
@@ -98,15 +99,8 @@ export function collabRoutes(app: App, services: Services): void {
 function relay(socket: WebSocket, stream: DaemonStream): (data: Buffer, binary: boolean) => void {
   stream.onData((payload) => socket.send(payload, { binary: true }));
   stream.onEnd((error) => {
-    const close =
-      error?.code === 'conflict'
-        ? WS_CLOSE.conflict
-        : error?.code === 'not_found'
-          ? WS_CLOSE.notFound
-          : error
-            ? WS_CLOSE.badMessage
-            : WS_CLOSE.streamEnded;
-    socket.close(close.code, (error?.message ?? close.reason).slice(0, 120));
+    if (error) closeWithError(socket, error);
+    else socket.close(WS_CLOSE.streamEnded.code, WS_CLOSE.streamEnded.reason);
   });
   return (data, binary) => {
     if (!binary || data.byteLength > MAX_MESSAGE_BYTES) {

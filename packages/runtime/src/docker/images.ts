@@ -139,11 +139,11 @@ export async function buildTemplateImage(
   // image without the label (built before images were labelled, or loaded) is kept.
   const recipe = await recipeHash(options.imagesDir, template).catch(() => null);
   if (!options.force) {
-    const labels = await imageLabels(docker, ref);
-    const builtFrom = labels?.[RECIPE_LABEL];
-    if (labels && (!recipe || !builtFrom || builtFrom === recipe))
-      return done('local', (await imageId(docker, ref))!);
-    if (labels) progress('build', `${ref} was built from an older recipe: building it again`);
+    const existing = await inspectImage(docker, ref);
+    const builtFrom = existing?.labels[RECIPE_LABEL];
+    if (existing && (!recipe || !builtFrom || builtFrom === recipe))
+      return done('local', existing.id);
+    if (existing) progress('build', `${ref} was built from an older recipe: building it again`);
   }
 
   if (options.registryPull) {
@@ -448,8 +448,7 @@ async function ensureRootfsImage(options: RootfsOptions, name: string): Promise<
   const key = rootfsCacheKey(recipe);
   const ref = `${ROOTFS_REPO}:${name}`;
 
-  const labels = await imageLabels(docker, ref);
-  if (labels?.['studio.rootfs.key'] === key) return;
+  if ((await inspectImage(docker, ref))?.labels['studio.rootfs.key'] === key) return;
 
   const cacheDir = join(options.cacheDir, 'rootfs');
   const tarball = join(cacheDir, `${key}.tar.gz`);
@@ -593,22 +592,22 @@ async function writeExtraCa(dir: string, bundle: string | undefined): Promise<vo
   );
 }
 
-async function imageId(docker: Dockerode, ref: string): Promise<string | null> {
+/** The image's id and labels, or null when the engine has no such image. */
+async function inspectImage(
+  docker: Dockerode,
+  ref: string,
+): Promise<{ id: string; labels: Record<string, string> } | null> {
   try {
-    return (await docker.getImage(ref).inspect()).Id;
+    const image = await docker.getImage(ref).inspect();
+    return { id: image.Id, labels: image.Config?.Labels ?? {} };
   } catch (error) {
     if (engineStatus(error) === 404) return null;
     throw toRuntimeError(docker, error, `Inspecting image ${ref}`);
   }
 }
 
-async function imageLabels(docker: Dockerode, ref: string): Promise<Record<string, string> | null> {
-  try {
-    return (await docker.getImage(ref).inspect()).Config?.Labels ?? {};
-  } catch (error) {
-    if (engineStatus(error) === 404) return null;
-    throw toRuntimeError(docker, error, `Inspecting image ${ref}`);
-  }
+async function imageId(docker: Dockerode, ref: string): Promise<string | null> {
+  return (await inspectImage(docker, ref))?.id ?? null;
 }
 
 function reportPull(progress: ProgressListener, message: EngineProgress): void {
