@@ -2,6 +2,11 @@
 // Runs the bundle `npm run build` makes (dist/studio.mjs) when it is newer than every source it
 // was made from; otherwise the TypeScript sources through tsx, so `npx studio` works from the
 // repository without a build step and never runs a stale bundle.
+//
+// dist/studio.mjs is the bundle's entry; it imports each command's chunk (dist/*-HASH.mjs) when
+// that command runs. Checking the entry covers the chunks: a build writes the entry after every
+// chunk it names, with the time the build started as its mtime, and chunk names are hashes of
+// their content, so an entry fresh by this test loads only chunks of its own, equally fresh, build.
 import { readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
 

@@ -1,7 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { apiErrorSchema } from '@studio/protocol';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { ApiError, CliError } from './errors.ts';
 
 /** Anything with a zod-style `parse`; keeps this module free of a direct zod import. */
@@ -46,7 +45,7 @@ export class ApiClient {
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
-      throw toApiError(response.status, response.statusText, text, this.baseUrl);
+      throw await toApiError(response.status, response.statusText, text, this.baseUrl);
     }
     return response;
   }
@@ -88,10 +87,9 @@ export class ApiClient {
           resolve(response);
           return;
         }
-        readText(response).then(
-          (text) => reject(toApiError(status, response.statusMessage ?? '', text, this.baseUrl)),
-          reject,
-        );
+        readText(response)
+          .then((text) => toApiError(status, response.statusMessage ?? '', text, this.baseUrl))
+          .then(reject, reject);
       });
       req.end(body);
     });
@@ -100,12 +98,14 @@ export class ApiClient {
   /**
    * Opens a WebSocket on the server with the API token. No Origin header and no cookie: the
    * server lets an upgrade without Origin through only when it carries a Bearer token, which is
-   * what tells a script apart from a browser page on another site.
+   * what tells a script apart from a browser page on another site. `ws` is loaded here, on first
+   * use, so that commands which never open a socket do not load it.
    */
-  openSocket(path: string, auth: { bearer: string }): WebSocket {
+  async openSocket(path: string, auth: { bearer: string }): Promise<WebSocket> {
+    const { default: Socket } = await import('ws');
     const url = new URL(`${this.baseUrl}${path}`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return new WebSocket(url, {
+    return new Socket(url, {
       headers: { authorization: `Bearer ${auth.bearer}` },
       handshakeTimeout: REQUEST_TIMEOUT_MS,
       followRedirects: false,
@@ -154,7 +154,15 @@ export class ApiClient {
   }
 }
 
-function toApiError(status: number, statusText: string, text: string, baseUrl: string): Error {
+async function toApiError(
+  status: number,
+  statusText: string,
+  text: string,
+  baseUrl: string,
+): Promise<Error> {
+  // The protocol's schemas (and zod) load only when there is an error body to read: a command
+  // that succeeds, such as `studio whoami`, never needs them.
+  const { apiErrorSchema } = await import('@studio/protocol');
   try {
     const body = apiErrorSchema.parse(JSON.parse(text));
     return new ApiError(body.code, body.message, status, body.detail);

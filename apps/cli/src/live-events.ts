@@ -32,12 +32,12 @@ export class LiveEvents {
    * Connects and waits for the server's `hello`, after which every later event of the user is
    * delivered. Resolves to null when the stream is unavailable; callers then rely on polling.
    */
-  static connect(api: ApiClient, token: string): Promise<LiveEvents | null> {
+  static async connect(api: ApiClient, token: string): Promise<LiveEvents | null> {
     let socket: WebSocket;
     try {
-      socket = api.openSocket('/api/events', { bearer: token });
+      socket = await api.openSocket('/api/events', { bearer: token });
     } catch {
-      return Promise.resolve(null);
+      return null;
     }
     return new Promise((resolve) => {
       const fail = () => {

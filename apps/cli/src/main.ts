@@ -1,30 +1,18 @@
 // Composition root of the `studio` command: wires commander to the commands and is the only
 // module that touches `process` (the environment, standard streams and the exit code).
 import { Command } from 'commander';
-import { backup, restore, type BackupFlags } from './backup.ts';
 import packageJson from '../package.json' with { type: 'json' };
+import type { BackupFlags } from './backup.ts';
 import type { OutputFlags } from './connection.ts';
 import type { CliContext } from './context.ts';
 import { formatError } from './errors.ts';
-import { execInWorkspace } from './exec.ts';
-import { buildImages } from './images.ts';
-import { login, type LoginFlags } from './login.ts';
+import type { LoginFlags } from './login.ts';
 import type { StartFlags } from './options.ts';
-import { shellInWorkspace } from './shell.ts';
-import { start } from './start.ts';
-import { listTokens } from './tokens.ts';
-import { whoami } from './whoami.ts';
-import {
-  changeWorkspace,
-  createWorkspace,
-  listWorkspaces,
-  removeWorkspace,
-  workspaceLogs,
-  type CreateFlags,
-  type LogsFlags,
-  type RemoveFlags,
-  type WaitFlags,
-} from './workspaces.ts';
+import type { CreateFlags, LogsFlags, RemoveFlags, WaitFlags } from './workspaces.ts';
+
+// Each command's code is imported when that command runs, never up front: `studio whoami` then
+// loads neither the protocol's zod schemas nor WebSocket, terminal or backup code it has no use
+// for (in the bundle, each import below is a chunk of its own; see build.mjs).
 
 const ctx: CliContext = {
   env: process.env,
@@ -48,6 +36,7 @@ program
   .option('--host <host>', 'address to bind (env HOST)')
   .option('--data-dir <dir>', 'where the server keeps its data (env STUDIO_DATA_DIR)')
   .action(async (flags: StartFlags) => {
+    const { start } = await import('./start.ts');
     process.exitCode = await start(flags, ctx);
   });
 
@@ -59,6 +48,7 @@ program
   .option('--password-stdin', 'read the password from standard input (a pipe)')
   .option('--token <token>', 'save this existing API token instead of signing in')
   .action(async (url: string, flags: LoginFlags) => {
+    const { login } = await import('./login.ts');
     await login(url, flags, ctx);
   });
 
@@ -68,6 +58,7 @@ program
   .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
+    const { whoami } = await import('./whoami.ts');
     await whoami(flags, ctx);
   });
 
@@ -79,6 +70,7 @@ program
   .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
+    const { listTokens } = await import('./tokens.ts');
     await listTokens(flags, ctx);
   });
 
@@ -91,6 +83,7 @@ program
   .option('--url <url>', URL_HELP)
   .option('--json', 'print the manifest as JSON')
   .action(async (flags: BackupFlags) => {
+    const { backup } = await import('./backup.ts');
     await backup(flags, ctx);
   });
 
@@ -102,6 +95,7 @@ program
   .requiredOption('--from <dir>', 'the folder `studio backup` wrote')
   .option('--data-dir <dir>', 'where the server keeps its data (env STUDIO_DATA_DIR)')
   .action(async (flags: { from: string; dataDir?: string }) => {
+    const { restore } = await import('./backup.ts');
     process.exitCode = await restore(flags, ctx);
   });
 
@@ -116,6 +110,7 @@ ws.command('create')
   .option('--url <url>', URL_HELP)
   .option('--json', 'print the workspace as JSON')
   .action(async (name: string, flags: CreateFlags) => {
+    const { createWorkspace } = await import('./workspaces.ts');
     await createWorkspace(name, flags, ctx);
   });
 
@@ -125,6 +120,7 @@ ws.command('ls')
   .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (flags: OutputFlags) => {
+    const { listWorkspaces } = await import('./workspaces.ts');
     await listWorkspaces(flags, ctx);
   });
 
@@ -135,6 +131,7 @@ ws.command('exec')
   .usage('[options] <name> -- <command> [args...]')
   .option('--url <url>', URL_HELP)
   .action(async (name: string, command: string[], flags: OutputFlags) => {
+    const { execInWorkspace } = await import('./exec.ts');
     process.exitCode = await execInWorkspace(name, command, flags, ctx);
   });
 
@@ -143,6 +140,7 @@ ws.command('shell')
   .argument('<name>', 'workspace name')
   .option('--url <url>', URL_HELP)
   .action(async (name: string, flags: OutputFlags) => {
+    const { shellInWorkspace } = await import('./shell.ts');
     process.exitCode = await shellInWorkspace(name, flags, ctx);
   });
 
@@ -159,6 +157,7 @@ for (const [action, description] of lifecycle) {
     .option('--url <url>', URL_HELP)
     .option('--json', 'print the workspace as JSON')
     .action(async (name: string, flags: WaitFlags) => {
+      const { changeWorkspace } = await import('./workspaces.ts');
       await changeWorkspace(action, name, flags, ctx);
     });
 }
@@ -171,6 +170,7 @@ ws.command('rm')
   .option('--no-wait', 'return as soon as the server accepted it')
   .option('--url <url>', URL_HELP)
   .action(async (name: string, flags: RemoveFlags) => {
+    const { removeWorkspace } = await import('./workspaces.ts');
     process.exitCode = await removeWorkspace(name, flags, ctx);
   });
 
@@ -181,6 +181,7 @@ ws.command('logs')
   .option('--url <url>', URL_HELP)
   .option('--json', 'print JSON')
   .action(async (name: string, flags: LogsFlags) => {
+    const { workspaceLogs } = await import('./workspaces.ts');
     await workspaceLogs(name, flags, ctx);
   });
 
@@ -193,6 +194,7 @@ program
   .option('--url <url>', URL_HELP)
   .option('--json', 'print what was built as JSON')
   .action(async (template: string | undefined, flags: OutputFlags) => {
+    const { buildImages } = await import('./images.ts');
     await buildImages(template, flags, ctx);
   });
 

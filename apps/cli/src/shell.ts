@@ -38,7 +38,7 @@ export async function shellInWorkspace(
     }),
   );
   const terminalPath = workspacePath(name, `/terminals/${encodeURIComponent(terminal.id)}`);
-  const socket = api.openSocket(`${terminalPath}/attach`, auth);
+  const socket = await api.openSocket(`${terminalPath}/attach`, auth);
   const outcome = await attach(socket, ctx, api);
   if (!outcome.exited) {
     // The shell outlives a dropped socket on the server; close it so it does not linger.
