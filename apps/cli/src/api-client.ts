@@ -1,5 +1,9 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import {
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
 import type WebSocket from 'ws';
 import { ApiError, CliError } from './errors.ts';
 
@@ -21,47 +25,106 @@ export interface CallOptions {
 // Long enough for a server that is busy starting workspaces, short enough that a dead proxy does not hang a script.
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** The only place the CLI calls `fetch` or opens a WebSocket: one server, errors turned into ApiError/CliError. */
+/** A 2xx answer, read to the end. */
+export interface ApiResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body as UTF-8 text (a leading byte-order mark dropped, as `fetch` reads it). */
+  text: string;
+}
+
+// The statuses `fetch` follows as redirects; the CLI follows none (one could lead a token elsewhere).
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The only place the CLI sends HTTP requests or opens a WebSocket: one server, errors turned into
+ * ApiError/CliError. Requests go through node:http rather than `fetch`: on Node 20 the first
+ * `fetch` loads undici and compiles its WebAssembly HTTP parser, and the process then waits for
+ * that compilation to finish before it can exit, which cost `studio whoami` over 100 ms.
+ */
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  /** Sends a request and returns the raw response once it is known to be 2xx. */
-  async send(path: string, options: CallOptions = {}): Promise<Response> {
+  /** Sends a request and returns its answer once it is known to be 2xx. */
+  async send(path: string, options: CallOptions = {}): Promise<ApiResponse> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    const method = options.method ?? 'GET';
     const headers = this.headers(options, 'application/json');
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method: options.method ?? 'GET',
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        redirect: 'error',
-      });
-    } catch (error) {
-      throw new CliError(
-        'unreachable',
-        `cannot reach ${this.baseUrl}: ${describeNetworkError(error)}`,
-      );
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    // As `fetch` sends them: the body's length, and 0 on a POST without one (never chunked).
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    else if (method === 'POST') headers['content-length'] = '0';
+    const send = await requestFor(url);
+    const { response, bytes } = await new Promise<{ response: IncomingMessage; bytes: Buffer }>(
+      (resolve, reject) => {
+        let answered = false;
+        let req: ClientRequest;
+        try {
+          // agent: false so a kept-alive socket never holds the process open once the command is done.
+          req = send(url, { method, headers, agent: false });
+        } catch (error) {
+          // A header value that cannot be sent, e.g. a token with a line break in it.
+          reject(this.unreachable(error));
+          return;
+        }
+        // One deadline for the whole exchange. A body that stalls after the headers reads as cut
+        // short, which the caller reports like any other unreadable answer.
+        const timer = setTimeout(() => {
+          req.destroy();
+          if (!answered) {
+            reject(
+              new CliError(
+                'unreachable',
+                `cannot reach ${this.baseUrl}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
+              ),
+            );
+          }
+        }, REQUEST_TIMEOUT_MS);
+        req.on('error', (error) => {
+          if (answered) return;
+          clearTimeout(timer);
+          reject(this.unreachable(error));
+        });
+        req.once('response', (response) => {
+          answered = true;
+          if (REDIRECTS.has(response.statusCode ?? 0)) {
+            clearTimeout(timer);
+            req.destroy();
+            reject(
+              new CliError('unreachable', `cannot reach ${this.baseUrl}: unexpected redirect`),
+            );
+            return;
+          }
+          // An answer cut short reads as empty, as `fetch` callers here read one.
+          void readBytes(response)
+            .catch(() => Buffer.alloc(0))
+            .then((bytes) => {
+              clearTimeout(timer);
+              resolve({ response, bytes });
+            });
+        });
+        req.end(body);
+      },
+    );
+    const status = response.statusCode ?? 0;
+    const text = new TextDecoder().decode(bytes);
+    if (status < 200 || status > 299) {
+      throw await toApiError(status, response.statusMessage ?? '', text, this.baseUrl);
     }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      throw await toApiError(response.status, response.statusText, text, this.baseUrl);
-    }
-    return response;
+    return { status, headers: response.headers, text };
   }
 
   /**
    * Sends a request whose answer is a long stream (NDJSON of a running command or image build)
-   * and returns the body once it is known to be 2xx. Uses node:http rather than `fetch`, whose
-   * built-in 5-minute body timeout would cut off a command that is quiet for that long; the
-   * request timeout here only covers waiting for the response headers.
+   * and returns the body once it is known to be 2xx. The request timeout here only covers
+   * waiting for the response headers, so a command that is quiet for long is never cut off.
    */
-  stream(path: string, options: CallOptions = {}): Promise<IncomingMessage> {
+  async stream(path: string, options: CallOptions = {}): Promise<IncomingMessage> {
     const url = new URL(`${this.baseUrl}${path}`);
     const headers = this.headers(options, 'application/x-ndjson');
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = await requestFor(url);
     return new Promise((resolve, reject) => {
       // agent: false so a kept-alive socket never holds the process open once the command is done.
       const req = send(url, { method: options.method ?? 'GET', headers, agent: false });
@@ -141,10 +204,8 @@ export class ApiClient {
   /** Sends a request and validates the JSON answer. */
   async call<T>(path: string, schema: Schema<T>, options: CallOptions = {}): Promise<T> {
     const response = await this.send(path, options);
-    let body: unknown;
     try {
-      body = await response.json();
-      return schema.parse(body);
+      return schema.parse(JSON.parse(response.text));
     } catch {
       throw new CliError(
         'bad_response',
@@ -152,6 +213,11 @@ export class ApiClient {
       );
     }
   }
+}
+
+/** `request` of node:http, or of node:https for an https URL (TLS loads only when it is needed). */
+async function requestFor(url: URL): Promise<typeof httpRequest> {
+  return url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
 }
 
 async function toApiError(
@@ -174,18 +240,19 @@ async function toApiError(
   }
 }
 
-async function readText(stream: IncomingMessage): Promise<string> {
+async function readBytes(stream: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
-/** Turns fetch's "fetch failed" into the underlying reason, e.g. "connect ECONNREFUSED 127.0.0.1:1". */
+async function readText(stream: IncomingMessage): Promise<string> {
+  return (await readBytes(stream)).toString('utf8');
+}
+
+/** The reason a connection failed, e.g. "connect ECONNREFUSED 127.0.0.1:1". */
 function describeNetworkError(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') {
-    return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
-  }
-  // node:http and ws fail with the socket error itself rather than a wrapper with a cause.
+  // node:http and ws fail with the socket error itself; anything wrapping one names it as its cause.
   const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
   // Dual-stack hosts ("localhost") fail with an AggregateError whose own message is empty.
   if (cause instanceof AggregateError) {

@@ -48,8 +48,7 @@ export async function login(rawUrl: string, flags: LoginFlags, ctx: CliContext):
 async function createToken(api: ApiClient, email: string, password: string): Promise<string> {
   const session = await api.send('/api/session', { method: 'POST', body: { email, password } });
   // Keep every cookie the server set (session plus any companion such as a CSRF cookie), without attributes.
-  const cookie = session.headers
-    .getSetCookie()
+  const cookie = (session.headers['set-cookie'] ?? [])
     .map((header) => header.split(';', 1)[0]?.trim() ?? '')
     .filter((pair) => pair.includes('='))
     .join('; ');
