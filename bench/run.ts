@@ -1,7 +1,7 @@
 // `npm run bench`: measures the product server beside a bare Fastify baseline measured in the
 // same run on the same machine, writes bench/results/latest.json and prints a table.
 // See bench/README.md for what each metric means. `npm run bench -- ide` runs only the named
-// parts (server, workspaces, ide, agent, replicas, lsp, roles, backup, collab, cli, desktop, kubernetes); no names runs them all.
+// parts (server, workspaces, ide, agent, replicas, lsp, roles, backup, collab, cli, pool, desktop, kubernetes); no names runs them all.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { measureBackup } from './backup.ts';
 import { measureRoles } from './roles.ts';
 import { measureCollab } from './collab.ts';
 import { measureCli } from './cli.ts';
+import { measurePool } from './pool.ts';
 import { load, type LoadResult } from './load.ts';
 import { measureWorkspaces } from './workspaces.ts';
 import {
@@ -66,6 +67,7 @@ const PARTS = [
   'backup',
   'collab',
   'cli',
+  'pool',
   'desktop',
   'kubernetes',
 ] as const;
@@ -381,6 +383,10 @@ async function main(): Promise<void> {
     if (parts.has('cli')) {
       const cli = await measureCli(tmp, SERVER_MAIN);
       for (const [name, figure] of Object.entries(cli)) metrics[name] = roundedMetric(figure);
+    }
+    if (parts.has('pool')) {
+      const pool = await measurePool(tmp, SERVER_MAIN);
+      for (const [name, figure] of Object.entries(pool)) metrics[name] = roundedMetric(figure);
     }
     if (parts.has('desktop')) {
       const desktop = await measureDesktop(

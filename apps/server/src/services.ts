@@ -35,6 +35,7 @@ import { PreviewLinks } from './previews/links.ts';
 import { Quotas } from './workspaces/quotas.ts';
 import { Teams } from './workspaces/teams.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
+import { WarmPool } from './workspaces/warm-pool.ts';
 
 /** Everything the routes share; built once per app. */
 export interface Services {
@@ -116,9 +117,15 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
   const runs = new RunService({ db, bus, logger, replicaId, leaseMs });
   const audit = new AuditLog(db, (error) => logger.error({ err: error }, 'audit write failed'));
   const quotas = new Quotas(db, logger, now);
+  // Warm workspaces ahead of creates, where a create can take one over (Docker).
+  const pool =
+    deps.runtime.kind === 'docker'
+      ? new WarmPool({ db, runtime: deps.runtime, templates, images: deps.images, logger })
+      : undefined;
   const workspaces = new WorkspaceService({
     jobs,
     quotas,
+    pool,
     db,
     runtime: deps.runtime,
     templates,

@@ -28,6 +28,11 @@ const AdminUsagePage = lazy(() =>
     default: module.AdminUsagePage,
   })),
 );
+const AdminTemplatesPage = lazy(() =>
+  import('./pages/AdminTemplatesPage/AdminTemplatesPage.tsx').then((module) => ({
+    default: module.AdminTemplatesPage,
+  })),
+);
 const AdminBackupsPage = lazy(() =>
   import('./pages/AdminBackupsPage/AdminBackupsPage.tsx').then((module) => ({
     default: module.AdminBackupsPage,
@@ -139,6 +144,14 @@ export function createRouter() {
                   element: (
                     <Later>
                       <AdminUsagePage />
+                    </Later>
+                  ),
+                },
+                {
+                  path: 'admin/templates',
+                  element: (
+                    <Later>
+                      <AdminTemplatesPage />
                     </Later>
                   ),
                 },

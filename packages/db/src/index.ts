@@ -32,6 +32,7 @@ export {
   workspacePresence,
   workspaceTeams,
   workspaces,
+  warmWorkspaces,
   WORKSPACE_MEMBER_ROLES,
 } from './schema.ts';
 export { schema };

@@ -163,8 +163,29 @@ export const templates = pgTable('templates', {
   source: text('source', { enum: ['file', 'api'] }).notNull(),
   /** A team's template (made by an admin): only the team's people (and admins) see and use it. */
   teamId: text('team_id').references(() => teams.id, { onDelete: 'cascade' }),
+  /** How many started workspaces an admin keeps waiting; null: the template's own `warmPool`. */
+  warmPool: integer('warm_pool'),
   ...timestamps,
 });
+
+/**
+ * The warm pool: started workspaces nobody owns yet, made from a template with a `warmPool`, one
+ * of which a create claims instead of starting one (Docker). `recipe` is a hash of what it was
+ * made from; one made from an older version of its template is never claimed, and is replaced.
+ */
+export const warmWorkspaces = pgTable(
+  'warm_workspaces',
+  {
+    id: text('id').primaryKey(),
+    templateName: text('template_name').notNull(),
+    recipe: text('recipe').notNull(),
+    status: text('status', { enum: ['warming', 'ready'] })
+      .notNull()
+      .default('warming'),
+    ...timestamps,
+  },
+  (table) => [index('warm_workspaces_template_idx').on(table.templateName, table.status)],
+);
 
 /**
  * Workspaces. `desiredState` is what the owner asked for; `status` is what the driver last

@@ -129,10 +129,14 @@ export {
   templatePortSchema,
   templateResourcesSchema,
   templateSchema,
+  putWarmPoolBodySchema,
+  warmPoolStateSchema,
   type ListedTemplate,
   type PutTemplateBody,
+  type PutWarmPoolBody,
   type Template,
   type TemplateInput,
+  type WarmPoolState,
 } from './templates.ts';
 export {
   WORKSPACE_ROLES,

@@ -86,6 +86,21 @@ export const templateSchema = z.strictObject({
       'each port may be listed once',
     )
     .default([]),
+  /**
+   * Started workspaces kept waiting for people (Docker): a create takes one and is ready at once.
+   * An admin can change it without editing the file.
+   */
+  warmPool: z.number().int().min(0).max(50).default(0),
+  /**
+   * Set by the server on a workspace that runs its repository's dev container: the config's path
+   * in the home and the VS Code extensions it recommends.
+   */
+  devcontainer: z
+    .strictObject({
+      config: z.string().min(1).max(1000),
+      extensions: z.array(z.string().min(1).max(200)).max(100),
+    })
+    .optional(),
   /** Stop a workspace nobody used for this long; 0 never stops it. */
   idleTimeoutMinutes: z
     .number()
@@ -116,3 +131,20 @@ export type PutTemplateBody = z.input<typeof putTemplateBodySchema>;
 /** `GET /api/templates`: a template the caller may use, with the team that owns it, if any. */
 export const listedTemplateSchema = templateSchema.extend({ team: z.string().nullable() });
 export type ListedTemplate = z.infer<typeof listedTemplateSchema>;
+
+/** `GET /api/admin/warm-pools`: one template's warm pool, its size and what it holds now. */
+export const warmPoolStateSchema = z.object({
+  template: z.string(),
+  size: z.number().int(),
+  /** Started and waiting for a create. */
+  ready: z.number().int(),
+  /** Being created or started. */
+  warming: z.number().int(),
+});
+export type WarmPoolState = z.infer<typeof warmPoolStateSchema>;
+
+/** `PUT /api/admin/templates/:name/warm-pool`: how many to keep warm; null: the template's own. */
+export const putWarmPoolBodySchema = z.strictObject({
+  size: z.number().int().min(0).max(50).nullable(),
+});
+export type PutWarmPoolBody = z.infer<typeof putWarmPoolBodySchema>;

@@ -105,6 +105,10 @@ export const workspaceSchema = z.object({
   /** `none` means processes run unsandboxed on the server's machine (local driver without bubblewrap). */
   isolation: z.enum(['container', 'bwrap', 'none']),
   repoUrl: z.string().nullable(),
+  /** It runs its repository's dev container: the config's path and the extensions it recommends. */
+  devcontainer: z.object({ config: z.string(), extensions: z.array(z.string()) }).optional(),
+  /** Ports its template or dev container names (`forwardPorts`), listening or not yet. */
+  ports: z.array(z.object({ port: z.number(), name: z.string() })).optional(),
   resources: z.object({
     cpus: z.number(),
     memoryMiB: z.number(),

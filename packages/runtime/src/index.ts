@@ -5,6 +5,7 @@ export {
   type DaemonConnection,
   type DaemonStream,
   type DriverCapabilities,
+  type DevcontainerBuild,
   type ExecResult,
   type Isolation,
   type ProgressListener,

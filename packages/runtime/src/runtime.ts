@@ -152,6 +152,24 @@ export class DaemonError extends RuntimeError {
   override name = 'DaemonError';
 }
 
+/** What a workspace takes from its repository's dev container (containers.dev). */
+export interface DevcontainerBuild {
+  /** The image built for it. */
+  image: string;
+  /** The config's path in the repository, e.g. `.devcontainer/devcontainer.json`. */
+  config: string;
+  /** `containerEnv`, the config's and its features'. */
+  env: Record<string, string>;
+  /** `onCreateCommand`, `updateContentCommand`, `postCreateCommand`: once, after the first start. */
+  onCreate: string[];
+  /** `postStartCommand`: at each start. */
+  onStart: string[];
+  /** `forwardPorts` that name a port of the workspace, with their `portsAttributes` label. */
+  forwardPorts: { port: number; label: string | null }[];
+  /** `customizations.vscode.extensions`: recommended, not installed. */
+  extensions: string[];
+}
+
 /** Progress while creating or starting a workspace ("pulling image", "starting", …). */
 export type ProgressListener = (step: string, detail?: string) => void;
 
@@ -207,6 +225,17 @@ export interface WorkspaceRuntime {
    */
   importHome(id: string, archive: Readable): Promise<void>;
   stats(id: string): Promise<WorkspaceStats>;
+  /**
+   * Drivers that build images (Docker): builds the dev container of the repository in `folder`
+   * (relative to the home) of a running workspace; null when it has no devcontainer.json.
+   */
+  buildDevcontainer?(
+    id: string,
+    folder: string,
+    onProgress?: ProgressListener,
+  ): Promise<DevcontainerBuild | null>;
+  /** With `buildDevcontainer`: the workspace from `spec` (its new image), its home kept; stopped. */
+  recreate?(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
   /** Changes the driver noticed by itself; returns an unsubscribe function. */
   onEvent(listener: (event: RuntimeEvent) => void): () => void;
   /** Release the driver's own resources (event streams, sockets); workspaces keep running. */

@@ -4,6 +4,8 @@ import {
   createWorkspaceBodySchema,
   execBodySchema,
   listedTemplateSchema,
+  putWarmPoolBodySchema,
+  warmPoolStateSchema,
   putTemplateBodySchema,
   renameTerminalBodySchema,
   terminalClientMessageSchema,
@@ -100,6 +102,48 @@ export function workspaceRoutes(app: App, services: Services): void {
         ...(team ? { data: { team: team.name } } : {}),
       });
       return { ...template, team: team?.name ?? null };
+    },
+  );
+
+  app.get(
+    '/api/admin/warm-pools',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        description:
+          'Each template’s warm pool (Docker): how many started workspaces it keeps waiting, and how many are ready or still warming.',
+        response: { 200: z.array(warmPoolStateSchema) },
+      },
+    },
+    async () => workspaces.warmPools(),
+  );
+
+  app.put(
+    '/api/admin/templates/:name/warm-pool',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        description:
+          'Keeps `size` started workspaces of the template waiting for creates; null goes back to the template’s own `warmPool`.',
+        params: nameParams,
+        body: putWarmPoolBodySchema,
+        response: { 200: listedTemplateSchema },
+      },
+    },
+    async (request) => {
+      const template = await templates.setWarmPool(request.params.name, request.body.size);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'template.warm_pool',
+        targetType: 'template',
+        targetId: template.name,
+        data: { size: request.body.size },
+      });
+      workspaces.refillPools();
+      const listed = (await templates.list()).find((item) => item.name === template.name);
+      return listed ?? { ...template, team: null };
     },
   );
 

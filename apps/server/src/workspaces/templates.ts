@@ -44,12 +44,12 @@ export class TemplateStore {
    */
   async list(userId?: string): Promise<ListedTemplate[]> {
     const rows = await this.db
-      .select({ definition: templates.definition, team: teams.name })
+      .select({ definition: templates.definition, team: teams.name, warmPool: templates.warmPool })
       .from(templates)
       .leftJoin(teams, eq(teams.id, templates.teamId))
       .where(userId === undefined ? undefined : this.usableBy(userId))
       .orderBy(asc(templates.name));
-    return rows.map((row) => ({ ...templateSchema.parse(row.definition), team: row.team }));
+    return rows.map((row) => ({ ...definitionOf(row), team: row.team }));
   }
 
   /**
@@ -70,7 +70,18 @@ export class TemplateStore {
         `There is no template "${name}". Available: ${known.join(', ') || 'none'}.`,
       );
     }
-    return templateSchema.parse(row.definition);
+    return definitionOf(row);
+  }
+
+  /** Keeps `size` workspaces of the template warm (null: as its definition says). */
+  async setWarmPool(name: string, size: number | null): Promise<Template> {
+    const [row] = await this.db
+      .update(templates)
+      .set({ warmPool: size })
+      .where(eq(templates.name, name))
+      .returning();
+    if (!row) throw new AppError('template_not_found', `There is no template "${name}".`);
+    return definitionOf(row);
   }
 
   /** Saves a template: everyone's, or (`teamId`) a team's. Files' are always everyone's. */
@@ -113,6 +124,12 @@ export class TemplateStore {
     if (deleted.length === 0)
       throw new AppError('template_not_found', `There is no template "${name}".`);
   }
+}
+
+/** A template as stored, with the warm pool size an admin set, if any. */
+function definitionOf(row: { definition: unknown; warmPool: number | null }): Template {
+  const template = templateSchema.parse(row.definition);
+  return row.warmPool === null ? template : { ...template, warmPool: row.warmPool };
 }
 
 /** The templates folder shipped with the product. */

@@ -7,12 +7,14 @@ import {
   type CreateWorkspaceBody,
   type ServerEvent,
   type Template,
+  type WarmPoolState,
   type Workspace,
   type WorkspaceRole,
   type WorkspaceStatusName,
 } from '@studio/protocol';
 import {
   type DaemonConnection,
+  type DevcontainerBuild,
   type DriverCapabilities,
   type ProgressListener,
   type WorkspaceCapacity,
@@ -26,6 +28,7 @@ import type { JobQueue } from '../jobs/job-queue.ts';
 import { AppError, isUniqueViolation } from '../errors.ts';
 import { needsOf, type Quotas } from './quotas.ts';
 import type { TemplateStore } from './templates.ts';
+import type { WarmPool } from './warm-pool.ts';
 
 type Row = typeof workspaces.$inferSelect;
 /** A workspace's database row. */
@@ -50,6 +53,8 @@ export interface WorkspaceServiceDeps {
   jobs: JobQueue;
   /** Limits on what each person and team runs: checked before anything starts. */
   quotas: Quotas;
+  /** Started workspaces a create claims instead of starting one (Docker). */
+  pool?: WarmPool;
 }
 
 /** A lifecycle step of one workspace, as its job says it. */
@@ -93,6 +98,7 @@ export class WorkspaceService {
   private readonly events = new EventEmitter();
   private readonly jobs: JobQueue;
   private readonly quotas: Quotas;
+  private readonly pool: WarmPool | undefined;
   private readonly connections = new Map<string, Promise<DaemonConnection>>();
   private readonly lastActivityWrite = new Map<string, number>();
   /** Terminals and other live users per workspace: a workspace in use is never idle. */
@@ -115,6 +121,7 @@ export class WorkspaceService {
     this.bus = deps.bus;
     this.jobs = deps.jobs;
     this.quotas = deps.quotas;
+    this.pool = deps.pool;
     this.jobs.handle('workspace', (payload) => this.runStep(payload as { id: string } & Step));
     this.events.setMaxListeners(0);
   }
@@ -131,6 +138,7 @@ export class WorkspaceService {
       (await this.bus?.subscribe(EVENTS_CHANNEL, (payload) => this.onBusMessage(payload))) ?? null;
     await this.reconcile();
     await this.jobs.start();
+    this.pool?.start();
     this.sweeper = setInterval(() => {
       this.sweep().catch((error: unknown) => this.log.warn({ err: error }, 'idle sweep failed'));
     }, sweepMs);
@@ -141,6 +149,7 @@ export class WorkspaceService {
     this.unsubscribe?.();
     await this.stopListening?.().catch(() => {});
     if (this.sweeper) clearInterval(this.sweeper);
+    await this.pool?.stop();
     for (const pending of this.connections.values())
       pending.then(
         (c) => c.close(),
@@ -164,6 +173,16 @@ export class WorkspaceService {
   /** Tells `userId`'s browsers (on every replica) about a workspace: one shared with them, or no longer. */
   notify(userId: string, event: ServerEvent): void {
     this.emit(userId, event);
+  }
+
+  /** Each template's warm pool; empty where the driver has none. */
+  warmPools(): Promise<WarmPoolState[]> {
+    return this.pool?.states() ?? Promise.resolve([]);
+  }
+
+  /** Fills the warm pools now (after an admin changed a size). */
+  refillPools(): void {
+    void this.pool?.refill();
   }
 
   get isolation(): WorkspaceRuntime['isolation'] {
@@ -226,15 +245,18 @@ export class WorkspaceService {
       body.resources,
       body.resources ? await this.runtime.capacity() : null,
     );
-    const id = randomBytes(8).toString('hex');
+    // A plain workspace of a template with a warm pool takes a started one: ready at once.
+    const pool = !body.repoUrl && !body.resources ? this.pool : undefined;
     let row: Row;
     try {
-      // Over a quota, nothing is inserted or started; the check and the insert are one step.
-      [row] = (await this.quotas.reserve(ownerId, needsOf(template.resources, true), (tx) =>
-        tx
+      // Over a quota, nothing is inserted, claimed or started; the check and the insert are one step.
+      [row] = (await this.quotas.reserve(ownerId, needsOf(template.resources, true), async (tx) => {
+        const warm = pool ? await pool.claim(tx, template) : null;
+        const now = this.now();
+        return tx
           .insert(workspaces)
           .values({
-            id,
+            id: warm ?? randomBytes(8).toString('hex'),
             ownerId,
             name: body.name,
             templateName: template.name,
@@ -242,10 +264,11 @@ export class WorkspaceService {
             driver: this.runtime.kind,
             repoUrl: body.repoUrl ?? null,
             desiredState: 'running',
-            status: 'creating',
+            status: warm ? 'running' : 'creating',
+            ...(warm && { startedAt: now, lastActiveAt: now }),
           })
-          .returning(),
-      )) as [Row];
+          .returning();
+      })) as [Row];
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new AppError('already_exists', `You already have a workspace named "${body.name}".`);
@@ -253,7 +276,8 @@ export class WorkspaceService {
       throw error;
     }
     this.announce(row);
-    await this.enqueue(id, { step: 'provision' });
+    if (row.status === 'running') void pool?.refill();
+    else await this.enqueue(row.id, { step: 'provision' });
     return this.toApi(row);
   }
 
@@ -408,6 +432,8 @@ export class WorkspaceService {
       driver: row.driver,
       isolation: this.runtime.isolation,
       repoUrl: row.repoUrl,
+      ...(template.devcontainer && { devcontainer: template.devcontainer }),
+      ...(template.ports?.length && { ports: template.ports }),
       resources: {
         cpus: template.resources.cpus,
         memoryMiB: template.resources.memoryMiB,
@@ -472,7 +498,84 @@ export class WorkspaceService {
       return;
     }
     const started = await this.bringUp(row);
-    if (started && row.repoUrl) await this.clone(started, row.repoUrl);
+    if (!started || !row.repoUrl) return;
+    const folder = await this.clone(started, row.repoUrl);
+    if (folder) await this.devcontainer(started, folder);
+  }
+
+  /**
+   * The repository's dev container, when it has one and the driver builds images: its image is
+   * built, the workspace moves onto it with its home, and its once-only commands run there. A
+   * build that fails leaves the workspace running as it was, saying why.
+   */
+  private async devcontainer(row: Row, folder: string): Promise<void> {
+    const runtime = this.runtime;
+    if (!runtime.buildDevcontainer || !runtime.recreate) return;
+    const progress = this.progress(row);
+    let build: DevcontainerBuild | null;
+    try {
+      build = await runtime.buildDevcontainer(row.id, folder, progress);
+    } catch (error) {
+      if (!(error instanceof CodedError))
+        this.log.error({ err: error, workspace: row.id }, 'devcontainer build failed');
+      await this.setStatus(
+        row.id,
+        'running',
+        `Running without the repository's dev container: ${error instanceof CodedError ? error.message : 'its build failed; see the server log.'}`,
+      );
+      return;
+    }
+    if (!build) return;
+    const base = row.template as unknown as Template;
+    // The folder name is letters, digits, dots, dashes and underscores (repoFolderOf).
+    const inRepo = (command: string) => `cd ${folder} && ${command}`;
+    const template: Template = {
+      ...base,
+      image: { ref: build.image },
+      env: { ...base.env, ...build.env },
+      startCommands: [...base.startCommands, ...build.onStart.map(inRepo)],
+      ports: withForwardedPorts(base.ports, build.forwardPorts),
+      devcontainer: { config: `${folder}/${build.config}`, extensions: build.extensions },
+    };
+    const updated = await this.update(row.id, {
+      template: template as unknown as Row['template'],
+      status: 'starting',
+      statusReason: null,
+    });
+    this.dropConnection(row.id);
+    try {
+      await runtime.recreate(specOf(updated, template), progress);
+    } catch (error) {
+      await this.fail(row.id, error, 'could not move the workspace onto its dev container');
+      return;
+    }
+    const started = await this.bringUp(updated);
+    if (!started) return;
+    for (const command of build.onCreate) {
+      progress('running', command);
+      try {
+        const daemon = await this.connect(started);
+        const result = await daemon.exec('sh', ['-c', command], {
+          cwd: folder,
+          timeoutMs: 30 * 60_000,
+        });
+        if (result.code === 0) continue;
+        const output = `${result.stdout}\n${result.stderr}`
+          .trim()
+          .split('\n')
+          .slice(-10)
+          .join('\n');
+        await this.setStatus(
+          row.id,
+          'running',
+          `The dev container's command \`${command}\` failed (exit code ${result.code ?? result.signal}):\n${output}`,
+        );
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, workspace: row.id }, 'devcontainer command failed');
+        return;
+      }
+    }
   }
 
   private async bringUp(row: Row): Promise<Row | null> {
@@ -512,13 +615,15 @@ export class WorkspaceService {
     this.emit(row.ownerId, { type: 'workspace.deleted', id: row.id, name: row.name });
   }
 
-  private async clone(row: Row, repoUrl: string): Promise<void> {
+  /** Clones into the home; the repository's folder, or null when the clone failed. */
+  private async clone(row: Row, repoUrl: string): Promise<string | null> {
     this.progress(row)('cloning', repoUrl);
+    const folder = repoFolderOf(repoUrl);
     try {
       // The connection's listeners (the git credential broker) are in place before this exec,
       // so a private repository gets the owner's token for its host through the daemon's helper.
       const daemon = await this.connect(row);
-      const result = await daemon.exec('git', ['clone', '--', repoUrl], {
+      const result = await daemon.exec('git', ['clone', '--', repoUrl, folder], {
         timeoutMs: 15 * 60_000,
         env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C.UTF-8' },
       });
@@ -534,9 +639,12 @@ export class WorkspaceService {
             ? `git clone failed: ${URL.canParse(host) ? new URL(host).host : host} needs a sign-in. Add a token for it in Settings → Git credentials, then clone in a terminal.`
             : `git clone failed: ${output.split('\n').slice(-3).join(' ')}`,
         );
+        return null;
       }
+      return folder;
     } catch (error) {
       this.log.warn({ err: error, workspace: row.id }, 'clone failed');
+      return null;
     }
   }
 
@@ -578,6 +686,7 @@ export class WorkspaceService {
     // Workspaces with no row are leftovers of a crash between create and insert: remove them.
     // As a job: a removal can wait on a busy volume, and must not hold up the start.
     for (const orphan of running.keys()) {
+      if (await this.pool?.holds(orphan)) continue;
       this.log.warn({ workspace: orphan }, 'removing a workspace that has no database row');
       await this.enqueue(orphan, { step: 'remove-orphan' });
     }
@@ -812,4 +921,33 @@ function specOf(row: Row, template: Template): WorkspaceSpec {
     env: row.repoUrl ? { ...template.env, STUDIO_STARTER: 'skip' } : template.env,
     startCommands: template.startCommands,
   };
+}
+
+/** The folder `git clone` makes for a URL: its last path part without `.git`. */
+export function repoFolderOf(repoUrl: string): string {
+  const last = repoUrl
+    .replace(/[/\\]+$/, '')
+    .replace(/\.git$/, '')
+    .split(/[/:\\]/)
+    .pop();
+  return last && /^[A-Za-z0-9._-]+$/.test(last) && !/^\.+$/.test(last) ? last : 'repository';
+}
+
+/** The template's ports and a dev container's `forwardPorts`, each port once, for the Ports view. */
+function withForwardedPorts(
+  ports: Template['ports'],
+  forwarded: DevcontainerBuild['forwardPorts'],
+): Template['ports'] {
+  const known = new Set(ports.map((entry) => entry.port));
+  const added = forwarded
+    .filter((entry) => !known.has(entry.port))
+    .map(({ port, label }) => {
+      const slug = (label ?? '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^[^a-z]+|-+$/g, '')
+        .slice(0, 63);
+      return { port, name: slug || `port-${port}` };
+    });
+  return [...ports, ...added].slice(0, 32);
 }

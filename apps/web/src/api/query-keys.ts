@@ -7,6 +7,7 @@ export const queryKeys = {
   adminWorkspaces: () => ['admin', 'workspaces'] as const,
   adminUsage: (days: number) => ['admin', 'usage', days] as const,
   adminBackups: () => ['admin', 'backups'] as const,
+  adminWarmPools: () => ['admin', 'warm-pools'] as const,
   myQuota: () => ['quota'] as const,
   invite: (token: string) => ['invite', token] as const,
   runtime: () => ['runtime'] as const,

@@ -1,5 +1,16 @@
 import { constants, existsSync } from 'node:fs';
-import { access, chmod, chown, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +21,7 @@ import {
   RuntimeError,
   newDaemonSecret,
   type DaemonConnection,
+  type DevcontainerBuild,
   type ProgressListener,
   type RuntimeEvent,
   type WorkspaceCapacity,
@@ -19,7 +31,19 @@ import {
   type WorkspaceStats,
   type WorkspaceStatus,
 } from '../runtime.ts';
-import { engineMessage, engineStatus, isEngineUnreachable, toRuntimeError } from './engine.ts';
+import {
+  buildDevcontainer,
+  checkDevcontainerConfig,
+  findDevcontainerConfig,
+  unpackPlain,
+} from './devcontainer.ts';
+import {
+  engineHostOf,
+  engineMessage,
+  engineStatus,
+  isEngineUnreachable,
+  toRuntimeError,
+} from './engine.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
 import type { Readable } from 'node:stream';
 import { packFolder, unpackInto } from '../home-archive.ts';
@@ -71,6 +95,8 @@ const RUN_DIR = '/run/studio';
 const MANAGED = 'studio.managed';
 /** Which server installation made a container: servers sharing an engine leave each other's alone. */
 const INSTALLATION = 'studio.installation';
+/** The image a workspace's dev container is built into; removed with the workspace. */
+const devcontainerImageOf = (id: string) => `studio-devcontainer/${id}:latest`;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** Seconds `docker stop` waits after SIGTERM before SIGKILL: the daemon only closes sockets. */
 const STOP_TIMEOUT_S = 5;
@@ -163,6 +189,25 @@ export class DockerRuntime implements WorkspaceRuntime {
     await this.writeState(spec.id);
 
     progress('container', name);
+    try {
+      await this.createContainer(spec, labels);
+    } catch (error) {
+      await this.docker
+        .getVolume(name)
+        .remove()
+        .catch(() => {});
+      await this.removeDisk(spec.id);
+      throw error;
+    }
+    return this.mustInspect(spec.id);
+  }
+
+  /** The workspace's container, on its existing volume and state folder. */
+  private async createContainer(
+    spec: WorkspaceSpec,
+    labels: Record<string, string>,
+  ): Promise<void> {
+    const name = containerName(spec.id);
     const memory = Math.round(spec.resources.memoryMiB * 1024 * 1024);
     // `exec`: Docker makes a tmpfs noexec unless told, and toolchains run what they build there
     // (`go test`, `go run`, native builds); the home is writable and executable anyway.
@@ -227,14 +272,79 @@ export class DockerRuntime implements WorkspaceRuntime {
       if (engineStatus(error) === 409) {
         throw new RuntimeError('already_exists', `Workspace ${spec.id} already exists.`);
       }
-      await this.docker
-        .getVolume(name)
-        .remove()
-        .catch(() => {});
-      await this.removeDisk(spec.id);
       throw toRuntimeError(this.docker, error, `Creating container ${name}`);
     }
+  }
+
+  /**
+   * Runs the workspace from `spec` (another image, env or start commands: its dev container),
+   * keeping its home and state: the old container goes, stopped, and a new one takes its place.
+   */
+  async recreate(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
+    checkId(spec.id);
+    const info = await this.inspectContainer(spec.id);
+    if (!info) throw notFound(spec.id);
+    await this.requireImage(spec.image);
+    (onProgress ?? (() => {}))('container', `${containerName(spec.id)} from ${spec.image}`);
+    try {
+      await this.docker.getContainer(containerName(spec.id)).remove({ force: true, v: false });
+    } catch (error) {
+      if (engineStatus(error) !== 404) {
+        throw toRuntimeError(this.docker, error, `Replacing workspace ${spec.id}`);
+      }
+    }
+    await this.createContainer(spec, info.Config.Labels);
     return this.mustInspect(spec.id);
+  }
+
+  /**
+   * Builds the dev container of the repository in `folder` (relative to the home) with the
+   * official CLI, from a copy of its files and directories (never its links: the build must not
+   * read the server's files); null when the repository has no devcontainer.json.
+   */
+  async buildDevcontainer(
+    id: string,
+    folder: string,
+    onProgress?: ProgressListener,
+  ): Promise<DevcontainerBuild | null> {
+    checkId(id);
+    const progress = onProgress ?? (() => {});
+    const work = await mkdtemp(join(tmpdir(), 'studio-devcontainer-'));
+    try {
+      const repo = join(work, 'repo');
+      await mkdir(repo);
+      let archive: Readable;
+      try {
+        archive = (await this.docker
+          .getContainer(containerName(id))
+          .getArchive({ path: `${HOME}/${folder}/.` })) as unknown as Readable;
+      } catch (error) {
+        if (engineStatus(error) === 404) return null;
+        throw toRuntimeError(this.docker, error, `Reading ${folder} of ${id}`);
+      }
+      await unpackPlain(repo, archive);
+      const config = await findDevcontainerConfig(repo);
+      if (!config) return null;
+      await checkDevcontainerConfig(repo, config);
+      await this.ensureNetwork();
+      return await buildDevcontainer({
+        docker: this.docker,
+        folder: repo,
+        config,
+        image: devcontainerImageOf(id),
+        labels: {
+          [MANAGED]: 'true',
+          ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
+          'studio.workspace': id,
+        },
+        dockerHost: engineHostOf(this.docker),
+        network: this.options.network,
+        workDir: work,
+        onProgress: progress,
+      });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   }
 
   async start(id: string, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
@@ -331,6 +441,11 @@ export class DockerRuntime implements WorkspaceRuntime {
     }
     await this.removeDisk(id);
     await rm(this.secretCopyOf(id), { force: true });
+    // Its dev container's image, if it had one: nothing else runs it.
+    await this.docker
+      .getImage(devcontainerImageOf(id))
+      .remove()
+      .catch(() => {});
   }
 
   /** Throws, with the container's last log lines, when it stopped before its daemon answered. */

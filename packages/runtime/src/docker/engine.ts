@@ -123,6 +123,14 @@ export async function openEngine(host: string | undefined): Promise<Dockerode> {
   return new Docker({ host: url.hostname, port: Number(url.port) || 2375 });
 }
 
+/** The engine `docker` talks to, as DOCKER_HOST would say it; null for the CLI's default. */
+export function engineHostOf(docker: Dockerode): string | null {
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown };
+  if (typeof modem.socketPath === 'string') return `unix://${modem.socketPath}`;
+  if (typeof modem.host === 'string') return `tcp://${modem.host}:${Number(modem.port) || 2375}`;
+  return null;
+}
+
 /** Whether an engine answers within `timeoutMs`. */
 export async function engineAnswers(docker: Dockerode, timeoutMs = 2000): Promise<boolean> {
   const timeout = new Promise<false>((resolve) =>

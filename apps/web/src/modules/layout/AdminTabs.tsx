@@ -15,6 +15,9 @@ export function AdminTabs() {
       <NavLink to="/admin/usage" className={tab}>
         Usage and quotas
       </NavLink>
+      <NavLink to="/admin/templates" className={tab}>
+        Templates
+      </NavLink>
       <NavLink to="/admin/backups" className={tab}>
         Backups
       </NavLink>

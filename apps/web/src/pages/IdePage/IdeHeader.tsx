@@ -65,6 +65,16 @@ export function IdeHeader({
           </span>
         </span>
       ) : null}
+      {workspace.devcontainer ? (
+        <span
+          role="note"
+          aria-label="Dev container"
+          title={devcontainerHint(workspace.devcontainer)}
+          className="hidden rounded-full bg-subtle px-2 py-0.5 text-[12px] text-muted sm:inline"
+        >
+          Dev container
+        </span>
+      ) : null}
       <div className="ml-auto flex items-center gap-1">
         <button
           type="button"
@@ -117,4 +127,12 @@ export function IdeHeader({
       {sharing ? <MembersDialog workspace={workspace} onClose={() => setSharing(false)} /> : null}
     </header>
   );
+}
+
+/** What the dev container badge says on hover: where it came from, the extensions it names. */
+export function devcontainerHint(devcontainer: { config: string; extensions: string[] }): string {
+  const from = `Built from ~/${devcontainer.config}.`;
+  return devcontainer.extensions.length === 0
+    ? from
+    : `${from} It recommends these VS Code extensions, which this IDE does not install: ${devcontainer.extensions.join(', ')}.`;
 }

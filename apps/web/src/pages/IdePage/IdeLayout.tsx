@@ -404,7 +404,11 @@ export function IdeLayout({ workspace }: { workspace: Workspace }) {
                     ) : sidebar === 'problems' ? (
                       <ProblemsPanel bridge={files.editor} onOpen={files.open} />
                     ) : (
-                      <PortsPanel workspace={name} onPreview={openPreview} />
+                      <PortsPanel
+                        workspace={name}
+                        declared={workspace.ports}
+                        onPreview={openPreview}
+                      />
                     )}
                   </Suspense>
                 </div>

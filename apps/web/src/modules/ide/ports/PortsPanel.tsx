@@ -20,9 +20,12 @@ export function parsePort(text: string): number | string {
 /** The sidebar's Ports view: what listens in the workspace, each with "Open preview". */
 export function PortsPanel({
   workspace,
+  declared = [],
   onPreview,
 }: {
   workspace: string;
+  /** Ports the template or the dev container names (`forwardPorts`), shown before they listen. */
+  declared?: readonly { port: number; name: string }[];
   onPreview: (port: number) => void;
 }) {
   const ports = useQuery(portsQueryOptions(workspace));
@@ -30,7 +33,14 @@ export function PortsPanel({
   const [typedError, setTypedError] = useState<string | null>(null);
   const [sharing, setSharing] = useState<number | null>(null);
   const canShare = roleAllows(useWorkspaceRole(), 'admin');
-  const list = ports.data ?? [];
+  const listening = ports.data ?? [];
+  const names = new Map(declared.map((entry) => [entry.port, entry.name]));
+  const list = [
+    ...listening.map((item) => ({ port: item.port, address: item.address, process: item.process })),
+    ...declared
+      .filter((entry) => !listening.some((item) => item.port === entry.port))
+      .map((entry) => ({ port: entry.port, address: null, process: null })),
+  ].sort((a, b) => a.port - b.port);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -66,8 +76,16 @@ export function PortsPanel({
               >
                 <GlobeIcon className="size-4 shrink-0 text-muted" />
                 <span className="font-mono font-medium text-fg">{item.port}</span>
-                <span className="min-w-0 flex-1 truncate text-muted" title={item.address}>
-                  {item.process ?? ''}
+                <span
+                  className="min-w-0 flex-1 truncate text-muted"
+                  title={item.address ?? 'Named by the workspace; nothing listens on it yet'}
+                >
+                  {[
+                    names.get(item.port),
+                    item.address === null ? 'not listening yet' : item.process,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
                 <button
                   type="button"

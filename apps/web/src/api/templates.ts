@@ -1,0 +1,25 @@
+import { listedTemplateSchema, warmPoolStateSchema } from '@studio/protocol';
+import { queryOptions } from '@tanstack/react-query';
+import { z } from 'zod';
+import { requestJson } from './http.ts';
+import { queryKeys } from './query-keys.ts';
+
+/** `GET /api/admin/warm-pools`: each template's warm pool; often while one fills. */
+export function warmPoolsQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.adminWarmPools(),
+    queryFn: () => requestJson('GET', '/api/admin/warm-pools', z.array(warmPoolStateSchema)),
+    refetchInterval: (query) =>
+      query.state.data?.some((pool) => pool.ready < pool.size || pool.warming > 0) ? 1_000 : 15_000,
+  });
+}
+
+/** `PUT /api/admin/templates/:name/warm-pool`: keep `size` warm (null: the template's own). */
+export function setWarmPool(template: string, size: number | null) {
+  return requestJson(
+    'PUT',
+    `/api/admin/templates/${encodeURIComponent(template)}/warm-pool`,
+    listedTemplateSchema,
+    { size },
+  );
+}

@@ -1,0 +1,141 @@
+import type { WarmPoolState } from '@studio/protocol';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { queryKeys } from '../../api/query-keys.ts';
+import { setWarmPool, warmPoolsQueryOptions } from '../../api/templates.ts';
+import { templatesQueryOptions } from '../../api/workspaces.ts';
+import { Alert } from '../../components/Alert.tsx';
+import { Badge } from '../../components/Badge.tsx';
+import { Button } from '../../components/Button.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
+import { PageHeader } from '../../components/PageHeader.tsx';
+import { Loading, Spinner } from '../../components/Spinner.tsx';
+import { TableHead } from '../../components/TableHead.tsx';
+import { useToast } from '../../components/Toaster.tsx';
+import { useDocumentTitle } from '../../components/use-document-title.ts';
+import { AdminTabs } from '../../modules/layout/AdminTabs.tsx';
+import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
+
+/** Admin → Templates: what workspaces are made from, and how many of each wait warm. */
+export function AdminTemplatesPage() {
+  useDocumentTitle('Templates');
+  const isAdmin = useCurrentUser().role === 'admin';
+  const templates = useQuery({ ...templatesQueryOptions(), enabled: isAdmin });
+  const pools = useQuery({ ...warmPoolsQueryOptions(), enabled: isAdmin });
+
+  if (!isAdmin)
+    return (
+      <>
+        <PageHeader title="Templates" />
+        <EmptyState title="Admins only">Only admins manage templates.</EmptyState>
+      </>
+    );
+  const poolOf = (name: string) => pools.data?.find((pool) => pool.template === name);
+  return (
+    <>
+      <PageHeader
+        title="Templates"
+        description="What workspaces are made from. A warm pool keeps that many workspaces of a template started and waiting (Docker): a create takes one and is ready at once, and the pool fills again."
+      />
+      <AdminTabs />
+      {templates.isPending ? (
+        <Loading label="Loading templates…" />
+      ) : templates.isError ? (
+        <Alert tone="error">{templates.error.message}</Alert>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-line bg-surface shadow-xs">
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">Templates</caption>
+            <TableHead columns={['Template', 'Image', 'Warm pool', 'Waiting now']} />
+            <tbody className="divide-y divide-line">
+              {templates.data.map((template) => (
+                <tr key={template.name} aria-label={template.name}>
+                  <td className="px-5 py-3">
+                    <div className="font-medium text-fg">{template.title}</div>
+                    <div className="font-mono text-[12px] text-muted">
+                      {template.name}
+                      {template.team ? ` · team ${template.team}` : ''}
+                    </div>
+                  </td>
+                  <td className="px-5 py-3 font-mono text-[13px] text-muted">
+                    {template.image.ref}
+                  </td>
+                  <td className="px-5 py-3">
+                    <WarmPoolForm template={template.name} size={template.warmPool} />
+                  </td>
+                  <td className="px-5 py-3 whitespace-nowrap">
+                    <PoolState pool={poolOf(template.name)} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** The pool's size, changed in place. */
+function WarmPoolForm({ template, size }: { template: string; size: number }) {
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const [typed, setTyped] = useState(String(size));
+  const [error, setError] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: (value: number) => setWarmPool(template, value),
+    onSuccess: (saved) => {
+      toast(`${template} keeps ${saved.warmPool} warm.`);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.templates() });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.adminWarmPools() });
+    },
+    onError: (failure) => setError(failure.message),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const value = Number(typed.trim());
+    if (!/^\d+$/.test(typed.trim()) || value > 50) {
+      setError(`“${typed.trim()}” is not a pool size: use a whole number from 0 to 50.`);
+      return;
+    }
+    setError(null);
+    save.mutate(value);
+  };
+  return (
+    <form onSubmit={submit} className="flex flex-col gap-1">
+      <div className="flex items-center gap-2">
+        <input
+          value={typed}
+          onChange={(event) => setTyped(event.target.value)}
+          aria-label={`Warm pool of ${template}`}
+          inputMode="numeric"
+          aria-invalid={error ? true : undefined}
+          className="h-8 w-16 rounded-md border border-line-strong bg-surface px-2 font-mono text-[13px] text-fg"
+        />
+        <Button type="submit" size="sm" pending={save.isPending} disabled={typed === String(size)}>
+          Save
+        </Button>
+      </div>
+      {error ? (
+        <p role="alert" className="text-[12px] text-danger">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+function PoolState({ pool }: { pool: WarmPoolState | undefined }) {
+  if (!pool || (pool.size === 0 && pool.ready + pool.warming === 0))
+    return <span className="text-muted">—</span>;
+  const filling = pool.warming > 0 || pool.ready < pool.size;
+  return (
+    <span className="flex items-center gap-2" aria-label={`${pool.ready} of ${pool.size} ready`}>
+      {filling ? <Spinner className="size-3.5 text-accent" /> : null}
+      <Badge tone={pool.ready >= pool.size ? 'success' : 'warning'}>
+        {pool.ready} of {pool.size} ready
+      </Badge>
+      {pool.warming > 0 ? <span className="text-muted">{pool.warming} starting</span> : null}
+    </span>
+  );
+}

@@ -1,0 +1,263 @@
+// A repository with a devcontainer.json becomes a workspace on a real Docker Engine, built by the
+// official @devcontainers/cli: an image with its containerEnv, lifecycle commands, forwarded
+// ports and recommended extensions; a Dockerfile with a build argument; and a feature this
+// machine cannot fetch (no registry here), which fails with an error naming the feature while
+// the workspace keeps running with the repository in it.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecEvent, Workspace } from '@studio/protocol';
+import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
+import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { dockerForTests, untilRemoved } from './docker-engine.ts';
+import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
+
+const engine = await dockerForTests('dev containers');
+const TOKEN = 'devcontainer-git-token';
+
+let server: ServerProcess;
+let git: GitHttpServer;
+let gitRoot: string;
+let browser: Browser;
+let page: Page;
+/** The git server as workspaces reach it: their bridge's gateway. */
+let gitHost: string;
+
+function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
+  return page.request.fetch(`${server.origin}${path}`, {
+    method,
+    data,
+    headers: { origin: server.origin },
+    timeout: 20 * 60_000,
+  });
+}
+
+/** Runs `script` with `sh -c` in the workspace; its exit code and what it printed. */
+async function run(
+  workspace: string,
+  script: string,
+): Promise<{ code: number | null; output: string }> {
+  const response = await api('POST', `/api/workspaces/${workspace}/exec`, {
+    command: 'sh',
+    args: ['-c', script],
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  let output = '';
+  let code: number | null = null;
+  for (const line of (await response.text()).split('\n').filter(Boolean)) {
+    const event = JSON.parse(line) as ExecEvent;
+    if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
+    else if (event.type === 'exit') code = event.code;
+  }
+  return { code, output };
+}
+
+async function workspace(name: string): Promise<Workspace> {
+  return (await (await api('GET', `/api/workspaces/${name}`)).json()) as Workspace;
+}
+
+/** Waits until the workspace runs and its creation is over (its dev container, if any). */
+async function settled(name: string, done: (item: Workspace) => boolean): Promise<Workspace> {
+  let last: Workspace | null = null;
+  await expect
+    .poll(
+      async () => {
+        last = await workspace(name);
+        return last.status === 'error' || (last.status === 'running' && done(last));
+      },
+      { timeout: 20 * 60_000, interval: 1_000 },
+    )
+    .toBe(true);
+  return last!;
+}
+
+/** A bare repository `name.git` on the git server holding `files`. */
+async function repository(name: string, files: Record<string, string>): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), `studio-dc-${name}-`));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(work, path)), { recursive: true });
+    await writeFile(join(work, path), content);
+  }
+  const gitIn = (...args: string[]) => execFileSync('git', args, { cwd: work, stdio: 'pipe' });
+  gitIn('init', '-q', '-b', 'main');
+  gitIn('add', '-A');
+  gitIn('-c', 'user.name=Test', '-c', 'user.email=test@example.com', 'commit', '-qm', 'start');
+  execFileSync('git', ['clone', '-q', '--bare', work, join(gitRoot, `${name}.git`)]);
+  return `http://${gitHost}/${name}.git`;
+}
+
+describe.runIf(engine)('a repository with a devcontainer.json', () => {
+  beforeAll(async () => {
+    gitRoot = await mkdtemp(join(tmpdir(), 'studio-dc-git-'));
+    // On every address: workspaces reach the host through their bridge's gateway, and the server
+    // opens exactly this port in the workspace firewall.
+    git = await startGitHttpServer({ root: gitRoot, token: TOKEN, host: '0.0.0.0' });
+    const gitPort = git.hostPort.split(':').pop()!;
+    server = await startServer({ STUDIO_RUNTIME: 'docker', STUDIO_DOCKER_HOST_PORTS: gitPort });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    await setUpAdmin(page, server, {
+      name: 'Dev Container',
+      email: 'dc@example.com',
+      password: 'containers dot dev',
+    });
+    // A plain workspace first: it builds `base`, which the repositories' configs start from, and
+    // says where workspaces see the host.
+    expect((await api('POST', '/api/workspaces', { name: 'plain' })).status()).toBe(201);
+    await settled('plain', () => true);
+    const gateway = (await run('plain', "ip route | awk '/default/ {print $3}'")).output.trim();
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    gitHost = `${gateway}:${gitPort}`;
+    const saved = await api('PUT', `/api/me/git-credentials/${encodeURIComponent(gitHost)}`, {
+      token: TOKEN,
+    });
+    expect(saved.status(), await saved.text()).toBeLessThan(300);
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    if (page) {
+      // Removed, so no container outlives this server; their images go with them.
+      for (const item of (await (await api('GET', '/api/workspaces')).json()) as Workspace[]) {
+        await api('DELETE', `/api/workspaces/${item.name}`);
+        await untilRemoved(item.id);
+      }
+    }
+    await browser?.close();
+    await server?.stop();
+    await git?.close();
+  });
+
+  it('from an image: its env, commands, forwarded ports and extensions', async () => {
+    const url = await repository('webapp', {
+      '.devcontainer/devcontainer.json': `{
+        // Comments and trailing commas, as the spec allows.
+        "name": "webapp",
+        "image": "studio/base:1",
+        "containerEnv": { "GREETING": "hello from containerEnv" },
+        "postCreateCommand": "echo created > .created-by-postcreate",
+        "postStartCommand": "python3 -m http.server 8123 --bind 127.0.0.1",
+        "forwardPorts": [8123, 9999],
+        "portsAttributes": { "8123": { "label": "Web app" } },
+        "customizations": { "vscode": { "extensions": ["ms-python.python", "esbenp.prettier-vscode",] } },
+      }`,
+      'README.md': '# webapp\n',
+    });
+    expect((await api('POST', '/api/workspaces', { name: 'webapp', repoUrl: url })).status()).toBe(
+      201,
+    );
+    const item = await settled('webapp', (current) => current.devcontainer !== undefined);
+    expect(item.status, item.statusReason ?? '').toBe('running');
+    expect(item.statusReason).toBeNull();
+    expect(item.devcontainer).toEqual({
+      config: 'webapp/.devcontainer/devcontainer.json',
+      extensions: ['ms-python.python', 'esbenp.prettier-vscode'],
+    });
+    expect(item.ports).toEqual([
+      { port: 8123, name: 'web-app' },
+      { port: 9999, name: 'port-9999' },
+    ]);
+
+    // containerEnv in every process; postCreateCommand ran once, in the repository.
+    await expect
+      .poll(async () => (await run('webapp', 'cat webapp/.created-by-postcreate')).output, {
+        timeout: 60_000,
+      })
+      .toBe('created\n');
+    expect((await run('webapp', 'echo "$GREETING"')).output).toBe('hello from containerEnv\n');
+    // postStartCommand runs at each start: the server it starts answers.
+    await expect
+      .poll(async () => (await run('webapp', 'curl -s http://127.0.0.1:8123/')).output, {
+        timeout: 30_000,
+      })
+      .toContain('README.md');
+
+    // The IDE: the Ports view lists both forwarded ports, one listening and one not yet, and the
+    // header says where the container came from and what it recommends.
+    await page.goto(`${server.origin}/w/webapp`);
+    await page.getByRole('button', { name: 'Ports' }).click();
+    const ports = page.getByRole('list', { name: 'Listening ports' });
+    await expect.poll(() => ports.innerText(), { timeout: 30_000 }).toMatch(/8123\s*Web app/);
+    expect(await ports.innerText()).toMatch(/9999\s*port-9999 · not listening yet/);
+    const badge = page.getByRole('note', { name: 'Dev container' });
+    expect(await badge.getAttribute('title')).toContain('ms-python.python, esbenp.prettier-vscode');
+    await page.screenshot({ path: `${SCREENSHOTS}devcontainer-ports.png` });
+
+    // Stopped and started again: the same image, env and start command; postCreate not re-run.
+    await run('webapp', 'rm webapp/.created-by-postcreate');
+    await api('POST', '/api/workspaces/webapp/stop');
+    await expect
+      .poll(async () => (await workspace('webapp')).status, { timeout: 60_000 })
+      .toBe('stopped');
+    await api('POST', '/api/workspaces/webapp/start');
+    await settled('webapp', () => true);
+    expect((await run('webapp', 'echo "$GREETING"')).output).toBe('hello from containerEnv\n');
+    await expect
+      .poll(async () => (await run('webapp', 'curl -s http://127.0.0.1:8123/')).output, {
+        timeout: 30_000,
+      })
+      .toContain('README.md');
+    expect((await run('webapp', 'ls webapp/.created-by-postcreate')).code).not.toBe(0);
+  });
+
+  it('from a Dockerfile with a build argument', async () => {
+    const url = await repository('built', {
+      '.devcontainer.json': JSON.stringify({
+        build: { dockerfile: 'Dockerfile', args: { FLAVOUR: 'from a build arg' } },
+      }),
+      Dockerfile: [
+        'FROM studio/base:1',
+        'ARG FLAVOUR=default',
+        'USER root',
+        'RUN echo "$FLAVOUR" > /etc/flavour',
+        'USER 1000:1000',
+        '',
+      ].join('\n'),
+    });
+    expect((await api('POST', '/api/workspaces', { name: 'built', repoUrl: url })).status()).toBe(
+      201,
+    );
+    const item = await settled('built', (current) => current.devcontainer !== undefined);
+    expect(item.status, item.statusReason ?? '').toBe('running');
+    expect(item.devcontainer?.config).toBe('built/.devcontainer.json');
+    expect((await run('built', 'cat /etc/flavour')).output).toBe('from a build arg\n');
+    expect((await run('built', 'git -C built log --oneline | wc -l')).output.trim()).toBe('1');
+  });
+
+  it('names a feature it cannot fetch, and keeps the repository running without it', async () => {
+    const url = await repository('featured', {
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        image: 'studio/base:1',
+        features: { 'ghcr.io/devcontainers/features/node:1': { version: 'lts' } },
+      }),
+    });
+    expect(
+      (await api('POST', '/api/workspaces', { name: 'featured', repoUrl: url })).status(),
+    ).toBe(201);
+    const item = await settled('featured', (current) => current.statusReason !== null);
+    expect(item.status).toBe('running');
+    expect(item.statusReason).toContain(
+      'The feature "ghcr.io/devcontainers/features/node:1" in .devcontainer/devcontainer.json could not be fetched',
+    );
+    expect(item.devcontainer).toBeUndefined();
+    expect((await run('featured', 'ls featured/.devcontainer')).output).toBe('devcontainer.json\n');
+  });
+
+  it('refuses a config whose build would read the server’s own files', async () => {
+    const url = await repository('escape', {
+      '.devcontainer/devcontainer.json': JSON.stringify({
+        build: { dockerfile: '../../../../etc/passwd' },
+      }),
+    });
+    expect((await api('POST', '/api/workspaces', { name: 'escape', repoUrl: url })).status()).toBe(
+      201,
+    );
+    const item = await settled('escape', (current) => current.statusReason !== null);
+    expect(item.status).toBe('running');
+    expect(item.statusReason).toContain(
+      'build.dockerfile must be a path inside the repository, not "../../../../etc/passwd"',
+    );
+  });
+});
