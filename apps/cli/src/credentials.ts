@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from './errors.ts';
@@ -43,6 +42,8 @@ export async function writeCredentials(
   // mkdir leaves an existing directory's mode alone; the directory is ours, so tighten it.
   await chmod(configDir, 0o700);
   const path = credentialsPath(configDir);
+  // Loaded here: node:crypto takes milliseconds to load on Node 20, and only `studio login` writes.
+  const { randomBytes } = await import('node:crypto');
   // Write then rename, so a crash never leaves a half-written file and the secret is never
   // briefly readable under a wider mode.
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
