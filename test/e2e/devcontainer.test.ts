@@ -216,9 +216,19 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
         '',
       ].join('\n'),
     });
-    expect((await api('POST', '/api/workspaces', { name: 'built', repoUrl: url })).status()).toBe(
-      201,
-    );
+    // Through the create dialog, which follows the clone and the build until it can be used.
+    await page.goto(server.origin);
+    await page.getByRole('button', { name: 'New workspace' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New workspace' });
+    await dialog.getByLabel('Name').fill('built');
+    await dialog.getByLabel('Git repository URL').fill(url);
+    await dialog.getByRole('button', { name: 'Create workspace' }).click();
+    const progress = page.getByRole('log', { name: 'Progress of built' });
+    await expect
+      .poll(() => progress.innerText(), { timeout: 10 * 60_000 })
+      .toMatch(/Building\s*Step \d+\/\d+ : ARG FLAVOUR=default/);
+    await page.screenshot({ path: `${SCREENSHOTS}devcontainer-building.png` });
+    await dialog.waitFor({ state: 'hidden', timeout: 10 * 60_000 });
     const item = await settled('built', (current) => current.devcontainer !== undefined);
     expect(item.status, item.statusReason ?? '').toBe('running');
     expect(item.devcontainer?.config).toBe('built/.devcontainer.json');

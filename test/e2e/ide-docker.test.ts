@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { followRun, streamedText } from '../run-events.ts';
 import { startScriptedLlm } from '../scripted-llm.ts';
@@ -65,6 +65,19 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       password: 'compiler pioneer',
     });
   }, 30 * 60_000);
+
+  // What the page showed when a step failed: a screenshot, and its text in the log.
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== 'fail' || !page) return;
+    await page.screenshot({
+      path: `${SCREENSHOTS}ide-docker-failed-${task.name.slice(0, 30).replace(/\W+/g, '-')}.png`,
+    });
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 5_000 })
+      .catch(() => '');
+    console.error(`[ide-docker] ${page.url()} showed:\n${text.slice(0, 2_000)}`);
+  });
 
   afterAll(async () => {
     if (page) {

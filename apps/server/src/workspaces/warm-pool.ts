@@ -129,9 +129,19 @@ export class WarmPool {
     // Made from an older recipe, beyond the pool's size, or left warming by a server that died:
     // removed (one warming now is removed by whoever warms it, when it finds its row gone).
     const kept = new Map<string, number>();
-    for (const row of await db.select().from(warmWorkspaces).orderBy(warmWorkspaces.createdAt)) {
+    const rows = await db.select().from(warmWorkspaces).orderBy(warmWorkspaces.createdAt);
+    // A ready one the engine no longer runs (it restarted) would hold a place in the pool.
+    const running = rows.some((row) => row.status === 'ready')
+      ? new Set(
+          (await runtime.list()).filter((item) => item.state === 'running').map((item) => item.id),
+        )
+      : new Set<string>();
+    for (const row of rows) {
       const template = current.get(row.templateName);
-      const fresh = template !== undefined && row.recipe === recipeOf(template);
+      const fresh =
+        template !== undefined &&
+        row.recipe === recipeOf(template) &&
+        (row.status === 'warming' || running.has(row.id));
       const held = kept.get(row.templateName) ?? 0;
       const stuck = row.status === 'warming' && Date.now() - row.updatedAt.getTime() > 10 * 60_000;
       if (fresh && held < template.warmPool && !stuck) {

@@ -363,6 +363,11 @@ export class WorkspaceService {
         `Workspace "${row.name}" is ${row.status}; start it first.`,
       );
     }
+    return this.open(row);
+  }
+
+  /** The daemon connection, whatever the row says: for the steps that start a workspace. */
+  private async open(row: Row): Promise<DaemonConnection> {
     const existing = this.connections.get(row.id);
     if (existing) {
       const connection = await existing.catch(() => null);
@@ -497,10 +502,16 @@ export class WorkspaceService {
       await this.fail(row.id, error, 'could not create the workspace');
       return;
     }
-    const started = await this.bringUp(row);
+    // With a repository it is `starting` until cloned and on its dev container, if it has one:
+    // the create dialog follows the clone and the build, and closes when it can be used.
+    const started = await this.bringUp(row, row.repoUrl ? 'starting' : 'running');
     if (!started || !row.repoUrl) return;
     const folder = await this.clone(started, row.repoUrl);
-    if (folder) await this.devcontainer(started, folder);
+    if (!folder || !(await this.devcontainer(started, folder))) {
+      const [current] = await this.db.select().from(workspaces).where(eq(workspaces.id, row.id));
+      if (current?.status === 'starting')
+        await this.setStatus(row.id, 'running', current.statusReason);
+    }
   }
 
   /**
@@ -508,9 +519,9 @@ export class WorkspaceService {
    * built, the workspace moves onto it with its home, and its once-only commands run there. A
    * build that fails leaves the workspace running as it was, saying why.
    */
-  private async devcontainer(row: Row, folder: string): Promise<void> {
+  private async devcontainer(row: Row, folder: string): Promise<boolean> {
     const runtime = this.runtime;
-    if (!runtime.buildDevcontainer || !runtime.recreate) return;
+    if (!runtime.buildDevcontainer || !runtime.recreate) return false;
     const progress = this.progress(row);
     let build: DevcontainerBuild | null;
     try {
@@ -523,9 +534,9 @@ export class WorkspaceService {
         'running',
         `Running without the repository's dev container: ${error instanceof CodedError ? error.message : 'its build failed; see the server log.'}`,
       );
-      return;
+      return true;
     }
-    if (!build) return;
+    if (!build) return false;
     const base = row.template as unknown as Template;
     // The folder name is letters, digits, dots, dashes and underscores (repoFolderOf).
     const inRepo = (command: string) => `cd ${folder} && ${command}`;
@@ -547,14 +558,15 @@ export class WorkspaceService {
       await runtime.recreate(specOf(updated, template), progress);
     } catch (error) {
       await this.fail(row.id, error, 'could not move the workspace onto its dev container');
-      return;
+      return true;
     }
-    const started = await this.bringUp(updated);
-    if (!started) return;
+    const started = await this.bringUp(updated, 'starting');
+    if (!started) return true;
+    let reason: string | null = null;
     for (const command of build.onCreate) {
       progress('running', command);
       try {
-        const daemon = await this.connect(started);
+        const daemon = await this.open(started);
         const result = await daemon.exec('sh', ['-c', command], {
           cwd: folder,
           timeoutMs: 30 * 60_000,
@@ -565,24 +577,23 @@ export class WorkspaceService {
           .split('\n')
           .slice(-10)
           .join('\n');
-        await this.setStatus(
-          row.id,
-          'running',
-          `The dev container's command \`${command}\` failed (exit code ${result.code ?? result.signal}):\n${output}`,
-        );
-        return;
+        reason = `The dev container's command \`${command}\` failed (exit code ${result.code ?? result.signal}):\n${output}`;
       } catch (error) {
         this.log.warn({ err: error, workspace: row.id }, 'devcontainer command failed');
-        return;
+        reason = `The dev container's command \`${command}\` did not finish; see the server log.`;
       }
+      break;
     }
+    await this.setStatus(row.id, 'running', reason);
+    return true;
   }
 
-  private async bringUp(row: Row): Promise<Row | null> {
+  /** Starts the workspace; `running` once its daemon answers, unless `then` says it has more to do. */
+  private async bringUp(row: Row, then: 'running' | 'starting' = 'running'): Promise<Row | null> {
     await this.setStatus(row.id, 'starting', null);
     try {
       const status = await this.runtime.start(row.id, this.progress(row));
-      return await this.setStatus(row.id, 'running', null, {
+      return await this.setStatus(row.id, then, null, {
         startedAt: status.startedAt ?? this.now(),
         lastActiveAt: this.now(),
       });
@@ -622,7 +633,7 @@ export class WorkspaceService {
     try {
       // The connection's listeners (the git credential broker) are in place before this exec,
       // so a private repository gets the owner's token for its host through the daemon's helper.
-      const daemon = await this.connect(row);
+      const daemon = await this.open(row);
       const result = await daemon.exec('git', ['clone', '--', repoUrl, folder], {
         timeoutMs: 15 * 60_000,
         env: { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C.UTF-8' },

@@ -198,7 +198,7 @@ function CreateForm({
         placeholder="https://github.com/you/project.git"
         value={draft.repoUrl}
         onChange={(event) => edit({ repoUrl: event.target.value })}
-        hint="Optional. Cloned into the workspace once it is running. Private repositories use your token for that host (Settings → Git credentials)."
+        hint="Optional. Cloned into the workspace as it starts; a .devcontainer/devcontainer.json in it becomes the workspace’s image on Docker. Private repositories use your token for that host (Settings → Git credentials)."
         error={unlessEdited('repoUrl', repoError)}
       />
       <fieldset>
