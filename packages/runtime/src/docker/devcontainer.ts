@@ -7,7 +7,12 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+// Its ES module build: the package's main (UMD) requires files a bundle does not carry.
+import {
+  parse as parseJsonc,
+  printParseErrorCode,
+  type ParseError,
+} from 'jsonc-parser/lib/esm/main.js';
 import { x as extractTar } from 'tar';
 import { RuntimeError, type DevcontainerBuild, type ProgressListener } from '../runtime.ts';
 
