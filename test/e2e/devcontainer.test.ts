@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, Workspace } from '@studio/protocol';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
@@ -61,17 +62,13 @@ async function workspace(name: string): Promise<Workspace> {
 
 /** Waits until the workspace runs and its creation is over (its dev container, if any). */
 async function settled(name: string, done: (item: Workspace) => boolean): Promise<Workspace> {
-  let last: Workspace | null = null;
-  await expect
-    .poll(
-      async () => {
-        last = await workspace(name);
-        return last.status === 'error' || (last.status === 'running' && done(last));
-      },
-      { timeout: 20 * 60_000, interval: 1_000 },
-    )
-    .toBe(true);
-  return last!;
+  // Cold, `base` builds first: minutes. A loop, not expect.poll: beforeAll waits with it too.
+  for (const deadline = Date.now() + 20 * 60_000; Date.now() < deadline; await sleep(1_000)) {
+    const current = await workspace(name);
+    if (current.status === 'error' || (current.status === 'running' && done(current)))
+      return current;
+  }
+  throw new Error(`${name} did not settle: ${JSON.stringify(await workspace(name))}`);
 }
 
 /** A bare repository `name.git` on the git server holding `files`. */
@@ -117,6 +114,17 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     expect(saved.status(), await saved.text()).toBeLessThan(300);
   }, 30 * 60_000);
 
+  // What the page showed when a step failed: a screenshot, and its text in the log.
+  afterEach(async ({ task }) => {
+    if (task.result?.state !== 'fail' || !page) return;
+    await page.screenshot({ path: `${SCREENSHOTS}devcontainer-failed.png` });
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 5_000 })
+      .catch(() => '');
+    console.error(`[devcontainer] ${page.url()} showed:\n${text.slice(0, 2_000)}`);
+  });
+
   afterAll(async () => {
     if (page) {
       // Removed, so no container outlives this server; their images go with them.
@@ -156,7 +164,7 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
       extensions: ['ms-python.python', 'esbenp.prettier-vscode'],
     });
     expect(item.ports).toEqual([
-      { port: 8123, name: 'web-app' },
+      { port: 8123, name: 'web-app', label: 'Web app' },
       { port: 9999, name: 'port-9999' },
     ]);
 
@@ -177,7 +185,7 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     // The IDE: the Ports view lists both forwarded ports, one listening and one not yet, and the
     // header says where the container came from and what it recommends.
     await page.goto(`${server.origin}/w/webapp`);
-    await page.getByRole('button', { name: 'Ports' }).click();
+    await page.getByRole('tab', { name: /^Ports/ }).click();
     const ports = page.getByRole('list', { name: 'Listening ports' });
     await expect.poll(() => ports.innerText(), { timeout: 30_000 }).toMatch(/8123\s*Web app/);
     expect(await ports.innerText()).toMatch(/9999\s*port-9999 · not listening yet/);

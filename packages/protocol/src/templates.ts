@@ -48,6 +48,8 @@ export const templateResourcesSchema = z.strictObject({
 export const templatePortSchema = z.strictObject({
   port: z.number().int().min(1).max(65_535),
   name: slug,
+  /** What people read in the Ports view, when not the name (a dev container's port label). */
+  label: oneLine(1, 100).optional(),
 });
 
 /**

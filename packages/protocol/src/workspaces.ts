@@ -108,7 +108,9 @@ export const workspaceSchema = z.object({
   /** It runs its repository's dev container: the config's path and the extensions it recommends. */
   devcontainer: z.object({ config: z.string(), extensions: z.array(z.string()) }).optional(),
   /** Ports its template or dev container names (`forwardPorts`), listening or not yet. */
-  ports: z.array(z.object({ port: z.number(), name: z.string() })).optional(),
+  ports: z
+    .array(z.object({ port: z.number(), name: z.string(), label: z.string().optional() }))
+    .optional(),
   resources: z.object({
     cpus: z.number(),
     memoryMiB: z.number(),

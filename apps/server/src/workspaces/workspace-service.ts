@@ -952,13 +952,19 @@ function withForwardedPorts(
   const known = new Set(ports.map((entry) => entry.port));
   const added = forwarded
     .filter((entry) => !known.has(entry.port))
-    .map(({ port, label }) => {
-      const slug = (label ?? '')
+    .map(({ port, label: raw }) => {
+      // One line, as a template's port label must be: the repository wrote it.
+      const label = (raw ?? '')
+        // eslint-disable-next-line no-control-regex -- control characters are what goes
+        .replace(/[\s\u0000-\u001f\u007f]+/g, ' ')
+        .trim()
+        .slice(0, 100);
+      const slug = label
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '-')
         .replace(/^[^a-z]+|-+$/g, '')
         .slice(0, 63);
-      return { port, name: slug || `port-${port}` };
+      return { port, name: slug || `port-${port}`, ...(label && { label }) };
     });
   return [...ports, ...added].slice(0, 32);
 }

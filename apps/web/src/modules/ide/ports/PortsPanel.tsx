@@ -25,7 +25,7 @@ export function PortsPanel({
 }: {
   workspace: string;
   /** Ports the template or the dev container names (`forwardPorts`), shown before they listen. */
-  declared?: readonly { port: number; name: string }[];
+  declared?: readonly { port: number; name: string; label?: string }[];
   onPreview: (port: number) => void;
 }) {
   const ports = useQuery(portsQueryOptions(workspace));
@@ -34,7 +34,7 @@ export function PortsPanel({
   const [sharing, setSharing] = useState<number | null>(null);
   const canShare = roleAllows(useWorkspaceRole(), 'admin');
   const listening = ports.data ?? [];
-  const names = new Map(declared.map((entry) => [entry.port, entry.name]));
+  const names = new Map(declared.map((entry) => [entry.port, entry.label ?? entry.name]));
   const list = [
     ...listening.map((item) => ({ port: item.port, address: item.address, process: item.process })),
     ...declared
