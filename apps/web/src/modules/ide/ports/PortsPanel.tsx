@@ -75,17 +75,20 @@ export function PortsPanel({
                 className="group flex items-center gap-2 px-3 py-1.5 text-[13px] hover:bg-subtle"
               >
                 <GlobeIcon className="size-4 shrink-0 text-muted" />
-                <span className="font-mono font-medium text-fg">{item.port}</span>
-                <span
-                  className="min-w-0 flex-1 truncate text-muted"
-                  title={item.address ?? 'Named by the workspace; nothing listens on it yet'}
-                >
-                  {[
-                    names.get(item.port),
-                    item.address === null ? 'not listening yet' : item.process,
-                  ]
-                    .filter(Boolean)
-                    .join(' · ')}
+                {/* The port, and under it what it is: its name, or the process listening. */}
+                <span className="flex min-w-0 flex-1 flex-col">
+                  <span className="font-mono font-medium text-fg">{item.port}</span>
+                  <span
+                    className="truncate text-[12px] text-muted"
+                    title={item.address ?? 'Named by the workspace; nothing listens on it yet'}
+                  >
+                    {[
+                      names.get(item.port),
+                      item.address === null ? 'not listening yet' : item.process,
+                    ]
+                      .filter(Boolean)
+                      .join(' · ')}
+                  </span>
                 </span>
                 <button
                   type="button"
