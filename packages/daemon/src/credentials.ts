@@ -121,7 +121,12 @@ export class CredentialBroker {
     } finally {
       process.umask(umask);
     }
-    await chmod(socketPath, 0o600);
+    // Again, for systems whose bind ignores the umask. Under gVisor a socket the host can see is
+    // not ours to change or even stat (EPERM): the umask at bind is what holds there, and every
+    // process of a workspace runs as its one user anyway.
+    await chmod(socketPath, 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM') throw error;
+    });
     return {
       socketPath,
       close: () =>

@@ -78,6 +78,12 @@ export const templateSchema = z.strictObject({
     .default({}),
   /** Shell commands run in order, in the background, each time a workspace starts. */
   startCommands: z.array(z.string().min(1).max(4096)).max(32).default([]),
+  /**
+   * How its workspaces are kept apart from the machine: `container` (namespaces and cgroups, the
+   * host's kernel) or `sandboxed-kernel` (Docker with gVisor: workspace code never talks to the
+   * host's kernel directly).
+   */
+  isolation: z.enum(['container', 'sandboxed-kernel']).default('container'),
   /** The start commands run a desktop on display :1 with VNC on 127.0.0.1:5900 inside. */
   desktop: z.boolean().default(false),
   ports: z

@@ -102,8 +102,11 @@ export const workspaceSchema = z.object({
   /** Why it stopped or failed, in words a person can act on. */
   statusReason: z.string().nullable(),
   driver: z.string(),
-  /** `none` means processes run unsandboxed on the server's machine (local driver without bubblewrap). */
-  isolation: z.enum(['container', 'bwrap', 'none']),
+  /**
+   * `none` means processes run unsandboxed on the server's machine (local driver without
+   * bubblewrap); `sandboxed-kernel`, under gVisor's kernel rather than the host's.
+   */
+  isolation: z.enum(['container', 'sandboxed-kernel', 'bwrap', 'none']),
   repoUrl: z.string().nullable(),
   /** It runs its repository's dev container: the config's path and the extensions it recommends. */
   devcontainer: z.object({ config: z.string(), extensions: z.array(z.string()) }).optional(),

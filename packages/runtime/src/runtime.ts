@@ -48,6 +48,8 @@ export interface WorkspaceSpec {
   env: Record<string, string>;
   /** Shell commands run (in order, in the background) each time the workspace starts. */
   startCommands: string[];
+  /** `sandboxed-kernel`: under gVisor (Docker with the `runsc` runtime); else the driver's own. */
+  isolation?: 'container' | 'sandboxed-kernel';
 }
 
 /** Where a workspace is in its life. */
@@ -57,7 +59,8 @@ export type WorkspaceState = 'stopped' | 'starting' | 'running' | 'stopping' | '
 export interface WorkspaceStatus {
   id: string;
   state: WorkspaceState;
-  isolation: Isolation;
+  /** The driver's, or `sandboxed-kernel` for a workspace under gVisor. */
+  isolation: Isolation | 'sandboxed-kernel';
   startedAt: Date | null;
   /** Why the workspace stopped or failed (e.g. "killed: out of memory"), when known. */
   reason: string | null;

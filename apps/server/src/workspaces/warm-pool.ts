@@ -212,9 +212,9 @@ export class WarmPool {
 
 /** What a warm workspace is made from: a different one is not what the template makes now. */
 export function recipeOf(template: Template): string {
-  const { image, env, startCommands, resources, desktop } = template;
+  const { image, env, startCommands, resources, desktop, isolation } = template;
   return createHash('sha256')
-    .update(JSON.stringify({ image, env, startCommands, resources, desktop }))
+    .update(JSON.stringify({ image, env, startCommands, resources, desktop, isolation }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -229,5 +229,6 @@ function warmSpec(id: string, template: Template): WorkspaceSpec {
     resources: template.resources,
     env: template.env,
     startCommands: template.startCommands,
+    isolation: template.isolation,
   };
 }

@@ -245,6 +245,12 @@ export class WorkspaceService {
       body.resources,
       body.resources ? await this.runtime.capacity() : null,
     );
+    if (template.isolation === 'sandboxed-kernel' && this.runtime.kind !== 'docker') {
+      throw new AppError(
+        'isolation_unavailable',
+        `Template "${template.name}" runs workspaces under a sandboxed kernel (gVisor), which needs the Docker driver; this server runs the ${this.runtime.kind} driver.`,
+      );
+    }
     // A plain workspace of a template with a warm pool takes a started one: ready at once.
     const pool = !body.repoUrl && !body.resources ? this.pool : undefined;
     let row: Row;
@@ -435,7 +441,8 @@ export class WorkspaceService {
       status: row.status as WorkspaceStatusName,
       statusReason: row.statusReason,
       driver: row.driver,
-      isolation: this.runtime.isolation,
+      isolation:
+        template.isolation === 'sandboxed-kernel' ? 'sandboxed-kernel' : this.runtime.isolation,
       repoUrl: row.repoUrl,
       ...(template.devcontainer && { devcontainer: template.devcontainer }),
       ...(template.ports?.length && { ports: template.ports }),
@@ -931,6 +938,7 @@ function specOf(row: Row, template: Template): WorkspaceSpec {
     // A workspace made from a repository gets the repository, not the image's starter project.
     env: row.repoUrl ? { ...template.env, STUDIO_STARTER: 'skip' } : template.env,
     startCommands: template.startCommands,
+    ...(template.isolation === 'sandboxed-kernel' && { isolation: 'sandboxed-kernel' as const }),
   };
 }
 

@@ -712,3 +712,99 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_0
   }
   throw new Error(`Condition not met within ${timeoutMs} ms`);
 }
+
+// The same suite with every workspace under gVisor (the `sandboxed-kernel` class), where the
+// engine has its runtime; CI registers it (.ci/docker.sh) and requires it.
+const engineRuntimes = engineAnswers
+  ? (((await docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {})
+  : {};
+// Run when asked (STUDIO_TEST_GVISOR=1), not wherever runsc is found: Debian 12's runsc
+// (2022-12) loses a sandbox now and then (about one run in three here, in the ports test; and see
+// fillTmp), so CI does not run it until a newer gVisor is packaged.
+const requireGvisor = process.env.STUDIO_TEST_GVISOR === '1';
+const gvisor = requireGvisor && 'runsc' in engineRuntimes;
+describe.runIf(requireGvisor && engineAnswers && !gvisor)('gVisor prerequisites', () => {
+  it('has the runsc runtime registered with the engine', () => {
+    throw new Error(
+      'STUDIO_TEST_GVISOR=1 but the engine has no "runsc" runtime: install runsc and register it (docs/DESIGN.md, Drivers).',
+    );
+  });
+});
+describe.runIf(gvisor && daemonBuilt)('docker driver under gVisor', () => {
+  beforeAll(() => ensureBaseImage(), 15 * 60_000);
+  runRuntimeConformance({
+    name: 'docker (gVisor)',
+    image: IMAGE,
+    // Not as runc holds them: gVisor's tasks are not the engine's processes, so the pids limit
+    // does not count them, and a process over the memory limit ends the whole sandbox (below).
+    limits: false,
+    networkIsolation: true,
+    diskLimits: requireDocker,
+    open: openRuntime,
+    // gVisor's own kernel lives in the workspace's memory: 256 MiB left too little to be sure.
+    spec: { isolation: 'sandboxed-kernel', resources: { cpus: 1, memoryMiB: 512, pids: 128 } },
+    fillTmp: false,
+  });
+
+  it('ends the whole workspace, not the machine, when a process passes the memory limit', async () => {
+    const runtime = await openRuntime();
+    const id = `m${Date.now().toString(36)}`;
+    try {
+      await runtime.create({
+        id,
+        name: 'gvisor-memory',
+        ownerId: 'owner-g',
+        image: IMAGE,
+        resources: { cpus: 1, memoryMiB: 256, pids: 128 },
+        env: {},
+        startCommands: [],
+        isolation: 'sandboxed-kernel',
+      });
+      await runtime.start(id);
+      const daemon = await runtime.connect(id);
+      await daemon
+        .exec('python3', ['-c', 'a = bytearray(1024 * 1024 * 1024)'], { timeoutMs: 60_000 })
+        .catch(() => null);
+      daemon.close();
+      await expect
+        .poll(async () => (await runtime.inspect(id))?.state, { timeout: 30_000 })
+        .not.toBe('running');
+      expect((await runtime.inspect(id))?.reason).toMatch(/out of memory|exited/);
+      // And it starts again, its home as it was.
+      expect((await runtime.start(id)).state).toBe('running');
+    } finally {
+      await runtime.remove(id);
+      await runtime.close();
+    }
+  }, 120_000);
+
+  it('runs the workspace on gVisor’s kernel, not the host’s', async () => {
+    const runtime = await openRuntime();
+    const id = `g${Date.now().toString(36)}`;
+    try {
+      await runtime.create({
+        id,
+        name: 'gvisor',
+        ownerId: 'owner-g',
+        image: IMAGE,
+        resources: { cpus: 1, memoryMiB: 256, pids: 128 },
+        env: {},
+        startCommands: [],
+        isolation: 'sandboxed-kernel',
+      });
+      const status = await runtime.start(id);
+      expect(status.isolation).toBe('sandboxed-kernel');
+      const daemon = await runtime.connect(id);
+      // gVisor's dmesg is its own ("Starting gVisor..."); the host's kernel log is not there.
+      const result = await daemon.exec('sh', ['-c', 'dmesg 2>&1 | head -3; uname -r']);
+      daemon.close();
+      expect(result.stdout).toMatch(/gVisor/);
+      expect((await docker.getContainer(containerName(id)).inspect()).HostConfig.Runtime).toBe(
+        'runsc',
+      );
+    } finally {
+      await runtime.remove(id);
+      await runtime.close();
+    }
+  }, 120_000);
+});

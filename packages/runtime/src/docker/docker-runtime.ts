@@ -95,6 +95,10 @@ const RUN_DIR = '/run/studio';
 const MANAGED = 'studio.managed';
 /** Which server installation made a container: servers sharing an engine leave each other's alone. */
 const INSTALLATION = 'studio.installation';
+/** Which isolation class a container runs under (`sandboxed-kernel`: gVisor). */
+const ISOLATION = 'studio.isolation';
+/** The engine's name for gVisor's runtime (`dockerd --add-runtime`, or daemon.json's `runtimes`). */
+const SANDBOX_RUNTIME = 'runsc';
 /** The image a workspace's dev container is built into; removed with the workspace. */
 const devcontainerImageOf = (id: string) => `studio-devcontainer/${id}:latest`;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -149,6 +153,7 @@ export class DockerRuntime implements WorkspaceRuntime {
     const progress = onProgress ?? (() => {});
 
     progress('checking', `image ${spec.image}`);
+    if (spec.isolation === 'sandboxed-kernel') await this.requireSandbox();
     await this.requireImage(spec.image);
     if (await this.inspectContainer(spec.id)) {
       throw new RuntimeError('already_exists', `Workspace ${spec.id} already exists.`);
@@ -162,6 +167,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       'studio.workspace': spec.id,
       'studio.owner': spec.ownerId,
       'studio.name': spec.name,
+      [ISOLATION]: spec.isolation ?? 'container',
     };
     // With a disk limit, home and the daemon's socket folder (the workspace's only writable
     // places besides its size-capped tmpfs) live on the workspace's own filesystem.
@@ -235,6 +241,8 @@ export class DockerRuntime implements WorkspaceRuntime {
         StopSignal: 'SIGTERM',
         StopTimeout: STOP_TIMEOUT_S,
         HostConfig: {
+          // gVisor: the workspace's system calls go to its own kernel in user space, not the host's.
+          ...(spec.isolation === 'sandboxed-kernel' && { Runtime: SANDBOX_RUNTIME }),
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
           Privileged: false,
@@ -471,6 +479,20 @@ export class DockerRuntime implements WorkspaceRuntime {
     });
     const info = (await this.engineInfo) as { NCPU: number; MemTotal: number };
     return { cpus: info.NCPU, memoryMiB: Math.floor(info.MemTotal / 1024 / 1024) };
+  }
+
+  /** Refuses, saying what to do, when the engine has no gVisor runtime for `sandboxed-kernel`. */
+  private async requireSandbox(): Promise<void> {
+    this.engineInfo ??= this.docker.info().catch((error: unknown) => {
+      this.engineInfo = null;
+      throw toRuntimeError(this.docker, error, 'Asking the engine for its runtimes');
+    });
+    const info = (await this.engineInfo) as { Runtimes?: Record<string, unknown> };
+    if (info.Runtimes?.[SANDBOX_RUNTIME]) return;
+    throw new RuntimeError(
+      'isolation_unavailable',
+      `This template runs workspaces under a sandboxed kernel (gVisor), and the container engine has no "${SANDBOX_RUNTIME}" runtime. Install runsc (apt-get install runsc) and register it with dockerd (daemon.json "runtimes", see .ci/docker.sh), or use a template with container isolation.`,
+    );
   }
 
   /** Workspace disks are loop-mounted filesystems, which needs root and a local engine. */
@@ -972,7 +994,7 @@ export function toStatus(info: Dockerode.ContainerInspectInfo): WorkspaceStatus 
   return {
     id: labels['studio.workspace'] ?? info.Name.replace(/^\/?studio-ws-/, ''),
     state,
-    isolation: 'container',
+    isolation: labels[ISOLATION] === 'sandboxed-kernel' ? 'sandboxed-kernel' : 'container',
     startedAt,
     reason,
     labels,

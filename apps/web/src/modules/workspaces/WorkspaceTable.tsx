@@ -136,7 +136,17 @@ export function WorkspaceTable({
                       </p>
                     ) : null}
                   </td>
-                  <td className="px-5 py-3 text-muted">{workspace.template}</td>
+                  <td className="px-5 py-3 text-muted">
+                    {workspace.template}
+                    {workspace.isolation === 'sandboxed-kernel' ? (
+                      <span
+                        className="block text-[12px]"
+                        title="Runs under gVisor: its programs never talk to this machine's kernel directly"
+                      >
+                        sandboxed kernel
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="px-5 py-3">
                     <WorkspaceStatusBadge status={status} />
                     <StatusNote workspace={workspace} />
