@@ -24,6 +24,8 @@ let git: GitHttpServer;
 let gitRoot: string;
 let browser: Browser;
 let page: Page;
+/** What the page logged as errors, and what it threw. */
+const pageErrors: string[] = [];
 /** The git server as workspaces reach it: their bridge's gateway. */
 let gitHost: string;
 
@@ -96,6 +98,11 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     server = await startServer({ STUDIO_RUNTIME: 'docker', STUDIO_DOCKER_HOST_PORTS: gitPort });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    // The page's own errors, for the dump a failed step leaves (below).
+    page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
     await setUpAdmin(page, server, {
       name: 'Dev Container',
       email: 'dc@example.com',
@@ -122,7 +129,9 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
       .locator('body')
       .innerText({ timeout: 5_000 })
       .catch(() => '');
-    console.error(`[devcontainer] ${page.url()} showed:\n${text.slice(0, 2_000)}`);
+    console.error(
+      `[devcontainer] ${page.url()} showed:\n${text.slice(0, 2_000)}\nits errors:\n${pageErrors.slice(-20).join('\n')}`,
+    );
   });
 
   afterAll(async () => {

@@ -22,6 +22,8 @@ let git: GitHttpServer;
 let gitRoot: string;
 let browser: Browser;
 let page: Page;
+/** What the page logged as errors, and what it threw. */
+const pageErrors: string[] = [];
 
 /** Call the API with the page's session cookie (and its Origin, which the CSRF check wants). */
 function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
@@ -59,6 +61,11 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
+    // The page's own errors, for the dump a failed step leaves (below).
+    page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
     await setUpAdmin(page, server, {
       name: 'Grace Hopper',
       email: 'grace@example.com',
@@ -76,7 +83,9 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       .locator('body')
       .innerText({ timeout: 5_000 })
       .catch(() => '');
-    console.error(`[ide-docker] ${page.url()} showed:\n${text.slice(0, 2_000)}`);
+    console.error(
+      `[ide-docker] ${page.url()} showed:\n${text.slice(0, 2_000)}\nits errors:\n${pageErrors.slice(-20).join('\n')}`,
+    );
   });
 
   afterAll(async () => {
