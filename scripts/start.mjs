@@ -24,6 +24,13 @@ const parts = [
     command: ['npm', ['run', '--silent', 'build', '-w', '@studio/web']],
   },
   {
+    // The `studio` command runs this bundle (a tenth of the time tsx takes) once it is built.
+    name: 'studio command',
+    inputs: ['apps/cli', 'packages/protocol/src', 'packages/backup/src'],
+    output: 'apps/cli/dist',
+    command: ['npm', ['run', '--silent', 'build', '-w', '@studio/cli']],
+  },
+  {
     name: 'server',
     inputs: ['apps/server', ...packages, 'package-lock.json'],
     output: 'apps/server/dist',
