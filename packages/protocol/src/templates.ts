@@ -156,3 +156,7 @@ export const putWarmPoolBodySchema = z.strictObject({
   size: z.number().int().min(0).max(50).nullable(),
 });
 export type PutWarmPoolBody = z.infer<typeof putWarmPoolBodySchema>;
+
+/** `POST /api/admin/workspaces/:id/template`: a new template from a workspace's home. */
+export const saveAsTemplateBodySchema = z.strictObject({ name: slug, title: oneLine(1, 100) });
+export type SaveAsTemplateBody = z.infer<typeof saveAsTemplateBodySchema>;

@@ -237,6 +237,16 @@ export interface WorkspaceRuntime {
     folder: string,
     onProgress?: ProgressListener,
   ): Promise<DevcontainerBuild | null>;
+  /**
+   * Drivers that build images: an image `ref` of `baseImage` whose starter project is this
+   * workspace's home as it is now, so workspaces made from it start with those files.
+   */
+  saveAsImage?(
+    id: string,
+    baseImage: string,
+    ref: string,
+    onProgress?: ProgressListener,
+  ): Promise<void>;
   /** With `buildDevcontainer`: the workspace from `spec` (its new image), its home kept; stopped. */
   recreate?(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
   /** Changes the driver noticed by itself; returns an unsubscribe function. */

@@ -3,6 +3,8 @@ import {
   adminCreatedUserSchema,
   adminUpdateUserBodySchema,
   adminWorkspaceSchema,
+  listedTemplateSchema,
+  saveAsTemplateBodySchema,
   userSchema,
 } from '@studio/protocol';
 import { z } from 'zod';
@@ -125,6 +127,33 @@ export function adminRoutes(app: App, services: Services): void {
   );
 
   const idParams = z.object({ id: z.string().max(100) });
+  app.post(
+    '/api/admin/workspaces/:id/template',
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        description:
+          'A new template for everyone from a workspace: its template, with an image whose starter project is the workspace’s home as it is now (Docker).',
+        params: idParams,
+        body: saveAsTemplateBodySchema,
+        response: { 201: listedTemplateSchema },
+      },
+    },
+    async (request, reply) => {
+      const row = await workspaces.getById(request.params.id);
+      const template = await workspaces.saveAsTemplate(row, request.body.name, request.body.title);
+      await audit.record({
+        actorId: request.principal!.user.id,
+        action: 'template.saved_from_workspace',
+        targetType: 'template',
+        targetId: template.name,
+        workspaceId: row.id,
+        data: { workspace: row.name, ownerId: row.ownerId, image: template.image.ref },
+      });
+      return reply.status(201).send({ ...template, team: null });
+    },
+  );
   app.post(
     '/api/admin/workspaces/:id/stop',
     { config: admin, schema: { tags: ['admin'], params: idParams } },

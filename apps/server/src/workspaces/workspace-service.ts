@@ -175,6 +175,36 @@ export class WorkspaceService {
     this.emit(userId, event);
   }
 
+  /**
+   * A new template (everyone's) from a workspace: its template, with an image whose starter
+   * project is the workspace's home as it is now. Refuses a name that is taken.
+   */
+  async saveAsTemplate(row: Row, name: string, title: string): Promise<Template> {
+    if (!this.runtime.saveAsImage) {
+      throw new AppError(
+        'unavailable',
+        `Saving a workspace as a template needs a driver that builds images (Docker); this server runs the ${this.runtime.kind} driver.`,
+      );
+    }
+    if ((await this.templates.list()).some((template) => template.name === name)) {
+      throw new AppError('already_exists', `name: there is a template "${name}" already.`);
+    }
+    const base = row.template as unknown as Template;
+    const ref = `studio-saved/${name}:${Date.now().toString(36)}`;
+    await this.runtime.saveAsImage(row.id, base.image.ref, ref, this.progress(row));
+    const { devcontainer: _devcontainer, ...rest } = base;
+    const template: Template = {
+      ...rest,
+      name,
+      title,
+      description: `Saved from the workspace "${row.name}" (${base.title}): new workspaces start with its files as they were then.`,
+      image: { ref },
+      warmPool: 0,
+    };
+    await this.templates.put(template, 'api');
+    return template;
+  }
+
   /** Each template's warm pool; empty where the driver has none. */
   warmPools(): Promise<WarmPoolState[]> {
     return this.pool?.states() ?? Promise.resolve([]);

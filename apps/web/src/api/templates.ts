@@ -1,4 +1,8 @@
-import { listedTemplateSchema, warmPoolStateSchema } from '@studio/protocol';
+import {
+  listedTemplateSchema,
+  warmPoolStateSchema,
+  type SaveAsTemplateBody,
+} from '@studio/protocol';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { requestJson } from './http.ts';
@@ -21,5 +25,15 @@ export function setWarmPool(template: string, size: number | null) {
     `/api/admin/templates/${encodeURIComponent(template)}/warm-pool`,
     listedTemplateSchema,
     { size },
+  );
+}
+
+/** `POST /api/admin/workspaces/:id/template`: a new template from a workspace's home (Docker). */
+export function saveWorkspaceAsTemplate(workspaceId: string, body: SaveAsTemplateBody) {
+  return requestJson(
+    'POST',
+    `/api/admin/workspaces/${encodeURIComponent(workspaceId)}/template`,
+    listedTemplateSchema,
+    body,
   );
 }

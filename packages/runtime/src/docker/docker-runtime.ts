@@ -11,6 +11,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { create as createTar } from 'tar';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +40,7 @@ import {
 } from './devcontainer.ts';
 import {
   engineHostOf,
+  followProgress,
   engineMessage,
   engineStatus,
   isEngineUnreachable,
@@ -350,6 +352,52 @@ export class DockerRuntime implements WorkspaceRuntime {
         workDir: work,
         onProgress: progress,
       });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async saveAsImage(
+    id: string,
+    baseImage: string,
+    ref: string,
+    onProgress?: ProgressListener,
+  ): Promise<void> {
+    checkId(id);
+    if (!(await this.inspectContainer(id))) throw notFound(id);
+    const progress = onProgress ?? (() => {});
+    const work = await mkdtemp(join(tmpdir(), 'studio-save-'));
+    try {
+      progress('saving', 'copying the home');
+      // Files and folders only: the home is its user's, and this build runs for an admin.
+      await mkdir(join(work, 'home'));
+      await unpackPlain(join(work, 'home'), await this.exportHome(id));
+      await writeFile(
+        join(work, 'Dockerfile'),
+        `FROM ${baseImage}\nCOPY --chown=${WORKSPACE_UID}:${WORKSPACE_GID} home/ /usr/share/studio/starter/\n`,
+      );
+      const context = join(work, 'context.tar');
+      await createTar({ cwd: work, file: context, portable: true }, ['Dockerfile', 'home']);
+      progress('saving', `building ${ref}`);
+      const stream = await this.docker.buildImage(context, {
+        t: ref,
+        rm: true,
+        forcerm: true,
+        // A COPY needs no network.
+        networkmode: 'none',
+        labels: {
+          [MANAGED]: 'true',
+          ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
+          'studio.saved-from': id,
+        },
+      });
+      await followProgress(this.docker, stream, (message) => {
+        const line = (message.stream ?? '').trim();
+        if (line) progress('saving', line);
+      });
+    } catch (error) {
+      if (error instanceof RuntimeError) throw error;
+      throw toRuntimeError(this.docker, error, `Saving workspace ${id} as ${ref}`);
     } finally {
       await rm(work, { recursive: true, force: true });
     }

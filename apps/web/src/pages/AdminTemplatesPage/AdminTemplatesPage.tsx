@@ -2,7 +2,13 @@ import type { WarmPoolState } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { queryKeys } from '../../api/query-keys.ts';
-import { setWarmPool, warmPoolsQueryOptions } from '../../api/templates.ts';
+import {
+  saveWorkspaceAsTemplate,
+  setWarmPool,
+  warmPoolsQueryOptions,
+} from '../../api/templates.ts';
+import { adminWorkspacesQueryOptions } from '../../api/admin-users.ts';
+import { SelectField, TextField } from '../../components/Field.tsx';
 import { templatesQueryOptions } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
 import { Badge } from '../../components/Badge.tsx';
@@ -72,7 +78,88 @@ export function AdminTemplatesPage() {
           </table>
         </div>
       )}
+      <SaveAsTemplate />
     </>
+  );
+}
+
+/**
+ * A new template from a workspace as it is now: new workspaces of it start with its files (the
+ * image is the workspace's, its home the starter project).
+ */
+function SaveAsTemplate() {
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const workspaces = useQuery(adminWorkspacesQueryOptions());
+  const [workspaceId, setWorkspaceId] = useState('');
+  const [name, setName] = useState('');
+  const [title, setTitle] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: () => saveWorkspaceAsTemplate(workspaceId, { name, title }),
+    onSuccess: (saved) => {
+      toast(`Template ${saved.name} saved: new workspaces of it start with those files.`);
+      setName('');
+      setTitle('');
+      void queryClient.invalidateQueries({ queryKey: queryKeys.templates() });
+    },
+    onError: (failure) => setError(failure.message),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    save.mutate();
+  };
+  const list = workspaces.data ?? [];
+  return (
+    <section aria-labelledby="save-as-template" className="mt-10 max-w-2xl">
+      <h2 id="save-as-template" className="text-base font-semibold text-fg">
+        Save a workspace as a template
+      </h2>
+      <p className="mt-1 text-sm text-muted">
+        Its template and image, with its home as it is now: new workspaces start with those files.
+        Docker only; secrets in the home go with it, so pick a workspace meant to be shared.
+      </p>
+      <form onSubmit={submit} className="mt-4 grid gap-4 sm:grid-cols-3">
+        <SelectField
+          label="Workspace"
+          value={workspaceId}
+          onChange={(event) => setWorkspaceId(event.target.value)}
+          required
+        >
+          <option value="">Pick one…</option>
+          {list.map((item) => (
+            <option key={item.id} value={item.id}>
+              {item.name} ({item.owner.email}, {item.template})
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          label="Template name"
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+          placeholder="team-python"
+          required
+        />
+        <TextField
+          label="Title"
+          value={title}
+          onChange={(event) => setTitle(event.target.value)}
+          placeholder="Team Python"
+          required
+        />
+        <div className="sm:col-span-3">
+          <Button type="submit" variant="primary" pending={save.isPending}>
+            {save.isPending ? 'Saving…' : 'Save as template'}
+          </Button>
+        </div>
+      </form>
+      {error ? (
+        <div className="mt-3">
+          <Alert tone="error">{error}</Alert>
+        </div>
+      ) : null}
+    </section>
   );
 }
 

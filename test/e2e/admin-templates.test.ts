@@ -1,18 +1,22 @@
-// A template's warm pool on a real Docker Engine: started workspaces wait, unowned; ten creates in
-// a row each take one and run at once, each its own (home, owner); the pool fills again; a size
-// of 0 empties it, leaving no container behind.
+// Admin → Templates on a real Docker Engine. A template's warm pool: started workspaces wait,
+// unowned; ten creates in a row each take one and run at once, each its own (home, owner); the
+// pool fills again; a size of 0 empties it, leaving no container behind. And a workspace saved as
+// a template from the page: new workspaces of it start with its files.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Workspace, WarmPoolState } from '@studio/protocol';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCREENSHOTS, launchChromium } from './chromium.ts';
 import { docker, dockerForTests, untilRemoved } from './docker-engine.ts';
 import { client, removeWorkspace, signIn } from './replica-flow.ts';
-import { startServer, type ServerProcess } from './server-process.ts';
+import { signInPage, startServer, type ServerProcess } from './server-process.ts';
 
 const engine = await dockerForTests('the warm pool');
 const ADMIN = { email: 'pool@example.com', password: 'warm pool password' };
 const POOL = 10;
 
 let server: ServerProcess;
+let browser: Browser | undefined;
 let call: ReturnType<typeof client>;
 
 async function pool(): Promise<WarmPoolState> {
@@ -83,6 +87,7 @@ describe.runIf(engine)('the warm pool', () => {
         await untilRemoved(item.id);
       }
     }
+    await browser?.close();
     await server?.stop();
   });
 
@@ -127,5 +132,45 @@ describe.runIf(engine)('the warm pool', () => {
     );
     await until((state) => state.ready + state.warming === 0, 'emptied');
     await expect.poll(poolContainers, { timeout: 60_000 }).toHaveLength(0);
+  });
+
+  it('saves a workspace as a template from the page; its workspaces start with those files', async () => {
+    expect((await call('POST', '/api/workspaces', { name: 'golden' })).status).toBe(201);
+    for (let i = 0; i < 600; i++) {
+      if ((await call('GET', '/api/workspaces/golden')).body.status === 'running') break;
+      await sleep(200);
+    }
+    await exec('golden', 'mkdir -p project && echo "print(42)" > project/main.py');
+
+    browser = await launchChromium();
+    const page = await (
+      await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    ).newPage();
+    await signInPage(page, server, ADMIN.email, ADMIN.password);
+    await page.goto(`${server.origin}/admin/templates`);
+    const form = page.getByRole('region', { name: 'Save a workspace as a template' });
+    await form.getByLabel('Workspace').selectOption({ label: 'golden (pool@example.com, base)' });
+    await form.getByLabel('Template name').fill('golden');
+    await form.getByLabel('Title').fill('Golden project');
+    await form.getByRole('button', { name: 'Save as template' }).click();
+    await page.getByText('Template golden saved').waitFor({ timeout: 120_000 });
+    await page.getByRole('row', { name: 'golden' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}admin-templates-saved.png` });
+
+    // A second save under the same name is refused, saying why, and nothing is lost.
+    await form.getByLabel('Workspace').selectOption({ label: 'golden (pool@example.com, base)' });
+    await form.getByLabel('Template name').fill('golden');
+    await form.getByLabel('Title').fill('Again');
+    await form.getByRole('button', { name: 'Save as template' }).click();
+    await form.getByText('there is a template "golden" already').waitFor();
+
+    const created = await call('POST', '/api/workspaces', { name: 'copy', template: 'golden' });
+    expect(created.status).toBe(201);
+    for (let i = 0; i < 600; i++) {
+      if ((await call('GET', '/api/workspaces/copy')).body.status === 'running') break;
+      await sleep(200);
+    }
+    expect(await exec('copy', 'cat project/main.py')).toBe('print(42)\n');
+    expect(await exec('copy', 'stat -c %u project/main.py')).toBe('1000\n');
   });
 });
