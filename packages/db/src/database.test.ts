@@ -89,6 +89,7 @@ describe.each(engines)('openDatabase on $name', ({ open }) => {
       'usage_samples',
       'users',
       'verifications',
+      'warm_workspaces',
       'workspace_members',
       'workspace_presence',
       'workspace_teams',
