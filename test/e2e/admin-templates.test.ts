@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Workspace, WarmPoolState } from '@studio/protocol';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
 import { docker, dockerForTests, untilRemoved } from './docker-engine.ts';
 import { client, removeWorkspace, signIn } from './replica-flow.ts';
 import { signInPage, startServer, type ServerProcess } from './server-process.ts';
@@ -89,6 +89,14 @@ describe.runIf(engine)('the warm pool', () => {
     }
     await browser?.close();
     await server?.stop();
+    // The saved template's image, which nothing else removes on this engine.
+    for (const image of await docker.listImages({
+      filters: { reference: ['studio-saved/golden'] },
+    }))
+      await docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => {});
   });
 
   it('serves ten creates in a row, each its own workspace, and fills again', async () => {
@@ -147,8 +155,8 @@ describe.runIf(engine)('the warm pool', () => {
       await browser.newContext({ viewport: { width: 1440, height: 900 } })
     ).newPage();
     await signInPage(page, server, ADMIN.email, ADMIN.password);
-    await page.goto(`${server.origin}/admin/templates`);
     const form = page.getByRole('region', { name: 'Save a workspace as a template' });
+    await openWhenReady(page, `${server.origin}/admin/templates`, form);
     await form.getByLabel('Workspace').selectOption({ label: 'golden (pool@example.com, base)' });
     await form.getByLabel('Template name').fill('golden');
     await form.getByLabel('Title').fill('Golden project');

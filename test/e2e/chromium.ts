@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** Where browser tests put their screenshots. */
 export const SCREENSHOTS = new URL('../../test-results/', import.meta.url).pathname;
@@ -20,4 +20,35 @@ export async function launchChromium(): Promise<Browser> {
       '--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     ],
   });
+}
+
+/**
+ * Opens `url` and waits for `ready`. A browser on the container engine's own machine sees that
+ * machine's network change as workspaces come and go, and Chromium then fails what is in flight
+ * (`net::ERR_NETWORK_CHANGED`, seen here once while a workspace started): such a load is tried
+ * again, twice at most, and said in the log; a page that never shows `ready` still fails.
+ */
+export async function openWhenReady(
+  page: Page,
+  url: string,
+  ready: Locator,
+  timeoutMs = 30_000,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === 3;
+    try {
+      await page.goto(url);
+      await ready.waitFor({ timeout: last ? timeoutMs : timeoutMs / 2 });
+      return;
+    } catch (error) {
+      if (last) throw error;
+      const shown = await page
+        .locator('body')
+        .innerText({ timeout: 2_000 })
+        .catch(() => '');
+      console.warn(
+        `[chromium] ${url}, attempt ${attempt}: ${(error as Error).message.split('\n')[0]}; the page showed: ${shown.slice(0, 400).replace(/\s+/g, ' ')}`,
+      );
+    }
+  }
 }

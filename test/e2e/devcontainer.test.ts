@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecEvent, Workspace } from '@studio/protocol';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
-import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
 import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
@@ -193,8 +193,9 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
 
     // The IDE: the Ports view lists both forwarded ports, one listening and one not yet, and the
     // header says where the container came from and what it recommends.
-    await page.goto(`${server.origin}/w/webapp`);
-    await page.getByRole('tab', { name: /^Ports/ }).click();
+    const portsTab = page.getByRole('tab', { name: /^Ports/ });
+    await openWhenReady(page, `${server.origin}/w/webapp`, portsTab);
+    await portsTab.click();
     const ports = page.getByRole('list', { name: 'Listening ports' });
     await expect.poll(() => ports.innerText(), { timeout: 30_000 }).toMatch(/8123\s*Web app/);
     expect(await ports.innerText()).toMatch(/9999\s*port-9999 · not listening yet/);
@@ -234,8 +235,9 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
       ].join('\n'),
     });
     // Through the create dialog, which follows the clone and the build until it can be used.
-    await page.goto(server.origin);
-    await page.getByRole('button', { name: 'New workspace' }).click();
+    const newWorkspace = page.getByRole('button', { name: 'New workspace' });
+    await openWhenReady(page, server.origin, newWorkspace);
+    await newWorkspace.click();
     const dialog = page.getByRole('dialog', { name: 'New workspace' });
     await dialog.getByLabel('Name').fill('built');
     await dialog.getByLabel('Git repository URL').fill(url);

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { followRun, streamedText } from '../run-events.ts';
 import { startScriptedLlm } from '../scripted-llm.ts';
-import { SCREENSHOTS, launchChromium } from './chromium.ts';
+import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
 import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
@@ -328,8 +328,9 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
       })
       .toBe('running');
     try {
-      await page.goto(`${server.origin}/w/screen`);
-      await page.getByRole('button', { name: 'Desktop', exact: true }).click();
+      const desktopButton = page.getByRole('button', { name: 'Desktop', exact: true });
+      await openWhenReady(page, `${server.origin}/w/screen`, desktopButton);
+      await desktopButton.click();
       const viewer = page.getByRole('region', { name: 'Desktop' });
       await expect
         .poll(() => viewer.getByRole('status').innerText(), { timeout: 60_000 })
