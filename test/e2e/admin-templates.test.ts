@@ -7,6 +7,7 @@ import type { Workspace, WarmPoolState } from '@studio/protocol';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
+import { execResult } from '../exec-events.ts';
 import { docker, dockerForTests, untilRemoved } from './docker-engine.ts';
 import { client, removeWorkspace, signIn } from './replica-flow.ts';
 import { signInPage, startServer, type ServerProcess } from './server-process.ts';
@@ -40,13 +41,7 @@ async function exec(name: string, script: string): Promise<string> {
     body: JSON.stringify({ command: 'sh', args: ['-c', script] }),
   });
   expect(response.status).toBe(200);
-  return (await response.text())
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { type: string; data?: string })
-    .filter((event) => event.type === 'stdout')
-    .map((event) => event.data)
-    .join('');
+  return execResult(await response.text()).stdout;
 }
 
 let cookie = '';

@@ -52,3 +52,29 @@ export async function openWhenReady(
     }
   }
 }
+
+/**
+ * Keeps what `page` throws and logs as errors, and returns what to call after each test: when
+ * the test failed, a screenshot (`<tag>-failed-<test>.png`) and the page's text and errors in the
+ * log, so a step that failed in CI says what the person would have seen.
+ */
+export function keepFailures(page: Page, tag: string) {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.stack ?? error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return async (task: { name: string; result?: { state?: string } }): Promise<void> => {
+    if (task.result?.state !== 'fail') return;
+    await page.screenshot({
+      path: `${SCREENSHOTS}${tag}-failed-${task.name.slice(0, 30).replace(/\W+/g, '-')}.png`,
+    });
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 5_000 })
+      .catch(() => '');
+    console.error(
+      `[${tag}] ${page.url()} showed:\n${text.slice(0, 2_000)}\nits errors:\n${errors.slice(-20).join('\n')}`,
+    );
+  };
+}

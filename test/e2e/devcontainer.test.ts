@@ -10,9 +10,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecEvent, Workspace } from '@studio/protocol';
+import type { Workspace } from '@studio/protocol';
+import { execResult } from '../exec-events.ts';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
-import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
+import { SCREENSHOTS, keepFailures, launchChromium, openWhenReady } from './chromium.ts';
 import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
@@ -24,8 +25,8 @@ let git: GitHttpServer;
 let gitRoot: string;
 let browser: Browser;
 let page: Page;
-/** What the page logged as errors, and what it threw. */
-const pageErrors: string[] = [];
+/** What the page showed when a step failed, kept after each test. */
+let afterFailure: ((task: { name: string }) => Promise<void>) | undefined;
 /** The git server as workspaces reach it: their bridge's gateway. */
 let gitHost: string;
 
@@ -48,14 +49,7 @@ async function run(
     args: ['-c', script],
   });
   expect(response.status(), await response.text()).toBe(200);
-  let output = '';
-  let code: number | null = null;
-  for (const line of (await response.text()).split('\n').filter(Boolean)) {
-    const event = JSON.parse(line) as ExecEvent;
-    if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
-    else if (event.type === 'exit') code = event.code;
-  }
-  return { code, output };
+  return execResult(await response.text());
 }
 
 async function workspace(name: string): Promise<Workspace> {
@@ -98,11 +92,7 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     server = await startServer({ STUDIO_RUNTIME: 'docker', STUDIO_DOCKER_HOST_PORTS: gitPort });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    // The page's own errors, for the dump a failed step leaves (below).
-    page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    afterFailure = keepFailures(page, 'devcontainer');
     await setUpAdmin(page, server, {
       name: 'Dev Container',
       email: 'dc@example.com',
@@ -121,18 +111,7 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     expect(saved.status(), await saved.text()).toBeLessThan(300);
   }, 30 * 60_000);
 
-  // What the page showed when a step failed: a screenshot, and its text in the log.
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail' || !page) return;
-    await page.screenshot({ path: `${SCREENSHOTS}devcontainer-failed.png` });
-    const text = await page
-      .locator('body')
-      .innerText({ timeout: 5_000 })
-      .catch(() => '');
-    console.error(
-      `[devcontainer] ${page.url()} showed:\n${text.slice(0, 2_000)}\nits errors:\n${pageErrors.slice(-20).join('\n')}`,
-    );
-  });
+  afterEach(async ({ task }) => afterFailure?.(task));
 
   afterAll(async () => {
     if (page) {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHttpServer, type GitHttpServer } from '../git-http-server.ts';
 import { followRun, streamedText } from '../run-events.ts';
 import { startScriptedLlm } from '../scripted-llm.ts';
-import { SCREENSHOTS, launchChromium, openWhenReady } from './chromium.ts';
+import { SCREENSHOTS, keepFailures, launchChromium, openWhenReady } from './chromium.ts';
 import { dockerForTests, untilRemoved } from './docker-engine.ts';
 import { setUpAdmin, startServer, type ServerProcess } from './server-process.ts';
 
@@ -22,8 +22,8 @@ let git: GitHttpServer;
 let gitRoot: string;
 let browser: Browser;
 let page: Page;
-/** What the page logged as errors, and what it threw. */
-const pageErrors: string[] = [];
+/** What the page showed when a step failed, kept after each test. */
+let afterFailure: ((task: { name: string }) => Promise<void>) | undefined;
 
 /** Call the API with the page's session cookie (and its Origin, which the CSRF check wants). */
 function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, data?: unknown) {
@@ -61,11 +61,7 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
-    // The page's own errors, for the dump a failed step leaves (below).
-    page.on('pageerror', (error) => pageErrors.push(error.stack ?? error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    afterFailure = keepFailures(page, 'ide-docker');
     await setUpAdmin(page, server, {
       name: 'Grace Hopper',
       email: 'grace@example.com',
@@ -73,20 +69,7 @@ describe.runIf(engine)('a new user on a Docker workspace', () => {
     });
   }, 30 * 60_000);
 
-  // What the page showed when a step failed: a screenshot, and its text in the log.
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== 'fail' || !page) return;
-    await page.screenshot({
-      path: `${SCREENSHOTS}ide-docker-failed-${task.name.slice(0, 30).replace(/\W+/g, '-')}.png`,
-    });
-    const text = await page
-      .locator('body')
-      .innerText({ timeout: 5_000 })
-      .catch(() => '');
-    console.error(
-      `[ide-docker] ${page.url()} showed:\n${text.slice(0, 2_000)}\nits errors:\n${pageErrors.slice(-20).join('\n')}`,
-    );
-  });
+  afterEach(async ({ task }) => afterFailure?.(task));
 
   afterAll(async () => {
     if (page) {

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ExecEvent, ListedTemplate } from '@studio/protocol';
+import type { ListedTemplate } from '@studio/protocol';
+import { execResult } from '../exec-events.ts';
 import { lspOverSocket } from '../lsp-rpc.ts';
 import { startScriptedLlm, type ScriptedLlm } from '../scripted-llm.ts';
 import { SCREENSHOTS, launchChromium } from './chromium.ts';
@@ -125,15 +126,7 @@ async function run(
     timeoutMs: 5 * 60_000,
   });
   expect(response.status(), await response.text()).toBe(200);
-  let output = '';
-  let code: number | null = null;
-  for (const line of (await response.text()).split('\n').filter(Boolean)) {
-    const event = JSON.parse(line) as ExecEvent;
-    if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
-    else if (event.type === 'exit') code = event.code;
-    else throw new Error(`${event.code}: ${event.message}`);
-  }
-  return { code, output };
+  return execResult(await response.text());
 }
 
 async function waitUntilRunning(workspace: string): Promise<void> {

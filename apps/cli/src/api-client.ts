@@ -71,14 +71,7 @@ export class ApiClient {
         // short, which the caller reports like any other unreadable answer.
         const timer = setTimeout(() => {
           req.destroy();
-          if (!answered) {
-            reject(
-              new CliError(
-                'unreachable',
-                `cannot reach ${this.baseUrl}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
-              ),
-            );
-          }
+          if (!answered) reject(this.noAnswer());
         }, REQUEST_TIMEOUT_MS);
         req.on('error', (error) => {
           if (answered) return;
@@ -130,12 +123,7 @@ export class ApiClient {
       const req = send(url, { method: options.method ?? 'GET', headers, agent: false });
       const timer = setTimeout(() => {
         req.destroy();
-        reject(
-          new CliError(
-            'unreachable',
-            `cannot reach ${this.baseUrl}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
-          ),
-        );
+        reject(this.noAnswer());
       }, REQUEST_TIMEOUT_MS);
       // `on`, not `once`: a connection that breaks mid-stream errors here too (after resolving,
       // where rejecting is a no-op and the body stream reports it).
@@ -186,6 +174,14 @@ export class ApiClient {
     return new CliError(
       'unreachable',
       `cannot reach ${this.baseUrl}: ${describeNetworkError(error)}`,
+    );
+  }
+
+  /** The server did not answer within the request's deadline. */
+  private noAnswer(): CliError {
+    return new CliError(
+      'unreachable',
+      `cannot reach ${this.baseUrl}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
     );
   }
 

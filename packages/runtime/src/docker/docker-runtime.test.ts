@@ -730,6 +730,20 @@ describe.runIf(requireGvisor && engineAnswers && !gvisor)('gVisor prerequisites'
     );
   });
 });
+/** A workspace under gVisor, with the conformance suite's limits. */
+function sandboxed(id: string, name: string): WorkspaceSpec {
+  return {
+    id,
+    name,
+    ownerId: 'owner-g',
+    image: IMAGE,
+    resources: { cpus: 1, memoryMiB: 256, pids: 128 },
+    env: {},
+    startCommands: [],
+    isolation: 'sandboxed-kernel',
+  };
+}
+
 describe.runIf(gvisor && daemonBuilt)('docker driver under gVisor', () => {
   beforeAll(() => ensureBaseImage(), 15 * 60_000);
   runRuntimeConformance({
@@ -750,16 +764,7 @@ describe.runIf(gvisor && daemonBuilt)('docker driver under gVisor', () => {
     const runtime = await openRuntime();
     const id = `m${Date.now().toString(36)}`;
     try {
-      await runtime.create({
-        id,
-        name: 'gvisor-memory',
-        ownerId: 'owner-g',
-        image: IMAGE,
-        resources: { cpus: 1, memoryMiB: 256, pids: 128 },
-        env: {},
-        startCommands: [],
-        isolation: 'sandboxed-kernel',
-      });
+      await runtime.create(sandboxed(id, 'gvisor-memory'));
       await runtime.start(id);
       const daemon = await runtime.connect(id);
       await daemon
@@ -782,16 +787,7 @@ describe.runIf(gvisor && daemonBuilt)('docker driver under gVisor', () => {
     const runtime = await openRuntime();
     const id = `g${Date.now().toString(36)}`;
     try {
-      await runtime.create({
-        id,
-        name: 'gvisor',
-        ownerId: 'owner-g',
-        image: IMAGE,
-        resources: { cpus: 1, memoryMiB: 256, pids: 128 },
-        env: {},
-        startCommands: [],
-        isolation: 'sandboxed-kernel',
-      });
+      await runtime.create(sandboxed(id, 'gvisor'));
       const status = await runtime.start(id);
       expect(status.isolation).toBe('sandboxed-kernel');
       const daemon = await runtime.connect(id);

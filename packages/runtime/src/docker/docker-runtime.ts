@@ -521,21 +521,22 @@ export class DockerRuntime implements WorkspaceRuntime {
 
   /** The engine's machine, which may not be the server's (DOCKER_HOST over ssh or tcp). */
   async capacity(): Promise<WorkspaceCapacity> {
+    const info = (await this.info()) as { NCPU: number; MemTotal: number };
+    return { cpus: info.NCPU, memoryMiB: Math.floor(info.MemTotal / 1024 / 1024) };
+  }
+
+  /** The engine's `docker info`, asked once (and again after a failure). */
+  private info(): Promise<unknown> {
     this.engineInfo ??= this.docker.info().catch((error: unknown) => {
       this.engineInfo = null;
-      throw toRuntimeError(this.docker, error, 'Asking the engine for its machine');
+      throw toRuntimeError(this.docker, error, 'Asking the engine about itself');
     });
-    const info = (await this.engineInfo) as { NCPU: number; MemTotal: number };
-    return { cpus: info.NCPU, memoryMiB: Math.floor(info.MemTotal / 1024 / 1024) };
+    return this.engineInfo;
   }
 
   /** Refuses, saying what to do, when the engine has no gVisor runtime for `sandboxed-kernel`. */
   private async requireSandbox(): Promise<void> {
-    this.engineInfo ??= this.docker.info().catch((error: unknown) => {
-      this.engineInfo = null;
-      throw toRuntimeError(this.docker, error, 'Asking the engine for its runtimes');
-    });
-    const info = (await this.engineInfo) as { Runtimes?: Record<string, unknown> };
+    const info = (await this.info()) as { Runtimes?: Record<string, unknown> };
     if (info.Runtimes?.[SANDBOX_RUNTIME]) return;
     throw new RuntimeError(
       'isolation_unavailable',
