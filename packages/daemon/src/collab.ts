@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CollabPeer, DaemonParsedParams } from '@studio/protocol';
+import type { CollabPeer, DaemonParsedParams, DaemonResult } from '@studio/protocol';
 import diff from 'fast-diff';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -314,6 +314,13 @@ export class SharedDocument extends Room {
   private kept = false;
   private readonly watcher: FSWatcher | null;
   private closed = false;
+  /**
+   * Writes of this daemon's own in flight (a save, the files API): the watcher's reads wait for
+   * them, so a write is merged once, by the writer, in its author's name — never first as an
+   * anonymous disk change because the watcher fired before the write was merged.
+   */
+  private writes = 0;
+  private diskMissed = false;
 
   constructor(
     /** The file as the workspace names it. */
@@ -380,18 +387,34 @@ export class SharedDocument extends Room {
   }
 
   /** Write the document's text to its file: anyone's Ctrl+S. */
-  async save(): Promise<{ version: string; size: number }> {
-    const text = this.text.toString();
-    const update = Y.encodeStateAsUpdate(this.doc);
-    const written = await this.files.write({
-      path: this.path,
-      content: text,
-      encoding: 'utf8',
-      createParents: false,
+  save(): Promise<{ version: string; size: number }> {
+    return this.whileWriting(async () => {
+      const text = this.text.toString();
+      const update = Y.encodeStateAsUpdate(this.doc);
+      const written = await this.files.write({
+        path: this.path,
+        content: text,
+        encoding: 'utf8',
+        createParents: false,
+      });
+      this.base = { text, update, version: written.version };
+      this.checkDirty();
+      return written;
     });
-    this.base = { text, update, version: written.version };
-    this.checkDirty();
-    return written;
+  }
+
+  /** Run one of this daemon's writes to the file, holding the watcher's reads until it is done. */
+  async whileWriting<T>(write: () => Promise<T>): Promise<T> {
+    this.writes += 1;
+    try {
+      return await write();
+    } finally {
+      this.writes -= 1;
+      if (this.writes === 0 && this.diskMissed) {
+        this.diskMissed = false;
+        this.scheduleDiskRead();
+      }
+    }
   }
 
   /**
@@ -450,9 +473,7 @@ export class SharedDocument extends Room {
     try {
       // The folder, not the file: atomic writes replace the file, and a file watch would go deaf.
       const watcher = watch(path.dirname(this.target), { persistent: false }, (_event, changed) => {
-        if (changed !== name) return;
-        if (this.diskTimer) clearTimeout(this.diskTimer);
-        this.diskTimer = setTimeout(() => void this.readDisk(), DISK_DEBOUNCE_MS);
+        if (changed === name) this.scheduleDiskRead();
       });
       watcher.on('error', () => undefined);
       return watcher;
@@ -461,10 +482,18 @@ export class SharedDocument extends Room {
     }
   }
 
+  private scheduleDiskRead(): void {
+    if (this.diskTimer) clearTimeout(this.diskTimer);
+    this.diskTimer = setTimeout(() => void this.readDisk(), DISK_DEBOUNCE_MS);
+  }
+
   private async readDisk(): Promise<void> {
     if (this.closed) return;
+    // (Checked before and after the read: a write may begin while it reads.)
+    if (this.writes > 0) return void (this.diskMissed = true);
     try {
       const read = await this.files.read({ path: this.path, maxBytes: MAX_SHARED_BYTES });
+      if (this.writes > 0) return void (this.diskMissed = true);
       if (!read.binary && !this.closed) this.mergeDisk(read.content, read.version);
     } catch {
       // Deleted or replaced by something else: the document keeps the text; a save writes it back.
@@ -579,12 +608,25 @@ export class CollabService {
     return document.save();
   }
 
-  /** A write through the files API: an open document takes it in as a concurrent edit. */
-  async written(params: DaemonParsedParams<'files.write'>, version: string): Promise<void> {
-    if (params.encoding !== 'utf8') return;
-    const target = await resolveInRoot(this.root, params.path).catch(() => null);
+  /**
+   * A write through the files API: an open document takes it in as a concurrent edit, shown as
+   * its author's (an agent's cursor) — the file watcher holds off until it has.
+   */
+  async write(
+    params: DaemonParsedParams<'files.write'>,
+    write: () => Promise<DaemonResult<'files.write'>>,
+  ): Promise<DaemonResult<'files.write'>> {
+    const target =
+      params.encoding === 'utf8'
+        ? await resolveInRoot(this.root, params.path).catch(() => null)
+        : null;
     const document = target ? await this.documents.get(target)?.catch(() => null) : null;
-    document?.mergeDisk(params.content, version, params.author);
+    if (!document) return write();
+    return document.whileWriting(async () => {
+      const written = await write();
+      document.mergeDisk(params.content, written.version, params.author);
+      return written;
+    });
   }
 
   /** The open documents (for tests and the daemon's info). */

@@ -85,11 +85,8 @@ export const handlers: { [M in DaemonMethod]: Handler<M> } = {
   'files.list': (params, _context, state) => state.files.list(params),
   'files.stat': (params, _context, state) => state.files.stat(params),
   'files.read': (params, _context, state) => state.files.read(params),
-  'files.write': async (params, _context, state) => {
-    const written = await state.files.write(params);
-    await state.collab.written(params, written.version);
-    return written;
-  },
+  'files.write': (params, _context, state) =>
+    state.collab.write(params, () => state.files.write(params)),
   'files.mkdir': (params, _context, state) => state.files.mkdir(params),
   'files.move': (params, _context, state) => state.files.move(params),
   'files.delete': (params, _context, state) => state.files.delete(params),
