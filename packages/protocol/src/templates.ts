@@ -86,6 +86,11 @@ export const templateSchema = z.strictObject({
   isolation: z.enum(['container', 'sandboxed-kernel']).default('container'),
   /** The start commands run a desktop on display :1 with VNC on 127.0.0.1:5900 inside. */
   desktop: z.boolean().default(false),
+  /**
+   * A start command serves VS Code's own workbench (code-server) on this port inside: the IDE
+   * opens it through the preview proxy, behind the platform's sign-in.
+   */
+  vscode: z.strictObject({ port: z.number().int().min(1).max(65_535) }).optional(),
   ports: z
     .array(templatePortSchema)
     .max(32)

@@ -110,6 +110,8 @@ export const workspaceSchema = z.object({
   repoUrl: z.string().nullable(),
   /** It runs its repository's dev container: the config's path and the extensions it recommends. */
   devcontainer: z.object({ config: z.string(), extensions: z.array(z.string()) }).optional(),
+  /** Its template serves VS Code (code-server) on this port: the IDE opens it as a preview. */
+  vscode: z.object({ port: z.number() }).optional(),
   /** Ports its template or dev container names (`forwardPorts`), listening or not yet. */
   ports: z
     .array(z.object({ port: z.number(), name: z.string(), label: z.string().optional() }))

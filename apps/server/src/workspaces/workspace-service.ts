@@ -518,6 +518,7 @@ export class WorkspaceService {
       status: 'stopped',
       desiredState: 'stopped',
       statusReason: kept
+      ...(template.vscode && { vscode: template.vscode }),
         ? `${reason} Its files on this machine were kept: it was still here.`
         : reason,
       driver: this.runtime.kind,

@@ -3,9 +3,11 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { presenceQueryOptions } from '../../api/members.ts';
+import { previewModeQueryOptions, previewUrl } from '../../api/ports.ts';
 import { workspaceRef } from '../../api/workspaces.ts';
 import { Avatar, MembersDialog } from '../../modules/workspaces/MembersDialog.tsx';
-import { LogoMark } from '../../components/icons.tsx';
+import { ExternalLinkIcon, LogoMark } from '../../components/icons.tsx';
+import { useToast } from '../../components/Toaster.tsx';
 import { ThemeToggle } from '../../modules/theme/ThemeToggle.tsx';
 import { useOpenSwitcher } from '../../modules/workspaces/WorkspaceSwitcher.tsx';
 import { WorkspaceStatusBadge } from '../../modules/workspaces/WorkspaceStatusBadge.tsx';
@@ -99,6 +101,9 @@ export function IdeHeader({
             <kbd className="mr-2 hidden rounded border border-line px-1.5 py-0.5 font-sans text-[11px] text-muted md:inline">
               Ctrl P to find a file
             </kbd>
+            {workspace.vscode ? (
+              <VsCodeLink workspace={workspaceRef(workspace)} port={workspace.vscode.port} />
+            ) : null}
             {desktop ? (
               <button
                 type="button"
@@ -126,6 +131,45 @@ export function IdeHeader({
       </div>
       {sharing ? <MembersDialog workspace={workspace} onClose={() => setSharing(false)} /> : null}
     </header>
+  );
+}
+
+const HEADER_BUTTON =
+  'flex h-8 items-center gap-1 rounded-md px-2.5 text-[13px] font-medium text-muted hover:bg-subtle hover:text-fg';
+
+/**
+ * VS Code's own workbench (code-server in the workspace), in a new tab through the preview proxy.
+ * It needs a preview host of its own: sandboxed under the platform's path, it has no storage.
+ */
+function VsCodeLink({ workspace, port }: { workspace: string; port: number }) {
+  const toast = useToast();
+  const mode = useQuery(previewModeQueryOptions(workspace, port)).data;
+  if (mode === 'path')
+    return (
+      <button
+        type="button"
+        className={HEADER_BUTTON}
+        onClick={() =>
+          toast(
+            'VS Code needs a preview host of its own: start the server with STUDIO_PREVIEW_DOMAIN set (localhost when the browser runs on the same machine).',
+            'error',
+          )
+        }
+      >
+        VS Code
+      </button>
+    );
+  return (
+    <a
+      href={previewUrl(workspace, port)}
+      target="_blank"
+      rel="noreferrer"
+      title="VS Code's own workbench for this workspace, in a new tab (code-server)"
+      className={HEADER_BUTTON}
+    >
+      VS Code
+      <ExternalLinkIcon className="size-3.5" />
+    </a>
   );
 }
 
