@@ -22,6 +22,18 @@ const queryClient = new QueryClient({
 
 const router = createRouter();
 
+// A part of the app that failed to load — the browser dropped the request when the machine's
+// network changed (containers starting beside it), or a newer version replaced its file — is
+// loaded again with the page, once a minute at most; a second failure shows the error page.
+const CHUNK_RELOAD = 'studio.chunk-reload';
+window.addEventListener('vite:preloadError', (event) => {
+  const last = Number(sessionStorage.getItem(CHUNK_RELOAD) ?? 0);
+  if (Date.now() - last < 60_000) return;
+  sessionStorage.setItem(CHUNK_RELOAD, String(Date.now()));
+  event.preventDefault();
+  window.location.reload();
+});
+
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 
