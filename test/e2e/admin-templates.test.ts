@@ -1,7 +1,8 @@
 // Admin → Templates on a real Docker Engine. A template's warm pool: started workspaces wait,
 // unowned; ten creates in a row each take one and run at once, each its own (home, owner); the
 // pool fills again; a size of 0 empties it, leaving no container behind. And a workspace saved as
-// a template from the page: new workspaces of it start with its files.
+// a template from the page: new workspaces of it start with its files. And a template built from a
+// Dockerfile written on the page, its build log streaming; a failing or forbidden one refused.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Workspace, WarmPoolState } from '@studio/protocol';
 import type { Browser } from 'playwright-core';
@@ -84,9 +85,9 @@ describe.runIf(engine)('the warm pool', () => {
     }
     await browser?.close();
     await server?.stop();
-    // The saved template's image, which nothing else removes on this engine.
+    // The templates' images this file made, which nothing else removes on this engine.
     for (const image of await docker.listImages({
-      filters: { reference: ['studio-saved/golden'] },
+      filters: { reference: ['studio-saved/golden', 'studio-custom/*'] },
     }))
       await docker
         .getImage(image.Id)
@@ -175,5 +176,100 @@ describe.runIf(engine)('the warm pool', () => {
     }
     expect(await exec('copy', 'cat project/main.py')).toBe('print(42)\n');
     expect(await exec('copy', 'stat -c %u project/main.py')).toBe('1000\n');
+  });
+
+  it('builds a template from a Dockerfile written on the page, its log as it comes; refuses a bad one, saying why', async () => {
+    browser ??= await launchChromium();
+    const page = await (
+      await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    ).newPage();
+    await signInPage(page, server, ADMIN.email, ADMIN.password);
+    // The editor's code fails to load the first time (as when the machine's network changes under
+    // the browser): the page loads again by itself, and the editor comes.
+    let loads = 0;
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.url().endsWith('/admin/templates')) loads += 1;
+    });
+    await page.route('**/assets/MonacoField-*.js', (route) =>
+      loads < 2 ? route.abort('internetdisconnected') : route.continue(),
+    );
+    const form = page.getByRole('region', { name: 'New template from a Dockerfile' });
+    await openWhenReady(page, `${server.origin}/admin/templates`, form);
+    await form.locator('.monaco-editor').waitFor();
+    expect(loads).toBe(2);
+    const writeDockerfile = async (lines: string[]) => {
+      await form.locator('.monaco-editor .view-lines').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.type(lines.join('\n'));
+    };
+
+    // A step that fails: its output and the engine's reason, on the page.
+    await form.getByLabel('Template name').fill('broken');
+    await form.getByLabel('Title').fill('Broken');
+    await writeDockerfile(['FROM studio/base:1', 'RUN echo about to fail && false']);
+    await form.getByRole('button', { name: 'Build template' }).click();
+    await form
+      .getByRole('alert')
+      .getByText(/returned a non-zero code/)
+      .waitFor({ timeout: 120_000 });
+    expect(await form.getByRole('log', { name: 'Build log' }).innerText()).toContain(
+      'about to fail',
+    );
+    expect((await call('GET', '/api/templates')).body).not.toContainEqual(
+      expect.objectContaining({ name: 'broken' }),
+    );
+
+    await form.getByLabel('Template name').fill('admin-made');
+    await form.getByLabel('Title').fill('Admin made');
+    await writeDockerfile([
+      'FROM studio/base:1',
+      'USER root',
+      'RUN echo built-by-an-admin > /etc/flavour',
+      'USER 1000:1000',
+    ]);
+    await form.getByLabel('Start commands').fill('echo started > /tmp/started');
+    await form.getByRole('button', { name: 'Build template' }).click();
+    await page.getByText('Template admin-made built').waitFor({ timeout: 120_000 });
+    expect(await form.getByRole('log', { name: 'Build log' }).innerText()).toMatch(
+      /RUN echo built-by-an-admin/,
+    );
+    await page.getByRole('row', { name: 'admin-made' }).waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}admin-templates-dockerfile.png` });
+
+    const created = await call('POST', '/api/workspaces', {
+      name: 'custom',
+      template: 'admin-made',
+    });
+    expect(created.status).toBe(201);
+    for (let i = 0; i < 600; i++) {
+      if ((await call('GET', '/api/workspaces/custom')).body.status === 'running') break;
+      await sleep(200);
+    }
+    expect(await exec('custom', 'cat /etc/flavour')).toBe('built-by-an-admin\n');
+    await expect
+      .poll(() => exec('custom', 'cat /tmp/started 2>&1'), { timeout: 10_000 })
+      .toBe('started\n');
+
+    // Refused before anything is built, each naming what is wrong.
+    const refused = async (name: string, dockerfile: string) => {
+      const answer = await call('POST', '/api/admin/templates/dockerfile', {
+        name,
+        title: name,
+        dockerfile,
+      });
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      return String((answer.body as unknown as { message: string }).message);
+    };
+    expect(await refused('admin-made', 'FROM studio/base:1')).toMatch(
+      /there is a template "admin-made" already/,
+    );
+    expect(await refused('fetcher', 'FROM studio/base:1\nADD http://169.254.169.254/ /x')).toMatch(
+      /ADD http:\/\/169\.254\.169\.254\/ would be fetched by the container engine itself/,
+    );
+    expect(await refused('elsewhere', 'FROM registry.example.com/tools:1')).toMatch(
+      /registry\.example\.com\/tools:1 is not in the engine/,
+    );
+    expect(await refused('nothing', 'RUN true')).toMatch(/must start with FROM/);
   });
 });

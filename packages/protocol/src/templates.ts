@@ -165,3 +165,30 @@ export type PutWarmPoolBody = z.infer<typeof putWarmPoolBodySchema>;
 /** `POST /api/admin/workspaces/:id/template`: a new template from a workspace's home. */
 export const saveAsTemplateBodySchema = z.strictObject({ name: slug, title: oneLine(1, 100) });
 export type SaveAsTemplateBody = z.infer<typeof saveAsTemplateBodySchema>;
+
+/** `POST /api/admin/templates/dockerfile`: a new template whose image an admin writes. */
+export const dockerfileTemplateBodySchema = templateSchema
+  .pick({
+    name: true,
+    title: true,
+    description: true,
+    resources: true,
+    startCommands: true,
+    ports: true,
+  })
+  .extend({
+    /** Built with no context (nothing to COPY from), FROM an image this server has. */
+    dockerfile: z.string().trim().min(1, 'write a Dockerfile').max(65_536),
+  });
+export type DockerfileTemplateBody = z.input<typeof dockerfileTemplateBodySchema>;
+
+/** One line of that request's NDJSON answer: the build's output, then the template or why not. */
+export const dockerfileTemplateEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('log'), line: z.string() }),
+  z.object({
+    type: z.literal('done'),
+    template: templateSchema.extend({ team: z.string().nullable() }),
+  }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type DockerfileTemplateEvent = z.infer<typeof dockerfileTemplateEventSchema>;

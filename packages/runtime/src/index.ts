@@ -41,6 +41,7 @@ export {
   type BuildTemplateImageOptions,
   type BuildTemplateImageResult,
 } from './docker/images.ts';
+export { dockerfileStages } from './docker/dockerfile.ts';
 export { engineAnswers, openEngine } from './docker/engine.ts';
 export {
   KubernetesRuntime,

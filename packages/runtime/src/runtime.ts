@@ -247,6 +247,11 @@ export interface WorkspaceRuntime {
     ref: string,
     onProgress?: ProgressListener,
   ): Promise<void>;
+  /**
+   * Drivers that build images: image `ref` from an admin's `dockerfile` (no build context), its
+   * `RUN`s on the workspaces' own network. `onLine` gets the build's output as it comes.
+   */
+  buildDockerfile?(dockerfile: string, ref: string, onLine: (line: string) => void): Promise<void>;
   /** With `buildDevcontainer`: the workspace from `spec` (its new image), its home kept; stopped. */
   recreate?(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus>;
   /** Changes the driver noticed by itself; returns an unsubscribe function. */

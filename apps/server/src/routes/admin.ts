@@ -3,7 +3,9 @@ import {
   adminCreatedUserSchema,
   adminUpdateUserBodySchema,
   adminWorkspaceSchema,
+  dockerfileTemplateBodySchema,
   listedTemplateSchema,
+  type DockerfileTemplateEvent,
   saveAsTemplateBodySchema,
   userSchema,
 } from '@studio/protocol';
@@ -11,6 +13,8 @@ import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { toApiUser } from '../auth/user-service.ts';
 import { AppError } from '../errors.ts';
+import { toApiError } from '../http/error-handler.ts';
+import { startNdjson } from '../http/ndjson.ts';
 
 /**
  * Admin: people (list, create or invite, change role, disable: which ends every session, socket,
@@ -152,6 +156,43 @@ export function adminRoutes(app: App, services: Services): void {
         data: { workspace: row.name, ownerId: row.ownerId, image: template.image.ref },
       });
       return reply.status(201).send({ ...template, team: null });
+    },
+  );
+  app.post(
+    '/api/admin/templates/dockerfile',
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        description:
+          'A new template for everyone from a Dockerfile (Docker): answered as NDJSON — the build’s output line by line, then the template or why it failed. A bad body or a taken name is refused before the build.',
+        body: dockerfileTemplateBodySchema,
+      },
+    },
+    async (request, reply) => {
+      // The answer turns into a stream at the build's first line; a refusal before it is a
+      // plain error answer.
+      let write: ((event: DockerfileTemplateEvent) => void) | null = null;
+      const send = (event: DockerfileTemplateEvent) => (write ??= startNdjson(reply))(event);
+      try {
+        const template = await workspaces.templateFromDockerfile(request.body, (line) =>
+          send({ type: 'log', line }),
+        );
+        await audit.record({
+          actorId: request.principal!.user.id,
+          action: 'template.built_from_dockerfile',
+          targetType: 'template',
+          targetId: template.name,
+          data: { image: template.image.ref, dockerfile: request.body.dockerfile.slice(0, 4096) },
+        });
+        send({ type: 'done', template: { ...template, team: null } });
+      } catch (error) {
+        if (!write) throw error;
+        const { body } = toApiError(error);
+        send({ type: 'error', code: body.code, message: body.message });
+      }
+      reply.raw.end();
+      return reply;
     },
   );
   app.post(

@@ -16,12 +16,12 @@ import {
   type ExecEvent,
   type TerminalServerMessage,
 } from '@studio/protocol';
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { App, Services } from '../app.ts';
 import { AppError } from '../errors.ts';
 import { refuseGitImport } from '../net/server-network.ts';
 import { toApiError } from '../http/error-handler.ts';
+import { startNdjson } from '../http/ndjson.ts';
 import { joinDaemonStream, peerOf } from './daemon-socket.ts';
 import { teamNamed } from '../workspaces/teams.ts';
 import { accessOf, workspaceOf } from '../http/access.ts';
@@ -488,15 +488,6 @@ export function workspaceRoutes(app: App, services: Services): void {
 }
 
 /** Begin a streamed NDJSON answer, once nothing can fail as an ordinary error any more. */
-function startNdjson<Line>(reply: FastifyReply): (line: Line) => void {
-  reply.raw.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'application/x-ndjson',
-    'cache-control': 'no-store',
-  });
-  return (line) => reply.raw.write(`${JSON.stringify(line)}\n`);
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);

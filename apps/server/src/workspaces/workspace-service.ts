@@ -4,7 +4,9 @@ import type { Readable } from 'node:stream';
 import { users, workspaces, type Database, type DatabaseBus } from '@studio/db';
 import {
   CodedError,
+  templateSchema,
   type CreateWorkspaceBody,
+  type dockerfileTemplateBodySchema,
   type ServerEvent,
   type Template,
   type WarmPoolState,
@@ -13,6 +15,7 @@ import {
   type WorkspaceStatusName,
 } from '@studio/protocol';
 import {
+  dockerfileStages,
   type DaemonConnection,
   type DevcontainerBuild,
   type DriverCapabilities,
@@ -23,6 +26,7 @@ import {
   type WorkspaceState,
 } from '@studio/runtime';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { FastifyBaseLogger } from 'fastify';
 import type { JobQueue } from '../jobs/job-queue.ts';
 import { AppError, isUniqueViolation } from '../errors.ts';
@@ -180,15 +184,8 @@ export class WorkspaceService {
    * project is the workspace's home as it is now. Refuses a name that is taken.
    */
   async saveAsTemplate(row: Row, name: string, title: string): Promise<Template> {
-    if (!this.runtime.saveAsImage) {
-      throw new AppError(
-        'unavailable',
-        `Saving a workspace as a template needs a driver that builds images (Docker); this server runs the ${this.runtime.kind} driver.`,
-      );
-    }
-    if ((await this.templates.list()).some((template) => template.name === name)) {
-      throw new AppError('already_exists', `name: there is a template "${name}" already.`);
-    }
+    if (!this.runtime.saveAsImage) throw this.buildsNoImages('Saving a workspace as a template');
+    await this.refuseTakenTemplate(name);
     const base = row.template as unknown as Template;
     const ref = `studio-saved/${name}:${Date.now().toString(36)}`;
     await this.runtime.saveAsImage(row.id, base.image.ref, ref, this.progress(row));
@@ -203,6 +200,52 @@ export class WorkspaceService {
     };
     await this.templates.put(template, 'api');
     return template;
+  }
+
+  /**
+   * A new template (everyone's) whose image an admin wrote as a Dockerfile: the template images
+   * it builds FROM are built first, then it (its output to `onLine` as it comes). Refuses a name
+   * that is taken.
+   */
+  async templateFromDockerfile(
+    body: z.output<typeof dockerfileTemplateBodySchema>,
+    onLine: (line: string) => void,
+  ): Promise<Template> {
+    if (!this.runtime.buildDockerfile)
+      throw this.buildsNoImages('Building a template from a Dockerfile');
+    await this.refuseTakenTemplate(body.name);
+    const { images } = dockerfileStages(body.dockerfile);
+    const templates = await this.templates.list();
+    for (const image of images) {
+      const parent = templates.find(
+        (template) => template.image.ref === image && template.image.build,
+      );
+      if (parent && this.images)
+        await this.images.ensure(parent, (step, detail) => onLine(detail ?? step));
+    }
+    const ref = `studio-custom/${body.name}:${Date.now().toString(36)}`;
+    await this.runtime.buildDockerfile(body.dockerfile, ref, onLine);
+    const { dockerfile: _dockerfile, ...rest } = body;
+    const template = templateSchema.parse({
+      ...rest,
+      description: rest.description || 'Built from a Dockerfile an admin wrote.',
+      image: { ref },
+    });
+    await this.templates.put(template, 'api');
+    return template;
+  }
+
+  private async refuseTakenTemplate(name: string): Promise<void> {
+    if ((await this.templates.list()).some((template) => template.name === name)) {
+      throw new AppError('already_exists', `name: there is a template "${name}" already.`);
+    }
+  }
+
+  private buildsNoImages(what: string): AppError {
+    return new AppError(
+      'unavailable',
+      `${what} needs a driver that builds images (Docker); this server runs the ${this.runtime.kind} driver.`,
+    );
   }
 
   /** Each template's warm pool; empty where the driver has none. */
@@ -475,6 +518,7 @@ export class WorkspaceService {
         template.isolation === 'sandboxed-kernel' ? 'sandboxed-kernel' : this.runtime.isolation,
       repoUrl: row.repoUrl,
       ...(template.devcontainer && { devcontainer: template.devcontainer }),
+      ...(template.vscode && { vscode: template.vscode }),
       ...(template.ports?.length && { ports: template.ports }),
       resources: {
         cpus: template.resources.cpus,
@@ -518,7 +562,6 @@ export class WorkspaceService {
       status: 'stopped',
       desiredState: 'stopped',
       statusReason: kept
-      ...(template.vscode && { vscode: template.vscode }),
         ? `${reason} Its files on this machine were kept: it was still here.`
         : reason,
       driver: this.runtime.kind,

@@ -114,3 +114,28 @@ export async function requestJson<T>(
 export async function requestVoid(method: string, path: string, body?: unknown): Promise<void> {
   await send(method, path, body);
 }
+
+/**
+ * Call an endpoint that answers NDJSON, handing each line (checked against `schema`) to `onLine`
+ * as it arrives; an error answer before the stream throws like any call.
+ */
+export async function requestLines<T>(
+  method: string,
+  path: string,
+  schema: Parser<T>,
+  body: unknown,
+  onLine: (line: T) => void,
+): Promise<void> {
+  const response = await send(method, path, body);
+  if (!response.body) return;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    buffered += value ?? '';
+    const lines = buffered.split('\n');
+    buffered = done ? '' : lines.pop()!;
+    for (const line of lines) if (line.trim()) onLine(schema.parse(JSON.parse(line)));
+    if (done) return;
+  }
+}

@@ -1,11 +1,14 @@
 import {
+  dockerfileTemplateEventSchema,
   listedTemplateSchema,
   warmPoolStateSchema,
+  type DockerfileTemplateBody,
+  type DockerfileTemplateEvent,
   type SaveAsTemplateBody,
 } from '@studio/protocol';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
-import { requestJson } from './http.ts';
+import { requestJson, requestLines } from './http.ts';
 import { queryKeys } from './query-keys.ts';
 
 /** `GET /api/admin/warm-pools`: each template's warm pool; often while one fills. */
@@ -35,5 +38,22 @@ export function saveWorkspaceAsTemplate(workspaceId: string, body: SaveAsTemplat
     `/api/admin/workspaces/${encodeURIComponent(workspaceId)}/template`,
     listedTemplateSchema,
     body,
+  );
+}
+
+/**
+ * `POST /api/admin/templates/dockerfile`: a new template from a Dockerfile (Docker); the build's
+ * output comes line by line, then the template or why it failed.
+ */
+export function buildDockerfileTemplate(
+  body: DockerfileTemplateBody,
+  onEvent: (event: DockerfileTemplateEvent) => void,
+) {
+  return requestLines(
+    'POST',
+    '/api/admin/templates/dockerfile',
+    dockerfileTemplateEventSchema,
+    body,
+    onEvent,
   );
 }

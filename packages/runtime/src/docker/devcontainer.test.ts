@@ -86,10 +86,17 @@ describe('a dev container config', () => {
       /the feature \.\.\/\.\.\/outside must be a path inside/,
     ],
     ['{ "dockerComposeFile": "compose.yml" }', /uses Docker Compose/],
+    [
+      '{ "build": { "dockerfile": "Dockerfile" } }',
+      /\.devcontainer\/Dockerfile: ADD https:\/\/example\.com\/tool\.tgz would be fetched by the container engine itself/,
+    ],
     ['{ "image": ', /is not valid JSON with comments/],
     ['[1]', /must hold an object/],
   ])('refuses %s, saying why', async (text, message) => {
-    const dir = await repo({ '.devcontainer/devcontainer.json': text });
+    const dir = await repo({
+      '.devcontainer/devcontainer.json': text,
+      '.devcontainer/Dockerfile': 'FROM debian:12\nADD https://example.com/tool.tgz /opt/\n',
+    });
     await expect(checkDevcontainerConfig(dir, '.devcontainer/devcontainer.json')).rejects.toThrow(
       message,
     );

@@ -14,6 +14,7 @@ import {
   type ParseError,
 } from 'jsonc-parser/lib/esm/main.js';
 import { x as extractTar } from 'tar';
+import { REMOTE_ADD_REASON, remoteAdd } from './dockerfile.ts';
 import { RuntimeError, type DevcontainerBuild, type ProgressListener } from '../runtime.ts';
 
 /** Where the spec looks, in this order. */
@@ -108,6 +109,17 @@ export async function checkDevcontainerConfig(folder: string, config: string): P
   inside('build.context', build.context ?? settings.context);
   for (const id of Object.keys((settings.features ?? {}) as object)) {
     if (id.startsWith('.') || id.startsWith('/')) inside(`the feature ${id}`, id);
+  }
+  const dockerfile = build.dockerfile ?? settings.dockerFile;
+  if (typeof dockerfile === 'string') {
+    const text = await readFile(resolve(base, dockerfile), 'utf8').catch(() => null);
+    const url = text === null ? null : remoteAdd(text);
+    if (url) {
+      throw new RuntimeError(
+        'bad_request',
+        `${relative(folder, resolve(base, dockerfile))}: ADD ${url} ${REMOTE_ADD_REASON}`,
+      );
+    }
   }
 }
 

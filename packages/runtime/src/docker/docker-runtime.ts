@@ -46,6 +46,7 @@ import {
   isEngineUnreachable,
   toRuntimeError,
 } from './engine.ts';
+import { dockerfileStages } from './dockerfile.ts';
 import { installFirewall, type FirewallReport } from './firewall.ts';
 import type { Readable } from 'node:stream';
 import { packFolder, unpackInto } from '../home-archive.ts';
@@ -398,6 +399,42 @@ export class DockerRuntime implements WorkspaceRuntime {
     } catch (error) {
       if (error instanceof RuntimeError) throw error;
       throw toRuntimeError(this.docker, error, `Saving workspace ${id} as ${ref}`);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async buildDockerfile(
+    dockerfile: string,
+    ref: string,
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const stages = dockerfileStages(dockerfile);
+    for (const image of stages.images) await this.requireImage(image);
+    const work = await mkdtemp(join(tmpdir(), 'studio-dockerfile-'));
+    try {
+      await writeFile(join(work, 'Dockerfile'), dockerfile);
+      const context = join(work, 'context.tar');
+      await createTar({ cwd: work, file: context, portable: true }, ['Dockerfile']);
+      await this.ensureNetwork();
+      const stream = await this.docker.buildImage(context, {
+        t: ref,
+        rm: true,
+        forcerm: true,
+        // Its RUNs reach what a workspace reaches, never the server's own machine.
+        networkmode: this.options.network,
+        labels: {
+          [MANAGED]: 'true',
+          ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
+          'studio.dockerfile-template': 'true',
+        },
+      });
+      await followProgress(this.docker, stream, (message) => {
+        for (const line of (message.stream ?? '').split('\n')) if (line.trim()) onLine(line);
+      });
+    } catch (error) {
+      if (error instanceof RuntimeError) throw error;
+      throw toRuntimeError(this.docker, error, `Building ${ref}`);
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -1,8 +1,9 @@
 import type { WarmPoolState } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { lazy, Suspense, useRef, useState, type FormEvent } from 'react';
 import { queryKeys } from '../../api/query-keys.ts';
 import {
+  buildDockerfileTemplate,
   saveWorkspaceAsTemplate,
   setWarmPool,
   warmPoolsQueryOptions,
@@ -21,6 +22,9 @@ import { useToast } from '../../components/Toaster.tsx';
 import { useDocumentTitle } from '../../components/use-document-title.ts';
 import { AdminTabs } from '../../modules/layout/AdminTabs.tsx';
 import { useCurrentUser } from '../../modules/session/SessionProvider.tsx';
+
+// Monaco comes with the Dockerfile form only.
+const MonacoField = lazy(() => import('../../modules/ide/editor/MonacoField.tsx'));
 
 /** Admin → Templates: what workspaces are made from, and how many of each wait warm. */
 export function AdminTemplatesPage() {
@@ -78,8 +82,133 @@ export function AdminTemplatesPage() {
           </table>
         </div>
       )}
+      <FromDockerfile />
       <SaveAsTemplate />
     </>
+  );
+}
+
+const STARTER_DOCKERFILE = `FROM studio/base:1
+
+USER root
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends jq \\
+ && rm -rf /var/lib/apt/lists/*
+USER 1000:1000
+`;
+
+/**
+ * A new template from a Dockerfile written here: built on the server, its output shown as it
+ * comes, then listed for everyone.
+ */
+function FromDockerfile() {
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [title, setTitle] = useState('');
+  const [dockerfile, setDockerfile] = useState(STARTER_DOCKERFILE);
+  const [startCommands, setStartCommands] = useState('');
+  const [log, setLog] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const logRef = useRef<HTMLPreElement>(null);
+  const build = useMutation({
+    mutationFn: async () => {
+      let failed: string | null = null;
+      let built: string | null = null;
+      await buildDockerfileTemplate(
+        {
+          name,
+          title,
+          dockerfile,
+          startCommands: startCommands
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean),
+        },
+        (event) => {
+          if (event.type === 'log') {
+            setLog((lines) => [...lines.slice(-499), event.line]);
+            requestAnimationFrame(() =>
+              logRef.current?.scrollTo({ top: logRef.current.scrollHeight }),
+            );
+          } else if (event.type === 'done') built = event.template.name;
+          else failed = event.message;
+        },
+      );
+      if (failed || !built) throw new Error(failed ?? 'The build ended without a template.');
+      return built;
+    },
+    onSuccess: (built) => {
+      toast(`Template ${built} built: it is in the list above and in New workspace.`);
+      setName('');
+      setTitle('');
+      void queryClient.invalidateQueries({ queryKey: queryKeys.templates() });
+    },
+    onError: (failure) => setError(failure.message),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setLog([]);
+    build.mutate();
+  };
+  return (
+    <section aria-labelledby="from-dockerfile" className="mt-10 max-w-3xl">
+      <h2 id="from-dockerfile" className="text-base font-semibold text-fg">
+        New template from a Dockerfile
+      </h2>
+      <p className="mt-1 text-sm text-muted">
+        Built on this server (Docker) from an image it has, such as <code>studio/base:1</code>; its
+        RUN steps reach what a workspace reaches. Workspaces run as uid 1000 with their home at{' '}
+        <code>/home/user</code>, so end as <code>USER 1000:1000</code>.
+      </p>
+      <form onSubmit={submit} className="mt-4 grid gap-4 sm:grid-cols-2">
+        <TemplateNaming
+          name={name}
+          title={title}
+          onName={setName}
+          onTitle={setTitle}
+          example={['data-tools', 'Data tools']}
+        />
+        <div className="flex flex-col gap-1.5 sm:col-span-2">
+          <span className="text-[13px] font-medium text-fg">Dockerfile</span>
+          <Suspense fallback={<Loading label="Loading the editor…" />}>
+            <MonacoField
+              initial={STARTER_DOCKERFILE}
+              onChange={setDockerfile}
+              language="dockerfile"
+              label="Dockerfile"
+            />
+          </Suspense>
+        </div>
+        <label className="flex flex-col gap-1.5 sm:col-span-2">
+          <span className="text-[13px] font-medium text-fg">Start commands</span>
+          <textarea
+            value={startCommands}
+            onChange={(event) => setStartCommands(event.target.value)}
+            rows={2}
+            placeholder="One per line, run in the background each time a workspace starts"
+            className="rounded-md border border-line-strong bg-surface px-3 py-2 font-mono text-[13px] text-fg"
+          />
+        </label>
+        <div className="sm:col-span-2">
+          <Button type="submit" variant="primary" pending={build.isPending}>
+            {build.isPending ? 'Building…' : 'Build template'}
+          </Button>
+        </div>
+      </form>
+      {log.length > 0 ? (
+        <pre
+          ref={logRef}
+          role="log"
+          aria-label="Build log"
+          className="mt-3 max-h-72 overflow-auto rounded-md border border-line bg-subtle p-3 font-mono text-[12px] leading-5 text-fg"
+        >
+          {log.join('\n')}
+        </pre>
+      ) : null}
+      <FormError error={error} />
+    </section>
   );
 }
 
@@ -134,19 +263,12 @@ function SaveAsTemplate() {
             </option>
           ))}
         </SelectField>
-        <TextField
-          label="Template name"
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          placeholder="team-python"
-          required
-        />
-        <TextField
-          label="Title"
-          value={title}
-          onChange={(event) => setTitle(event.target.value)}
-          placeholder="Team Python"
-          required
+        <TemplateNaming
+          name={name}
+          title={title}
+          onName={setName}
+          onTitle={setTitle}
+          example={['team-python', 'Team Python']}
         />
         <div className="sm:col-span-3">
           <Button type="submit" variant="primary" pending={save.isPending}>
@@ -154,13 +276,51 @@ function SaveAsTemplate() {
           </Button>
         </div>
       </form>
-      {error ? (
-        <div className="mt-3">
-          <Alert tone="error">{error}</Alert>
-        </div>
-      ) : null}
+      <FormError error={error} />
     </section>
   );
+}
+
+/** A new template's name and title, as both forms ask for them. */
+function TemplateNaming({
+  name,
+  title,
+  onName,
+  onTitle,
+  example,
+}: {
+  name: string;
+  title: string;
+  onName: (name: string) => void;
+  onTitle: (title: string) => void;
+  example: [name: string, title: string];
+}) {
+  return (
+    <>
+      <TextField
+        label="Template name"
+        value={name}
+        onChange={(event) => onName(event.target.value)}
+        placeholder={example[0]}
+        required
+      />
+      <TextField
+        label="Title"
+        value={title}
+        onChange={(event) => onTitle(event.target.value)}
+        placeholder={example[1]}
+        required
+      />
+    </>
+  );
+}
+
+function FormError({ error }: { error: string | null }) {
+  return error ? (
+    <div className="mt-3">
+      <Alert tone="error">{error}</Alert>
+    </div>
+  ) : null;
 }
 
 /** The pool's size, changed in place. */
