@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { openWhenReady } from './chromium.ts';
 
 /** The built server's entry point. */
 export const SERVER_MAIN = fileURLToPath(
@@ -132,7 +133,8 @@ export async function signInPage(
   email: string,
   password: string,
 ): Promise<void> {
-  await page.goto(`${server.origin}/`);
+  // (Often right after workspaces came or went: see openWhenReady.)
+  await openWhenReady(page, `${server.origin}/`, page.getByLabel('Email'));
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
