@@ -367,41 +367,25 @@ export class DockerRuntime implements WorkspaceRuntime {
     checkId(id);
     if (!(await this.inspectContainer(id))) throw notFound(id);
     const progress = onProgress ?? (() => {});
-    const work = await mkdtemp(join(tmpdir(), 'studio-save-'));
-    try {
-      progress('saving', 'copying the home');
-      // Files and folders only: the home is its user's, and this build runs for an admin.
-      await mkdir(join(work, 'home'));
-      await unpackPlain(join(work, 'home'), await this.exportHome(id));
-      await writeFile(
-        join(work, 'Dockerfile'),
-        `FROM ${baseImage}\nCOPY --chown=${WORKSPACE_UID}:${WORKSPACE_GID} home/ /usr/share/studio/starter/\n`,
-      );
-      const context = join(work, 'context.tar');
-      await createTar({ cwd: work, file: context, portable: true }, ['Dockerfile', 'home']);
-      progress('saving', `building ${ref}`);
-      const stream = await this.docker.buildImage(context, {
-        t: ref,
-        rm: true,
-        forcerm: true,
-        // A COPY needs no network.
-        networkmode: 'none',
-        labels: {
-          [MANAGED]: 'true',
-          ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
-          'studio.saved-from': id,
-        },
-      });
-      await followProgress(this.docker, stream, (message) => {
-        const line = (message.stream ?? '').trim();
-        if (line) progress('saving', line);
-      });
-    } catch (error) {
-      if (error instanceof RuntimeError) throw error;
-      throw toRuntimeError(this.docker, error, `Saving workspace ${id} as ${ref}`);
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    await this.buildImageFrom(
+      ref,
+      `Saving workspace ${id} as ${ref}`,
+      async (work) => {
+        progress('saving', 'copying the home');
+        // Files and folders only: the home is its user's, and this build runs for an admin.
+        await mkdir(join(work, 'home'));
+        await unpackPlain(join(work, 'home'), await this.exportHome(id));
+        await writeFile(
+          join(work, 'Dockerfile'),
+          `FROM ${baseImage}\nCOPY --chown=${WORKSPACE_UID}:${WORKSPACE_GID} home/ /usr/share/studio/starter/\n`,
+        );
+        progress('saving', `building ${ref}`);
+        return ['Dockerfile', 'home'];
+      },
+      // A COPY needs no network.
+      { network: 'none', labels: { 'studio.saved-from': id } },
+      (line) => progress('saving', line),
+    );
   }
 
   async buildDockerfile(
@@ -411,22 +395,44 @@ export class DockerRuntime implements WorkspaceRuntime {
   ): Promise<void> {
     const stages = dockerfileStages(dockerfile);
     for (const image of stages.images) await this.requireImage(image);
-    const work = await mkdtemp(join(tmpdir(), 'studio-dockerfile-'));
+    await this.ensureNetwork();
+    await this.buildImageFrom(
+      ref,
+      `Building ${ref}`,
+      async (work) => {
+        await writeFile(join(work, 'Dockerfile'), dockerfile);
+        return ['Dockerfile'];
+      },
+      // Its RUNs reach what a workspace reaches, never the server's own machine.
+      { network: this.options.network, labels: { 'studio.dockerfile-template': 'true' } },
+      onLine,
+    );
+  }
+
+  /**
+   * Builds image `ref`, labelled as ours, from the files `fill` writes into a scratch folder (and
+   * names, for the build context); each line of the build's output goes to `onLine`.
+   */
+  private async buildImageFrom(
+    ref: string,
+    what: string,
+    fill: (work: string) => Promise<string[]>,
+    options: { network: string; labels: Record<string, string> },
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const work = await mkdtemp(join(tmpdir(), 'studio-build-'));
     try {
-      await writeFile(join(work, 'Dockerfile'), dockerfile);
       const context = join(work, 'context.tar');
-      await createTar({ cwd: work, file: context, portable: true }, ['Dockerfile']);
-      await this.ensureNetwork();
+      await createTar({ cwd: work, file: context, portable: true }, await fill(work));
       const stream = await this.docker.buildImage(context, {
         t: ref,
         rm: true,
         forcerm: true,
-        // Its RUNs reach what a workspace reaches, never the server's own machine.
-        networkmode: this.options.network,
+        networkmode: options.network,
         labels: {
           [MANAGED]: 'true',
           ...(this.options.installation && { [INSTALLATION]: this.options.installation }),
-          'studio.dockerfile-template': 'true',
+          ...options.labels,
         },
       });
       await followProgress(this.docker, stream, (message) => {
@@ -434,7 +440,7 @@ export class DockerRuntime implements WorkspaceRuntime {
       });
     } catch (error) {
       if (error instanceof RuntimeError) throw error;
-      throw toRuntimeError(this.docker, error, `Building ${ref}`);
+      throw toRuntimeError(this.docker, error, what);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
