@@ -81,6 +81,8 @@ export default tseslint.config(
       '.studio/**',
       'test-results/**',
       'packages/db/migrations/**',
+      // Written by the Convex CLI, kept in git as Convex advises.
+      'images/convex/starter/convex/_generated/**',
     ],
   },
   js.configs.recommended,

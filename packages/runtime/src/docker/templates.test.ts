@@ -48,3 +48,55 @@ describe('shipped templates', () => {
     }
   });
 });
+
+/**
+ * Framework templates whose official toolchain comes from where its makers publish it, which our
+ * machines do not reach: each recipe fetches it from there, pinned to the version its template
+ * names, and stops with a message naming the place when it cannot; each template says it was not
+ * run here. (Their npm parts are checked by test/e2e/starters.test.ts.)
+ */
+const FETCHED: Record<
+  string,
+  { from: string; pins: { tool: string; version: string; as: string }[] }
+> = {
+  tuono: {
+    from: 'https://sh.rustup.rs',
+    pins: [
+      { tool: 'Rust', version: '1.91.0', as: '--default-toolchain 1.91.0' },
+      { tool: 'Tuono', version: '0.19.7', as: 'cargo install --locked tuono@0.19.7' },
+    ],
+  },
+  encore: {
+    from: 'https://d2f391esomvqpi.cloudfront.net',
+    pins: [{ tool: 'Encore CLI', version: '1.58.6', as: '/encore-1.58.6-linux_amd64.tar.gz' }],
+  },
+  flutter: {
+    from: 'https://storage.googleapis.com',
+    pins: [{ tool: 'Flutter', version: '3.38.5', as: '/flutter_linux_3.38.5-stable.tar.xz' }],
+  },
+};
+
+describe('framework templates built from their makers’ downloads', () => {
+  it.each(Object.entries(FETCHED))(
+    '%s: fetches its toolchain at the versions it names, or says what it could not reach',
+    async (name, { from, pins }) => {
+      const template = await loadTemplate(imagesDir, name);
+      const dockerfile = await readFile(join(imagesDir, name, 'Dockerfile'), 'utf8');
+      expect(dockerfile).toContain(`curl -fsS`);
+      expect(dockerfile).toContain(from);
+      // The build's failure names the host, in the template's name.
+      expect(dockerfile).toMatch(
+        new RegExp(
+          `echo '${name}: [^']*${from.replace(/[.]/g, '\\.')}[^']*cannot reach' >&2; exit 1`,
+        ),
+      );
+      for (const pin of pins) {
+        expect(dockerfile).toContain(pin.as);
+        expect(template.tools).toContainEqual(
+          expect.objectContaining({ name: pin.tool, version: pin.version }),
+        );
+      }
+      expect(template.description).toContain('Not run here');
+    },
+  );
+});
