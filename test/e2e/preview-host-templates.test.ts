@@ -147,6 +147,10 @@ describe.runIf(engine)('templates on a preview host of their own', () => {
         expect(checked.code, `${tool.name}: ${checked.output}`).toBe(0);
         expect(checked.output, `${tool.name} ${tool.version}`).toContain(tool.version);
       }
+      // Its own starter only (not the node template's beneath it).
+      expect((await run('lynx', 'ls src')).stdout.split('\n').sort()).toEqual(
+        ['', 'App.css', 'App.tsx', '__tests__', 'index.tsx'].sort(),
+      );
       const tested = await run('lynx', 'npm test && npm run typecheck');
       expect(tested.output).toMatch(/Tests\s+1 passed/);
       expect(tested.code, tested.output).toBe(0);

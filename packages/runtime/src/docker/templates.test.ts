@@ -39,7 +39,13 @@ describe('shipped templates', () => {
     }
     // Its starter is its own, or (none in its folder) the one of the image it is built on.
     const ownStarter = (await readdir(folder)).includes('starter');
-    const starter = ownStarter ? folder : join(imagesDir, from!.split(/[/:]/)[1]!);
+    const parent = join(imagesDir, from!.split(/[/:]/)[1]!);
+    const starter = ownStarter ? folder : parent;
+    // Its own replaces the parent's: COPY would merge the two folders into one project.
+    if (ownStarter && (await readdir(parent).catch(() => [] as string[])).includes('starter'))
+      expect(dockerfile).toMatch(
+        /RUN rm -rf \/usr\/share\/studio\/starter\n(.*\n)*COPY --chown=1000:1000 starter\//,
+      );
     for (const port of template.ports) {
       expect(
         await readFile(join(starter, 'starter', 'README.md'), 'utf8'),
