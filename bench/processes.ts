@@ -39,6 +39,8 @@ export async function spawnServer(
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      // A background rebuild of an image whose recipe changed would share the cores being timed.
+      STUDIO_REBUILD_OUTDATED_IMAGES: 'false',
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -48,6 +48,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       PORT: String(port),
       STUDIO_DATA_DIR: dataDir,
       STUDIO_PUBLIC_URL: origin,
+      // Each file's server would otherwise rebuild an image whose recipe a commit changed, beside
+      // the tests (and twice, with a test that creates it); the test of that sets it.
+      STUDIO_REBUILD_OUTDATED_IMAGES: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -57,6 +57,8 @@ export interface Config {
       diskLimits: boolean;
     };
     dockerHost: string | undefined;
+    /** Images whose recipe changed are built again in the background at start (Docker). */
+    rebuildOutdatedImages: boolean;
     /**
      * Host TCP ports workspaces may reach through the firewall (a git server here): Docker
      * workspaces at their bridge's gateway, local ones at 10.0.2.2.
@@ -181,6 +183,10 @@ const variables = {
     .default('false')
     .transform((value) => value === 'true'),
   DOCKER_HOST: nonEmpty.optional(),
+  STUDIO_REBUILD_OUTDATED_IMAGES: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
   STUDIO_HOST_PORTS: portList(),
   STUDIO_DOCKER_HOST_PORTS: portList(),
   STUDIO_LOCAL_NETWORK: z
@@ -350,6 +356,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): P
         diskLimits: parsed.STUDIO_K8S_DISK_LIMITS,
       },
       dockerHost: parsed.DOCKER_HOST,
+      rebuildOutdatedImages: parsed.STUDIO_REBUILD_OUTDATED_IMAGES,
       dockerHostPorts: [
         ...new Set([...parsed.STUDIO_HOST_PORTS, ...parsed.STUDIO_DOCKER_HOST_PORTS]),
       ],

@@ -21,6 +21,7 @@ import {
   isReachableByWorkspaces,
   localNetworkAvailable,
   openEngine,
+  templateImageState,
   type WorkspaceRuntime,
 } from '@studio/runtime';
 import type { ImageBuilder } from './workspaces/workspace-service.ts';
@@ -178,6 +179,7 @@ async function pickRuntime(
         installation,
       });
       const images: ImageBuilder = {
+        state: (template) => templateImageState({ docker, template, imagesDir }),
         ensure: async (template, onProgress) => {
           await buildTemplateImage({
             docker,

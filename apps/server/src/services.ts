@@ -35,6 +35,7 @@ import { PreviewLinks } from './previews/links.ts';
 import { Quotas } from './workspaces/quotas.ts';
 import { Teams } from './workspaces/teams.ts';
 import { WorkspaceService, type ImageBuilder } from './workspaces/workspace-service.ts';
+import { ImagePrebuilds } from './workspaces/image-prebuilds.ts';
 import { WarmPool } from './workspaces/warm-pool.ts';
 
 /** Everything the routes share; built once per app. */
@@ -73,6 +74,8 @@ export interface Services {
   gitCredentials: GitCredentialStore;
   gitBroker: GitCredentialBroker;
   images: ImageBuilder | undefined;
+  /** Outdated images built again in the background (Docker); their states for Admin → Templates. */
+  prebuilds: ImagePrebuilds | undefined;
   /** The one-time token in the first-run setup link. */
   setupToken: string;
 }
@@ -122,6 +125,9 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     deps.runtime.kind === 'docker'
       ? new WarmPool({ db, runtime: deps.runtime, templates, images: deps.images, logger })
       : undefined;
+  const prebuilds = deps.images
+    ? new ImagePrebuilds({ db, jobs, images: deps.images, templates, logger })
+    : undefined;
   const workspaces = new WorkspaceService({
     jobs,
     quotas,
@@ -233,6 +239,7 @@ export async function buildServices(deps: ServiceDeps): Promise<Services> {
     gitCredentials,
     gitBroker,
     images: deps.images,
+    prebuilds,
   };
 }
 
@@ -243,6 +250,7 @@ export async function startServices(services: Services): Promise<void> {
   await services.missions.startBackground(services.config.missionSweepMs);
   services.quotas.startSampling();
   services.backups.start();
+  if (services.config.workspaces.rebuildOutdatedImages) services.prebuilds?.start();
 }
 
 /**

@@ -134,6 +134,7 @@ export {
   dockerfileTemplateBodySchema,
   dockerfileTemplateEventSchema,
   warmPoolStateSchema,
+  templateImageStateSchema,
   type DockerfileTemplateBody,
   type DockerfileTemplateEvent,
   type ListedTemplate,
@@ -142,6 +143,7 @@ export {
   type SaveAsTemplateBody,
   type Template,
   type TemplateInput,
+  type TemplateImageStatus,
   type WarmPoolState,
 } from './templates.ts';
 export {

@@ -156,6 +156,20 @@ export const warmPoolStateSchema = z.object({
 });
 export type WarmPoolState = z.infer<typeof warmPoolStateSchema>;
 
+/**
+ * `GET /api/admin/images`: each built template's image (Docker). `outdated`: its recipe changed
+ * since it was built; the server builds such images again in the background (`building`, its
+ * latest step in `detail`), or says why it could not (`failed`). `missing` ones are built at
+ * their first create.
+ */
+export const templateImageStateSchema = z.object({
+  template: z.string(),
+  ref: z.string(),
+  state: z.enum(['ready', 'missing', 'outdated', 'building', 'failed']),
+  detail: z.string().nullable(),
+});
+export type TemplateImageStatus = z.infer<typeof templateImageStateSchema>;
+
 /** `PUT /api/admin/templates/:name/warm-pool`: how many to keep warm; null: the template's own. */
 export const putWarmPoolBodySchema = z.strictObject({
   size: z.number().int().min(0).max(50).nullable(),

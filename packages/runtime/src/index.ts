@@ -37,9 +37,11 @@ export {
   defaultCacheDir,
   listTemplateNames,
   loadTemplate,
+  templateImageState,
   type BuildContentImageOptions,
   type BuildTemplateImageOptions,
   type BuildTemplateImageResult,
+  type TemplateImageState,
 } from './docker/images.ts';
 export { dockerfileStages } from './docker/dockerfile.ts';
 export { engineAnswers, openEngine } from './docker/engine.ts';

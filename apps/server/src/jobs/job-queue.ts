@@ -144,6 +144,15 @@ export class JobQueue {
     return pending.length > 0;
   }
 
+  /** Records the latest step of job `id`, which this replica runs, for people watching it. */
+  async progress(id: number, step: string): Promise<void> {
+    await this.db
+      .update(jobs)
+      .set({ progress: step.slice(0, 1_000) })
+      .where(and(eq(jobs.id, id), eq(jobs.holder, this.replicaId)))
+      .catch((failure: unknown) => this.log.warn({ err: failure, job: id }, 'job progress'));
+  }
+
   /** Whether this replica runs a job of `subject` right now. */
   runsHere(subject: string): boolean {
     return [...this.runningSubjects.values()].includes(subject);

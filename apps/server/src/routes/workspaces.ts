@@ -5,6 +5,7 @@ import {
   execBodySchema,
   listedTemplateSchema,
   putWarmPoolBodySchema,
+  templateImageStateSchema,
   warmPoolStateSchema,
   putTemplateBodySchema,
   renameTerminalBodySchema,
@@ -117,6 +118,20 @@ export function workspaceRoutes(app: App, services: Services): void {
       },
     },
     async () => workspaces.warmPools(),
+  );
+
+  app.get(
+    '/api/admin/images',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        description:
+          'Each built template’s image (Docker): ready, missing (built at its first create), outdated (its recipe changed), or being built again in the background with its latest step, or why that failed. Empty on drivers without images.',
+        response: { 200: z.array(templateImageStateSchema) },
+      },
+    },
+    async () => (services.prebuilds ? services.prebuilds.states() : []),
   );
 
   app.put(

@@ -20,6 +20,7 @@ import {
   type DevcontainerBuild,
   type DriverCapabilities,
   type ProgressListener,
+  type TemplateImageState,
   type WorkspaceCapacity,
   type WorkspaceRuntime,
   type WorkspaceSpec,
@@ -41,6 +42,8 @@ export type WorkspaceRow = Row;
 /** Builds a template's image when the driver needs one (Docker); absent for the local driver. */
 export interface ImageBuilder {
   ensure(template: Template, onProgress: ProgressListener): Promise<void>;
+  /** Whether its image is in the engine, and built from its recipe as it is now. */
+  state(template: Template): Promise<TemplateImageState>;
 }
 
 /** What the service needs from the composition root. */

@@ -8,6 +8,7 @@ export const queryKeys = {
   adminUsage: (days: number) => ['admin', 'usage', days] as const,
   adminBackups: () => ['admin', 'backups'] as const,
   adminWarmPools: () => ['admin', 'warm-pools'] as const,
+  adminImages: () => ['admin', 'images'] as const,
   myQuota: () => ['quota'] as const,
   invite: (token: string) => ['invite', token] as const,
   runtime: () => ['runtime'] as const,

@@ -1,6 +1,7 @@
 import {
   dockerfileTemplateEventSchema,
   listedTemplateSchema,
+  templateImageStateSchema,
   warmPoolStateSchema,
   type DockerfileTemplateBody,
   type DockerfileTemplateEvent,
@@ -18,6 +19,16 @@ export function warmPoolsQueryOptions() {
     queryFn: () => requestJson('GET', '/api/admin/warm-pools', z.array(warmPoolStateSchema)),
     refetchInterval: (query) =>
       query.state.data?.some((pool) => pool.ready < pool.size || pool.warming > 0) ? 1_000 : 15_000,
+  });
+}
+
+/** `GET /api/admin/images`: each built template's image; every second while one builds. */
+export function imagesQueryOptions() {
+  return queryOptions({
+    queryKey: queryKeys.adminImages(),
+    queryFn: () => requestJson('GET', '/api/admin/images', z.array(templateImageStateSchema)),
+    refetchInterval: (query) =>
+      query.state.data?.some((image) => image.state === 'building') ? 1_000 : 15_000,
   });
 }
 

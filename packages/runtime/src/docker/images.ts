@@ -135,15 +135,12 @@ export async function buildTemplateImage(
     throw engineUnavailable(docker, error);
   }
 
-  // A recipe changed since the image was built (its folder, or a parent's): built again. An
-  // image without the label (built before images were labelled, or loaded) is kept.
   const recipe = await recipeHash(options.imagesDir, template).catch(() => null);
   if (!options.force) {
-    const existing = await inspectImage(docker, ref);
-    const builtFrom = existing?.labels[RECIPE_LABEL];
-    if (existing && (!recipe || !builtFrom || builtFrom === recipe))
-      return done('local', existing.id);
-    if (existing) progress('build', `${ref} was built from an older recipe: building it again`);
+    const existing = await imageAgainstRecipe(docker, ref, recipe);
+    if (existing.state === 'ready') return done('local', existing.id);
+    if (existing.state === 'outdated')
+      progress('build', `${ref} was built from an older recipe: building it again`);
   }
 
   if (options.registryPull) {
@@ -205,6 +202,33 @@ export async function buildTemplateImage(
     fill: (context) => writeExtraCa(join(context, 'extra-ca'), options.extraCaCertsFile),
   });
   return done('built', imageIdBuilt);
+}
+
+/** Whether a template's image is in the engine, and built from its recipe as it is now. */
+export type TemplateImageState = 'ready' | 'missing' | 'outdated';
+
+/**
+ * The state of `template`'s image: `outdated` when its recipe (its folder, or a parent's) changed
+ * since it was built. An image without the recipe label (built before images were labelled, or
+ * loaded) counts as ready.
+ */
+export async function templateImageState(
+  options: Pick<BuildTemplateImageOptions, 'docker' | 'imagesDir' | 'template'>,
+): Promise<TemplateImageState> {
+  const recipe = await recipeHash(options.imagesDir, options.template).catch(() => null);
+  return (await imageAgainstRecipe(options.docker, options.template.image.ref, recipe)).state;
+}
+
+async function imageAgainstRecipe(
+  docker: Dockerode,
+  ref: string,
+  recipe: string | null,
+): Promise<{ state: TemplateImageState; id: string }> {
+  const existing = await inspectImage(docker, ref);
+  if (!existing) return { state: 'missing', id: '' };
+  const builtFrom = existing.labels[RECIPE_LABEL];
+  const current = !recipe || !builtFrom || builtFrom === recipe;
+  return { state: current ? 'ready' : 'outdated', id: existing.id };
 }
 
 /** What {@link buildFromFolder} builds. */

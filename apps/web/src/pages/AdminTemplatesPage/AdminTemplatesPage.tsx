@@ -1,9 +1,10 @@
-import type { WarmPoolState } from '@studio/protocol';
+import type { TemplateImageStatus, WarmPoolState } from '@studio/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useRef, useState, type FormEvent } from 'react';
 import { queryKeys } from '../../api/query-keys.ts';
 import {
   buildDockerfileTemplate,
+  imagesQueryOptions,
   saveWorkspaceAsTemplate,
   setWarmPool,
   warmPoolsQueryOptions,
@@ -32,6 +33,7 @@ export function AdminTemplatesPage() {
   const isAdmin = useCurrentUser().role === 'admin';
   const templates = useQuery({ ...templatesQueryOptions(), enabled: isAdmin });
   const pools = useQuery({ ...warmPoolsQueryOptions(), enabled: isAdmin });
+  const images = useQuery({ ...imagesQueryOptions(), enabled: isAdmin });
 
   if (!isAdmin)
     return (
@@ -41,11 +43,12 @@ export function AdminTemplatesPage() {
       </>
     );
   const poolOf = (name: string) => pools.data?.find((pool) => pool.template === name);
+  const imageOf = (name: string) => images.data?.find((image) => image.template === name);
   return (
     <>
       <PageHeader
         title="Templates"
-        description="What workspaces are made from. A warm pool keeps that many workspaces of a template started and waiting (Docker): a create takes one and is ready at once, and the pool fills again."
+        description="What workspaces are made from. An image whose recipe changed is built again in the background (Docker); a missing one is built at its first create. A warm pool keeps that many workspaces of a template started and waiting: a create takes one and is ready at once, and the pool fills again."
       />
       <AdminTabs />
       {templates.isPending ? (
@@ -67,8 +70,9 @@ export function AdminTemplatesPage() {
                       {template.team ? ` · team ${template.team}` : ''}
                     </div>
                   </td>
-                  <td className="px-5 py-3 font-mono text-[13px] text-muted">
-                    {template.image.ref}
+                  <td className="px-5 py-3">
+                    <div className="font-mono text-[13px] text-muted">{template.image.ref}</div>
+                    <ImageState image={imageOf(template.name)} />
                   </td>
                   <td className="px-5 py-3">
                     <WarmPoolForm template={template.name} size={template.warmPool} />
@@ -384,5 +388,35 @@ function PoolState({ pool }: { pool: WarmPoolState | undefined }) {
       </Badge>
       {pool.warming > 0 ? <span className="text-muted">{pool.warming} starting</span> : null}
     </span>
+  );
+}
+
+const IMAGE_STATES: Record<
+  TemplateImageStatus['state'],
+  { label: string; tone: 'success' | 'warning' | 'danger' | 'neutral' | 'accent' }
+> = {
+  ready: { label: 'built', tone: 'success' },
+  missing: { label: 'built at first create', tone: 'neutral' },
+  outdated: { label: 'recipe changed', tone: 'warning' },
+  building: { label: 'building again', tone: 'accent' },
+  failed: { label: 'rebuild failed', tone: 'danger' },
+};
+
+/** Whether the image is built from its recipe as it is now, and a background build's progress. */
+function ImageState({ image }: { image: TemplateImageStatus | undefined }) {
+  if (!image) return null;
+  const { label, tone } = IMAGE_STATES[image.state];
+  return (
+    <div className="mt-1 flex max-w-md items-start gap-2" aria-label={`image ${label}`}>
+      {image.state === 'building' ? <Spinner className="mt-0.5 size-3.5 text-accent" /> : null}
+      <span className="shrink-0 whitespace-nowrap">
+        <Badge tone={tone}>{label}</Badge>
+      </span>
+      {image.detail ? (
+        <span className="min-w-0 truncate text-xs text-muted" title={image.detail}>
+          {image.detail}
+        </span>
+      ) : null}
+    </div>
   );
 }
