@@ -1,8 +1,8 @@
 import { jobs, type Database } from '@studio/db';
-import type { Template, TemplateImageStatus } from '@studio/protocol';
+import type { TemplateImageStatus } from '@studio/protocol';
 import { desc, eq } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { JobQueue } from '../jobs/job-queue.ts';
+import type { JobQueue, JobRow } from '../jobs/job-queue.ts';
 import type { TemplateStore } from './templates.ts';
 import type { ImageBuilder } from './workspace-service.ts';
 
@@ -12,6 +12,10 @@ const KIND = 'image';
 const SUBJECT = 'images';
 /** A build's latest step is written at most this often. */
 const PROGRESS_EVERY_MS = 1_000;
+
+/** A build queued or running, on any replica. */
+const pending = (job: JobRow | undefined): boolean =>
+  job?.state === 'queued' || job?.state === 'running';
 
 export interface ImagePrebuildDeps {
   db: Database;
@@ -46,8 +50,7 @@ export class ImagePrebuilds {
     const latest = await this.latestBuilds();
     for (const template of await this.deps.templates.list()) {
       if (!template.image.build) continue;
-      const job = latest.get(template.name);
-      if (job && (job.state === 'queued' || job.state === 'running')) continue;
+      if (pending(latest.get(template.name))) continue;
       if ((await this.deps.images.state(template).catch(() => null)) !== 'outdated') continue;
       await this.deps.jobs.enqueue(KIND, SUBJECT, { template: template.name });
       queued.push(template.name);
@@ -64,8 +67,8 @@ export class ImagePrebuilds {
       built.map(async (template): Promise<TemplateImageStatus> => {
         const job = latest.get(template.name);
         const base = { template: template.name, ref: template.image.ref };
-        if (job && (job.state === 'queued' || job.state === 'running'))
-          return { ...base, state: 'building', detail: job.progress ?? 'waiting to start' };
+        if (pending(job))
+          return { ...base, state: 'building', detail: job?.progress ?? 'waiting to start' };
         const state = await this.deps.images.state(template).catch(() => null);
         if (state === 'outdated' && job?.state === 'failed')
           return { ...base, state: 'failed', detail: job.error };
@@ -75,8 +78,8 @@ export class ImagePrebuilds {
   }
 
   /** Each template's latest background build (finished ones are kept a day). */
-  private async latestBuilds(): Promise<Map<string, typeof jobs.$inferSelect>> {
-    const latest = new Map<string, typeof jobs.$inferSelect>();
+  private async latestBuilds(): Promise<Map<string, JobRow>> {
+    const latest = new Map<string, JobRow>();
     const rows = await this.deps.db
       .select()
       .from(jobs)
@@ -90,7 +93,7 @@ export class ImagePrebuilds {
   }
 
   private async build(name: string, jobId: number): Promise<void> {
-    const template: Template = await this.deps.templates.get(name);
+    const template = await this.deps.templates.get(name);
     // Another replica, or a create, may have built it since it was queued.
     if ((await this.deps.images.state(template)) !== 'outdated') return;
     let written = 0;

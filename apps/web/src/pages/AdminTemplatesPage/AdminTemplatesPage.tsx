@@ -13,7 +13,7 @@ import { adminWorkspacesQueryOptions } from '../../api/admin-users.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { templatesQueryOptions } from '../../api/workspaces.ts';
 import { Alert } from '../../components/Alert.tsx';
-import { Badge } from '../../components/Badge.tsx';
+import { Badge, type BadgeTone } from '../../components/Badge.tsx';
 import { Button } from '../../components/Button.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -391,10 +391,7 @@ function PoolState({ pool }: { pool: WarmPoolState | undefined }) {
   );
 }
 
-const IMAGE_STATES: Record<
-  TemplateImageStatus['state'],
-  { label: string; tone: 'success' | 'warning' | 'danger' | 'neutral' | 'accent' }
-> = {
+const IMAGE_STATES: Record<TemplateImageStatus['state'], { label: string; tone: BadgeTone }> = {
   ready: { label: 'built', tone: 'success' },
   missing: { label: 'built at first create', tone: 'neutral' },
   outdated: { label: 'recipe changed', tone: 'warning' },
