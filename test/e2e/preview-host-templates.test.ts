@@ -101,7 +101,7 @@ describe.runIf(engine)('templates on a preview host of their own', () => {
 
       await page.goto(`${server.origin}/w/code`);
       const [vscode] = await Promise.all([
-        page.context().waitForEvent('page'),
+        page.context().waitForEvent('page', { timeout: 60_000 }),
         page.getByRole('link', { name: 'VS Code' }).click({ timeout: 60_000 }),
       ]);
       await vscode.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
