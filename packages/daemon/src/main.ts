@@ -34,10 +34,13 @@ function readConfig() {
   const networkDevice = env.STUDIO_NETWORK_DEVICE;
   // `skip`: the workspace holds a cloned repository; the image's starter project stays out.
   const starter = env.STUDIO_STARTER !== 'skip';
+  // The workspace's own NODE_OPTIONS, kept from this daemon (runtime.ts, daemonEnv).
+  const nodeOptions = env.STUDIO_NODE_OPTIONS;
   // Children (terminals, commands) must not see the daemon's settings, least of all the secret file.
   for (const key of Object.keys(env)) {
     if (key.startsWith('STUDIO_')) delete env[key];
   }
+  if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
   return {
     listen,
     secret,

@@ -57,7 +57,8 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
         ownerId: 'owner-1',
         image: options.image,
         resources: RESOURCES,
-        env: { GREETING: 'hello' },
+        // A NODE_OPTIONS the workspace's programs get, which the daemon (Node too) must not take.
+        env: { GREETING: 'hello', NODE_OPTIONS: '--require ./not-the-daemons.cjs' },
         startCommands: [],
         ...options.spec,
         ...overrides,
@@ -149,12 +150,13 @@ export function runRuntimeConformance(options: ConformanceOptions): void {
       it('runs commands as a non-root user with the template env', async () => {
         const result = await daemon.exec('sh', [
           '-c',
-          'id -u; echo $GREETING; echo oops >&2; exit 3',
+          'id -u; echo $GREETING; echo $NODE_OPTIONS; echo oops >&2; exit 3',
         ]);
         expect(result.code).toBe(3);
-        const [uid, greeting] = result.stdout.trim().split('\n');
+        const [uid, greeting, nodeOptions] = result.stdout.trim().split('\n');
         expect(Number(uid)).not.toBe(0);
         expect(greeting).toBe('hello');
+        expect(nodeOptions).toBe('--require ./not-the-daemons.cjs');
         expect(result.stderr).toBe('oops\n');
       });
 

@@ -25,6 +25,25 @@ export function newDaemonSecret(): string {
   return `studio_daemon_${randomBytes(32).toString('hex')}`;
 }
 
+/**
+ * The daemon's environment: the workspace's `env` and the driver's STUDIO_* settings. The
+ * workspace's NODE_OPTIONS (a template's, a dev container's `containerEnv`) is for its own
+ * programs; the daemon runs on Node too and would take its `--require`, `--import` or
+ * `--inspect` itself, and not start. It travels as STUDIO_NODE_OPTIONS; the daemon hands it back
+ * to what it runs.
+ */
+export function daemonEnv(
+  env: Record<string, string>,
+  settings: Record<string, string>,
+): Record<string, string> {
+  const { NODE_OPTIONS, ...rest } = env;
+  return {
+    ...rest,
+    ...settings,
+    ...(NODE_OPTIONS === undefined ? {} : { STUDIO_NODE_OPTIONS: NODE_OPTIONS }),
+  };
+}
+
 /** Resources a template asks for; drivers enforce them as hard limits where they can. */
 export interface WorkspaceResources {
   /** CPU cores (fractions allowed). */

@@ -20,6 +20,7 @@ import { connectDaemon } from '../daemon-client.ts';
 import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
 import {
   RuntimeError,
+  daemonEnv,
   newDaemonSecret,
   type DaemonConnection,
   type DevcontainerBuild,
@@ -221,15 +222,14 @@ export class DockerRuntime implements WorkspaceRuntime {
     // `exec`: Docker makes a tmpfs noexec unless told, and toolchains run what they build there
     // (`go test`, `go run`, native builds); the home is writable and executable anyway.
     const tmpfs = `rw,exec,nosuid,nodev,mode=1777,size=${Math.floor(spec.resources.memoryMiB / 4)}m`;
-    const env = {
-      ...spec.env,
+    const env = daemonEnv(spec.env, {
       HOME,
       USER: 'user',
       STUDIO_DAEMON_LISTEN: `unix:${RUN_DIR}/daemon.sock`,
       STUDIO_DAEMON_SECRET_FILE: `${RUN_DIR}/secret`,
       STUDIO_WORKSPACE_ROOT: HOME,
       STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
-    };
+    });
     try {
       await this.docker.createContainer({
         name,

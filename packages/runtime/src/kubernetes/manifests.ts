@@ -5,7 +5,7 @@ import type {
   V1Secret,
 } from '@kubernetes/client-node';
 import { hostnameOf } from '../hostname.ts';
-import type { WorkspaceSpec } from '../runtime.ts';
+import { daemonEnv, type WorkspaceSpec } from '../runtime.ts';
 
 /** The workspace user, as in every image (see images/README.md). */
 const WORKSPACE_UID = 1000;
@@ -192,15 +192,16 @@ export function podManifest(spec: WorkspaceSpec, placement: KubernetesPlacement)
           imagePullPolicy: pullPolicy,
           command: [`${RUNTIME_DIR}/bin/node`, `${RUNTIME_DIR}/daemon.mjs`],
           workingDir: HOME,
-          env: Object.entries({
-            ...spec.env,
-            HOME,
-            USER: 'user',
-            STUDIO_DAEMON_LISTEN: `tcp:0.0.0.0:${DAEMON_PORT}`,
-            STUDIO_DAEMON_SECRET_FILE: `${SECRET_DIR}/secret`,
-            STUDIO_WORKSPACE_ROOT: HOME,
-            STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
-          }).map(([name, value]) => ({ name, value })),
+          env: Object.entries(
+            daemonEnv(spec.env, {
+              HOME,
+              USER: 'user',
+              STUDIO_DAEMON_LISTEN: `tcp:0.0.0.0:${DAEMON_PORT}`,
+              STUDIO_DAEMON_SECRET_FILE: `${SECRET_DIR}/secret`,
+              STUDIO_WORKSPACE_ROOT: HOME,
+              STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
+            }),
+          ).map(([name, value]) => ({ name, value })),
           ports: [{ name: 'daemon', containerPort: DAEMON_PORT, protocol: 'TCP' }],
           resources: { requests: { cpu: cpuRequest, memory }, limits: { cpu, memory } },
           securityContext: restricted,

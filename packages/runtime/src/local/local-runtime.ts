@@ -19,6 +19,7 @@ import { connectDaemon } from '../daemon-client.ts';
 import { type DiskSpec, ensureDisk, loopDisksAvailable, releaseDisk } from '../disk.ts';
 import {
   RuntimeError,
+  daemonEnv,
   newDaemonSecret,
   type DaemonConnection,
   type Isolation,
@@ -440,8 +441,7 @@ export class LocalRuntime implements WorkspaceRuntime {
     const home = sandboxed ? INSIDE.home : join(dir, 'fs', 'home');
     const run = sandboxed ? INSIDE.run : join(dir, 'fs', 'run');
     // A clean environment: nothing of the server's (database URL, secrets, API keys) leaks in.
-    const env: Record<string, string> = {
-      ...spec.env,
+    const env = daemonEnv(spec.env, {
       PATH,
       HOME: home,
       USER: 'user',
@@ -454,7 +454,7 @@ export class LocalRuntime implements WorkspaceRuntime {
       STUDIO_START_COMMANDS: JSON.stringify(spec.startCommands),
       // Start commands wait for the network device, attached just after the sandbox starts.
       ...(isolated ? { STUDIO_NETWORK_DEVICE: 'tap0' } : {}),
-    };
+    });
     let argv = [`${runtime}/bin/node`, `${runtime}/daemon.mjs`, `--workspace=${spec.id}`];
     if (sandboxed) {
       argv = [
