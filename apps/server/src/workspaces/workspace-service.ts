@@ -25,6 +25,7 @@ import {
   type WorkspaceRuntime,
   type WorkspaceSpec,
   type WorkspaceState,
+  type WorkspaceStatus,
 } from '@studio/runtime';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
 import type { z } from 'zod';
@@ -606,6 +607,7 @@ export class WorkspaceService {
   private async devcontainer(row: Row, folder: string): Promise<boolean> {
     const runtime = this.runtime;
     if (!runtime.buildDevcontainer || !runtime.recreate) return false;
+    const recreate = runtime.recreate.bind(runtime);
     const progress = this.progress(row);
     let build: DevcontainerBuild | null;
     try {
@@ -639,12 +641,33 @@ export class WorkspaceService {
     });
     this.dropConnection(row.id);
     try {
-      await runtime.recreate(specOf(updated, template), progress);
+      await recreate(specOf(updated, template), progress);
     } catch (error) {
       await this.fail(row.id, error, 'could not move the workspace onto its dev container');
       return true;
     }
-    const started = await this.bringUp(updated, 'starting');
+    // An image that does not start (a driver that builds none cannot try it first): back onto
+    // the template's, the home kept, saying why.
+    const started = await this.bringUp(updated, 'starting', async (error) => {
+      const why = error instanceof CodedError ? error.message : 'see the server log';
+      if (!(error instanceof CodedError))
+        this.log.error({ err: error, workspace: row.id }, 'devcontainer image did not start');
+      const restored = await this.update(row.id, { template: row.template });
+      this.dropConnection(row.id);
+      try {
+        await recreate(specOf(restored, base), progress);
+      } catch (failure) {
+        await this.fail(row.id, failure, 'could not move the workspace back onto its template');
+        return;
+      }
+      if (await this.bringUp(restored, 'starting')) {
+        await this.setStatus(
+          row.id,
+          'running',
+          `Running without the repository's dev container: its image ${build.image} did not start. ${why}`,
+        );
+      }
+    });
     if (!started) return true;
     let reason: string | null = null;
     for (const command of build.onCreate) {
@@ -673,18 +696,23 @@ export class WorkspaceService {
   }
 
   /** Starts the workspace; `running` once its daemon answers, unless `then` says it has more to do. */
-  private async bringUp(row: Row, then: 'running' | 'starting' = 'running'): Promise<Row | null> {
+  private async bringUp(
+    row: Row,
+    then: 'running' | 'starting' = 'running',
+    failed = (error: unknown) => this.fail(row.id, error, 'could not start the workspace'),
+  ): Promise<Row | null> {
     await this.setStatus(row.id, 'starting', null);
+    let status: WorkspaceStatus;
     try {
-      const status = await this.runtime.start(row.id, this.progress(row));
-      return await this.setStatus(row.id, then, null, {
-        startedAt: status.startedAt ?? this.now(),
-        lastActiveAt: this.now(),
-      });
+      status = await this.runtime.start(row.id, this.progress(row));
     } catch (error) {
-      await this.fail(row.id, error, 'could not start the workspace');
+      await failed(error);
       return null;
     }
+    return this.setStatus(row.id, then, null, {
+      startedAt: status.startedAt ?? this.now(),
+      lastActiveAt: this.now(),
+    });
   }
 
   private async bringDown(row: Row, reason: string | null): Promise<void> {

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packFolder } from '../home-archive.ts';
-import {
-  checkDevcontainerConfig,
-  findDevcontainerConfig,
-  settingsFrom,
-  unpackPlain,
-} from './devcontainer.ts';
+import { checkDevcontainerConfig, findDevcontainerConfig, unpackPlain } from './devcontainer.ts';
 
 let folder: string | null = null;
 
@@ -100,47 +95,5 @@ describe('a dev container config', () => {
     await expect(checkDevcontainerConfig(dir, '.devcontainer/devcontainer.json')).rejects.toThrow(
       message,
     );
-  });
-});
-
-describe('the settings a workspace takes from the image metadata', () => {
-  it('merges features and the config, later entries winning', () => {
-    const settings = settingsFrom([
-      {
-        id: 'ghcr.io/devcontainers/features/node:1',
-        containerEnv: { PATH_EXTRA: '/opt/node', SHARED: 'feature' },
-        postCreateCommand: 'echo feature',
-        customizations: { vscode: { extensions: ['dbaeumer.vscode-eslint'] } },
-      },
-      {
-        containerEnv: { SHARED: 'config', 'not a name': 'x' },
-        onCreateCommand: ['npm', 'ci', '--prefix', 'my app'],
-        postCreateCommand: { install: 'pip install -e .', check: ['pytest', '-q'] },
-        postStartCommand: 'npm run dev',
-        forwardPorts: [3000, 'localhost:5173', 'db:5432', 0, 3000],
-        portsAttributes: { '3000': { label: 'App' } },
-        customizations: { vscode: { extensions: ['dbaeumer.vscode-eslint', 'ms-python.python'] } },
-      },
-    ]);
-    expect(settings).toEqual({
-      env: { PATH_EXTRA: '/opt/node', SHARED: 'config' },
-      onCreate: ['echo feature', "npm ci --prefix 'my app'", 'pip install -e .', 'pytest -q'],
-      onStart: ['npm run dev'],
-      forwardPorts: [
-        { port: 3000, label: 'App' },
-        { port: 5173, label: null },
-      ],
-      extensions: ['dbaeumer.vscode-eslint', 'ms-python.python'],
-    });
-  });
-
-  it('is empty for an image without metadata', () => {
-    expect(settingsFrom([])).toEqual({
-      env: {},
-      onCreate: [],
-      onStart: [],
-      forwardPorts: [],
-      extensions: [],
-    });
   });
 });

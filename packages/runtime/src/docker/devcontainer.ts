@@ -7,18 +7,17 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-// Its ES module build: the package's main (UMD) requires files a bundle does not carry.
-import {
-  parse as parseJsonc,
-  printParseErrorCode,
-  type ParseError,
-} from 'jsonc-parser/lib/esm/main.js';
 import { x as extractTar } from 'tar';
 import { REMOTE_ADD_REASON, remoteAdd } from './dockerfile.ts';
+import {
+  DEVCONTAINER_CONFIG_PATHS,
+  parseDevcontainerConfig,
+  record,
+  settingsFrom,
+  shellQuote,
+} from '../devcontainer-config.ts';
 import { RuntimeError, type DevcontainerBuild, type ProgressListener } from '../runtime.ts';
 
-/** Where the spec looks, in this order. */
-const CONFIG_PATHS = ['.devcontainer/devcontainer.json', '.devcontainer.json'];
 /** The image label the CLI writes the merged settings of the config and its features into. */
 const METADATA_LABEL = 'devcontainer.metadata';
 /** The most of a repository copied out for its build. */
@@ -59,7 +58,7 @@ export async function unpackPlain(
 
 /** The repository's config file relative to `folder`, or null when it has none. */
 export async function findDevcontainerConfig(folder: string): Promise<string | null> {
-  for (const path of CONFIG_PATHS) {
+  for (const path of DEVCONTAINER_CONFIG_PATHS) {
     const found = await stat(join(folder, path)).catch(() => null);
     if (found?.isFile()) return path;
   }
@@ -72,26 +71,7 @@ export async function findDevcontainerConfig(folder: string): Promise<string | n
  * server's own files).
  */
 export async function checkDevcontainerConfig(folder: string, config: string): Promise<void> {
-  const errors: ParseError[] = [];
-  const parsed = parseJsonc(await readFile(join(folder, config), 'utf8'), errors, {
-    allowTrailingComma: true,
-  }) as unknown;
-  if (errors.length > 0 || typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    const first = errors[0];
-    throw new RuntimeError(
-      'bad_request',
-      first
-        ? `${config} is not valid JSON with comments: ${printParseErrorCode(first.error)} at offset ${first.offset}.`
-        : `${config} must hold an object.`,
-    );
-  }
-  const settings = parsed as Record<string, unknown>;
-  if ('dockerComposeFile' in settings) {
-    throw new RuntimeError(
-      'bad_request',
-      `${config} uses Docker Compose (dockerComposeFile), which workspaces do not run; use "image" or "build".`,
-    );
-  }
+  const settings = parseDevcontainerConfig(await readFile(join(folder, config), 'utf8'), config);
   const base = dirname(join(folder, config));
   const inside = (what: string, value: unknown) => {
     if (value === undefined) return;
@@ -202,66 +182,6 @@ export async function buildDevcontainer(
   };
 }
 
-/** The settings a workspace takes from the merged metadata entries, later entries winning. */
-export function settingsFrom(
-  entries: Record<string, unknown>[],
-): Omit<DevcontainerBuild, 'image' | 'config'> {
-  const env: Record<string, string> = {};
-  const onCreate: string[] = [];
-  const onStart: string[] = [];
-  const ports = new Map<number, string | null>();
-  const extensions = new Set<string>();
-  for (const entry of entries) {
-    for (const [key, value] of Object.entries(record(entry.containerEnv))) {
-      if (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) env[key] = value;
-    }
-    for (const hook of ['onCreateCommand', 'updateContentCommand', 'postCreateCommand']) {
-      onCreate.push(...commandsOf(entry[hook]));
-    }
-    onStart.push(...commandsOf(entry.postStartCommand));
-    const attributes = record(entry.portsAttributes);
-    for (const value of Array.isArray(entry.forwardPorts) ? entry.forwardPorts : []) {
-      // A number, or "localhost:3000"; another host's port is not the workspace's.
-      const port =
-        typeof value === 'number'
-          ? value
-          : Number(/^(?:localhost|127\.0\.0\.1):(\d+)$/.exec(String(value))?.[1]);
-      if (!Number.isInteger(port) || port < 1 || port > 65_535) continue;
-      const label = record(attributes[String(port)]).label;
-      ports.set(port, typeof label === 'string' ? label : (ports.get(port) ?? null));
-    }
-    const vscode = record(record(entry.customizations).vscode);
-    for (const id of Array.isArray(vscode.extensions) ? vscode.extensions : []) {
-      if (typeof id === 'string') extensions.add(id);
-    }
-  }
-  return {
-    env,
-    onCreate,
-    onStart,
-    forwardPorts: [...ports].map(([port, label]) => ({ port, label })),
-    extensions: [...extensions],
-  };
-}
-
-/** A lifecycle command as a shell command line each: a string, an argv array, or named ones. */
-function commandsOf(value: unknown): string[] {
-  if (typeof value === 'string') return value.trim() ? [value] : [];
-  if (Array.isArray(value)) {
-    return value.every((part) => typeof part === 'string') && value.length > 0
-      ? [value.map((part) => shellQuote(part)).join(' ')]
-      : [];
-  }
-  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(commandsOf);
-  return [];
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
 function parseMetadata(label: string | undefined): Record<string, unknown>[] {
   if (!label) return [];
   try {
@@ -346,8 +266,4 @@ async function onPath(name: string): Promise<string | null> {
     child.on('close', () => resolvePromise(text.trim()));
   });
   return found.startsWith('/') ? found : null;
-}
-
-function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:=@-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -227,5 +227,70 @@ describe.runIf(binaries)('kubernetes driver on a tier-2 cluster', () => {
       });
       await runtime.remove(workspace.id);
     }, 60_000);
+
+    it('moves a workspace onto the image its devcontainer.json names, its home kept', async () => {
+      const workspace = spec({ env: { FROM_TEMPLATE: 'kept' } });
+      await runtime.create(workspace);
+      await runtime.start(workspace.id);
+      // The runtime image stands in for a dev container's: another Debian, already imported.
+      const config = JSON.stringify({
+        image: runtimeImage,
+        containerEnv: { GREETING: 'from the config' },
+        postStartCommand: 'echo started > started.txt',
+        forwardPorts: [8000],
+      });
+      let daemon = await runtime.connect(workspace.id);
+      const written = await daemon.exec(
+        'sh',
+        [
+          '-c',
+          'mkdir -p repo/.devcontainer built && cat > repo/.devcontainer/devcontainer.json && echo \'{ "build": { "dockerfile": "Dockerfile" } }\' > built/.devcontainer.json',
+        ],
+        { stdin: config },
+      );
+      expect(written.code, written.stderr).toBe(0);
+      daemon.close();
+
+      expect(await runtime.buildDevcontainer(workspace.id, 'elsewhere')).toBeNull();
+      await expect(runtime.buildDevcontainer(workspace.id, 'built')).rejects.toMatchObject({
+        code: 'bad_request',
+        message:
+          /\.devcontainer\.json asks for an image to be built \("build"\), and Kubernetes workspaces/,
+      });
+      const build = await runtime.buildDevcontainer(workspace.id, 'repo');
+      expect(build).toEqual({
+        image: runtimeImage,
+        config: '.devcontainer/devcontainer.json',
+        env: { GREETING: 'from the config' },
+        onCreate: [],
+        onStart: ['echo started > started.txt'],
+        forwardPorts: [{ port: 8000, label: null }],
+        extensions: [],
+      });
+
+      const moved = {
+        ...workspace,
+        image: build!.image,
+        env: { ...workspace.env, ...build!.env },
+        startCommands: build!.onStart.map((command) => `cd repo && ${command}`),
+      };
+      expect((await runtime.recreate(moved)).state).toBe('stopped');
+      await runtime.start(workspace.id);
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: `${LABELS.workspace}=${workspace.id}`,
+      });
+      const live = pods.items.filter((pod) => !pod.metadata?.deletionTimestamp);
+      expect(live.map((pod) => pod.spec?.containers[0]?.image)).toEqual([runtimeImage]);
+      daemon = await runtime.connect(workspace.id);
+      // Its start command runs in the background: give it a moment.
+      const seen = await daemon.exec('sh', [
+        '-c',
+        'for i in $(seq 50); do [ -f repo/started.txt ] && break; sleep 0.1; done; echo "$GREETING / $FROM_TEMPLATE / $(cat repo/started.txt) / $(cat repo/.devcontainer/devcontainer.json | head -c 9)"',
+      ]);
+      expect(seen.stdout.trim()).toBe('from the config / kept / started / {"image":');
+      daemon.close();
+      await runtime.remove(workspace.id);
+    }, 120_000);
   });
 });

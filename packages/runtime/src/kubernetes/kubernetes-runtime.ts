@@ -15,10 +15,12 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { connectDaemon, uploadArchive } from '../daemon-client.ts';
+import { DEVCONTAINER_CONFIG_PATHS, devcontainerFromImage } from '../devcontainer-config.ts';
 import {
   RuntimeError,
   newDaemonSecret,
   type DaemonConnection,
+  type DevcontainerBuild,
   type ProgressListener,
   type RuntimeEvent,
   type WorkspaceRuntime,
@@ -66,6 +68,8 @@ const POLL_MS = 100;
 const STOP_TIMEOUT_MS = 60_000;
 const CLAIM_WAIT_MS = 2_000;
 const SETTLE_MS = 10_000;
+// A devcontainer.json is a few hundred bytes; more than this is not one.
+const MAX_CONFIG_BYTES = 1024 * 1024;
 // Past a deleted pod's grace period, how long its kubelet gets before the object is removed.
 const LOST_AFTER_MS = 10_000;
 // Waiting reasons after which a pod will not start without a change (an image, a config).
@@ -251,6 +255,65 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     const { spec } = await this.stored(id);
     await this.deletePod(id);
     await this.untilPodStopped(id, Date.now() + STOP_TIMEOUT_MS);
+    return this.statusFrom(spec, null);
+  }
+
+  /**
+   * The dev container of the repository in `folder` (relative to the home) of a running
+   * workspace: a cluster builds no images here, so it is the config's `image` as it is, with the
+   * config's settings; a config that needs a build says so. Null when there is no config.
+   */
+  async buildDevcontainer(
+    id: string,
+    folder: string,
+    onProgress?: ProgressListener,
+  ): Promise<DevcontainerBuild | null> {
+    checkId(id);
+    const daemon = await this.connect(id);
+    try {
+      for (const config of DEVCONTAINER_CONFIG_PATHS) {
+        let text: string;
+        try {
+          const file = await daemon.call('files.read', {
+            path: `${folder}/${config}`,
+            maxBytes: MAX_CONFIG_BYTES,
+          });
+          text = file.binary ? '' : file.content;
+        } catch (error) {
+          if (error instanceof RuntimeError && error.code === 'not_found') continue;
+          throw error;
+        }
+        (onProgress ?? (() => {}))('devcontainer', `the image named in ${config}`);
+        return devcontainerFromImage(text, config, 'Kubernetes');
+      }
+      return null;
+    } finally {
+      daemon.close();
+    }
+  }
+
+  /**
+   * Runs the workspace from `spec` from its next start (another image, env or start commands:
+   * its dev container): its pod goes, its home claim stays, and the stored spec is replaced.
+   */
+  async recreate(spec: WorkspaceSpec, onProgress?: ProgressListener): Promise<WorkspaceStatus> {
+    checkId(spec.id);
+    const { secret } = await this.stored(spec.id);
+    (onProgress ?? (() => {}))('pod', `${objectNames(spec.id).pod} from ${spec.image}`);
+    await this.stop(spec.id);
+    try {
+      // With the secret's resourceVersion: a change made meanwhile elsewhere fails this one.
+      await this.core.replaceNamespacedSecret({
+        name: secret.metadata!.name!,
+        namespace: this.namespace,
+        body: {
+          ...secret,
+          data: { ...secret.data, spec: Buffer.from(JSON.stringify(spec)).toString('base64') },
+        },
+      });
+    } catch (error) {
+      throw this.failure(error, `Replacing workspace ${spec.id}`);
+    }
     return this.statusFrom(spec, null);
   }
 
