@@ -3,6 +3,7 @@
 // ports and recommended extensions; a Dockerfile with a build argument; and a feature this
 // machine cannot fetch (no registry here), which fails with an error naming the feature while
 // the workspace keeps running with the repository in it.
+// An image that builds but cannot start puts the workspace back onto its template's image.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -251,6 +252,31 @@ describe.runIf(engine)('a repository with a devcontainer.json', () => {
     );
     expect(item.devcontainer).toBeUndefined();
     expect((await run('featured', 'ls featured/.devcontainer')).output).toBe('devcontainer.json\n');
+  });
+
+  it('moves back onto its template when the built image does not start, saying why', async () => {
+    // Builds, but /opt/studio is a file: the engine cannot mount the daemon's runtime there.
+    const url = await repository('broken', {
+      '.devcontainer.json': JSON.stringify({ build: { dockerfile: 'Dockerfile' } }),
+      Dockerfile: [
+        'FROM studio/base:1',
+        'USER root',
+        'RUN rm -rf /opt/studio && touch /opt/studio',
+        'USER 1000:1000',
+        '',
+      ].join('\n'),
+    });
+    expect((await api('POST', '/api/workspaces', { name: 'broken', repoUrl: url })).status()).toBe(
+      201,
+    );
+    const item = await settled('broken', (current) => current.statusReason !== null);
+    expect(item.status, item.statusReason ?? '').toBe('running');
+    expect(item.statusReason).toMatch(
+      /^Running without the repository's dev container: its image studio-devcontainer\/\S+ did not start\. \S/,
+    );
+    expect(item.devcontainer).toBeUndefined();
+    // On the template's image again, with the repository and the home it had.
+    expect((await run('broken', 'test -d "$HOME" && ls broken')).output).toBe('Dockerfile\n');
   });
 
   it('refuses a config whose build would read the server’s own files', async () => {
