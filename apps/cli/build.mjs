@@ -36,6 +36,9 @@ const { outputFiles } = await build({
   chunkNames: '[name]-[hash]',
   write: false,
   logLevel: 'warning',
+  // Smaller to read and compile at each start: `studio ws create` loads the protocol's schemas
+  // (zod), 840 kB as written, 490 kB minified; that took ~50 ms off the command here.
+  minify: true,
   // CommonJS dependencies (commander, ws) inside an ES module bundle still call require; every
   // output gets the banner, since a dependency's require can end up in any chunk.
   banner: {

@@ -199,7 +199,11 @@ export class ApiClient {
 
   /** Sends a request and validates the JSON answer. */
   async call<T>(path: string, schema: Schema<T>, options: CallOptions = {}): Promise<T> {
-    const response = await this.send(path, options);
+    return this.read(path, schema, await this.send(path, options));
+  }
+
+  /** The JSON of `path`'s answer as `schema` reads it; `bad_response` when it does not. */
+  read<T>(path: string, schema: Schema<T>, response: ApiResponse): T {
     try {
       return schema.parse(JSON.parse(response.text));
     } catch {

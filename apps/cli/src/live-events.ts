@@ -1,4 +1,3 @@
-import { serverEventSchema, type ServerEvent } from '@studio/protocol';
 import type WebSocket from 'ws';
 import type { ApiClient } from './api-client.ts';
 
@@ -8,21 +7,21 @@ const HELLO_TIMEOUT_MS = 5_000;
 /**
  * The server's live event stream (`/api/events`) for the token's user. Events that arrive before
  * anyone listens are kept, so a command can open the stream, then create a workspace, then
- * subscribe without missing the first progress steps.
+ * subscribe without missing the first progress steps. Events are delivered as the JSON they
+ * came as: the listener reads them with the protocol's schema, which this module does not load
+ * (it is most of a command's code, and loads while the server works).
  */
 export class LiveEvents {
-  private readonly backlog: ServerEvent[] = [];
-  private listener: ((event: ServerEvent) => void) | null = null;
+  private readonly backlog: unknown[] = [];
+  private listener: ((event: unknown) => void) | null = null;
   private open = true;
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const parsed = serverEventSchema.safeParse(safeJson(String(data)));
-      // Event types newer than this CLI are skipped rather than fatal.
-      if (!parsed.success) return;
-      if (this.listener) this.listener(parsed.data);
-      else this.backlog.push(parsed.data);
+      const event = safeJson(String(data));
+      if (this.listener) this.listener(event);
+      else this.backlog.push(event);
     });
     socket.on('close', () => (this.open = false));
     socket.on('error', () => (this.open = false));
@@ -52,8 +51,8 @@ export class LiveEvents {
       socket.once('close', fail);
       socket.once('unexpected-response', fail);
       socket.once('message', (data, isBinary) => {
-        const parsed = serverEventSchema.safeParse(isBinary ? null : safeJson(String(data)));
-        if (!parsed.success || parsed.data.type !== 'hello') {
+        const hello = isBinary ? null : (safeJson(String(data)) as { type?: unknown } | null);
+        if (hello?.type !== 'hello') {
           fail();
           return;
         }
@@ -70,7 +69,7 @@ export class LiveEvents {
   }
 
   /** Delivers the kept events, then every new one, to `listener` (one listener at a time). */
-  subscribe(listener: (event: ServerEvent) => void): () => void {
+  subscribe(listener: (event: unknown) => void): () => void {
     this.listener = listener;
     for (const event of this.backlog.splice(0)) listener(event);
     return () => {

@@ -1,4 +1,4 @@
-import { workspaceSchema, type ServerEvent, type Workspace } from '@studio/protocol';
+import { serverEventSchema, workspaceSchema, type Workspace } from '@studio/protocol';
 import type { ApiClient } from './api-client.ts';
 import { ApiError, CliError } from './errors.ts';
 import type { LiveEvents } from './live-events.ts';
@@ -94,7 +94,11 @@ export function waitForWorkspace(options: WaitOptions): Promise<Workspace | null
       );
     };
 
-    const onEvent = (event: ServerEvent) => {
+    const onEvent = (raw: unknown) => {
+      const parsed = serverEventSchema.safeParse(raw);
+      // Event types newer than this CLI are skipped rather than fatal.
+      if (!parsed.success) return;
+      const event = parsed.data;
       if (event.type === 'workspace' && event.workspace.id === initial.id) {
         observe(event.workspace);
       } else if (event.type === 'workspace.progress' && event.id === initial.id) {

@@ -1,19 +1,19 @@
 import { createInterface } from 'node:readline/promises';
-import {
-  describeQuotaLeft,
-  myQuotaSchema,
-  workspaceSchema,
-  type CreateWorkspaceBody,
-  type Workspace,
-} from '@studio/protocol';
-import { ApiClient } from './api-client.ts';
+import type { CreateWorkspaceBody, Workspace } from '@studio/protocol';
+import { ApiClient, type CallOptions } from './api-client.ts';
 import { connect, withLoginHint, type OutputFlags } from './connection.ts';
 import type { CliContext } from './context.ts';
 import { CliError } from './errors.ts';
 import { LiveEvents } from './live-events.ts';
 import { resolveTail, type Connection, type TailFlags } from './options.ts';
 import { formatJson, formatTable, formatTime } from './output.ts';
-import { waitForWorkspace, type WaitGoal } from './workspace-wait.ts';
+import type { WaitGoal } from './workspace-wait.ts';
+
+/**
+ * The protocol's schemas: most of a workspace command's code (zod), so loaded only when needed —
+ * by a command that changes a workspace, once the server has answered, while it does the work.
+ */
+const protocol = () => import('@studio/protocol');
 
 /** Flags of workspace commands that change a workspace and can wait for it. */
 export interface WaitFlags extends OutputFlags {
@@ -70,7 +70,7 @@ export async function createWorkspace(
     ...(flags.repo ? { repoUrl: flags.repo } : {}),
   };
   await change(session, flags, ctx, { status: 'running' }, async () => {
-    const workspace = await session.api.call('/api/workspaces', workspaceSchema, {
+    const workspace = await requestWorkspace(session.api, '/api/workspaces', {
       method: 'POST',
       auth: session.auth,
       body,
@@ -80,8 +80,20 @@ export async function createWorkspace(
   });
 }
 
+/** Sends a request the server answers with a workspace; reads the answer once the schemas load. */
+async function requestWorkspace(
+  api: ApiClient,
+  path: string,
+  options: CallOptions,
+): Promise<Workspace> {
+  const response = await api.send(path, options);
+  const { workspaceSchema } = await protocol();
+  return api.read(path, workspaceSchema, response);
+}
+
 /** "Your quota leaves …" on stderr, when the person has limits. */
 async function printQuotaLeft(session: Session, ctx: CliContext): Promise<void> {
+  const { describeQuotaLeft, myQuotaSchema } = await protocol();
   const quota = await session.api.call('/api/me/quota', myQuotaSchema, { auth: session.auth });
   const left = describeQuotaLeft(quota.left);
   if (left) ctx.stderr.write(`Your quota leaves ${left}.\n`);
@@ -98,7 +110,7 @@ export async function changeWorkspace(
   const goal: WaitGoal =
     action === 'stop' ? { status: 'stopped' } : { status: 'running', fresh: action === 'restart' };
   await change(session, flags, ctx, goal, () =>
-    session.api.call(workspacePath(name, `/${action}`), workspaceSchema, {
+    requestWorkspace(session.api, workspacePath(name, `/${action}`), {
       method: 'POST',
       auth: session.auth,
     }),
@@ -108,6 +120,7 @@ export async function changeWorkspace(
 /** `studio ws ls`: the caller's workspaces. */
 export async function listWorkspaces(flags: OutputFlags, ctx: CliContext): Promise<void> {
   const { connection, api, auth } = await openSession(flags, ctx);
+  const { workspaceSchema } = await protocol();
   const workspaces = await withLoginHint(connection, () =>
     api.call('/api/workspaces', workspaceSchema.array(), { auth }),
   );
@@ -157,6 +170,7 @@ export async function removeWorkspace(
 ): Promise<number> {
   const session = await openSession(flags, ctx);
   const { connection, api, auth } = session;
+  const { workspaceSchema } = await protocol();
   // Look it up first: an unknown name is reported before asking anything.
   const workspace = await withLoginHint(connection, () =>
     api.call(workspacePath(name), workspaceSchema, { auth }),
@@ -210,6 +224,7 @@ async function change(
   const events = wait ? await LiveEvents.connect(api, auth.bearer) : null;
   try {
     const initial = await withLoginHint(connection, request);
+    const { waitForWorkspace } = await import('./workspace-wait.ts');
     const final = wait
       ? await waitForWorkspace({
           api,
