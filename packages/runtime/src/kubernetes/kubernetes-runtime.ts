@@ -549,6 +549,28 @@ export class KubernetesRuntime implements WorkspaceRuntime {
     );
     /** The newest pod per workspace: an older one ending after a restart says nothing. */
     const current = new Map<string, V1Pod>();
+    /** Pods deleted outside, looked at again once their end is overdue (by uid). */
+    const overdue = new Map<string, NodeJS.Timeout>();
+    // Nobody's `stop` waits on a pod deleted outside: if its kubelet lost the deletion, its
+    // containers run on and the workspace would show `stopping` for good. Past its grace period
+    // and LOST_AFTER_MS, the object is removed, and its kubelet kills what it still runs.
+    const endIfLost = (pod: V1Pod) => {
+      const uid = pod.metadata!.uid!;
+      const at = new Date(pod.metadata!.deletionTimestamp!).getTime() + LOST_AFTER_MS;
+      const timer = setTimeout(
+        async () => {
+          overdue.delete(uid);
+          if (this.informer !== informer) return;
+          const again = await this.core
+            .readNamespacedPod({ name: pod.metadata!.name!, namespace: this.namespace })
+            .catch(() => null);
+          if (again?.metadata?.uid === uid && lost(again))
+            await this.forceDelete(again).catch(() => {});
+        },
+        Math.max(at - Date.now(), 0) + POLL_MS,
+      );
+      overdue.set(uid, timer.unref());
+    };
     const changed = (pod: V1Pod, gone = false) => {
       const id = pod.metadata?.labels?.[LABELS.workspace];
       const uid = pod.metadata?.uid ?? '';
@@ -566,6 +588,10 @@ export class KubernetesRuntime implements WorkspaceRuntime {
       if (gone) {
         this.deleting.delete(uid);
         current.delete(id);
+        clearTimeout(overdue.get(uid));
+        overdue.delete(uid);
+      } else if (outside && state === 'stopping' && !overdue.has(uid)) {
+        endIfLost(pod);
       }
       // Steps in between are the lifecycle's to report (as with Docker): a replica not driving
       // them would otherwise leave its row at `stopping` when the final event follows.
