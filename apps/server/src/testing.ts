@@ -142,14 +142,17 @@ export function injectAs(server: TestServer, ...[who, method, url, payload, head
   });
 }
 
-/** Poll a workspace until it reaches `status`; a workspace in `error` fails with its reason. */
+/**
+ * Poll a workspace until it reaches `status`; a workspace in `error` fails with its reason.
+ * 45 s: a create with a clone took over 20 s in CI while a test cluster started beside it.
+ */
 export async function waitForWorkspace(
   server: TestServer,
   who: { cookie: string },
   name: string,
   status: Workspace['status'],
 ): Promise<Workspace> {
-  for (let i = 0; i < 400; i++) {
+  for (const deadline = Date.now() + 45_000; Date.now() < deadline;) {
     const response = await injectAs(server, who, 'GET', `/api/workspaces/${name}`);
     const workspace = workspaceSchema.parse(response.json());
     if (workspace.status === status) return workspace;
