@@ -613,12 +613,16 @@ export class WorkspaceService {
     try {
       build = await runtime.buildDevcontainer(row.id, folder, progress);
     } catch (error) {
-      if (!(error instanceof CodedError))
-        this.log.error({ err: error, workspace: row.id }, 'devcontainer build failed');
+      const why = this.explain(
+        row.id,
+        error,
+        'devcontainer build failed',
+        'its build failed; see the server log.',
+      );
       await this.setStatus(
         row.id,
         'running',
-        `Running without the repository's dev container: ${error instanceof CodedError ? error.message : 'its build failed; see the server log.'}`,
+        `Running without the repository's dev container: ${why}`,
       );
       return true;
     }
@@ -649,9 +653,12 @@ export class WorkspaceService {
     // An image that does not start (a driver that builds none cannot try it first): back onto
     // the template's, the home kept, saying why.
     const started = await this.bringUp(updated, 'starting', async (error) => {
-      const why = error instanceof CodedError ? error.message : 'see the server log';
-      if (!(error instanceof CodedError))
-        this.log.error({ err: error, workspace: row.id }, 'devcontainer image did not start');
+      const why = this.explain(
+        row.id,
+        error,
+        'devcontainer image did not start',
+        'see the server log',
+      );
       const restored = await this.update(row.id, { template: row.template });
       this.dropConnection(row.id);
       try {
@@ -909,11 +916,22 @@ export class WorkspaceService {
   }
 
   private async fail(id: string, error: unknown, what: string): Promise<void> {
-    const message = error instanceof CodedError ? error.message : `${what}; see the server log`;
-    if (!(error instanceof CodedError)) {
-      this.log.error({ err: error, workspace: id }, what);
-    }
-    await this.setStatus(id, 'error', message);
+    await this.setStatus(id, 'error', this.explain(id, error, what));
+  }
+
+  /**
+   * What a person is told of `error`: its message when it is one of ours (coded), else
+   * `otherwise`, the error itself going to the server log as `what`.
+   */
+  private explain(
+    id: string,
+    error: unknown,
+    what: string,
+    otherwise = `${what}; see the server log`,
+  ): string {
+    if (error instanceof CodedError) return error.message;
+    this.log.error({ err: error, workspace: id }, what);
+    return otherwise;
   }
 
   private async setStatus(
